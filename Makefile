@@ -1,0 +1,52 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+# Each installs what it needs: the Debian packages Qt and the keyring need
+# (when missing; we run as root), a .venv, and the app into it.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+QT_PACKAGES := libglib2.0-0 libgl1 libegl1 libx11-6 libdbus-1-3 libfontconfig1 \
+    libfreetype6 libxkbcommon0 fonts-dejavu-core
+WINDOW_PACKAGES := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
+    libxcb-keysyms1 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-xkb1 libxcb-util1
+KEYRING_PACKAGES := gnome-keyring dbus
+TEST_PACKAGES := $(QT_PACKAGES) $(KEYRING_PACKAGES) postgresql xvfb xauth $(WINDOW_PACKAGES)
+
+.PHONY: run test lint bench bundle screenshot clean
+
+run: $(STAMP)
+	@sh tests/env/debian-packages.sh $(QT_PACKAGES) $(WINDOW_PACKAGES)
+	$(BIN)/mobile-console demo
+
+test: $(STAMP)
+	@sh tests/env/debian-packages.sh $(TEST_PACKAGES)
+	$(MAKE) --no-print-directory lint
+	bash tests/env/with-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check console tests bench resources
+	$(BIN)/ruff format --check console tests bench resources
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	@sh tests/env/debian-packages.sh $(QT_PACKAGES)
+	bash tests/env/with-services.sh $(BIN)/python -m bench
+
+bundle: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bundle]'
+	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build build_spec/mobile-console.spec
+
+screenshot: $(STAMP)
+	@sh tests/env/debian-packages.sh $(QT_PACKAGES) $(WINDOW_PACKAGES) xvfb xauth
+	xvfb-run -a -s "-screen 0 1280x800x24" env QT_QPA_PLATFORM=xcb $(BIN)/python -m console.gui.screenshot docs/screenshot.png
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

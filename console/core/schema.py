@@ -1,0 +1,155 @@
+"""The console's own tables, as SQLAlchemy Core metadata.
+
+The migrations in `migrations/versions` create and upgrade these; a unit test
+checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+metadata = MetaData()
+
+# Autoincrementing 64-bit keys that SQLite still treats as its rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; give a timezone")
+        utc: datetime = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+user_tables = Table(
+    "user_tables",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("name_key", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+user_columns = Table(
+    "user_columns",
+    metadata,
+    Column(
+        "table_name",
+        String(64),
+        ForeignKey("user_tables.name", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("indexed", Boolean, nullable=False, default=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("name_key", String(64), nullable=False, unique=True),
+    Column("interval", Integer, nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("start_at", UTCDateTime(), nullable=False),
+    Column("enabled", Boolean, nullable=False, default=False),
+    Column("script", Text, nullable=False),
+    Column("timeout_s", Integer, nullable=False),
+    Column("memory_mb", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("last_run_at", UTCDateTime(), nullable=True),
+    Column("next_run_at", UTCDateTime(), nullable=True),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("job_id", BigId, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("owner", String(80), nullable=True),
+    Column("run_id", BigInteger, nullable=True),
+    Column("expires_at", UTCDateTime(), nullable=True),
+    Column("heartbeat_at", UTCDateTime(), nullable=True),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("job_id", BigId, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("job_name", String(64), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("owner", String(80), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("rows_written", Integer, nullable=False, default=0),
+    Index("ix_runs_job_started", "job_id", "started_at"),
+)
+
+log_entries = Table(
+    "log_entries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", BigInteger, ForeignKey("runs.id", ondelete="CASCADE"), nullable=True),
+    Column("job_name", String(64), nullable=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Index("ix_log_entries_run", "run_id", "id"),
+    Index("ix_log_entries_at", "at"),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+app_settings = Table(
+    "app_settings",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("value", Text, nullable=True),
+    Column("is_secret", Boolean, nullable=False),
+    Column("kind", String(16), nullable=False, default="app"),
+)
+
+#: The console's own table names; no user table may take one, in any case.
+CONSOLE_TABLES = frozenset(t.lower() for t in [*metadata.tables, "alembic_version"])

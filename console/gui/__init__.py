@@ -1,0 +1,1 @@
+"""The console window (PySide6), a thin layer over `console.core`."""

@@ -1,0 +1,73 @@
+"""Fixtures shared by every test: fresh homes, both databases, the keyring."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Qt aborts without a display; tests draw offscreen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_URL = os.environ.get("MOBILE_CONSOLE_TEST_PG")
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip when a real service is missing, except in CI, where it must be there."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's real console home or database."""
+    monkeypatch.setenv("MOBILE_CONSOLE_HOME", str(tmp_path / "default-home"))
+    monkeypatch.delenv("MOBILE_CONSOLE_DB", raising=False)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+def _fresh_postgres_schema() -> None:
+    import sqlalchemy as sa
+
+    assert PG_URL
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """The PostgreSQL that make test starts, with an empty schema."""
+    need(bool(PG_URL), "no PostgreSQL server (make test starts one)")
+    assert PG_URL
+    _fresh_postgres_schema()
+    yield PG_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, home: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file in the home, or the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{home / 'console.db'}"
+    else:
+        yield request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:8]

@@ -1,0 +1,63 @@
+"""The store: SQLite setup, migrations, refusing newer databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from console.core import schema
+from console.core.errors import ConsoleError, DatabaseVersionError
+from console.core.store import HEAD_REVISION, MIGRATIONS_DIR, Store
+
+
+def test_head_revision_constant_matches_the_migrations() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+
+
+def test_migrations_build_exactly_the_declared_schema(db_url: str) -> None:
+    store = Store(db_url)
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(home: Path) -> None:
+    store = Store(f"sqlite:///{home / 'c.db'}")
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_an_older_database_is_upgraded_and_keeps_its_data(home: Path) -> None:
+    url = f"sqlite:///{home / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # a database from before migrations existed
+        conn.execute(sa.text("CREATE TABLE keepme (x INTEGER)"))
+        conn.execute(sa.text("INSERT INTO keepme VALUES (42)"))
+    engine.dispose()
+    store = Store(url)
+    assert store.current_revision() == HEAD_REVISION
+    with store.read() as conn:
+        assert conn.execute(sa.text("SELECT x FROM keepme")).scalar() == 42
+
+
+def test_a_newer_database_is_refused_with_a_clear_message(db_url: str) -> None:
+    store = Store(db_url)
+    with store.write() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(DatabaseVersionError, match="newer Mobile Console"):
+        Store(db_url)
+
+
+def test_a_bad_url_is_a_clear_error() -> None:
+    with pytest.raises(ConsoleError, match="not a database URL"):
+        Store("no such thing")
