@@ -11,6 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from console.core import paths
+from console.core.clock import Clock, utcnow
+from console.core.jobs import JobStore
+from console.core.runner import Runner
+from console.core.runs import RunLog
+from console.core.secrets import AppSettings, Keyring
 from console.core.settings import Settings
 from console.core.store import Store
 from console.core.user_tables import TableStore
@@ -24,6 +29,11 @@ class Services:
     store: Store
     tables: TableStore
     settings: Settings
+    jobs: JobStore
+    runs: RunLog
+    keyring: Keyring
+    app_settings: AppSettings
+    runner: Runner
 
     @property
     def home(self) -> Path:
@@ -34,15 +44,35 @@ class Services:
 
 
 def open_services(
-    home: str | Path | None = None, db_url: str | None = None, **overrides: Any
+    home: str | Path | None = None,
+    db_url: str | None = None,
+    *,
+    keyring_backend: Any | None = None,
+    clock: Clock = utcnow,
+    owner: str | None = None,
 ) -> Services:
-    """Open (creating and migrating as needed) the console at `home`/`db_url`."""
+    """Open (creating and migrating as needed) the console at `home`/`db_url`.
+
+    `keyring_backend` replaces the OS keyring (tests; the demo without one).
+    """
     location = paths.resolve(home, db_url)
     location.home.mkdir(parents=True, exist_ok=True)
     store = Store(location.db_url)
+    settings = Settings(store)
+    jobs = JobStore(store, settings, clock)
+    runs = RunLog(store, clock)
+    keyring = Keyring(store, keyring_backend)
+    app_settings = AppSettings(store, keyring)
     return Services(
         location=location,
         store=store,
-        tables=TableStore(store),
-        settings=Settings(store),
+        tables=TableStore(store, clock),
+        settings=settings,
+        jobs=jobs,
+        runs=runs,
+        keyring=keyring,
+        app_settings=app_settings,
+        runner=Runner(
+            location.db_url, jobs, runs, app_settings, settings, owner=owner, clock=clock
+        ),
     )

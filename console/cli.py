@@ -15,7 +15,12 @@ from typing import Any, NoReturn
 
 from console import __version__
 from console.app import Services, open_services
+from console.core.clock import parse_iso
 from console.core.errors import ConsoleError
+from console.core.jobs import DEFAULT_TIMEOUT_S, Job
+from console.core.runner import LogLine
+from console.core.runs import LEVELS, Run
+from console.core.settings import TIER_LIMITS
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -100,6 +105,62 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_non_negative, metavar="N")
     p = table.add_parser("delete", help="delete a table and all its rows")
     p.add_argument("name")
+
+    job = commands.add_parser("job", help="scheduled jobs").add_subparsers(
+        dest="action", required=True, parser_class=_Parser
+    )
+    p = job.add_parser("create", help="create a job (disabled, as in the portal)")
+    p.add_argument("name")
+    p.add_argument("--every", required=True, metavar="N", help="the interval, a whole number")
+    p.add_argument("--unit", required=True, help="minute, hour, day, month or none")
+    p.add_argument("--start", metavar="ISO", help="first run time (default now)")
+    p.add_argument("--timeout", metavar="SECONDS", default=DEFAULT_TIMEOUT_S)
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--script", metavar="FILE", help="the script (- for stdin)")
+    source.add_argument("--template", metavar="NAME", help="a script from the templates")
+    p = job.add_parser("list", help="list jobs")
+    p.add_argument("--json", action="store_true")
+    p = job.add_parser("show", help="a job with its last and next run and recent runs")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p = job.add_parser("script", help="print a job's script, or replace it")
+    p.add_argument("name")
+    p.add_argument("--set", metavar="FILE", help="the new script (- for stdin)")
+    p = job.add_parser("run", help="Run Once: run now, print the log, exit 0 if it succeeded")
+    p.add_argument("name")
+    for verb in ("enable", "disable", "delete"):
+        job.add_parser(verb, help=f"{verb} a job").add_argument("name")
+
+    p = commands.add_parser("logs", help="log entries of runs")
+    p.add_argument("--job", metavar="NAME")
+    p.add_argument("--level", choices=LEVELS)
+    p.add_argument(
+        "--limit",
+        type=_non_negative,
+        default=1000,
+        metavar="N",
+        help="the newest N entries (default 1000)",
+    )
+    p.add_argument("--json", action="store_true")
+
+    identity = commands.add_parser("identity", help="identity providers' credentials")
+    identity.add_subparsers(dest="provider", required=True, parser_class=_Parser).add_parser(
+        "twitter", help="consumer key, then secret, as two lines on stdin"
+    )
+
+    setting = commands.add_parser("setting", help="app settings").add_subparsers(
+        dest="action", required=True, parser_class=_Parser
+    )
+    p = setting.add_parser("set", help="set an app setting; a secret's value comes from stdin")
+    p.add_argument("key")
+    p.add_argument("value", nargs="?")
+    p.add_argument("--secret", action="store_true", help="keep the value in the OS keyring")
+    p = setting.add_parser("list", help="list app settings, secrets masked")
+    p.add_argument("--json", action="store_true")
+    setting.add_parser("delete", help="delete an app setting").add_argument("key")
+
+    p = commands.add_parser("tier", help="show or set the enabled-job limit")
+    p.add_argument("tier", nargs="?", choices=tuple(TIER_LIMITS))
     return parser
 
 
@@ -162,11 +223,261 @@ def cmd_table(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-HANDLERS: dict[str, Any] = {"table": cmd_table}
+def _read_source(path: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConsoleError(f"cannot read {path}: {e}") from None
+
+
+def _local(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _job_json(job: Job) -> dict[str, Any]:
+    return {
+        "name": job.name,
+        "enabled": job.enabled,
+        "interval": job.interval,
+        "unit": job.unit,
+        "start": job.start_at,
+        "timeout": job.timeout_s,
+        "memory_mb": job.memory_mb,
+        "last_run": job.last_run_at,
+        "next_run": job.next_run_at,
+    }
+
+
+def _run_json(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "trigger": run.trigger,
+        "status": run.status,
+        "started": run.started_at,
+        "ended": run.ended_at,
+        "duration_s": run.duration_s,
+        "error": run.error,
+        "rows_written": run.rows_written,
+    }
+
+
+def _print_line(line: LogLine) -> None:
+    print(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}", flush=True)
+
+
+def cmd_job(services: Services, args: argparse.Namespace) -> int:
+    jobs = services.jobs
+    if args.action == "create":
+        script = _read_source(args.script) if args.script else None
+        job = jobs.create(
+            args.name,
+            interval=args.every,
+            unit=args.unit,
+            start_at=parse_iso_arg(args.start),
+            timeout_s=args.timeout,
+            script=script,
+            template=args.template,
+        )
+        print(f"created job {job.name} ({job.schedule_text}, disabled)")
+    elif args.action == "list":
+        listing = jobs.all()
+        if args.json:
+            print_json([_job_json(j) for j in listing])
+        else:
+            print_table(
+                ["NAME", "STATUS", "SCHEDULE", "LAST RUN", "NEXT RUN"],
+                [
+                    (
+                        j.name,
+                        "Enabled" if j.enabled else "Disabled",
+                        j.schedule_text,
+                        _local(j.last_run_at),
+                        _local(j.next_run_at),
+                    )
+                    for j in listing
+                ],
+            )
+    elif args.action == "show":
+        job = jobs.get(args.name)
+        recent = services.runs.runs(job.id, limit=10)
+        if args.json:
+            print_json({**_job_json(job), "runs": [_run_json(r) for r in recent]})
+        else:
+            for label, value in [
+                ("name", job.name),
+                ("status", "Enabled" if job.enabled else "Disabled"),
+                ("schedule", job.schedule_text),
+                ("start", _local(job.start_at)),
+                ("timeout", f"{job.timeout_s} s"),
+                ("memory limit", f"{job.memory_mb} MB"),
+                ("last run", _local(job.last_run_at) or "never"),
+                ("next run", _local(job.next_run_at) or "-"),
+            ]:
+                print(f"{label + ':':<14}{value}")
+            if recent:
+                print()
+                print_table(
+                    ["RUN", "TRIGGER", "STARTED", "DURATION", "STATUS", "ROWS", "ERROR"],
+                    [
+                        (
+                            r.id,
+                            r.trigger,
+                            _local(r.started_at),
+                            "" if r.duration_s is None else f"{r.duration_s:.1f} s",
+                            r.status,
+                            r.rows_written,
+                            r.error or "",
+                        )
+                        for r in recent
+                    ],
+                )
+    elif args.action == "script":
+        if args.set:
+            jobs.set_script(args.name, _read_source(args.set))
+            print(f"saved the script of {jobs.get(args.name).name}")
+        else:
+            sys.stdout.write(jobs.get(args.name).script)
+    elif args.action == "run":
+        return _run_once(services, args.name)
+    elif args.action == "enable":
+        job = jobs.enable(args.name)
+        print(f"enabled {job.name}; next run {_local(job.next_run_at)}")
+    elif args.action == "disable":
+        print(f"disabled {jobs.disable(args.name).name}")
+    elif args.action == "delete":
+        name = jobs.get(args.name).name
+        jobs.delete(name)
+        print(f"deleted job {name}")
+    return EXIT_OK
+
+
+def parse_iso_arg(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_iso(text)
+    except ValueError:
+        raise ConsoleError(f"--start {text!r} is not an ISO date and time") from None
+
+
+def _run_once(services: Services, name: str) -> int:
+    import signal
+    import threading
+
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        run = services.runner.run(name, on_line=_print_line, cancel=cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return EXIT_OK if run.status == "succeeded" else EXIT_RUN_FAILED
+
+
+def cmd_logs(services: Services, args: argparse.Namespace) -> int:
+    if args.job:
+        services.jobs.get(args.job)  # an unknown job is bad input, not an empty log
+    entries = services.runs.entries(
+        job_name=args.job, level=args.level, limit=args.limit, newest_first=True
+    )[::-1]
+    if args.json:
+        print_json(
+            [
+                {
+                    "id": e.id,
+                    "run": e.run_id,
+                    "job": e.job_name,
+                    "at": e.at,
+                    "level": e.level,
+                    "message": e.message,
+                }
+                for e in entries
+            ]
+        )
+    else:
+        for e in entries:
+            print(f"{_local(e.at)} {e.level:<11} {e.job_name or '-':<16} {e.message}")
+    return EXIT_OK
+
+
+def _read_secret_lines(count: int, prompts: list[str]) -> list[str]:
+    """Values from stdin (a prompt without echo when it is a terminal)."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return [getpass.getpass(f"{p}: ") for p in prompts]
+    lines = sys.stdin.read().splitlines()
+    if len(lines) < count or any(not line.strip() for line in lines[:count]):
+        raise ConsoleError(f"expected {count} non-empty line(s) on stdin: {', '.join(prompts)}")
+    return [line.strip() for line in lines[:count]]
+
+
+def cmd_identity(services: Services, args: argparse.Namespace) -> int:
+    key, secret = _read_secret_lines(2, ["consumer key", "consumer secret"])
+    services.app_settings.set_identity(key, secret)
+    backend = services.keyring.backend_name
+    print(f"stored the Twitter consumer key and secret in the keyring ({backend})")
+    return EXIT_OK
+
+
+def cmd_setting(services: Services, args: argparse.Namespace) -> int:
+    settings = services.app_settings
+    if args.action == "set":
+        if args.secret:
+            if args.value is not None:
+                raise ConsoleError(
+                    "a secret's value is read from stdin, never the command line "
+                    "(other users can see it there)"
+                )
+            (value,) = _read_secret_lines(1, [f"value of {args.key}"])
+        else:
+            value = args.value if args.value is not None else sys.stdin.read().rstrip("\n")
+        settings.set(args.key, value, secret=args.secret)
+        print(f"set {args.key}" + (" (secret, in the keyring)" if args.secret else ""))
+    elif args.action == "list":
+        views = settings.list()
+        if args.json:
+            print_json([{"name": v.name, "value": v.shown, "secret": v.is_secret} for v in views])
+        else:
+            print_table(
+                ["NAME", "VALUE", "SECRET"], [(v.name, v.shown, v.is_secret) for v in views]
+            )
+    elif args.action == "delete":
+        settings.delete(args.key)
+        print(f"deleted {args.key}")
+    return EXIT_OK
+
+
+def cmd_tier(services: Services, args: argparse.Namespace) -> int:
+    if args.tier:
+        services.jobs.set_tier(args.tier)
+    tier = services.settings.get("tier")
+    limit = TIER_LIMITS[tier]
+    with services.store.read() as conn:
+        enabled = len(services.jobs.enabled_names(conn))
+    allowed = "no limit" if limit is None else f"at most {limit} enabled"
+    print(f"{tier} ({allowed}; {enabled} enabled)")
+    return EXIT_OK
+
+
+HANDLERS: dict[str, Any] = {
+    "table": cmd_table,
+    "job": cmd_job,
+    "logs": cmd_logs,
+    "identity": cmd_identity,
+    "setting": cmd_setting,
+    "tier": cmd_tier,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["__script-host__"]:  # the bundle's job runner (see runner.child_command)
+        from console.core.script_host import main as host_main
+
+        return host_main()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

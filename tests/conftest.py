@@ -71,3 +71,20 @@ def db_url(request: pytest.FixtureRequest, home: Path) -> Iterator[str]:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def memory_keyring() -> object:
+    from tests.fakes.memory_keyring import MemoryKeyring
+
+    return MemoryKeyring()
+
+
+@pytest.fixture
+def services(home: Path, memory_keyring: object) -> Iterator[object]:
+    """A console on a fresh SQLite home, with an in-memory keyring."""
+    from console.app import open_services
+
+    opened = open_services(home, keyring_backend=memory_keyring)
+    yield opened
+    opened.close()

@@ -98,7 +98,8 @@ class Settings:
 
     def all(self) -> dict[str, Any]:
         with self.store.read() as conn:
-            stored = dict(conn.execute(sa.select(schema.settings.c.key, schema.settings.c.value)))
+            rows = conn.execute(sa.select(schema.settings.c.key, schema.settings.c.value)).all()
+        stored = {key: value for key, value in rows}
         return {
             s.key: json.loads(stored[s.key]) if s.key in stored else s.default for s in SETTINGS
         }

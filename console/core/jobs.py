@@ -1,0 +1,307 @@
+"""Scheduled jobs, as in the portal: a name, a schedule, a script.
+
+New jobs are created disabled; enabling one goes through the tier limit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from console.core import schema, timing
+from console.core.clock import Clock, utcnow
+from console.core.errors import ConsoleError, NotFoundError
+from console.core.names import check_identifier
+from console.core.paths import resources_dir
+from console.core.settings import TIER_LIMITS, Settings
+from console.core.store import Store
+
+UNITS = ("minute", "hour", "day", "month", "none")
+DEFAULT_TIMEOUT_S = 300
+MAX_TIMEOUT_S = 3600
+DEFAULT_MEMORY_MB = 1024
+MAX_SCRIPT_BYTES = 1_000_000
+MAX_INTERVAL = 1_000_000
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    name: str
+    interval: int
+    unit: str
+    start_at: datetime
+    enabled: bool
+    script: str
+    timeout_s: int
+    memory_mb: int
+    created_at: datetime
+    updated_at: datetime
+    last_run_at: datetime | None
+    next_run_at: datetime | None
+
+    @property
+    def schedule_text(self) -> str:
+        if self.unit == "none":
+            return "on demand"
+        unit = self.unit if self.interval == 1 else self.unit + "s"
+        return f"every {self.interval} {unit}"
+
+
+def placeholder_script(name: str) -> str:
+    """A new job's script: an empty function named after the job, as in the portal."""
+    return (
+        f"def {name}():\n"
+        f'    console.warn("You are running an empty scheduled job. '
+        f"Update the script for job '{name}' or disable the job.\")\n"
+    )
+
+
+def template_names() -> list[str]:
+    return sorted(p.stem for p in (resources_dir() / "templates").glob("*.py"))
+
+
+def load_template(name: str, job_name: str | None = None) -> str:
+    """A template's script; its entry function renamed after `job_name`."""
+    if name not in template_names():
+        raise ConsoleError(
+            f"no template {name!r}; templates: {', '.join(template_names()) or 'none'}"
+        )
+    text = (resources_dir() / "templates" / f"{name}.py").read_text("utf-8")
+    if job_name and job_name != name:
+        text = re.sub(rf"^def {re.escape(name)}\(", f"def {job_name}(", text, flags=re.M)
+    return text
+
+
+def check_script(script: object) -> str:
+    """The script if it is Python that compiles and is at most 1 MB."""
+    if not isinstance(script, str):
+        raise ConsoleError("a script must be text")
+    size = len(script.encode("utf-8", "surrogatepass"))
+    if size > MAX_SCRIPT_BYTES:
+        raise ConsoleError(f"the script is {size:,} bytes; at most {MAX_SCRIPT_BYTES:,}")
+    try:
+        compile(script, "<script>", "exec", dont_inherit=True)
+    except SyntaxError as e:
+        raise ConsoleError(f"syntax error on line {e.lineno}: {e.msg}") from None
+    except ValueError as e:  # e.g. a NUL byte in the source
+        raise ConsoleError(f"the script cannot be compiled: {e}") from None
+    return script
+
+
+def _check_int(value: object, what: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except ValueError:
+            raise ConsoleError(f"{what} must be a whole number, not {value!r}") from None
+    if not low <= value <= high:
+        raise ConsoleError(f"{what} must be from {low:,} to {high:,}, not {value:,}")
+    return value
+
+
+def check_schedule(interval: object, unit: object) -> tuple[int, str]:
+    if unit not in UNITS:
+        raise ConsoleError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
+    return _check_int(interval, "the interval", 1, MAX_INTERVAL), str(unit)
+
+
+class JobStore:
+    """The jobs of one database."""
+
+    def __init__(self, store: Store, settings: Settings, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+
+    def create(
+        self,
+        name: str,
+        *,
+        interval: object = 1,
+        unit: object = "hour",
+        start_at: datetime | None = None,
+        timeout_s: object = DEFAULT_TIMEOUT_S,
+        memory_mb: object = DEFAULT_MEMORY_MB,
+        script: str | None = None,
+        template: str | None = None,
+    ) -> Job:
+        check_identifier(name, "job")
+        interval, unit = check_schedule(interval, unit)
+        timeout = _check_int(timeout_s, "the timeout (seconds)", 1, MAX_TIMEOUT_S)
+        memory = _check_int(memory_mb, "the memory limit (MB)", 64, 65536)
+        if script is not None and template is not None:
+            raise ConsoleError("give a script or a template, not both")
+        if template is not None:
+            script = load_template(template, name)
+        text = check_script(placeholder_script(name) if script is None else script)
+        now = self.clock()
+        with self.store.write() as conn:
+            clash = conn.execute(
+                sa.select(schema.jobs.c.name).where(schema.jobs.c.name_key == name.lower())
+            ).scalar()
+            if clash is not None:
+                raise ConsoleError(f"a job named {clash!r} already exists")
+            job_id = conn.execute(
+                schema.jobs.insert()
+                .values(
+                    name=name,
+                    name_key=name.lower(),
+                    interval=interval,
+                    unit=unit,
+                    start_at=start_at or now,
+                    enabled=False,
+                    script=text,
+                    timeout_s=timeout,
+                    memory_mb=memory,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(schema.jobs.c.id)
+            ).scalar_one()
+            conn.execute(schema.leases.insert().values(job_id=job_id))
+        return self.get(name)
+
+    def get(self, name: str) -> Job:
+        with self.store.read() as conn:
+            return self.get_in(conn, name)
+
+    @staticmethod
+    def get_in(conn: sa.Connection, name: str) -> Job:
+        row = conn.execute(
+            sa.select(schema.jobs).where(schema.jobs.c.name_key == str(name).lower())
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no job named {name!r}")
+        return _job(row._mapping)
+
+    def get_by_id(self, job_id: int) -> Job | None:
+        with self.store.read() as conn:
+            row = conn.execute(
+                sa.select(schema.jobs).where(schema.jobs.c.id == job_id)
+            ).one_or_none()
+        return None if row is None else _job(row._mapping)
+
+    def all(self) -> list[Job]:
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(schema.jobs).order_by(schema.jobs.c.name_key)).all()
+        return [_job(r._mapping) for r in rows]
+
+    def set_script(self, name: str, script: str) -> Job:
+        """Save a script; one that does not compile is refused and the old kept."""
+        check_script(script)
+        return self._change(name, script=script)
+
+    def configure(
+        self,
+        name: str,
+        *,
+        interval: object | None = None,
+        unit: object | None = None,
+        start_at: datetime | None = None,
+        timeout_s: object | None = None,
+        memory_mb: object | None = None,
+    ) -> Job:
+        job = self.get(name)
+        values: dict[str, Any] = {}
+        if interval is not None or unit is not None:
+            values["interval"], values["unit"] = check_schedule(
+                job.interval if interval is None else interval, unit or job.unit
+            )
+        if start_at is not None:
+            values["start_at"] = start_at
+        if timeout_s is not None:
+            values["timeout_s"] = _check_int(timeout_s, "the timeout (seconds)", 1, MAX_TIMEOUT_S)
+        if memory_mb is not None:
+            values["memory_mb"] = _check_int(memory_mb, "the memory limit (MB)", 64, 65536)
+        return self._change(name, **values)
+
+    def delete(self, name: str) -> None:
+        job = self.get(name)
+        with self.store.write() as conn:
+            conn.execute(
+                schema.log_entries.delete().where(schema.log_entries.c.job_name == job.name)
+            )
+            conn.execute(schema.jobs.delete().where(schema.jobs.c.id == job.id))
+
+    def enable(self, name: str) -> Job:
+        """Enable a job within the tier's limit of enabled jobs."""
+        with self.store.write() as conn:
+            job = self.get_in(conn, name)
+            if job.unit == "none":
+                raise ConsoleError(f"{job.name} runs on demand only (unit none); use Run Once")
+            if not job.enabled:
+                tier = Settings.read_in(conn, "tier")
+                enabled = self.enabled_names(conn)
+                limit = TIER_LIMITS[tier]
+                if limit is not None and len(enabled) >= limit:
+                    raise ConsoleError(
+                        f"the {tier} tier allows {limit} enabled job{'s' * (limit != 1)}; "
+                        f"enabled now: {', '.join(enabled)}. Disable one or raise the tier"
+                    )
+            now = self.clock()
+            conn.execute(
+                schema.jobs.update()
+                .where(schema.jobs.c.id == job.id)
+                .values(
+                    enabled=True,
+                    updated_at=now,
+                    next_run_at=job.next_run_at
+                    if job.enabled
+                    else timing.next_fire(job.start_at, job.interval, job.unit, now),
+                )
+            )
+        return self.get(name)
+
+    def disable(self, name: str) -> Job:
+        return self._change(name, enabled=False, next_run_at=None)
+
+    @staticmethod
+    def enabled_names(conn: sa.Connection) -> list[str]:
+        return list(
+            conn.execute(
+                sa.select(schema.jobs.c.name)
+                .where(schema.jobs.c.enabled.is_(True))
+                .order_by(schema.jobs.c.name_key)
+            ).scalars()
+        )
+
+    def set_tier(self, tier: str) -> str:
+        """Change the tier; refused when more jobs are enabled than it allows."""
+
+        def guard(conn: sa.Connection, value: Any) -> None:
+            limit = TIER_LIMITS[value]
+            enabled = self.enabled_names(conn)
+            if limit is not None and len(enabled) > limit:
+                raise ConsoleError(
+                    f"the {value} tier allows {limit} enabled job{'s' * (limit != 1)}, "
+                    f"but {len(enabled)} are enabled ({', '.join(enabled)}); disable some first"
+                )
+
+        return str(self.settings.set("tier", tier, guard=guard))
+
+    def _change(self, name: str, **values: Any) -> Job:
+        with self.store.write() as conn:
+            job = self.get_in(conn, name)
+            now = self.clock()
+            values["updated_at"] = now
+            merged = {**job.__dict__, **values}
+            schedule_changed = any(k in values for k in ("interval", "unit", "start_at"))
+            if job.enabled and schedule_changed:
+                if merged["unit"] == "none":
+                    values["enabled"] = False
+                    values["next_run_at"] = None
+                else:
+                    values["next_run_at"] = timing.next_fire(
+                        merged["start_at"], merged["interval"], merged["unit"], now
+                    )
+            conn.execute(schema.jobs.update().where(schema.jobs.c.id == job.id).values(**values))
+            return self.get_in(conn, name)
+
+
+def _job(row: Any) -> Job:
+    return Job(**{f: row[f] for f in Job.__dataclass_fields__})

@@ -1,0 +1,361 @@
+"""Running a job: one child process per run, never the caller's process.
+
+The runner takes the job's lease, records the run, starts the script host in
+its own process group, sends it the payload (secrets included) on standard
+input, and streams its log back: masked, capped, stored in batches and
+handed to a live callback. A timeout or a cancel ends the whole group
+(SIGTERM, then SIGKILL after a grace period); whatever the child does, only
+that run fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from console.core.clock import Clock, utcnow
+from console.core.errors import ConsoleError
+from console.core.jobs import Job, JobStore
+from console.core.runs import Run, RunLog
+from console.core.secrets import AppSettings, Masker, ResolvedConfig
+from console.core.settings import Settings
+
+HEARTBEAT_S = 5.0
+FLUSH_S = 0.2
+FLUSH_LINES = 500
+MAX_LINE = 8_000
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line of a run's log as it streams."""
+
+    at: datetime
+    level: str
+    message: str
+
+
+LineCallback = Callable[[LogLine], None]
+
+
+def new_owner() -> str:
+    """A name for this console or worker process, unique on the database."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def child_command() -> list[str]:
+    """How to start the script host: the bundle's own executable when frozen."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "__script-host__"]
+    return [sys.executable, "-m", "console.core.script_host"]
+
+
+def format_memory(mb: int) -> str:
+    return f"{mb // 1024} GiB" if mb % 1024 == 0 else f"{mb} MiB"
+
+
+def format_seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+class _LogWriter:
+    """Masks, caps and stores a run's log lines, and passes them on live."""
+
+    def __init__(
+        self,
+        runs: RunLog,
+        run: Run,
+        masker: Masker,
+        on_line: LineCallback | None,
+        max_lines: int,
+        max_bytes: int,
+        clock: Clock,
+    ) -> None:
+        self._runs, self._run, self._mask, self._on_line = runs, run, masker, on_line
+        self._max_lines, self._max_bytes, self._clock = max_lines, max_bytes, clock
+        self._pending: list[tuple[datetime, str, str]] = []
+        self._last_flush = time.monotonic()
+        self.kept_lines = self.kept_bytes = self.dropped_lines = self.dropped_bytes = 0
+
+    def add(self, level: str, message: str, *, always: bool = False) -> None:
+        message = self._mask(message[:MAX_LINE] if len(message) > MAX_LINE else message)
+        size = len(message.encode("utf-8", "replace"))
+        if not always and (
+            self.kept_lines >= self._max_lines or self.kept_bytes + size > self._max_bytes
+        ):
+            self.dropped_lines += 1
+            self.dropped_bytes += size
+            return
+        if not always:  # the runner's own start and end lines are not the script's
+            self.kept_lines += 1
+            self.kept_bytes += size
+        line = LogLine(self._clock(), level, message)
+        self._pending.append((line.at, level, message))
+        if self._on_line is not None:
+            self._on_line(line)
+        if len(self._pending) >= FLUSH_LINES:
+            self.flush()
+
+    def flush_if_due(self) -> None:
+        if self._pending and time.monotonic() - self._last_flush >= FLUSH_S:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        self._runs.append(self._run.id, self._run.job_name, pending)
+        self._last_flush = time.monotonic()
+
+    def note_dropped(self) -> None:
+        if self.dropped_lines:
+            self.add(
+                "warning",
+                f"{self.dropped_lines:,} more lines ({self.dropped_bytes / 1024:,.0f} KB) were "
+                f"dropped: one run keeps at most {self._max_lines:,} lines or "
+                f"{self._max_bytes / 1_000_000:g} MB of log",
+                always=True,
+            )
+
+
+class _Child:
+    """One running script host and the pipes it speaks on."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.proc = subprocess.Popen(
+            child_command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, ended as a whole
+            close_fds=True,
+        )
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(payload).encode("utf-8"))
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it died at once; its exit status says how
+
+    def signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class Runner:
+    """Runs jobs in child processes and records every run."""
+
+    def __init__(
+        self,
+        db_url: str,
+        jobs: JobStore,
+        runs: RunLog,
+        app_settings: AppSettings,
+        settings: Settings,
+        *,
+        owner: str | None = None,
+        clock: Clock = utcnow,
+        grace_s: float = 2.0,
+    ) -> None:
+        self.db_url = db_url
+        self.jobs, self.runs, self.app_settings, self.settings = jobs, runs, app_settings, settings
+        self.owner = owner or new_owner()
+        self.clock = clock
+        self.grace_s = grace_s
+
+    def run(
+        self,
+        name: str,
+        *,
+        trigger: str = "run once",
+        on_line: LineCallback | None = None,
+        cancel: threading.Event | None = None,
+        on_started: Callable[[Run], None] | None = None,
+        lease_held: bool = False,
+        note: str | None = None,
+    ) -> Run:
+        """Run the job now and wait for it; returns the finished run.
+
+        Refused (ConsoleError) while another run of the job holds its lease.
+        """
+        job = self.jobs.get(name)
+        if not lease_held and not self.runs.acquire(job.id, self.owner):
+            raise ConsoleError(f"{job.name} is running already; wait for it to finish or cancel it")
+        try:
+            run = self.runs.start(job.id, job.name, trigger, self.owner)
+            self.runs.heartbeat(job.id, self.owner, run.id)
+            try:
+                if on_started is not None:
+                    on_started(run)
+                return self._run(job, run, on_line, cancel or threading.Event(), note)
+            except BaseException as e:
+                # Never leave a run "running" behind, whatever went wrong here.
+                self.runs.finish(run.id, "failed", f"the console failed: {type(e).__name__}", 0)
+                raise
+        finally:
+            self.runs.release(job.id, self.owner)
+
+    def _run(
+        self,
+        job: Job,
+        run: Run,
+        on_line: LineCallback | None,
+        cancel: threading.Event,
+        note: str | None,
+    ) -> Run:
+        config: ResolvedConfig
+        try:
+            config = self.app_settings.resolve()
+        except Exception as e:  # the database is gone, say: fail the run, not the caller
+            config = ResolvedConfig(unavailable={"*": str(e)})
+        limits = self.settings.all()
+        writer = _LogWriter(
+            self.runs,
+            run,
+            Masker(config.secret_values),
+            on_line,
+            limits["run_log_max_lines"],
+            limits["run_log_max_bytes"],
+            self.clock,
+        )
+        writer.add("information", f"Run started ({run.trigger})", always=True)
+        if note:
+            writer.add("warning", note, always=True)
+        started = time.monotonic()
+        payload = {
+            "job": job.name,
+            "script": job.script,
+            "db_url": self.db_url,
+            "memory_bytes": job.memory_mb * 1024 * 1024,
+            **config.payload(),
+        }
+        status, error, rows = "failed", None, 0
+        try:
+            status, error, rows = self._supervise(_Child(payload), job, run, writer, cancel)
+        except Exception as e:
+            error = f"could not run the job: {type(e).__name__}: {e}"
+        elapsed = format_seconds(time.monotonic() - started)
+        final = {
+            "succeeded": ("information", f"Run succeeded in {elapsed}"),
+            "cancelled": ("warning", "Run cancelled"),
+            "timed out": ("error", f"Run {error}"),
+        }.get(status, ("error", f"Run failed: {error}"))
+        writer.note_dropped()
+        writer.add(*final, always=True)
+        writer.flush()
+        masked_error = Masker(config.secret_values)(error) if error else None
+        self.runs.finish(run.id, status, masked_error, rows)
+        return self.runs.get(run.id)
+
+    def _supervise(
+        self, child: _Child, job: Job, run: Run, writer: _LogWriter, cancel: threading.Event
+    ) -> tuple[str, str | None, int]:
+        proc = child.proc
+        assert proc.stdout is not None and proc.stderr is not None
+        selector = selectors.DefaultSelector()
+        selector.register(proc.stdout, selectors.EVENT_READ, "protocol")
+        selector.register(proc.stderr, selectors.EVENT_READ, "raw")
+        partial = {"protocol": b"", "raw": b""}
+        done: dict[str, Any] | None = None
+        rows = 0
+        stopped_for: str | None = None
+        kill_at = float("inf")
+        deadline = time.monotonic() + job.timeout_s
+        next_heartbeat = time.monotonic() + HEARTBEAT_S
+        exited_at: float | None = None
+
+        def handle(kind: str, raw_line: bytes) -> None:
+            nonlocal done, rows
+            text = raw_line.decode("utf-8", "replace").rstrip("\r")
+            if kind == "raw":
+                if text.strip():
+                    writer.add("warning", text)
+                return
+            try:
+                message = json.loads(text)
+            except ValueError:
+                writer.add("warning", text)
+                return
+            if message.get("t") == "log":
+                writer.add(str(message.get("level", "information")), str(message.get("msg", "")))
+            elif message.get("t") == "rows":
+                rows += int(message.get("n", 0))
+            elif message.get("t") == "done":
+                done = message
+
+        try:
+            while selector.get_map():
+                now = time.monotonic()
+                if stopped_for is None and cancel.is_set():
+                    stopped_for, kill_at = "cancelled", now + self.grace_s
+                    child.signal_group(signal.SIGTERM)
+                if stopped_for is None and now >= deadline:
+                    stopped_for, kill_at = "timed out", now + self.grace_s
+                    child.signal_group(signal.SIGTERM)
+                if now >= kill_at:
+                    child.signal_group(signal.SIGKILL)
+                    kill_at = float("inf")
+                if now >= next_heartbeat:
+                    self.runs.heartbeat(job.id, self.owner)
+                    next_heartbeat = now + HEARTBEAT_S
+                if exited_at is None and proc.poll() is not None:
+                    exited_at = now
+                if exited_at is not None and now - exited_at > 1.0:
+                    break  # something it started still holds the pipes
+                for key, _ in selector.select(timeout=0.1):
+                    data = os.read(key.fd, 65536)
+                    kind = key.data
+                    if not data:
+                        selector.unregister(key.fileobj)
+                        if partial[kind]:
+                            handle(kind, partial[kind])
+                        continue
+                    lines = (partial[kind] + data).split(b"\n")
+                    partial[kind] = lines.pop()
+                    for line in lines:
+                        handle(kind, line)
+                writer.flush_if_due()
+        finally:
+            selector.close()
+            child.signal_group(signal.SIGKILL)  # nothing of the run outlives it
+            proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+        return (*self._outcome(job, proc.returncode, done, stopped_for), rows)
+
+    @staticmethod
+    def _outcome(
+        job: Job, returncode: int, done: dict[str, Any] | None, stopped_for: str | None
+    ) -> tuple[str, str | None]:
+        if stopped_for == "cancelled":
+            return "cancelled", "cancelled by the user"
+        if stopped_for == "timed out":
+            return "timed out", f"timed out after {job.timeout_s} s"
+        if done is not None:
+            if done.get("ok"):
+                return "succeeded", None
+            kind = done.get("kind")
+            if kind == "memory":
+                return "failed", f"ran out of memory (limit {format_memory(job.memory_mb)})"
+            if kind == "exit":
+                return "failed", f"exited early with code {done.get('code')}"
+            return "failed", str(done.get("error") or "failed")
+        if returncode < 0:
+            try:
+                name = signal.Signals(-returncode).name
+            except ValueError:
+                name = f"signal {-returncode}"
+            return "failed", f"crashed: killed by {name}"
+        return "failed", f"exited early with code {returncode}"

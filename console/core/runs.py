@@ -1,0 +1,269 @@
+"""Run records, their logs, and the lease that keeps one job from running twice
+at once, across every console and worker on a database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from console.core import schema
+from console.core.clock import Clock, utcnow
+from console.core.store import Store
+
+STATUSES = ("running", "succeeded", "failed", "timed out", "cancelled")
+TRIGGERS = ("run once", "schedule")
+LEVELS = ("information", "warning", "error")
+LEASE_TTL = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    job_id: int
+    job_name: str
+    trigger: str
+    status: str
+    owner: str
+    started_at: datetime
+    ended_at: datetime | None
+    error: str | None
+    rows_written: int
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    id: int
+    run_id: int | None
+    job_name: str | None
+    at: datetime
+    level: str
+    message: str
+
+
+class RunLog:
+    """Runs and log entries of one database."""
+
+    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+
+    # -- leases ----------------------------------------------------------
+
+    def acquire(self, job_id: int, owner: str, ttl: timedelta = LEASE_TTL) -> bool:
+        """Take the job's lease if nobody holds a live one (an atomic UPDATE)."""
+        with self.store.write() as conn:
+            return self.acquire_in(conn, job_id, owner, self.clock(), ttl)
+
+    @staticmethod
+    def acquire_in(
+        conn: sa.Connection, job_id: int, owner: str, now: datetime, ttl: timedelta = LEASE_TTL
+    ) -> bool:
+        lease = schema.leases
+        taken = conn.execute(
+            lease.update()
+            .where(
+                lease.c.job_id == job_id,
+                sa.or_(lease.c.owner.is_(None), lease.c.expires_at < now),
+            )
+            .values(owner=owner, expires_at=now + ttl, heartbeat_at=now, run_id=None)
+        ).rowcount
+        return bool(taken)
+
+    def heartbeat(self, job_id: int, owner: str, run_id: int | None = None) -> bool:
+        now = self.clock()
+        values: dict[str, Any] = {"expires_at": now + LEASE_TTL, "heartbeat_at": now}
+        if run_id is not None:
+            values["run_id"] = run_id
+        with self.store.write() as conn:
+            return bool(
+                conn.execute(
+                    schema.leases.update()
+                    .where(schema.leases.c.job_id == job_id, schema.leases.c.owner == owner)
+                    .values(**values)
+                ).rowcount
+            )
+
+    def release(self, job_id: int, owner: str) -> None:
+        with self.store.write() as conn:
+            conn.execute(
+                schema.leases.update()
+                .where(schema.leases.c.job_id == job_id, schema.leases.c.owner == owner)
+                .values(owner=None, expires_at=None, run_id=None)
+            )
+
+    def holder(self, job_id: int) -> tuple[str, datetime] | None:
+        """Who runs the job now (owner, lease expiry), if anyone."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                sa.select(schema.leases.c.owner, schema.leases.c.expires_at).where(
+                    schema.leases.c.job_id == job_id
+                )
+            ).one_or_none()
+        if row is None or row.owner is None or row.expires_at < self.clock():
+            return None
+        return row.owner, row.expires_at
+
+    # -- runs ------------------------------------------------------------
+
+    def start(self, job_id: int, job_name: str, trigger: str, owner: str) -> Run:
+        now = self.clock()
+        with self.store.write() as conn:
+            self.fail_abandoned_in(conn, job_id, now)
+            run_id = conn.execute(
+                schema.runs.insert()
+                .values(
+                    job_id=job_id,
+                    job_name=job_name,
+                    trigger=trigger,
+                    status="running",
+                    owner=owner,
+                    started_at=now,
+                    rows_written=0,
+                )
+                .returning(schema.runs.c.id)
+            ).scalar_one()
+            conn.execute(
+                schema.jobs.update().where(schema.jobs.c.id == job_id).values(last_run_at=now)
+            )
+        return Run(run_id, job_id, job_name, trigger, "running", owner, now, None, None, 0)
+
+    @staticmethod
+    def fail_abandoned_in(conn: sa.Connection, job_id: int, now: datetime) -> None:
+        """Runs left `running` by a console that died: its lease has lapsed."""
+        lease = conn.execute(
+            sa.select(schema.leases.c.owner, schema.leases.c.expires_at).where(
+                schema.leases.c.job_id == job_id
+            )
+        ).one_or_none()
+        live_owner = lease.owner if lease and lease.owner and lease.expires_at >= now else None
+        stale = schema.runs.c.status == "running"
+        condition = sa.and_(schema.runs.c.job_id == job_id, stale)
+        if live_owner is not None:
+            condition = condition & (schema.runs.c.owner != live_owner)
+        conn.execute(
+            schema.runs.update()
+            .where(condition)
+            .values(
+                status="failed",
+                ended_at=now,
+                error="the console or worker running it stopped before the run ended",
+            )
+        )
+
+    def finish(self, run_id: int, status: str, error: str | None, rows_written: int) -> None:
+        with self.store.write() as conn:
+            conn.execute(
+                schema.runs.update()
+                .where(schema.runs.c.id == run_id)
+                .values(
+                    status=status, error=error, rows_written=rows_written, ended_at=self.clock()
+                )
+            )
+
+    def set_rows(self, run_id: int, rows_written: int) -> None:
+        with self.store.write() as conn:
+            conn.execute(
+                schema.runs.update()
+                .where(schema.runs.c.id == run_id)
+                .values(rows_written=rows_written)
+            )
+
+    def get(self, run_id: int) -> Run:
+        with self.store.read() as conn:
+            row = conn.execute(sa.select(schema.runs).where(schema.runs.c.id == run_id)).one()
+        return _run(row._mapping)
+
+    def runs(self, job_id: int | None = None, limit: int = 50) -> list[Run]:
+        """Newest first."""
+        stmt = sa.select(schema.runs).order_by(schema.runs.c.id.desc()).limit(limit)
+        if job_id is not None:
+            stmt = stmt.where(schema.runs.c.job_id == job_id)
+        with self.store.read() as conn:
+            return [_run(r._mapping) for r in conn.execute(stmt)]
+
+    def runs_since(self, since: datetime) -> list[Run]:
+        stmt = (
+            sa.select(schema.runs)
+            .where(schema.runs.c.started_at >= since)
+            .order_by(schema.runs.c.id)
+        )
+        with self.store.read() as conn:
+            return [_run(r._mapping) for r in conn.execute(stmt)]
+
+    # -- log entries -----------------------------------------------------
+
+    def append(
+        self, run_id: int | None, job_name: str | None, entries: Sequence[tuple[datetime, str, str]]
+    ) -> None:
+        if not entries:
+            return
+        with self.store.write() as conn:
+            conn.execute(
+                schema.log_entries.insert(),
+                [
+                    {"run_id": run_id, "job_name": job_name, "at": at, "level": level, "message": m}
+                    for at, level, m in entries
+                ],
+            )
+
+    def log(
+        self, job_name: str | None, level: str, message: str, run_id: int | None = None
+    ) -> None:
+        self.append(run_id, job_name, [(self.clock(), level, message)])
+
+    def entries(
+        self,
+        *,
+        run_id: int | None = None,
+        job_name: str | None = None,
+        level: str | None = None,
+        text: str | None = None,
+        after_id: int | None = None,
+        limit: int | None = 1000,
+        newest_first: bool = False,
+    ) -> list[LogEntry]:
+        log = schema.log_entries
+        stmt = sa.select(log)
+        if run_id is not None:
+            stmt = stmt.where(log.c.run_id == run_id)
+        if job_name is not None:
+            stmt = stmt.where(sa.func.lower(log.c.job_name) == job_name.lower())
+        if level is not None:
+            stmt = stmt.where(log.c.level == level)
+        if text:
+            stmt = stmt.where(log.c.message.contains(text, autoescape=True))
+        if after_id is not None:
+            stmt = stmt.where(log.c.id > after_id)
+        stmt = stmt.order_by(log.c.id.desc() if newest_first else log.c.id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.store.read() as conn:
+            return [LogEntry(**r._mapping) for r in conn.execute(stmt)]
+
+    def purge(self, older_than_days: int) -> int:
+        """Remove log entries and finished runs older than the retention."""
+        cutoff = self.clock() - timedelta(days=older_than_days)
+        with self.store.write() as conn:
+            removed = conn.execute(
+                schema.log_entries.delete().where(schema.log_entries.c.at < cutoff)
+            ).rowcount
+            conn.execute(
+                schema.runs.delete().where(
+                    schema.runs.c.started_at < cutoff, schema.runs.c.status != "running"
+                )
+            )
+        return int(removed)
+
+
+def _run(row: Any) -> Run:
+    return Run(**{f: row[f] for f in Run.__dataclass_fields__})

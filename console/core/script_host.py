@@ -1,0 +1,143 @@
+"""The child process that runs one job script.
+
+The parent starts it (`python -m console.core.script_host`, or the bundle's
+own executable with `__script-host__`), writes the run's payload as JSON on
+its standard input, and reads JSON lines back from its standard output: log
+lines, rows written, and one final `done`. The script's own output to fd 1
+and fd 2 goes to standard error, which the parent logs as plain lines.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import io
+import json
+import os
+import sys
+import threading
+import traceback
+from typing import Any
+
+SCRIPT_FILE = "<job script>"
+
+
+class _Channel:
+    """JSON lines to the parent on a private copy of fd 1."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._lock = threading.Lock()
+
+    def __call__(self, message: dict[str, Any]) -> None:
+        data = (json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8", "replace")
+        with self._lock:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
+
+
+class _LogStream(io.TextIOBase):
+    """`print()` and `sys.stderr` writes, as log lines of one level."""
+
+    def __init__(self, write_line: Any, level: str) -> None:
+        self._write_line = write_line
+        self._level = level
+        self._buffer = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            self._write_line(self._level, line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._buffer:
+            line, self._buffer = self._buffer, ""
+            self._write_line(self._level, line)
+
+
+def describe(error: BaseException) -> str:
+    """`ValueError: kaboom 42 (line 2)`: the error and the script's line."""
+    line = None
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        if frame.f_code.co_filename == SCRIPT_FILE:
+            line = lineno
+    if isinstance(error, SyntaxError) and error.filename == SCRIPT_FILE:
+        line = error.lineno
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return f"{text} (line {line})" if line else text
+
+
+def _script_traceback(error: BaseException) -> list[str]:
+    """The traceback frames inside the script, for the log."""
+    frames = [
+        f"  line {lineno}, in {frame.f_code.co_name}"
+        for frame, lineno in traceback.walk_tb(error.__traceback__)
+        if frame.f_code.co_filename == SCRIPT_FILE
+    ]
+    return ["Traceback (script frames):", *frames] if len(frames) > 1 else []
+
+
+def main() -> int:
+    channel = _Channel(os.dup(1))
+    os.dup2(2, 1)  # anything the script writes to fd 1 reaches the parent as plain lines
+    faulthandler.enable(file=2)
+    payload = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+
+    import resource
+
+    limit = int(payload["memory_bytes"])
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    from console.core.script_api import ScriptConfig, ScriptConsole, ScriptTables
+
+    console = ScriptConsole(channel)
+
+    def write_line(level: str, line: str) -> None:
+        console._write(level, (line,))
+
+    sys.stdout = _LogStream(write_line, "information")
+    sys.stderr = _LogStream(write_line, "warning")
+    tables = ScriptTables(payload["db_url"], channel)
+    name = payload["job"]
+    namespace: dict[str, Any] = {
+        "__name__": f"job_{name}",
+        "__file__": SCRIPT_FILE,
+        "tables": tables,
+        "config": ScriptConfig(payload),
+        "console": console,
+    }
+    outcome: dict[str, Any] = {"t": "done", "ok": True}
+    try:
+        exec(compile(payload["script"], SCRIPT_FILE, "exec"), namespace)
+        entry = namespace.get(name)
+        if not callable(entry):
+            raise NameError(f"the script defines no function {name}()")
+        entry()
+    except MemoryError:
+        outcome = {"t": "done", "ok": False, "kind": "memory"}
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        if code != 0:
+            outcome = {"t": "done", "ok": False, "kind": "exit", "code": code}
+    except BaseException as e:
+        for line in _script_traceback(e):
+            write_line("error", line)
+        outcome = {"t": "done", "ok": False, "kind": "exception", "error": describe(e)}
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    try:
+        tables.close()
+    except Exception:  # the run's outcome matters more than closing the pool
+        pass
+    channel(outcome)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,299 @@
+"""App settings and secrets: plain values in the database, secret values only
+in the operating system's keyring, masked wherever they could show.
+
+The database records which settings are secret, never their values. With no
+usable keyring, storing or reading a secret is refused with the reason and
+the fix; there is no plaintext fallback.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from console.core import schema
+from console.core.errors import ConsoleError, NotFoundError, SecretsUnavailableError
+from console.core.names import check_setting_name
+from console.core.store import Store
+
+MASK = "••••••"
+#: Shorter secret values are not masked inside other text: masking every "ab"
+#: in a log would hide the log, not the secret.
+MIN_MASKED_LENGTH = 4
+FIX_HINT = (
+    "unlock a Secret Service such as gnome-keyring or KWallet, "
+    "or choose a backend with PYTHON_KEYRING_BACKEND"
+)
+IDENTITY = {
+    "twitter_consumer_key": "Twitter consumer key",
+    "twitter_consumer_secret": "Twitter consumer secret",
+}
+
+
+class Masker:
+    """Replaces every secret value in a text, raw or URL-encoded, by `MASK`."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        variants: set[str] = set()
+        for value in values:
+            if not value or len(value) < MIN_MASKED_LENGTH:
+                continue
+            variants.update(
+                {value, quote(value, safe=""), quote(value, safe="~"), quote_plus(value)}
+            )
+            variants.update({quote(value), value.encode("unicode_escape").decode("ascii")})
+        ordered = sorted(variants, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def __call__(self, text: str) -> str:
+        return self._pattern.sub(MASK, text) if self._pattern else text
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+
+@dataclass
+class ResolvedConfig:
+    """What a run's script sees as `config`, resolved by the parent."""
+
+    app_settings: dict[str, str] = field(default_factory=dict)
+    identity: dict[str, str] = field(default_factory=dict)
+    #: name -> why a secret could not be read (no keyring…)
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def secret_values(self) -> list[str]:
+        return [*self.identity.values(), *self._secret_app_values]
+
+    _secret_app_values: list[str] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "app_settings": self.app_settings,
+            "identity": self.identity,
+            "unavailable": self.unavailable,
+            "secret_values": self.secret_values,
+        }
+
+
+@dataclass(frozen=True)
+class SettingView:
+    name: str
+    value: str | None
+    is_secret: bool
+    kind: str
+
+    @property
+    def shown(self) -> str:
+        return MASK if self.is_secret else (self.value or "")
+
+
+class Keyring:
+    """The OS keyring, through the `keyring` package, under one service name
+    per console database so two homes never share secrets."""
+
+    def __init__(self, store: Store, backend: Any | None = None) -> None:
+        self.store = store
+        self._backend = backend
+        self._service: str | None = None
+
+    def backend(self) -> Any:
+        if self._backend is None:
+            import keyring
+
+            self._backend = keyring.get_keyring()
+        return self._backend
+
+    @property
+    def backend_name(self) -> str:
+        backend = self.backend()
+        return f"{type(backend).__module__}.{type(backend).__qualname__}"
+
+    def problem(self) -> str | None:
+        """Why no secret can be kept, or None when the keyring is usable."""
+        from keyring.backends import chainer, fail
+
+        backend = self.backend()
+        if isinstance(backend, fail.Keyring) or (
+            isinstance(backend, chainer.ChainerBackend) and not backend.backends
+        ):
+            return f"no usable keyring (backend {self.backend_name}): {FIX_HINT}"
+        return None
+
+    def service(self) -> str:
+        if self._service is None:
+            self._service = f"mobile-console/{self._install_id()}"
+        return self._service
+
+    def set(self, name: str, value: str) -> None:
+        self._call("store", lambda b: b.set_password(self.service(), name, value))
+
+    def get(self, name: str) -> str | None:
+        return self._call("read", lambda b: b.get_password(self.service(), name))  # type: ignore[no-any-return]
+
+    def delete(self, name: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            self._call("delete", lambda b: b.delete_password(self.service(), name))
+        except SecretsUnavailableError as e:
+            if not isinstance(e.__cause__, PasswordDeleteError):
+                raise
+
+    def _call(self, verb: str, action: Any) -> Any:
+        problem = self.problem()
+        if problem:
+            raise SecretsUnavailableError(f"cannot {verb} a secret: {problem}")
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            return action(self.backend())
+        except PasswordDeleteError as e:
+            raise SecretsUnavailableError(str(e)) from e
+        except Exception as e:  # D-Bus, a locked collection, a dismissed prompt…
+            raise SecretsUnavailableError(
+                f"cannot {verb} a secret: the keyring ({self.backend_name}) said "
+                f"{type(e).__name__}: {e}; {FIX_HINT}"
+            ) from None
+
+    def _install_id(self) -> str:
+        def read(conn: sa.Connection) -> str | None:
+            return conn.execute(
+                sa.select(schema.settings.c.value).where(schema.settings.c.key == "install_id")
+            ).scalar()
+
+        with self.store.read() as conn:
+            found = read(conn)
+        if found:
+            return found
+        try:
+            with self.store.write() as conn:
+                found = read(conn)
+                if found:
+                    return found
+                new = uuid.uuid4().hex
+                conn.execute(schema.settings.insert().values(key="install_id", value=new))
+                return new
+        except IntegrityError:  # another console created it first
+            with self.store.read() as conn:
+                return str(read(conn))
+
+
+class AppSettings:
+    """The app settings scripts read as `config.app_settings`, and the
+    identity they read as `config.twitter_consumer_key/secret`."""
+
+    def __init__(self, store: Store, keyring: Keyring) -> None:
+        self.store = store
+        self.keyring = keyring
+
+    def set(self, name: str, value: str, *, secret: bool = False) -> None:
+        check_setting_name(name)
+        if name in IDENTITY:
+            raise ConsoleError(f"{name} is the {IDENTITY[name]}: set it with `identity twitter`")
+        if not isinstance(value, str):
+            raise ConsoleError("a setting's value must be text")
+        if secret:
+            self.keyring.set(name, value)  # refused before anything is written
+        with self.store.write() as conn:
+            before = self._row(conn, name, "app")
+            self._put(conn, name, None if secret else value, secret, "app")
+        if not secret and before is not None and before.is_secret:
+            self._forget_secret(name)
+
+    def delete(self, name: str) -> None:
+        with self.store.write() as conn:
+            row = self._row(conn, name, "app")
+            if row is None:
+                raise NotFoundError(f"no app setting named {name!r}")
+            if row.is_secret:
+                self.keyring.delete(row.name)
+            conn.execute(schema.app_settings.delete().where(schema.app_settings.c.name == row.name))
+
+    def list(self, kind: str = "app") -> list[SettingView]:
+        with self.store.read() as conn:
+            rows = conn.execute(
+                sa.select(schema.app_settings)
+                .where(schema.app_settings.c.kind == kind)
+                .order_by(schema.app_settings.c.name)
+            ).all()
+        return [SettingView(r.name, r.value, r.is_secret, r.kind) for r in rows]
+
+    def set_identity(self, consumer_key: str, consumer_secret: str) -> None:
+        """Store Twitter's consumer key and secret, both in the keyring."""
+        for name, value in (
+            ("twitter_consumer_key", consumer_key),
+            ("twitter_consumer_secret", consumer_secret),
+        ):
+            if not value.strip():
+                raise ConsoleError(f"the {IDENTITY[name]} is empty")
+        self.keyring.set("twitter_consumer_key", consumer_key.strip())
+        self.keyring.set("twitter_consumer_secret", consumer_secret.strip())
+        with self.store.write() as conn:
+            for name in IDENTITY:
+                self._put(conn, name, None, True, "identity")
+
+    def identity_is_set(self) -> bool:
+        return {v.name for v in self.list("identity")} == set(IDENTITY)
+
+    def resolve(self) -> ResolvedConfig:
+        """Every setting's value, secrets read from the keyring; a secret that
+        cannot be read is listed with the reason, for the script to report."""
+        resolved = ResolvedConfig()
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(schema.app_settings)).all()
+        for row in rows:
+            target = resolved.identity if row.kind == "identity" else resolved.app_settings
+            if not row.is_secret:
+                target[row.name] = row.value or ""
+                continue
+            try:
+                value = self.keyring.get(row.name)
+            except SecretsUnavailableError as e:
+                resolved.unavailable[row.name] = str(e)
+                continue
+            if value is None:
+                resolved.unavailable[row.name] = (
+                    f"the keyring ({self.keyring.backend_name}) holds no value for {row.name}; "
+                    "set it again"
+                )
+                continue
+            target[row.name] = value
+            if row.kind == "app":
+                resolved._secret_app_values.append(value)
+        return resolved
+
+    def masker(self) -> Masker:
+        return Masker(self.resolve().secret_values)
+
+    def _forget_secret(self, name: str) -> None:
+        try:
+            self.keyring.delete(name)
+        except SecretsUnavailableError:
+            pass  # nothing can be there when there is no keyring
+
+    @staticmethod
+    def _row(conn: sa.Connection, name: str, kind: str) -> Any:
+        return conn.execute(
+            sa.select(schema.app_settings).where(
+                schema.app_settings.c.name == name, schema.app_settings.c.kind == kind
+            )
+        ).one_or_none()
+
+    @staticmethod
+    def _put(conn: sa.Connection, name: str, value: str | None, secret: bool, kind: str) -> None:
+        table = schema.app_settings
+        updated = conn.execute(
+            table.update()
+            .where(table.c.name == name)
+            .values(value=value, is_secret=secret, kind=kind)
+        ).rowcount
+        if not updated:
+            conn.execute(table.insert().values(name=name, value=value, is_secret=secret, kind=kind))

@@ -1,0 +1,104 @@
+"""When a job runs: occurrences anchored to its start time.
+
+Occurrence k of a job is start + k × interval. Minutes and hours are counted
+in UTC, so a daylight-saving change neither skips nor doubles a run; days
+and months are counted on the local wall clock (a daily 09:00 job stays at
+09:00), each occurrence mapped to one instant, so those neither skip nor
+double either. A monthly job started on the 31st runs on the last day of
+shorter months and on the 31st again when there is one.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+STEP_SECONDS = {"minute": 60, "hour": 3600}
+
+
+@cache
+def local_zone() -> tzinfo:
+    """This machine's time zone, with its daylight-saving rules."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    try:
+        if name:
+            return ZoneInfo(name)
+        with open("/etc/localtime", "rb") as f:
+            return ZoneInfo.from_file(f)
+    except (OSError, ValueError, ZoneInfoNotFoundError):
+        return UTC
+
+
+def _add_months(wall: datetime, months: int) -> datetime:
+    month_index = wall.month - 1 + months
+    year, month = wall.year + month_index // 12, month_index % 12 + 1
+    day = min(wall.day, calendar.monthrange(year, month)[1])
+    return wall.replace(year=year, month=month, day=day)
+
+
+def occurrence(
+    start: datetime, interval: int, unit: str, k: int, tz: tzinfo | None = None
+) -> datetime:
+    """The k-th run time (k = 0 is the start itself), in UTC."""
+    if unit in STEP_SECONDS:
+        return start.astimezone(UTC) + timedelta(seconds=STEP_SECONDS[unit] * interval * k)
+    zone = tz or local_zone()
+    wall = start.astimezone(zone).replace(tzinfo=None)
+    if unit == "day":
+        wall = wall + timedelta(days=interval * k)
+    elif unit == "month":
+        wall = _add_months(wall, interval * k)
+    else:
+        raise ValueError(f"unit {unit!r} has no occurrences")
+    # fold=0: the first of an ambiguous hour; a time in a gap maps to just after it.
+    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def _first_index_after(
+    start: datetime, interval: int, unit: str, after: datetime, tz: tzinfo | None
+) -> int:
+    if after < start:
+        return 0
+    if unit in STEP_SECONDS:
+        step = STEP_SECONDS[unit] * interval
+        return int((after - start).total_seconds() // step) + 1
+    if unit == "day":
+        estimate = (after - start).days // interval
+    else:
+        months = (after.year - start.year) * 12 + after.month - start.month
+        estimate = months // interval
+    k = max(0, estimate - 2)
+    while occurrence(start, interval, unit, k, tz) <= after:
+        k += 1
+    return k
+
+
+def next_fire(
+    start: datetime, interval: int, unit: str, after: datetime, tz: tzinfo | None = None
+) -> datetime | None:
+    """The first run time strictly after `after` (the start itself when it is
+    still ahead); None for jobs that run on demand only."""
+    if unit == "none":
+        return None
+    return occurrence(
+        start, interval, unit, _first_index_after(start, interval, unit, after, tz), tz
+    )
+
+
+def missed_between(
+    start: datetime,
+    interval: int,
+    unit: str,
+    due: datetime,
+    now: datetime,
+    tz: tzinfo | None = None,
+) -> int:
+    """How many run times fell in [due, now]: the ticks a closed console missed."""
+    if unit == "none" or now < due:
+        return 0
+    first = _first_index_after(start, interval, unit, due - timedelta(microseconds=1), tz)
+    last = _first_index_after(start, interval, unit, now, tz)
+    return max(0, last - first)

@@ -1,0 +1,162 @@
+"""Every outcome of a run, with a real child process."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from console.app import Services
+from console.core.errors import ConsoleError
+from console.core.runner import LogLine
+
+
+def make_job(services: Services, name: str, body: str, **options: object) -> None:
+    script = f"def {name}():\n" + "".join(f"    {line}\n" for line in body.splitlines())
+    services.jobs.create(name, interval=1, unit="hour", script=script, **options)  # type: ignore[arg-type]
+
+
+def log_of(services: Services, run_id: int) -> list[str]:
+    return [e.message for e in services.runs.entries(run_id=run_id)]
+
+
+def test_a_succeeding_run_streams_its_log_and_records_rows(services: Services) -> None:
+    services.tables.create("Hello")
+    make_job(
+        services,
+        "hello",
+        'print("from print")\n'
+        'console.warn("careful")\n'
+        'tables.get_table("Hello").insert_many([{"n": 1}, {"n": 2}])\n'
+        'tables.get_table("Hello").insert({"n": 3})',
+    )
+    seen: list[LogLine] = []
+    run = services.runner.run("hello", on_line=seen.append)
+    assert run.status == "succeeded"
+    assert run.rows_written == 3
+    assert run.ended_at is not None and run.trigger == "run once"
+    assert [(line.level, line.message) for line in seen[1:3]] == [
+        ("information", "from print"),
+        ("warning", "careful"),
+    ]
+    assert seen[-1].message.startswith("Run succeeded in")
+    assert log_of(services, run.id) == [line.message for line in seen]
+    assert services.tables.get("Hello").count() == 3
+    assert services.jobs.get("hello").last_run_at == run.started_at
+
+
+def test_an_exception_fails_the_run_with_the_scripts_line(services: Services) -> None:
+    make_job(services, "boom", "x = 42\nraise ValueError(f'kaboom {x}')")
+    run = services.runner.run("boom")
+    assert run.status == "failed"
+    assert run.error == "ValueError: kaboom 42 (line 3)"
+    assert log_of(services, run.id)[-1] == "Run failed: ValueError: kaboom 42 (line 3)"
+
+
+def test_a_timeout_ends_the_run(services: Services) -> None:
+    make_job(services, "slow", "import time\nwhile True: time.sleep(0.05)", timeout_s=1)
+    started = time.monotonic()
+    run = services.runner.run("slow")
+    assert run.status == "timed out"
+    assert run.error == "timed out after 1 s"
+    assert time.monotonic() - started < 10
+
+
+def test_a_script_ignoring_sigterm_is_killed(services: Services) -> None:
+    make_job(
+        services,
+        "stubborn",
+        "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: pass",
+        timeout_s=1,
+    )
+    services.runner.grace_s = 0.5
+    assert services.runner.run("stubborn").status == "timed out"
+
+
+def test_running_out_of_memory_fails_the_run(services: Services) -> None:
+    make_job(services, "hungry", "data = bytearray(2 * 1024 ** 3)", memory_mb=256)
+    run = services.runner.run("hungry")
+    assert (run.status, run.error) == ("failed", "ran out of memory (limit 256 MiB)")
+
+
+def test_a_segfault_fails_only_that_run(services: Services) -> None:
+    make_job(services, "crash", "import ctypes\nctypes.string_at(0)")
+    run = services.runner.run("crash")
+    assert (run.status, run.error) == ("failed", "crashed: killed by SIGSEGV")
+
+
+def test_os_exit_is_reported_with_its_code(services: Services) -> None:
+    make_job(services, "quitter", "import os\nos._exit(3)")
+    run = services.runner.run("quitter")
+    assert (run.status, run.error) == ("failed", "exited early with code 3")
+
+
+def test_cancel_ends_the_run(services: Services) -> None:
+    make_job(services, "endless", "while True: pass")
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    run = services.runner.run("endless", cancel=cancel)
+    assert run.status == "cancelled"
+
+
+def test_a_chatty_script_has_its_log_capped(services: Services) -> None:
+    services.settings.set("run_log_max_lines", 100)
+    make_job(services, "chatty", "for i in range(5000): print('line', i)")
+    run = services.runner.run("chatty")
+    assert run.status == "succeeded"
+    log = log_of(services, run.id)
+    assert len(log) == 103  # 100 kept, the cap notice, the start and end lines
+    assert "4,900 more lines" in log[-2]
+
+
+def test_writes_to_fd_1_do_not_break_the_protocol(services: Services) -> None:
+    make_job(
+        services, "raw", "import os\nos.write(1, b'{not json\\n')\nos.write(2, b'to stderr\\n')"
+    )
+    run = services.runner.run("raw")
+    assert run.status == "succeeded"
+    assert {"{not json", "to stderr"} <= set(log_of(services, run.id))
+
+
+def test_failing_runs_never_lose_earlier_rows(services: Services) -> None:
+    services.tables.create("Things")
+    make_job(
+        services, "good", 'tables.get_table("Things").insert_many([{"n": i} for i in range(50)])'
+    )
+    assert services.runner.run("good").status == "succeeded"
+    failing = {
+        "half": 'tables.get_table("Things").insert_many([{"n": 1}, {"n": "x"}])',
+        "diesmid": (
+            "import os\nt = tables.get_table('Things')\n"
+            "t.insert_many([{'n': 99}] * 10)\nos._exit(1)"
+        ),
+        "segv": "import ctypes\ntables.get_table('Things').count()\nctypes.string_at(0)",
+    }
+    for name, body in failing.items():
+        make_job(services, name, body)
+        assert services.runner.run(name).status == "failed"
+    rows = services.tables.get("Things").read()
+    assert sorted(r["n"] for r in rows if r["n"] < 50) == list(range(50))
+    assert sum(1 for r in rows if r["n"] == 99) == 10  # committed before it died
+
+
+def test_run_once_leaves_the_enabled_state_and_refuses_overlap(services: Services) -> None:
+    make_job(services, "waits", "import time\ntime.sleep(1.5)")
+    services.jobs.enable("waits")
+    outcome: list[str] = []
+    worker = threading.Thread(target=lambda: outcome.append(services.runner.run("waits").status))
+    worker.start()
+    time.sleep(0.5)
+    with pytest.raises(ConsoleError, match="running already"):
+        services.runner.run("waits")
+    worker.join()
+    assert outcome == ["succeeded"]
+    assert services.jobs.get("waits").enabled
+
+
+def test_a_script_without_its_function_fails_clearly(services: Services) -> None:
+    services.jobs.create("lonely", script="x = 1\n")
+    assert (
+        services.runner.run("lonely").error == "NameError: the script defines no function lonely()"
+    )
