@@ -4,11 +4,16 @@ is used by the integration tests)."""
 from __future__ import annotations
 
 from keyring.backend import KeyringBackend
+from keyring.compat import properties
 from keyring.errors import PasswordDeleteError
 
 
 class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    @properties.classproperty
+    def priority(cls) -> float:
+        # Every backend subclass registers with keyring's discovery; this one
+        # must only ever be passed explicitly, never chosen by keyring.
+        raise RuntimeError("a test backend, passed explicitly")
 
     def __init__(self) -> None:
         super().__init__()

@@ -1,0 +1,127 @@
+"""The job, logs and tier commands as a user types them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from console.cli import main
+
+
+def cli(home: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["--home", str(home), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_job_run_in_a_real_process_exits_0_or_1(home: Path, tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "console", "--home", str(home), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=dict(os.environ),
+        )
+
+    assert run("table", "create", "Hello").returncode == 0
+    assert (
+        run(
+            "job", "create", "hello", "--every", "1", "--unit", "hour", "--template", "hello"
+        ).returncode
+        == 0
+    )
+    ok = run("job", "run", "hello")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "Hello has 1 rows" in ok.stdout and "Run succeeded" in ok.stdout
+    bad = tmp_path / "bad.py"
+    bad.write_text("def hello():\n    raise ValueError('kaboom 42')\n")
+    assert run("job", "script", "hello", "--set", str(bad)).returncode == 0
+    failed = run("job", "run", "hello")
+    assert failed.returncode == 1
+    assert "Run failed: ValueError: kaboom 42 (line 2)" in failed.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["job", "create", "1bad", "--every", "1", "--unit", "hour"],
+        ["job", "create", "ok", "--every", "0", "--unit", "hour"],
+        ["job", "create", "ok", "--every", "x", "--unit", "hour"],
+        ["job", "create", "ok", "--every", "1", "--unit", "week"],
+        ["job", "create", "ok", "--every", "1", "--unit", "hour", "--timeout", "3601"],
+        ["job", "create", "ok", "--every", "1", "--unit", "hour", "--start", "tomorrow"],
+        ["job", "create", "ok", "--every", "1", "--unit", "hour", "--template", "nope"],
+        ["job", "create", "ok", "--every", "1"],
+        ["job", "create", "Existing", "--every", "1", "--unit", "hour"],
+        ["job", "run", "missing"],
+        ["job", "enable", "missing"],
+        ["logs", "--job", "missing"],
+        ["tier", "gold"],
+    ],
+)
+def test_bad_job_input_exits_2_with_one_line(
+    home: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        cli(home, "job", "create", "existing", "--every", "1", "--unit", "hour", capsys=capsys)[0]
+        == 0
+    )
+    code, out, err = cli(home, *args, capsys=capsys)
+    assert (code, out) == (2, "")
+    assert len(err.strip().splitlines()) == 1, err
+    out = cli(home, "job", "list", "--json", capsys=capsys)[1]
+    assert [j["name"] for j in json.loads(out)] == ["existing"]
+
+
+def test_a_script_with_a_syntax_error_is_refused_and_the_old_kept(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli(home, "job", "create", "tidy", "--every", "1", "--unit", "day", capsys=capsys)
+    before = cli(home, "job", "script", "tidy", capsys=capsys)[1]
+    broken = tmp_path / "broken.py"
+    broken.write_text("def tidy():\n    x = (\n")
+    code, _, err = cli(home, "job", "script", "tidy", "--set", str(broken), capsys=capsys)
+    assert code == 2 and "syntax error on line 2" in err
+    assert cli(home, "job", "script", "tidy", capsys=capsys)[1] == before
+    huge = tmp_path / "huge.py"
+    huge.write_text("x = 1\n" * 200_000)
+    assert cli(home, "job", "script", "tidy", "--set", str(huge), capsys=capsys)[0] == 2
+
+
+def test_show_lists_runs_and_logs_filter_by_job(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli(home, "job", "create", "quiet", "--every", "1", "--unit", "hour", capsys=capsys)
+    cli(home, "job", "create", "other", "--every", "1", "--unit", "hour", capsys=capsys)
+    assert cli(home, "job", "run", "quiet", capsys=capsys)[0] == 0
+    out = cli(home, "job", "show", "quiet", "--json", capsys=capsys)[1]
+    shown = json.loads(out)
+    assert shown["enabled"] is False and shown["last_run"] is not None
+    assert [r["status"] for r in shown["runs"]] == ["succeeded"]
+    assert cli(home, "job", "run", "other", capsys=capsys)[0] == 0
+    entries = json.loads(cli(home, "logs", "--job", "quiet", "--json", capsys=capsys)[1])
+    assert {e["job"] for e in entries} == {"quiet"}
+    assert "empty scheduled job" in entries[1]["message"]
+
+
+def test_tier_limits_enabling(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("a", "b"):
+        cli(home, "job", "create", name, "--every", "1", "--unit", "hour", capsys=capsys)
+    assert cli(home, "tier", "free", capsys=capsys)[0] == 0
+    assert cli(home, "job", "enable", "a", capsys=capsys)[0] == 0
+    code, _, err = cli(home, "job", "enable", "b", capsys=capsys)
+    assert code == 2 and "free tier allows 1 enabled job" in err and "a" in err
+    assert cli(home, "tier", "standard", capsys=capsys)[0] == 0
+    assert cli(home, "job", "enable", "b", capsys=capsys)[0] == 0
+    code, _, err = cli(home, "tier", "free", capsys=capsys)
+    assert code == 2 and "2 are enabled" in err
+    assert cli(home, "tier", capsys=capsys)[1].startswith("standard")
+    assert cli(home, "job", "disable", "b", capsys=capsys)[0] == 0
+    jobs = json.loads(cli(home, "job", "list", "--json", capsys=capsys)[1])
+    assert [(j["name"], j["enabled"]) for j in jobs] == [("a", True), ("b", False)]
