@@ -68,7 +68,8 @@ def describe(error: BaseException) -> str:
             line = lineno
     if isinstance(error, SyntaxError) and error.filename == SCRIPT_FILE:
         line = error.lineno
-    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    text = f"{type(error).__name__}: {first}" if first else type(error).__name__
     return f"{text} (line {line})" if line else text
 
 

@@ -583,7 +583,7 @@ class Query:
             return sa.null().label(name)
 
         chosen = [column(c) for c in self.columns] if self.columns else list(sa_table.c)
-        stmt = sa.select(*chosen)
+        stmt = sa.select(*chosen).select_from(sa_table)
         for name, value in self.filters:
             target = column(name)
             stmt = stmt.where(target.is_(None) if value is None else target == value)

@@ -1,0 +1,82 @@
+"""The demo: a console on its own home with the tutorial's Updates table and
+getUpdates job, pointed at a Twitter stand-in on loopback, so it all works
+offline. Created on first use, reused later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from console.app import Services, open_services
+from console.core import paths
+from console.core.errors import NotFoundError
+from console.core.twitter_standin import TwitterStandIn
+
+QUERY = "#mobileservices"
+
+
+class MemoryKeyring:
+    """Where the demo keeps its made-up credentials when the machine has no
+    usable keyring: this process's memory, never a file."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, name: str) -> str | None:
+        return self._values.get((service, name))
+
+    def set_password(self, service: str, name: str, value: str) -> None:
+        self._values[(service, name)] = value
+
+    def delete_password(self, service: str, name: str) -> None:
+        self._values.pop((service, name), None)
+
+
+@dataclass
+class Demo:
+    services: Services
+    standin: TwitterStandIn
+    #: Said in the window when the demo could not use the OS keyring.
+    keyring_note: str | None
+
+    def close(self) -> None:
+        self.standin.stop()
+        self.services.close()
+
+
+def demo_home() -> Path:
+    return paths.default_home() / "demo"
+
+
+def start_demo(
+    home: str | Path | None = None, db_url: str | None = None, *, publish_every_s: float = 20.0
+) -> Demo:
+    standin = TwitterStandIn().start()
+    standin.publish(120, query=QUERY, spread=timedelta(hours=2))
+    if publish_every_s > 0:
+        standin.publish_every(publish_every_s)
+    services = open_services(home or demo_home(), db_url)
+    note = services.keyring.problem()
+    if note:
+        services.close()
+        services = open_services(home or demo_home(), db_url, keyring_backend=MemoryKeyring())
+        note = f"{note}. The demo keeps its made-up Twitter credentials in memory only."
+    _prepare(services, standin)
+    return Demo(services, standin, note)
+
+
+def _prepare(services: Services, standin: TwitterStandIn) -> None:
+    if "updates" not in {t.name.lower() for t in services.tables.all()}:
+        services.tables.create("Updates")
+    try:
+        services.jobs.get("getUpdates")
+    except NotFoundError:
+        services.jobs.create("getUpdates", interval=1, unit="minute", template="getUpdates")
+    credentials = standin.credentials
+    settings = services.app_settings
+    settings.set("TWITTER_SEARCH_URL", standin.search_url)  # a new port each time
+    settings.set("TWITTER_QUERY", QUERY)
+    settings.set("TWITTER_ACCESS_TOKEN", credentials.access_token, secret=True)
+    settings.set("TWITTER_ACCESS_TOKEN_SECRET", credentials.access_token_secret, secret=True)
+    settings.set_identity(credentials.consumer_key, credentials.consumer_secret)
