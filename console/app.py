@@ -15,6 +15,7 @@ from console.core.clock import Clock, utcnow
 from console.core.jobs import JobStore
 from console.core.runner import Runner
 from console.core.runs import RunLog
+from console.core.scheduler import ConsoleScheduler
 from console.core.secrets import AppSettings, Keyring
 from console.core.settings import Settings
 from console.core.store import Store
@@ -38,6 +39,18 @@ class Services:
     @property
     def home(self) -> Path:
         return self.location.home
+
+    def scheduler(self, **options: Any) -> ConsoleScheduler:
+        """A scheduler over these services (not started)."""
+        return ConsoleScheduler(
+            self.store,
+            self.jobs,
+            self.runs,
+            self.runner,
+            self.settings,
+            clock=self.jobs.clock,
+            **options,
+        )
 
     def close(self) -> None:
         self.store.dispose()

@@ -159,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     setting.add_parser("delete", help="delete an app setting").add_argument("key")
 
+    commands.add_parser("worker", help="run enabled jobs, no window, until SIGTERM/SIGINT")
+
     p = commands.add_parser("tier", help="show or set the enabled-job limit")
     p.add_argument("tier", nargs="?", choices=tuple(TIER_LIMITS))
     return parser
@@ -462,7 +464,37 @@ def cmd_tier(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_worker(services: Services, args: argparse.Namespace) -> int:
+    """Run the scheduler without a window until SIGTERM or SIGINT."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+
+    def say(message: str) -> None:
+        print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}", flush=True)
+
+    scheduler = services.scheduler(on_event=say)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    with services.store.read() as conn:
+        enabled = services.jobs.enabled_names(conn)
+    say(
+        f"worker {services.runner.owner} on {services.location.db_url.split('@')[-1]}; "
+        f"{len(enabled)} job{'s' * (len(enabled) != 1)} enabled"
+    )
+    scheduler.start()
+    while not stop.wait(1.0):
+        pass
+    running = scheduler.active_runs()
+    say("stopping" + (f"; letting {', '.join(running)} finish" if running else ""))
+    scheduler.stop(grace_s=4.0)
+    say("stopped")
+    return EXIT_OK
+
+
 HANDLERS: dict[str, Any] = {
+    "worker": cmd_worker,
     "table": cmd_table,
     "job": cmd_job,
     "logs": cmd_logs,

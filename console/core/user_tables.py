@@ -387,7 +387,10 @@ class TableStore:
             keys.update(dict.fromkeys(row))
         unknown = [k for k in keys if k not in columns]
         if unknown:
-            sa_table, columns = self._read_schema(conn, table)  # another process may have added
+            # Another connection may be adding the same columns: serialise on the
+            # table's catalogue row, then look again at what is there now.
+            self._lock(conn, table)
+            sa_table, columns = self._read_schema(conn, table)
             unknown = [k for k in keys if k not in columns]
         for key in keys:
             if not isinstance(key, str):
@@ -407,7 +410,6 @@ class TableStore:
                 if sample is not None:
                     new[key] = kind_of(sample)
             if new:
-                self._lock(conn, table)
                 columns = self._add_columns(conn, table, dict(columns), new)
                 sa_table = self._build(table, columns)
                 self._cache[table] = (sa_table, columns)

@@ -1,0 +1,299 @@
+"""The scheduler: decides *when* enabled jobs run; the runner does the running.
+
+A background thread on its own `schedule.Scheduler`, extended where
+`schedule` cannot say what we need: each enabled job is an `AnchoredJob`
+whose next run comes from the database (anchored to the job's start time,
+in UTC; see `timing`), not from when its last run finished. The thread
+sleeps until the earliest due time or until `wake()`, claims each due tick
+with an atomic UPDATE (so any number of consoles and workers on one database
+run it exactly once), takes the job's lease (so runs never overlap), and
+hands the run to a thread of its own. User code never runs in this thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+import schedule
+import sqlalchemy as sa
+
+from console.core import schema, timing
+from console.core.clock import Clock, utcnow
+from console.core.jobs import JobStore
+from console.core.runner import Runner
+from console.core.runs import RunLog
+from console.core.settings import Settings
+from console.core.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Longest sleep: bounds how late a change made by another process (or a
+#: machine waking from sleep) is noticed. One wake-up per interval is no
+#: measurable CPU.
+MAX_SLEEP_S = 15.0
+PURGE_EVERY = timedelta(hours=6)
+
+Dispatch = Callable[[str, str | None], None]
+
+
+@dataclass
+class Claim:
+    """A due tick this instance won."""
+
+    job_name: str
+    due: datetime
+    note: str | None
+
+
+class AnchoredJob(schedule.Job):
+    """A `schedule` job whose next run is the job's anchored due time (UTC),
+    compared with the scheduler's clock instead of naive local time, so a
+    daylight-saving change or a long run never moves it."""
+
+    def __init__(self, owner: ConsoleScheduler, job_id: int, due: datetime) -> None:
+        super().__init__(interval=1, scheduler=owner._schedule)
+        self.job_id = job_id
+        self.due = due
+        self._owner = owner
+
+    def _schedule_next_run(self) -> None:
+        # schedule stores naive local times; kept only for its ordering and repr.
+        self.next_run = self.due.astimezone().replace(tzinfo=None)
+
+    @property
+    def should_run(self) -> bool:
+        return bool(self._owner.clock() >= self.due)
+
+
+class _UtcSchedule(schedule.Scheduler):
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self._clock = clock
+
+    @property
+    def idle_seconds(self) -> float | None:
+        dues = [j.due for j in self.jobs if isinstance(j, AnchoredJob)]
+        return None if not dues else (min(dues) - self._clock()).total_seconds()
+
+
+@dataclass
+class _Active:
+    thread: threading.Thread
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class ConsoleScheduler:
+    """Runs enabled jobs on time, in the window or a worker."""
+
+    def __init__(
+        self,
+        store: Store,
+        jobs: JobStore,
+        runs: RunLog,
+        runner: Runner,
+        settings: Settings,
+        *,
+        clock: Clock = utcnow,
+        tz: tzinfo | None = None,
+        dispatch: Dispatch | None = None,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store, self.jobs, self.runs, self.runner, self.settings = (
+            store,
+            jobs,
+            runs,
+            runner,
+            settings,
+        )
+        self.clock = clock
+        self.tz = tz
+        self._dispatch = dispatch or self._start_run
+        self._on_event = on_event or (lambda _message: None)
+        self._schedule = _UtcSchedule(clock)
+        self._by_id: dict[int, AnchoredJob] = {}
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._active: dict[str, _Active] = {}
+        self._active_lock = threading.Lock()
+        self._next_purge = clock()
+        self.errors = 0
+
+    # -- life cycle ------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+            self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wake(self) -> None:
+        """Look again now: a job was enabled, disabled, edited or deleted."""
+        self._wake.set()
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Stop claiming; let running jobs finish up to `grace_s`, then end them."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        with self._active_lock:
+            active = list(self._active.values())
+        for item in active:
+            item.thread.join(timeout=grace_s)
+        for item in active:
+            item.cancel.set()
+        for item in active:
+            item.thread.join(timeout=grace_s + 3)
+
+    def active_runs(self) -> list[str]:
+        with self._active_lock:
+            return list(self._active)
+
+    # -- one step (the thread's loop, and tests with a fake clock) ---------
+
+    def step(self) -> float | None:
+        """Sync with the database, run what is due; seconds until the next due."""
+        self._sync()
+        self._schedule.run_pending()
+        self._maybe_purge()
+        return self._schedule.idle_seconds
+
+    def next_due(self) -> tuple[str, datetime] | None:
+        """The enabled job that runs next, and when."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                sa.select(schema.jobs.c.name, schema.jobs.c.next_run_at)
+                .where(schema.jobs.c.enabled.is_(True), schema.jobs.c.next_run_at.is_not(None))
+                .order_by(schema.jobs.c.next_run_at)
+                .limit(1)
+            ).one_or_none()
+        return None if row is None else (row.name, row.next_run_at)
+
+    def _loop(self) -> None:
+        self._on_event("scheduler started")
+        while not self._stopping.is_set():
+            try:
+                idle = self.step()
+            except Exception:  # the scheduler outlives any error, and says so
+                self.errors += 1
+                log.exception("scheduler step failed")
+                idle = MAX_SLEEP_S
+            wait = MAX_SLEEP_S if idle is None else max(0.0, min(idle, MAX_SLEEP_S))
+            self._wake.wait(wait)
+            self._wake.clear()
+        self._on_event("scheduler stopped")
+
+    def _sync(self) -> None:
+        with self.store.read() as conn:
+            rows = conn.execute(
+                sa.select(schema.jobs.c.id, schema.jobs.c.next_run_at).where(
+                    schema.jobs.c.enabled.is_(True), schema.jobs.c.next_run_at.is_not(None)
+                )
+            ).all()
+        wanted = {r.id: r.next_run_at for r in rows}
+        for job_id in list(self._by_id):
+            if job_id not in wanted:
+                self._schedule.cancel_job(self._by_id.pop(job_id))
+        for job_id, due in wanted.items():
+            if job_id in self._by_id:
+                self._by_id[job_id].due = due
+                self._by_id[job_id]._schedule_next_run()
+            else:
+                anchored = AnchoredJob(self, job_id, due)
+                anchored.do(self._fire, anchored)
+                self._by_id[job_id] = anchored
+
+    def _fire(self, anchored: AnchoredJob) -> None:
+        if self._stopping.is_set():
+            return
+        claim = self.claim(anchored.job_id)
+        if claim is not None:
+            self._on_event(f"running {claim.job_name} (due {claim.due.astimezone():%H:%M:%S})")
+            self._dispatch(claim.job_name, claim.note)
+        # The claim (ours or another instance's) moved next_run_at on.
+        with self.store.read() as conn:
+            due = conn.execute(
+                sa.select(schema.jobs.c.next_run_at).where(schema.jobs.c.id == anchored.job_id)
+            ).scalar()
+        if due is not None:
+            anchored.due = due
+
+    def claim(self, job_id: int) -> Claim | None:
+        """Win this instance the job's due tick, or None: not due, another
+        instance had it, or the previous run still holds the lease (skipped,
+        with a warning in the log)."""
+        now = self.clock()
+        skipped: tuple[str, datetime] | None = None
+        with self.store.write() as conn:
+            job = conn.execute(
+                sa.select(schema.jobs).where(schema.jobs.c.id == job_id)
+            ).one_or_none()
+            if job is None or not job.enabled or job.next_run_at is None or job.next_run_at > now:
+                return None
+            due = job.next_run_at
+            following = timing.next_fire(job.start_at, job.interval, job.unit, now, self.tz)
+            won = conn.execute(
+                schema.jobs.update()
+                .where(schema.jobs.c.id == job_id, schema.jobs.c.next_run_at == due)
+                .values(next_run_at=following)
+            ).rowcount
+            if not won:
+                return None
+            if not RunLog.acquire_in(conn, job_id, self.runner.owner, now):
+                skipped = (job.name, due)
+            else:
+                missed = timing.missed_between(
+                    job.start_at, job.interval, job.unit, due, now, self.tz
+                )
+                note = None
+                if missed > 1:
+                    note = (
+                        f"missed {missed - 1} run{'s' * (missed > 2)} while no console or worker "
+                        f"was running (due from {due.astimezone():%Y-%m-%d %H:%M}); running once now"
+                    )
+                elif now - due > timedelta(minutes=1):
+                    note = f"running late: this run was due at {due.astimezone():%Y-%m-%d %H:%M:%S}"
+                return Claim(job.name, due, note)
+        name, due = skipped
+        self.runs.log(
+            name,
+            "warning",
+            f"skipped the run due at {due.astimezone():%H:%M:%S}: the previous run is still going",
+        )
+        return None
+
+    def _start_run(self, name: str, note: str | None) -> None:
+        item = _Active(
+            threading.Thread(target=self._execute, args=(name, note), name=f"run-{name}")
+        )
+        with self._active_lock:
+            self._active[name] = item
+        item.thread.start()
+
+    def _execute(self, name: str, note: str | None) -> None:
+        with self._active_lock:
+            cancel = self._active[name].cancel
+        try:
+            run = self.runner.run(
+                name, trigger="schedule", lease_held=True, note=note, cancel=cancel
+            )
+            self._on_event(f"{name} {run.status}" + (f": {run.error}" if run.error else ""))
+        except Exception as e:  # a job's failure never stops the scheduler
+            self._on_event(f"{name} could not run: {e}")
+        finally:
+            with self._active_lock:
+                self._active.pop(name, None)
+
+    def _maybe_purge(self) -> None:
+        now = self.clock()
+        if now >= self._next_purge:
+            self._next_purge = now + PURGE_EVERY
+            self.runs.purge(int(self.settings.get("log_retention_days")))

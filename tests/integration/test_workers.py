@@ -1,0 +1,151 @@
+"""`mobile-console worker` processes on one database: each tick once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from console.app import Services, open_services
+from console.core import schema
+from tests.fakes.memory_keyring import MemoryKeyring
+
+
+@pytest.fixture
+def console(db_url: str, home: Path) -> Iterator[Services]:
+    services = open_services(home, db_url, keyring_backend=MemoryKeyring())
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def start_worker(db_url: str, home: Path) -> Iterator[Callable[[], subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+
+    def start() -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "console", "--home", str(home), "--db", db_url, "worker"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def make_due(services: Services, name: str, script: str, timeout_s: int = 60) -> None:
+    services.jobs.create(
+        name,
+        interval=1,
+        unit="day",
+        script=script,
+        start_at=services.jobs.clock() - timedelta(hours=1),
+        timeout_s=timeout_s,
+    )
+    services.jobs.enable(name)
+    with services.store.write() as conn:
+        conn.execute(
+            schema.jobs.update()
+            .where(schema.jobs.c.name == name)
+            .values(next_run_at=services.jobs.clock())
+        )
+
+
+def runs_of(services: Services) -> list[tuple[str, str, str | None]]:
+    return [(r.job_name, r.status, r.error) for r in services.runs.runs(limit=1000)]
+
+
+def wait_for(
+    condition: Callable[[], bool], seconds: float = 60, message: Callable[[], object] = str
+) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting; {message()}"
+        time.sleep(0.1)
+
+
+def test_two_workers_run_each_due_tick_exactly_once(
+    console: Services, start_worker: Callable[[], subprocess.Popen[str]]
+) -> None:
+    console.tables.create("Ticks")
+    names = [f"job{i}" for i in range(12)]
+    for name in names:
+        make_due(
+            console,
+            name,
+            f"import time\ndef {name}():\n"
+            f"    tables.get_table('Ticks').insert({{'job': '{name}'}})\n    time.sleep(0.3)\n",
+        )
+    workers = [start_worker(), start_worker()]
+    wait_for(
+        lambda: sum(s == "succeeded" for _, s, _ in runs_of(console)) >= 12,
+        message=lambda: (runs_of(console), [w.pid for w in workers]),
+    )
+    time.sleep(1)  # room for a wrongly doubled run to show up
+    assert sorted(n for n, _, _ in runs_of(console)) == sorted(names)
+    assert sorted(r["job"] for r in console.tables.get("Ticks").read()) == sorted(names)
+    for proc in workers:
+        proc.send_signal(signal.SIGTERM)
+    for proc in workers:
+        out, _ = proc.communicate(timeout=10)
+        assert proc.returncode == 0, out
+        assert "stopped" in out
+
+
+def test_a_killed_workers_lease_expires_and_another_takes_the_next_tick(
+    console: Services, start_worker: Callable[[], subprocess.Popen[str]]
+) -> None:
+    make_due(console, "long", "import time\ndef long():\n    time.sleep(3)\n")
+    first = start_worker()
+    wait_for(lambda: runs_of(console)[:1] == [("long", "running", None)])
+    first.kill()
+    first.wait()
+    job = console.jobs.get("long")
+    with console.store.write() as conn:  # thirty seconds pass: the lease lapses, a tick is due
+        now = console.jobs.clock()
+        conn.execute(
+            schema.leases.update()
+            .where(schema.leases.c.job_id == job.id)
+            .values(expires_at=now - timedelta(seconds=1))
+        )
+        conn.execute(schema.jobs.update().where(schema.jobs.c.id == job.id).values(next_run_at=now))
+    second = start_worker()
+    wait_for(lambda: any(s == "succeeded" for _, s, _ in runs_of(console)))
+    runs = runs_of(console)
+    assert len(runs) == 2
+    assert runs[0][1] == "succeeded"
+    assert runs[1][1] == "failed" and "stopped before the run ended" in (runs[1][2] or "")
+    second.send_signal(signal.SIGTERM)
+    second.communicate(timeout=10)
+
+
+def test_sigterm_ends_a_busy_worker_within_ten_seconds(
+    console: Services, start_worker: Callable[[], subprocess.Popen[str]]
+) -> None:
+    make_due(console, "endless", "import time\ndef endless():\n    time.sleep(600)\n", 900)
+    worker = start_worker()
+    wait_for(lambda: runs_of(console)[:1] == [("endless", "running", None)])
+    started = time.monotonic()
+    worker.send_signal(signal.SIGTERM)
+    out, _ = worker.communicate(timeout=12)
+    assert time.monotonic() - started < 10, out
+    assert worker.returncode == 0
+    assert runs_of(console)[0][1] == "cancelled"
+    with console.store.read() as conn:
+        holder = conn.execute(sa.select(schema.leases.c.owner)).scalar()
+    assert holder is None
