@@ -256,8 +256,9 @@ class ConsoleScheduler:
                 note = None
                 if missed > 1:
                     note = (
-                        f"missed {missed - 1} run{'s' * (missed > 2)} while no console or worker "
-                        f"was running (due from {due.astimezone():%Y-%m-%d %H:%M}); running once now"
+                        f"missed {missed - 1} run{'s' * (missed > 2)} while no console or "
+                        f"worker was running (due from {due.astimezone():%Y-%m-%d %H:%M}); "
+                        "running once now"
                     )
                 elif now - due > timedelta(minutes=1):
                     note = f"running late: this run was due at {due.astimezone():%Y-%m-%d %H:%M:%S}"
