@@ -148,7 +148,7 @@ class Browser:
 
     def page_anchors(self, view: View, page_size: int) -> list[Key]:
         """The key of the first row of every page, by one pass over the keys."""
-        sa_table, sort, columns = self._parts(view)
+        sa_table, sort, _ = self._parts(view)
         stmt, _, _ = self._ordered(view, reverse=False)
         keys = stmt.with_only_columns(sort, sa_table.c.id)
         anchors: list[Key] = []

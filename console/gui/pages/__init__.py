@@ -1,0 +1,68 @@
+"""The window's pages: Dashboard, Data, Scheduler, Configure, Logs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+
+from console.app import Services
+from console.core.scheduler import ConsoleScheduler
+from console.gui.tasks import TaskRunner
+
+
+@dataclass
+class Context:
+    """What every page gets from the window, through its constructor."""
+
+    services: Services
+    tasks: TaskRunner
+    scheduler: ConsoleScheduler | None
+    notify: Callable[[str], None]
+    keyring_note: str | None = None
+
+
+class Page(QWidget):
+    """A page of the window: its header, its commands, its refresh."""
+
+    commands_changed = Signal()
+    header_changed = Signal()
+    name = ""
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+
+    def crumbs(self) -> list[str]:
+        return [self.name]
+
+    def title(self) -> str:
+        return self.name.lower()
+
+    def available(self) -> dict[str, bool]:
+        """Commands this page offers now, and whether each can run."""
+        return {}
+
+    def trigger(self, command: str) -> None:
+        """Run a command from the command bar."""
+
+    def refresh(self) -> None:
+        """Read again from the database (off the GUI thread)."""
+
+    def can_leave(self) -> bool:
+        """False to keep the user here (e.g. unsaved changes they chose to keep)."""
+        return True
+
+    def confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+
+def error_label(parent: QWidget) -> QLabel:
+    """A message beside a field, red, empty until something is wrong."""
+    label = QLabel(parent)
+    label.setObjectName("fielderror")
+    label.setWordWrap(True)
+    return label

@@ -1,0 +1,224 @@
+"""The Configure page: Twitter identity, app settings (plain or secret), and
+the console's own settings, its form derived from their declarations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.core.secrets import SettingView
+from console.core.settings import SETTINGS, SettingSpec
+from console.gui.pages import Context, Page, error_label
+from console.gui.pages.scheduler import table_view
+from console.gui.record_model import Column, RecordModel
+
+
+class ConfigurePage(Page):
+    name = "Configure"
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.banner = QLabel(self)
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+
+        identity = QGroupBox("Identity: Twitter", self)
+        form = QFormLayout(identity)
+        self.consumer_key = QLineEdit(identity)
+        self.consumer_secret = QLineEdit(identity)
+        for field in (self.consumer_key, self.consumer_secret):
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.identity_state = QLabel(identity)
+        self.identity_error = error_label(identity)
+        form.addRow("Consumer key", self.consumer_key)
+        form.addRow("Consumer secret", self.consumer_secret)
+        form.addRow("", self.identity_state)
+        form.addRow("", self.identity_error)
+        layout.addWidget(identity)
+
+        app = QGroupBox("App settings", self)
+        box = QVBoxLayout(app)
+        self.settings = RecordModel[SettingView](
+            [
+                Column("Name", lambda s: s.name),
+                Column("Value", lambda s: s.shown),
+                Column("Secret", lambda s: "secret (keyring)" if s.is_secret else ""),
+            ],
+            key=lambda s: s.name,
+        )
+        self.settings_view = table_view(app, self.settings)
+        self.settings_view.selectionModel().currentRowChanged.connect(self._on_setting_selected)
+        row = QHBoxLayout()
+        self.setting_name = QLineEdit(app)
+        self.setting_name.setPlaceholderText("NAME")
+        self.setting_value = QLineEdit(app)
+        self.setting_value.setPlaceholderText("value")
+        self.setting_secret = QCheckBox("Secret", app)
+        self.setting_secret.toggled.connect(
+            lambda on: self.setting_value.setEchoMode(
+                QLineEdit.EchoMode.Password if on else QLineEdit.EchoMode.Normal
+            )
+        )
+        put = QPushButton("Set", app)
+        remove = QPushButton("Remove", app)
+        for widget in (self.setting_name, self.setting_value, self.setting_secret, put, remove):
+            row.addWidget(widget)
+        self.setting_error = error_label(app)
+        box.addWidget(self.settings_view, 1)
+        box.addLayout(row)
+        box.addWidget(self.setting_error)
+        layout.addWidget(app, 1)
+
+        console = QGroupBox("Console", self)
+        console_form = QFormLayout(console)
+        self.editors: dict[str, QWidget] = {}
+        for spec in SETTINGS:
+            editor = _editor_for(spec, console)
+            editor.setToolTip(spec.help)
+            self.editors[spec.key] = editor
+            console_form.addRow(spec.key.replace("_", " ").capitalize(), editor)
+        self.console_error = error_label(console)
+        console_form.addRow("", self.console_error)
+        layout.addWidget(console)
+
+        put.clicked.connect(self.set_setting)
+        remove.clicked.connect(self.remove_setting)
+
+    def title(self) -> str:
+        return "configure"
+
+    def available(self) -> dict[str, bool]:
+        return {"Save": True}
+
+    def trigger(self, command: str) -> None:
+        if command == "Save":
+            self.save()
+
+    def refresh(self) -> None:
+        services = self.ctx.services
+
+        def read() -> tuple[list[SettingView], bool, str | None, dict[str, Any]]:
+            problem = services.keyring.problem() if self.ctx.keyring_note is None else None
+            return (
+                services.app_settings.list(),
+                services.app_settings.identity_is_set(),
+                problem,
+                services.settings.all(),
+            )
+
+        self.ctx.tasks.latest("configure", read, self._on_read)
+
+    def _on_read(self, result: tuple[list[SettingView], bool, str | None, dict[str, Any]]) -> None:
+        views, identity_set, problem, values = result
+        self.settings.set_records(views)
+        self.identity_state.setText(
+            "stored in the keyring" if identity_set else "not set: jobs that use Twitter will fail"
+        )
+        note = self.ctx.keyring_note or problem
+        self.banner.setVisible(bool(note))
+        self.banner.setText(f"Secrets cannot be kept: {note}" if note else "")
+        for key, value in values.items():
+            editor = self.editors[key]
+            if isinstance(editor, QComboBox):
+                editor.setCurrentText(str(value))
+            elif isinstance(editor, QSpinBox):
+                editor.setValue(int(value))
+
+    def _on_setting_selected(self, current: Any, _previous: Any) -> None:
+        if current.isValid():
+            view = self.settings.record(current.row())
+            self.setting_name.setText(view.name)
+            self.setting_secret.setChecked(view.is_secret)
+            self.setting_value.setText("" if view.is_secret else (view.value or ""))
+
+    def set_setting(self) -> None:
+        name, value = self.setting_name.text().strip(), self.setting_value.text()
+        secret = self.setting_secret.isChecked()
+        settings = self.ctx.services.app_settings
+
+        def done(_r: Any) -> None:
+            self.setting_error.clear()
+            self.setting_value.clear()
+            self.ctx.notify(f"set {name}" + (" (secret, in the keyring)" if secret else ""))
+            self.refresh()
+
+        self.ctx.tasks.submit(
+            lambda: settings.set(name, value, secret=secret),
+            done,
+            lambda e: self.setting_error.setText(str(e)),
+        )
+
+    def remove_setting(self) -> None:
+        name = self.setting_name.text().strip()
+        if not name or not self.confirm("Remove setting", f"Remove the app setting {name}?"):
+            return
+        settings = self.ctx.services.app_settings
+        self.ctx.tasks.submit(
+            lambda: settings.delete(name),
+            lambda _r: self.refresh(),
+            lambda e: self.setting_error.setText(str(e)),
+        )
+
+    def save(self) -> None:
+        """Save the identity (when typed) and the console settings."""
+        services = self.ctx.services
+        key, secret = self.consumer_key.text(), self.consumer_secret.text()
+        if key or secret:
+
+            def stored(_r: Any) -> None:
+                self.consumer_key.clear()
+                self.consumer_secret.clear()
+                self.identity_error.clear()
+                self.ctx.notify("stored the Twitter consumer key and secret in the keyring")
+                self.refresh()
+
+            self.ctx.tasks.submit(
+                lambda: services.app_settings.set_identity(key, secret),
+                stored,
+                lambda e: self.identity_error.setText(str(e)),
+            )
+        values = {
+            key: (e.currentText() if isinstance(e, QComboBox) else e.value())  # type: ignore[attr-defined]
+            for key, e in self.editors.items()
+        }
+
+        def save_console() -> None:
+            for name, value in values.items():
+                if name == "tier":
+                    services.jobs.set_tier(str(value))
+                else:
+                    services.settings.set(name, value)
+
+        def saved(_r: Any) -> None:
+            self.console_error.clear()
+            self.ctx.notify("saved the console settings")
+            self.refresh()
+
+        self.ctx.tasks.submit(save_console, saved, lambda e: self.console_error.setText(str(e)))
+
+
+def _editor_for(spec: SettingSpec, parent: QWidget) -> QWidget:
+    if spec.choices:
+        combo = QComboBox(parent)
+        combo.addItems(list(spec.choices))
+        return combo
+    spin = QSpinBox(parent)
+    spin.setRange(spec.minimum or 0, spec.maximum or 2**31 - 1)
+    return spin

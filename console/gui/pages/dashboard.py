@@ -1,0 +1,136 @@
+"""The Dashboard: recent runs, each job's successes and failures over the
+last day, run durations as a chart, and the tables with their row counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QVBoxLayout, QWidget
+
+from console.core.runs import Run
+from console.gui.pages import Context, Page
+from console.gui.pages.scheduler import duration, local, table_view
+from console.gui.record_model import Column, RecordModel
+from console.gui.shell import STATUS_COLOURS
+
+
+@dataclass(frozen=True)
+class JobDay:
+    name: str
+    succeeded: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    runs: list[Run]
+    per_job: list[JobDay]
+    tables: list[tuple[str, int]]
+
+
+class DurationChart(QWidget):
+    """Bars of recent run durations, coloured by outcome."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runs: list[Run] = []
+        self.setMinimumHeight(140)
+
+    def set_runs(self, runs: list[Run]) -> None:
+        self.runs = [r for r in runs if r.duration_s is not None][-60:]
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#ffffff"))
+        if not self.runs:
+            painter.setPen(QColor("#999999"))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no finished runs yet")
+            return
+        longest = max(r.duration_s or 0 for r in self.runs) or 1.0
+        width = self.width() / len(self.runs)
+        height = self.height() - 20
+        for i, run in enumerate(self.runs):
+            bar = max(2.0, (run.duration_s or 0) / longest * height)
+            painter.fillRect(
+                QRectF(i * width + 1, height - bar + 10, max(1.0, width - 2), bar),
+                QColor(STATUS_COLOURS.get(run.status, "#888888")),
+            )
+        painter.setPen(QColor("#666666"))
+        painter.drawText(4, 12, f"longest {longest:.1f} s")
+        painter.end()
+
+
+class DashboardPage(Page):
+    name = "Dashboard"
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.recent = RecordModel[Run](
+            [
+                Column("Job", lambda r: r.job_name),
+                Column("Trigger", lambda r: r.trigger),
+                Column("Started", lambda r: local(r.started_at)),
+                Column("Duration", duration),
+                Column("Status", lambda r: r.status, status=True),
+            ],
+            key=lambda r: (r.id, r.status),
+        )
+        self.per_job = RecordModel[JobDay](
+            [
+                Column("Job", lambda j: j.name),
+                Column("Succeeded (24 h)", lambda j: j.succeeded),
+                Column("Failed (24 h)", lambda j: j.failed),
+            ]
+        )
+        self.tables = RecordModel[tuple[str, int]](
+            [Column("Table", lambda t: t[0]), Column("Rows", lambda t: f"{t[1]:,}")]
+        )
+        self.chart = DurationChart(self)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for (title, widget), (row, col) in zip(
+            [
+                ("Recent runs", table_view(self, self.recent)),
+                ("Last day", table_view(self, self.per_job)),
+                ("Run durations", self.chart),
+                ("Tables", table_view(self, self.tables)),
+            ],
+            [(0, 0), (0, 1), (1, 0), (1, 1)],
+            strict=True,
+        ):
+            box = QGroupBox(title, self)
+            QVBoxLayout(box).addWidget(widget)
+            grid.addWidget(box, row, col)
+
+    def title(self) -> str:
+        return "dashboard"
+
+    def refresh(self) -> None:
+        services = self.ctx.services
+
+        def read() -> Summary:
+            since = services.runs.clock() - timedelta(days=1)
+            day = services.runs.runs_since(since)
+            names = sorted({r.job_name for r in day})
+            per_job = [
+                JobDay(
+                    n,
+                    sum(r.job_name == n and r.status == "succeeded" for r in day),
+                    sum(r.job_name == n and r.status in ("failed", "timed out") for r in day),
+                )
+                for n in names
+            ]
+            tables = [(t.name, services.tables.count(t.name)) for t in services.tables.all()]
+            return Summary(services.runs.runs(limit=100), per_job, tables)
+
+        self.ctx.tasks.latest("dashboard", read, self._on_read)
+
+    def _on_read(self, summary: Summary) -> None:
+        self.recent.set_records(summary.runs[:30])
+        self.per_job.set_records(summary.per_job)
+        self.tables.set_records(summary.tables)
+        self.chart.set_runs(list(reversed(summary.runs)))

@@ -1,0 +1,434 @@
+"""The Scheduler page: the job list and each job's Configure, Script and
+History tabs, with Run Once streaming its log live."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.core.errors import ConsoleError
+from console.core.jobs import MAX_INTERVAL, MAX_TIMEOUT_S, UNITS, Job
+from console.core.runner import LogLine
+from console.core.runs import Run
+from console.gui.dialogs import CreateJobDialog, to_utc
+from console.gui.editor import ScriptPane
+from console.gui.pages import Context, Page, error_label
+from console.gui.record_model import Column, RecordModel
+from console.gui.run_control import RunControl
+from console.gui.shell import small_caps_tabs, status_html
+
+
+def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return "" if value is None else value.astimezone().strftime(fmt)
+
+
+def duration(run: Run) -> str:
+    return "" if run.duration_s is None else f"{run.duration_s:.1f} s"
+
+
+def table_view(parent: QWidget, model: Any, stretch_last: bool = True) -> QTableView:
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(26)
+    view.setShowGrid(False)
+    view.horizontalHeader().setStretchLastSection(stretch_last)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    return view
+
+
+def log_model() -> RecordModel[Any]:
+    return RecordModel(
+        [
+            Column("Time", lambda e: local(e.at, "%H:%M:%S")),
+            Column("Level", lambda e: e.level),
+            Column("Message", lambda e: e.message),
+        ]
+    )
+
+
+class JobView(QWidget):
+    """One job: status line and the Configure, Script and History tabs."""
+
+    def __init__(self, page: SchedulerPage) -> None:
+        super().__init__(page)
+        self.page = page
+        self.job: Job | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.status = QLabel(self)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.tabs = QTabWidget(self)
+        small_caps_tabs(self.tabs)
+        layout.addWidget(self.status)
+        layout.addWidget(self.tabs, 1)
+
+        # Configure
+        configure = QWidget(self)
+        form = QFormLayout(configure)
+        self.interval = QSpinBox(configure)
+        self.interval.setRange(1, MAX_INTERVAL)
+        self.unit = QComboBox(configure)
+        self.unit.addItems(list(UNITS))
+        self.start = QDateTimeEdit(configure)
+        self.start.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+        self.start.setCalendarPopup(True)
+        self.timeout = QSpinBox(configure)
+        self.timeout.setRange(1, MAX_TIMEOUT_S)
+        self.timeout.setSuffix(" s")
+        self.memory = QSpinBox(configure)
+        self.memory.setRange(64, 65536)
+        self.memory.setSuffix(" MB")
+        self.enabled = QLabel(configure)
+        self.config_error = error_label(configure)
+        form.addRow("Interval", self.interval)
+        form.addRow("Unit", self.unit)
+        form.addRow("Start", self.start)
+        form.addRow("Timeout", self.timeout)
+        form.addRow("Memory limit", self.memory)
+        form.addRow("Status", self.enabled)
+        form.addRow("", self.config_error)
+        self.tabs.addTab(configure, "Configure")
+
+        # Script, with the live log of the latest run beneath
+        script = QSplitter(Qt.Orientation.Vertical, self)
+        self.script = ScriptPane(page.ctx.tasks, script)
+        self.live_log = log_model()
+        self.live_view = table_view(script, self.live_log)
+        script.addWidget(self.script)
+        script.addWidget(self.live_view)
+        script.setSizes([400, 160])
+        self.tabs.addTab(script, "Script")
+
+        # History
+        history = QSplitter(Qt.Orientation.Vertical, self)
+        self.runs = RecordModel[Run](
+            [
+                Column("Trigger", lambda r: r.trigger),
+                Column("Started", lambda r: local(r.started_at)),
+                Column("Duration", duration),
+                Column("Status", lambda r: r.status, status=True),
+                Column("Rows written", lambda r: r.rows_written),
+                Column("Error", lambda r: r.error or ""),
+            ],
+            key=lambda r: r.id,
+        )
+        self.runs_view = table_view(history, self.runs)
+        self.run_log = log_model()
+        self.run_log_view = table_view(history, self.run_log)
+        history.addWidget(self.runs_view)
+        history.addWidget(self.run_log_view)
+        self.tabs.addTab(history, "History")
+        self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
+
+        self.script.editor.modified_changed.connect(lambda _m: page.header_changed.emit())
+        for widget in (self.interval, self.timeout, self.memory):
+            widget.valueChanged.connect(lambda _v: page.commands_changed.emit())
+
+    def show_job(self, job: Job, reload_script: bool = True) -> None:
+        first = self.job is None or self.job.id != job.id
+        self.job = job
+        if first or reload_script:
+            self.interval.setValue(job.interval)
+            self.unit.setCurrentText(job.unit)
+            self.start.setDateTime(QDateTime.fromSecsSinceEpoch(int(job.start_at.timestamp())))
+            self.timeout.setValue(job.timeout_s)
+            self.memory.setValue(job.memory_mb)
+            self.script.editor.set_script(job.script)
+            self.config_error.clear()
+        if first:
+            self.live_log.set_records([])
+            self.run_log.set_records([])
+        self.update_status()
+        self.load_runs()
+
+    def update_status(self) -> None:
+        job = self.job
+        if job is None:
+            return
+        word = "Enabled" if job.enabled else "Disabled"
+        parts = [status_html(word), job.schedule_text]
+        if job.enabled and job.next_run_at:
+            parts.append(f"next {local(job.next_run_at, '%H:%M')}")
+        if self.page.control.is_running(job.name):
+            parts.append(status_html("running"))
+        self.status.setText(" · ".join(parts))
+        self.enabled.setText(self.status.text())
+
+    def load_runs(self) -> None:
+        job = self.job
+        if job is None:
+            return
+        runs = self.page.ctx.services.runs
+        self.page.ctx.tasks.latest(
+            "job-runs", lambda: runs.runs(job.id, limit=200), self.runs.set_records
+        )
+
+    def _on_run_selected(self, current: Any, _previous: Any) -> None:
+        if not current.isValid():
+            return
+        run = self.runs.record(current.row())
+        runs = self.page.ctx.services.runs
+        self.page.ctx.tasks.submit(
+            lambda: runs.entries(run_id=run.id, limit=None), self.run_log.set_records
+        )
+
+    def start_at(self) -> datetime:
+        return to_utc(self.start)
+
+
+class SchedulerPage(Page):
+    name = "Scheduler"
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.control = RunControl(ctx.services.runner, self)
+        self.control.line_received.connect(self._on_line)
+        self.control.run_finished.connect(self._on_run_finished)
+        self.control.run_started.connect(lambda _run: self._after_change())
+        self.control.run_refused.connect(self._on_refused)
+        self.jobs = RecordModel[Job](
+            [
+                Column("Name", lambda j: j.name),
+                Column("Status", lambda j: "Enabled" if j.enabled else "Disabled", status=True),
+                Column("Interval", lambda j: j.schedule_text),
+                Column("Last run", lambda j: local(j.last_run_at) or "never"),
+                Column("Next run", lambda j: local(j.next_run_at)),
+            ],
+            key=lambda j: j.id,
+        )
+        self.stack = QStackedWidget(self)
+        self.list = table_view(self, self.jobs)
+        self.list.doubleClicked.connect(lambda index: self.open_job(self.jobs.record(index.row())))
+        self.list.selectionModel().selectionChanged.connect(lambda *_: self.commands_changed.emit())
+        self.job_view = JobView(self)
+        self.stack.addWidget(self.list)
+        self.stack.addWidget(self.job_view)
+        self.message = error_label(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.message)
+
+    # -- header and commands -------------------------------------------------
+
+    def crumbs(self) -> list[str]:
+        job = self.job_view.job
+        return ["Scheduler"] + ([job.name] if job is not None and self.in_job() else [])
+
+    def title(self) -> str:
+        if self.in_job():
+            assert self.job_view.job is not None
+            marker = " •" if self.job_view.script.editor.is_modified() else ""
+            return self.job_view.job.name + marker
+        return "scheduler"
+
+    def in_job(self) -> bool:
+        return self.stack.currentWidget() is self.job_view and self.job_view.job is not None
+
+    def selected(self) -> Job | None:
+        if self.in_job():
+            return self.job_view.job
+        rows = self.list.selectionModel().selectedRows()
+        return self.jobs.record(rows[0].row()) if rows else None
+
+    def available(self) -> dict[str, bool]:
+        job = self.selected()
+        running = job is not None and self.control.is_running(job.name)
+        commands = {
+            "Create": True,
+            "Run Once": job is not None and not running,
+            "Enable": job is not None and not job.enabled and job.unit != "none",
+            "Disable": job is not None and job.enabled,
+            "Delete": job is not None and not running,
+        }
+        if running:
+            commands["Cancel"] = True
+        if self.in_job():
+            commands["Save"] = True
+        return commands
+
+    def trigger(self, command: str) -> None:
+        self.message.clear()
+        job = self.selected()
+        if command == "Create":
+            self.create_job()
+        elif job is None:
+            return
+        elif command == "Run Once":
+            self.run_once(job)
+        elif command == "Cancel":
+            self.control.cancel(job.name)
+        elif command in ("Enable", "Disable", "Delete"):
+            self._job_command(command, job.name)
+        elif command == "Save":
+            self.save()
+
+    # -- actions ------------------------------------------------------------
+
+    def refresh(self) -> None:
+        jobs = self.ctx.services.jobs
+        self.ctx.tasks.latest("jobs", jobs.all, self._on_jobs)
+        if self.in_job():
+            self.job_view.load_runs()
+
+    def _on_jobs(self, jobs: list[Job]) -> None:
+        self.jobs.set_records(jobs)
+        if self.in_job():
+            current = self.job_view.job
+            # A read that began before a change can arrive after it: never
+            # navigate on it (our own Delete goes back to the list itself).
+            fresh = next((j for j in jobs if current and j.id == current.id), None)
+            if fresh is not None:
+                self.job_view.job = fresh
+                self.job_view.update_status()
+        self.commands_changed.emit()
+
+    def open_job(self, job: Job) -> None:
+        self.job_view.show_job(job)
+        self.stack.setCurrentWidget(self.job_view)
+        self.job_view.tabs.setCurrentIndex(1)
+        self.header_changed.emit()
+        self.commands_changed.emit()
+
+    def show_list(self) -> None:
+        self.stack.setCurrentWidget(self.list)
+        self.header_changed.emit()
+        self.commands_changed.emit()
+
+    def can_leave(self) -> bool:
+        if not self.in_job() or not self.job_view.script.editor.is_modified():
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved script",
+            "The script has unsaved changes. Save them?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        if answer == QMessageBox.StandardButton.Discard:
+            self.job_view.script.editor.mark_saved()
+            return True
+        return False
+
+    def create_job(self) -> None:
+        dialog = CreateJobDialog({j.name for j in self.jobs.records()}, self)
+        while dialog.exec():
+            try:
+                job = self.ctx.services.jobs.create(
+                    dialog.name.text(),
+                    interval=dialog.interval.value(),
+                    unit=dialog.unit.currentText(),
+                    start_at=dialog.start_at(),
+                    template=dialog.template.currentData(),
+                )
+            except ConsoleError as e:
+                dialog.show_error(str(e))
+                continue
+            self.ctx.notify(f"created job {job.name} (disabled)")
+            self._after_change()
+            self.open_job(job)
+            return
+
+    def save(self) -> bool:
+        """Save the open job's settings and script; a bad script is refused
+        with its line, and nothing is saved."""
+        view = self.job_view
+        job = view.job
+        if job is None:
+            return False
+        jobs = self.ctx.services.jobs
+        editor = view.script.editor
+        try:
+            if editor.is_modified():
+                jobs.set_script(job.name, editor.toPlainText())
+            saved = jobs.configure(
+                job.name,
+                interval=view.interval.value(),
+                unit=view.unit.currentText(),
+                start_at=view.start_at(),
+                timeout_s=view.timeout.value(),
+                memory_mb=view.memory.value(),
+            )
+        except ConsoleError as e:
+            self.message.setText(str(e))
+            view.config_error.setText(str(e))
+            return False
+        editor.mark_saved()
+        view.show_job(saved, reload_script=False)
+        self.ctx.notify(f"saved {job.name}")
+        self._after_change()
+        return True
+
+    def run_once(self, job: Job) -> None:
+        if self.in_job() and self.job_view.script.editor.is_modified() and not self.save():
+            return  # Run Once saves first; a script that does not compile does not run
+        if not self.in_job():
+            self.open_job(job)
+        self.job_view.live_log.set_records([])
+        self.control.start(job.name)
+        self.commands_changed.emit()
+
+    def _on_line(self, line: LogLine) -> None:
+        model = self.job_view.live_log
+        model.beginInsertRows(model.index(0, 0).parent(), model.rowCount(), model.rowCount())
+        model._records.append(line)  # appended live; the view follows
+        model.endInsertRows()
+        self.job_view.live_view.scrollToBottom()
+
+    def _on_run_finished(self, run: Run) -> None:
+        self.ctx.notify(f"{run.job_name}: {run.status}" + (f" ({run.error})" if run.error else ""))
+        self._after_change()
+
+    def _on_refused(self, message: str) -> None:
+        self.message.setText(message)
+        self._after_change()
+
+    def _job_command(self, command: str, name: str) -> None:
+        jobs = self.ctx.services.jobs
+        if command == "Enable":
+            self._change(lambda: jobs.enable(name), f"enabled {name}")
+        elif command == "Disable":
+            self._change(lambda: jobs.disable(name), f"disabled {name}")
+        elif self.confirm("Delete job", f"Delete the job {name} and its history?"):
+            self._change(lambda: jobs.delete(name), f"deleted {name}", back=True)
+
+    def _change(self, action: Any, done: str, back: bool = False) -> None:
+        def finished(_result: Any) -> None:
+            self.ctx.notify(done)
+            if back:
+                self.show_list()
+            self._after_change()
+
+        self.ctx.tasks.submit(action, finished, lambda e: self.message.setText(str(e)))
+
+    def _after_change(self) -> None:
+        if self.ctx.scheduler is not None:
+            self.ctx.scheduler.wake()
+        self.refresh()
+        self.job_view.load_runs()
+        self.commands_changed.emit()

@@ -1,0 +1,197 @@
+"""The window as a user drives it: pages, jobs, scripts, Run Once, tiers,
+identity, logs."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import QToolButton
+
+from console.gui.dialogs import CreateJobDialog
+from console.gui.main_window import MainWindow
+from console.gui.pages.configure import ConfigurePage
+from console.gui.pages.logs import LogsPage
+from console.gui.pages.scheduler import SchedulerPage
+from tests.conftest import need
+
+LABELS = ["Dashboard", "Data", "Scheduler", "Configure", "Logs"]
+COMMANDS = ["Create", "Run Once", "Enable", "Disable", "Delete", "Save"]
+
+
+def replace_text(editor: Any, text: str) -> None:
+    """Replace the script as typing would: an edit, so the document is modified."""
+    editor.selectAll()
+    editor.insertPlainText(text)
+
+
+def scheduler(window: MainWindow) -> SchedulerPage:
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    return page
+
+
+def test_every_page_opens_with_the_contracts_labels(window: MainWindow, qtbot: Any) -> None:
+    texts = {b.text() for b in window.findChildren(QToolButton)}
+    assert set(LABELS) | set(COMMANDS) <= texts
+    for name in LABELS:
+        qtbot.mouseClick(window.nav.buttons[name], Qt.MouseButton.LeftButton)
+        assert window.current_page().name == name
+        assert window.header.title.text().lower().startswith(name.lower())
+    qtbot.waitUntil(lambda: "Scheduler running" in window.scheduler_state.text(), timeout=5000)
+
+
+def create_job_through_the_dialog(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, name: str, **fields: Any
+) -> None:
+    def fill(dialog: CreateJobDialog) -> int:
+        dialog.name.setText(name)
+        for attr, value in fields.items():
+            getattr(dialog, attr).setCurrentText(value)
+        return 1 if dialog.validate() else 0
+
+    monkeypatch.setattr(CreateJobDialog, "exec", fill)
+    window.show_page("Scheduler")
+    window.command_bar.actions_by_name["Create"].trigger()
+
+
+def test_the_create_dialog_validates_as_you_type(qtbot: Any) -> None:
+    dialog = CreateJobDialog({"taken"})
+    qtbot.addWidget(dialog)
+    for bad, words in [
+        ("1x", "must start with a letter"),
+        ("taken", "already exists"),
+        ("__x", "reserved"),
+    ]:
+        dialog.name.setText(bad)
+        assert words in dialog.error.text()
+        assert not dialog.buttons.buttons()[0].isEnabled()
+    dialog.name.setText("fine_name")
+    assert dialog.error.text() == ""
+
+
+def test_create_edit_save_and_run_once(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_job_through_the_dialog(window, monkeypatch, "hello")
+    page = scheduler(window)
+    assert page.in_job() and window.header.title.text() == "hello"
+    editor = page.job_view.script.editor
+    replace_text(editor, "def hello():\n    print('hi from the window'\n")
+    assert window.header.title.text() == "hello •"  # unsaved marker
+    qtbot.waitUntil(lambda: any(d.error for d in editor.diagnostics), timeout=5000)
+    assert editor.diagnostics[0].line in (2, 3)
+    save = window.command_bar.actions_by_name["Save"]
+    save.trigger()
+    assert "syntax error" in page.message.text()
+    assert window.services.jobs.get("hello").script.startswith("def hello():\n    console.warn")
+    replace_text(editor, "def hello():\n    print('hi from the window')\n")
+    window.command_bar.actions_by_name["Run Once"].trigger()  # saves first
+    qtbot.waitUntil(
+        lambda: any("Run succeeded" in e.message for e in page.job_view.live_log.records()),
+        timeout=20000,
+    )
+    assert "hi from the window" in [e.message for e in page.job_view.live_log.records()]
+    assert window.services.jobs.get("hello").script.endswith("print('hi from the window')\n")
+    page.job_view.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(
+        lambda: [r.status for r in page.job_view.runs.records()] == ["succeeded"], timeout=10000
+    )
+
+
+def test_pyflakes_knows_the_script_globals(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_job_through_the_dialog(window, monkeypatch, "globals")
+    editor = scheduler(window).job_view.script.editor
+    replace_text(
+        editor,
+        "def globals():\n    tables.get_table('x')\n    console.log(config)\n"
+        "    undefined_thing()\n",
+    )
+    qtbot.waitUntil(lambda: len(editor.diagnostics) == 1, timeout=5000)
+    assert "undefined name 'undefined_thing'" in editor.diagnostics[0].message
+    assert editor.diagnostics[0].line == 4
+
+
+def test_cancel_stops_a_running_job(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_job_through_the_dialog(window, monkeypatch, "forever")
+    page = scheduler(window)
+    replace_text(page.job_view.script.editor, "import time\ndef forever():\n    time.sleep(60)\n")
+    window.command_bar.actions_by_name["Run Once"].trigger()
+    qtbot.waitUntil(lambda: window.command_bar.actions_by_name["Cancel"].isEnabled(), timeout=10000)
+    window.command_bar.actions_by_name["Cancel"].trigger()
+    qtbot.waitUntil(
+        lambda: any(e.message == "Run cancelled" for e in page.job_view.live_log.records()),
+        timeout=15000,
+    )
+
+
+def test_enabling_past_the_tier_limit_shows_the_refusal(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = window.services.jobs
+    jobs.create("first", interval=1, unit="hour")
+    jobs.create("second", interval=1, unit="hour")
+    jobs.set_tier("free")
+    jobs.enable("first")
+    page = scheduler(window)
+    window.show_page("Scheduler")
+    qtbot.waitUntil(lambda: page.jobs.rowCount() == 2, timeout=5000)
+    page.open_job(jobs.get("second"))
+    window.command_bar.actions_by_name["Enable"].trigger()
+    qtbot.waitUntil(lambda: "free tier allows 1 enabled job" in page.message.text(), timeout=5000)
+    assert not jobs.get("second").enabled
+
+
+def test_logs_filter_by_level_and_text(window: MainWindow, qtbot: Any) -> None:
+    runs = window.services.runs
+    runs.log("alpha", "information", "all is well")
+    runs.log("alpha", "error", "something broke")
+    runs.log("beta", "warning", "look here")
+    window.show_page("Logs")
+    page = window.pages["Logs"]
+    assert isinstance(page, LogsPage)
+    qtbot.waitUntil(lambda: page.entries.rowCount() == 3, timeout=5000)
+    page.level.setCurrentIndex(page.level.findData("error"))
+    qtbot.waitUntil(lambda: page.entries.rowCount() == 1, timeout=5000)
+    assert page.entries.record(0).message == "something broke"
+    page.level.setCurrentIndex(0)
+    page.text.setText("look")
+    qtbot.waitUntil(
+        lambda: [e.message for e in page.entries.records()] == ["look here"], timeout=5000
+    )
+    page.view.selectRow(0)
+    assert "look here" in page.detail.toPlainText()
+
+
+@pytest.mark.keyring
+def test_identity_round_trips_through_the_keyring(window: MainWindow, qtbot: Any) -> None:
+    need(bool(os.environ.get("MOBILE_CONSOLE_TEST_KEYRING")), "no Secret Service session")
+    window.show_page("Configure")
+    page = window.pages["Configure"]
+    assert isinstance(page, ConfigurePage)
+    page.consumer_key.setText("gui-key-1234")
+    page.consumer_secret.setText("gui-secret-5678")
+    window.command_bar.actions_by_name["Save"].trigger()
+    qtbot.waitUntil(lambda: page.identity_state.text() == "stored in the keyring", timeout=5000)
+    resolved = window.services.app_settings.resolve().identity
+    assert resolved == {
+        "twitter_consumer_key": "gui-key-1234",
+        "twitter_consumer_secret": "gui-secret-5678",
+    }
+    assert page.consumer_key.text() == ""  # not left on screen
+
+
+def test_many_short_event_loops_do_not_crash_the_interpreter() -> None:
+    """Guards the PySide6 pin: 6.12.0 drops a reference to None on every
+    event loop and aborts Python 3.11 after a few thousand."""
+    for _ in range(20_000):
+        loop = QEventLoop()
+        QTimer.singleShot(0, loop.quit)
+        loop.exec()
+        QCoreApplication.processEvents()
