@@ -1,0 +1,164 @@
+"""The Browse grid: a lazy model checked by qtmodeltester, and the things a
+user does with it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.app import open_services
+from console.core.browse import View
+from console.gui.main_window import MainWindow
+from console.gui.pages.data import DataPage
+from console.gui.record_model import Column, RecordModel
+from console.gui.table_model import LOADING, PAGE, GridModel
+
+
+@pytest.fixture
+def filled(home: Path) -> str:
+    services = open_services(home)
+    services.tables.create("Things")
+    services.tables.get("Things").insert_many(
+        [{"n": i, "word": f"w{i % 10}", "flag": i % 2 == 0} for i in range(1, 1001)]
+    )
+    url = services.location.db_url
+    services.close()
+    return url
+
+
+def visible(model: GridModel, row: int, column: str) -> Any:
+    names = [c.name for c in model.columns]
+    return model.data(model.index(row, names.index(column)))
+
+
+def load_all(qtbot: Any, model: GridModel, rows: list[int]) -> None:
+    for row in rows:
+        model.data(model.index(row, 0))
+    qtbot.waitUntil(lambda: all(model.is_loaded(r) for r in rows), timeout=10000)
+
+
+def test_grid_model_passes_qtmodeltester(qtbot: Any, qtmodeltester: Any, filled: str) -> None:
+    model = GridModel(filled)
+    model.set_view(View("Things"))
+    qtbot.waitUntil(lambda: model.rowCount() == 1000, timeout=5000)
+    load_all(qtbot, model, [0, 999])
+    qtmodeltester.check(model, force_py=True)
+    model.close()
+
+
+def test_record_model_passes_qtmodeltester(qtmodeltester: Any) -> None:
+    model = RecordModel[tuple[str, int]]([Column("A", lambda r: r[0]), Column("B", lambda r: r[1])])
+    model.set_records([("x", 1), ("y", 2)])
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_pages_load_lazily_and_the_last_row_directly(qtbot: Any, filled: str) -> None:
+    model = GridModel(filled)
+    model.set_view(View("Things"))
+    qtbot.waitUntil(lambda: model.rowCount() == 1000, timeout=5000)
+    assert model.data(model.index(500, 0)) == LOADING  # not fetched yet
+    load_all(qtbot, model, [999])
+    assert visible(model, 999, "n") == "1000"
+    assert model.is_loaded(500) and not model.is_loaded(PAGE * 3 + 50)  # only what was asked
+    load_all(qtbot, model, [450])  # far from any loaded page: by anchor
+    assert visible(model, 450, "n") == "451"
+    model.close()
+
+
+def test_sort_filter_edit_conflict_and_delete(qtbot: Any, filled: str, home: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    model = GridModel(filled)
+    errors: list[str] = []
+    model.error_raised.connect(errors.append)
+    model.set_view(View("Things"))
+    qtbot.waitUntil(lambda: model.rowCount() == 1000, timeout=5000)
+    names = [c.name for c in model.columns]
+    model.sort(names.index("n"), Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: model.rowCount() == 1000, timeout=5000)
+    load_all(qtbot, model, [0])
+    assert visible(model, 0, "n") == "1000"
+
+    from console.core.browse import Filter
+
+    model.set_view(View("Things", filters=(Filter("word", "equals", "w3"),)))
+    qtbot.waitUntil(lambda: model.rowCount() == 100, timeout=5000)
+    load_all(qtbot, model, [0])
+    assert visible(model, 0, "word") == "w3"
+
+    # A bad value is refused beside the grid; nothing is written.
+    n_column = [c.name for c in model.columns].index("n")
+    assert not model.setData(model.index(0, n_column), "not a number")
+    assert "is not a whole number" in errors[-1]
+    id_column = [c.name for c in model.columns].index("id")
+    assert not model.setData(model.index(0, id_column), "7")
+    assert "system column" in errors[-1]
+
+    # Someone else edits the row first: our edit is refused and the row reloaded.
+    row_id = int(visible(model, 0, "id"))
+    other = open_services(home)
+    other.tables.get("Things").update({"id": row_id, "n": -1})
+    assert model.setData(model.index(0, n_column), "5")
+    qtbot.waitUntil(lambda: any("changed by someone else" in e for e in errors), timeout=5000)
+    load_all(qtbot, model, [0])
+    assert visible(model, 0, "n") == "-1"
+    assert model.setData(model.index(0, n_column), "5")
+    qtbot.waitUntil(lambda: visible(model, 0, "n") == "5", timeout=5000)
+    assert other.tables.get("Things").where(id=row_id).read()[0]["n"] == 5
+
+    model.delete_rows([0, 1])
+    qtbot.waitUntil(lambda: model.rowCount() == 98, timeout=5000)
+    assert other.tables.get("Things").count() == 998
+    other.close()
+    model.close()
+
+
+def open_table(window: MainWindow, qtbot: Any, name: str) -> DataPage:
+    window.show_page("Data")
+    page = window.pages["Data"]
+    assert isinstance(page, DataPage)
+    qtbot.waitUntil(lambda: page.tables.rowCount() >= 1, timeout=5000)
+    page.open_table(name)
+    return page
+
+
+def test_export_writes_the_current_view(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    tables = window.services.tables
+    tables.create("Things")
+    tables.get("Things").insert_many([{"n": i, "text": f"line, {i}"} for i in range(2500)])
+    page = open_table(window, qtbot, "Things")
+    grid = page.table_view
+    qtbot.waitUntil(lambda: grid.model.rowCount() == 2500, timeout=5000)
+    target = tmp_path / "things.csv"
+    job = grid.export_to(target)
+    with qtbot.waitSignal(job.finished, timeout=20000):
+        pass
+    with target.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2500
+    assert rows[7]["text"] == "line, 7"
+
+
+def test_new_rows_from_a_job_show_without_losing_the_place(window: MainWindow, qtbot: Any) -> None:
+    services = window.services
+    services.tables.create("Things")
+    services.tables.get("Things").insert_many([{"n": i} for i in range(300)])
+    page = open_table(window, qtbot, "Things")
+    grid = page.table_view
+    qtbot.waitUntil(lambda: grid.model.rowCount() == 300, timeout=5000)
+    grid.grid.scrollToBottom()
+    services.jobs.create(
+        "adder",
+        script="def adder():\n    tables.get_table('Things').insert_many("
+        "[{'n': 1000 + i} for i in range(12)])\n",
+    )
+    assert services.runner.run("adder").status == "succeeded"
+    qtbot.waitUntil(lambda: grid.new_rows.isVisible(), timeout=10000)
+    assert grid.new_rows.text() == "12 new rows"
+    assert grid.model.rowCount() == 300  # the user's view is untouched until asked
+    grid.new_rows.click()
+    qtbot.waitUntil(lambda: grid.model.rowCount() == 312, timeout=5000)
+    assert not grid.new_rows.isVisible()
