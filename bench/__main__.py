@@ -1,6 +1,53 @@
-"""Benchmarks: `make bench` prints each figure as a ratio to a baseline
-measured in the same run."""
+"""`make bench`: every figure as a ratio to a baseline measured in the same
+run on this machine; which goals are met. Never part of the test suite."""
 
+from __future__ import annotations
+
+import platform
 import sys
+import traceback
+from collections.abc import Callable
+from datetime import date
 
-print("no benchmarks yet", file=sys.stderr)
+from bench import gui_bench, jobs_bench, scheduler_bench
+from bench.common import Figure
+
+BENCHES: list[Callable[[], Figure | list[Figure]]] = [
+    jobs_bench.insert_many,
+    jobs_bench.run_once,
+    jobs_bench.get_updates,
+    scheduler_bench.lateness,
+    scheduler_bench.idle_cpu,
+    gui_bench.first_paint,
+    gui_bench.grid,
+]
+
+
+def main(names: list[str]) -> int:
+    figures: list[Figure] = []
+    for bench in BENCHES:
+        if names and bench.__name__ not in names:
+            continue
+        print(f"running {bench.__module__}.{bench.__name__} …", file=sys.stderr, flush=True)
+        try:
+            result = bench()
+        except Exception:
+            traceback.print_exc()
+            continue
+        figures.extend(result if isinstance(result, list) else [result])
+    print(
+        f"\n{date.today()} · {platform.node()} · {platform.processor() or platform.machine()}"
+        f" · Python {platform.python_version()}\n"
+    )
+    print("| figure | ours | baseline | ratio | goal | met |\n|---|---|---|---|---|---|")
+    for f in figures:
+        base = "" if f.baseline is None else f"{f.baseline:.3g} {f.unit}"
+        print(
+            f"| {f.name} | {f.ours:.3g} {f.unit} | {base} | {f.ratio} | {f.goal} | "
+            f"{'yes' if f.met else 'no'} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,176 @@
+"""The window: start to first paint; the grid on a million rows."""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+from bench.common import Figure, fresh_home, python
+
+OFFSCREEN = {
+    "QT_QPA_PLATFORM": "offscreen",
+    "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+}
+
+FIRST_PAINT = r"""
+import time; t0 = time.perf_counter()
+import sys
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+class Painted(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint:
+            print(time.perf_counter() - t0); sys.stdout.flush(); app.exit(0)
+        return False
+if {ours}:
+    from console.gui import create_window
+    window = create_window({home!r})
+else:
+    from PySide6.QtWidgets import QMainWindow, QTableView
+    window = QMainWindow(); window.setCentralWidget(QTableView()); window.resize(1280, 800)
+watch = Painted(); window.installEventFilter(watch); window.show()
+app.exec()
+import os; os._exit(0)
+"""
+
+
+def first_paint() -> Figure:
+    def measure(ours: bool) -> float:
+        times = []
+        for _ in range(5):
+            code = FIRST_PAINT.format(ours=ours, home=str(fresh_home()))
+            times.append(float(python(code, env=OFFSCREEN).strip().splitlines()[-1]))
+        return statistics.median(times)
+
+    ours_s, base_s = measure(True), measure(False)
+    return Figure(
+        "window start to first paint", ours_s, base_s, "s", "≤ 1.5x", ours_s <= 1.5 * base_s
+    )
+
+
+GRID = r"""
+import json, os, time, resource
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QTableView
+app = QApplication([])
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+view = QTableView(); view.resize(1200, 800); view.show()
+stall = [0.0]; last = [time.perf_counter()]
+def beat():
+    now = time.perf_counter(); stall[0] = max(stall[0], now - last[0]); last[0] = now
+timer = QTimer(); timer.timeout.connect(beat); timer.start(5)
+def settle(seconds=0.3):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end: app.processEvents()
+settle()
+base = rss_mb(); stall[0] = 0.0; last[0] = time.perf_counter()
+
+def wait(cond, limit=120):
+    end = time.perf_counter() + limit
+    while not cond():
+        app.processEvents()
+        if time.perf_counter() > end: raise SystemExit("timed out")
+
+out = {}
+if {ours}:
+    from console.core.browse import View
+    from console.gui.table_model import GridModel
+    model = GridModel({url!r}); view.setModel(model)
+    t = time.perf_counter(); model.set_view(View("Things"))
+    wait(lambda: model.rowCount() > 0 and model.is_loaded(0))
+    app.processEvents(); out["first_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter(); view.scrollToBottom(); app.processEvents()
+    last_row = model.rowCount() - 1
+    wait(lambda: model.is_loaded(last_row)); app.processEvents()
+    out["last_ms"] = (time.perf_counter() - t) * 1000
+    view.scrollToTop(); app.processEvents()
+    for row in range(0, model.rowCount(), 150):
+        view.scrollTo(model.index(row, 0)); app.processEvents()
+        wait(lambda: model.is_loaded(row))
+else:
+    from PySide6.QtSql import QSqlDatabase, QSqlTableModel
+    db = QSqlDatabase.addDatabase("QSQLITE"); db.setDatabaseName({path!r}); db.open()
+    model = QSqlTableModel(db=db); model.setTable("Things")
+    t = time.perf_counter(); model.select(); view.setModel(model); app.processEvents()
+    out["first_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    while model.canFetchMore(): model.fetchMore()
+    view.scrollToBottom(); app.processEvents()
+    out["last_ms"] = (time.perf_counter() - t) * 1000
+settle()
+out["memory_mb"] = rss_mb() - base
+out["stall_ms"] = stall[0] * 1000
+print(json.dumps(out))
+os._exit(0)
+"""
+
+ROWS = 1_000_000
+
+
+def build_million() -> tuple[str, str]:
+    from console.app import open_services
+
+    home = fresh_home()
+    services = open_services(home)
+    services.tables.create("Things")
+    table = services.tables.get("Things")
+    for start in range(0, ROWS, 100_000):
+        table.insert_many(
+            {"n": i, "text": f"row {i} of the big table", "flag": i % 3 == 0}
+            for i in range(start, start + 100_000)
+        )
+    services.close()
+    return services.location.db_url, str(home / "console.db")
+
+
+def grid() -> list[Figure]:
+    url, path = build_million()
+    ours = json.loads(
+        python(GRID.format(ours=True, url=url, path=path), env=OFFSCREEN, timeout=900)
+        .strip()
+        .splitlines()[-1]
+    )
+    base = json.loads(
+        python(GRID.format(ours=False, url=url, path=path), env=OFFSCREEN, timeout=900)
+        .strip()
+        .splitlines()[-1]
+    )
+    return [
+        Figure(
+            "grid 1M: first rows",
+            ours["first_ms"],
+            base["first_ms"],
+            "ms",
+            "≤ 50 ms",
+            ours["first_ms"] <= 50,
+        ),
+        Figure(
+            "grid 1M: last row (Ctrl+End)",
+            ours["last_ms"],
+            base["last_ms"],
+            "ms",
+            "≤ 100 ms",
+            ours["last_ms"] <= 100,
+        ),
+        Figure(
+            "grid 1M: memory after scrolling all",
+            ours["memory_mb"],
+            base["memory_mb"],
+            "MB",
+            "≤ 50 MB",
+            ours["memory_mb"] <= 50,
+        ),
+        Figure(
+            "grid 1M: longest GUI stall",
+            ours["stall_ms"],
+            base["stall_ms"],
+            "ms",
+            "≤ 50 ms",
+            ours["stall_ms"] <= 50,
+        ),
+    ]
