@@ -35,7 +35,7 @@ from console.core.store import Store
 from console.core.user_tables import SYSTEM_COLUMNS, ColumnInfo, TableStore, parse_text
 
 PAGE = 200
-CACHE_PAGES = 40  # 8,000 rows at most in memory, whatever the table's size
+CACHE_PAGES = 24  # 4,800 rows at most in memory, whatever the table's size
 LOADING = "loading…"
 Index = QModelIndex | QPersistentModelIndex
 
@@ -92,7 +92,13 @@ class _Loader(threading.Thread):
     def _handle(self, browser: Browser, request: _Request) -> Any:
         view: View = request.args["view"]
         if request.kind == "count":
-            return browser.count(view), browser.max_id(view.table), browser.tables.info(view.table)
+            # The first page comes with the count: one round trip to first rows.
+            return (
+                browser.count(view),
+                browser.max_id(view.table),
+                browser.tables.info(view.table),
+                browser.page(view, PAGE),
+            )
         if request.kind == "page":
             page: int = request.args["page"]
             if request.args.get("last_rows"):
@@ -346,7 +352,7 @@ class GridModel(QAbstractTableModel):
             return  # a result for a view that is gone
         args, result = payload
         if kind == "count":
-            count, max_id, info = result
+            count, max_id, info, first_page = result
             self.beginResetModel()
             # id, the user's columns, then the system's bookkeeping
             self._columns = sorted(
@@ -355,7 +361,8 @@ class GridModel(QAbstractTableModel):
             self._count = count
             self._max_id = max_id
             self._pages.clear()
-            self._asked.clear()
+            self._asked = {0}
+            self._pages[0] = first_page
             self.endResetModel()
             self.count_changed.emit(count)
             self.loading_changed.emit(False)
