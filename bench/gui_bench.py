@@ -12,6 +12,14 @@ OFFSCREEN = {
     "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
 }
 
+
+def fill(template: str, **values: object) -> str:
+    """The child program with its values (str.format would trip on its braces)."""
+    for key, value in values.items():
+        template = template.replace("{" + key + "}", repr(value) if key != "ours" else str(value))
+    return template
+
+
 FIRST_PAINT = r"""
 import time; t0 = time.perf_counter()
 import sys
@@ -25,7 +33,7 @@ class Painted(QObject):
         return False
 if {ours}:
     from console.gui import create_window
-    window = create_window({home!r})
+    window = create_window({home})
 else:
     from PySide6.QtWidgets import QMainWindow, QTableView
     window = QMainWindow(); window.setCentralWidget(QTableView()); window.resize(1280, 800)
@@ -39,7 +47,7 @@ def first_paint() -> Figure:
     def measure(ours: bool) -> float:
         times = []
         for _ in range(5):
-            code = FIRST_PAINT.format(ours=ours, home=str(fresh_home()))
+            code = fill(FIRST_PAINT, ours=ours, home=str(fresh_home()))
             times.append(float(python(code, env=OFFSCREEN).strip().splitlines()[-1]))
         return statistics.median(times)
 
@@ -59,7 +67,11 @@ def rss_mb():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
+from PySide6.QtWidgets import QHeaderView
 view = QTableView(); view.resize(1200, 800); view.show()
+# As the Browse grid does (and fair to both): fixed row height.
+view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+view.verticalHeader().setDefaultSectionSize(24)
 stall = [0.0]; last = [time.perf_counter()]
 def beat():
     now = time.perf_counter(); stall[0] = max(stall[0], now - last[0]); last[0] = now
@@ -80,7 +92,7 @@ out = {}
 if {ours}:
     from console.core.browse import View
     from console.gui.table_model import GridModel
-    model = GridModel({url!r}); view.setModel(model)
+    model = GridModel({url}); view.setModel(model)
     t = time.perf_counter(); model.set_view(View("Things"))
     wait(lambda: model.rowCount() > 0 and model.is_loaded(0))
     app.processEvents(); out["first_ms"] = (time.perf_counter() - t) * 1000
@@ -94,7 +106,7 @@ if {ours}:
         wait(lambda: model.is_loaded(row))
 else:
     from PySide6.QtSql import QSqlDatabase, QSqlTableModel
-    db = QSqlDatabase.addDatabase("QSQLITE"); db.setDatabaseName({path!r}); db.open()
+    db = QSqlDatabase.addDatabase("QSQLITE"); db.setDatabaseName({path}); db.open()
     model = QSqlTableModel(db=db); model.setTable("Things")
     t = time.perf_counter(); model.select(); view.setModel(model); app.processEvents()
     out["first_ms"] = (time.perf_counter() - t) * 1000
@@ -131,12 +143,12 @@ def build_million() -> tuple[str, str]:
 def grid() -> list[Figure]:
     url, path = build_million()
     ours = json.loads(
-        python(GRID.format(ours=True, url=url, path=path), env=OFFSCREEN, timeout=900)
+        python(fill(GRID, ours=True, url=url, path=path), env=OFFSCREEN, timeout=900)
         .strip()
         .splitlines()[-1]
     )
     base = json.loads(
-        python(GRID.format(ours=False, url=url, path=path), env=OFFSCREEN, timeout=900)
+        python(fill(GRID, ours=False, url=url, path=path), env=OFFSCREEN, timeout=900)
         .strip()
         .splitlines()[-1]
     )
