@@ -105,7 +105,7 @@ class TaskRunner(QObject):
                 raise
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Finish what is running, start nothing new."""
+        """Finish what was submitted (a queued save is the user's work, never
+        dropped), accept nothing new, deliver no more results."""
         self._closed = True
-        self._pool.clear()
         self._pool.waitForDone(timeout_ms)

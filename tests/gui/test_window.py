@@ -44,7 +44,7 @@ def test_every_page_opens_with_the_contracts_labels(window: MainWindow, qtbot: A
 
 
 def create_job_through_the_dialog(
-    window: MainWindow, monkeypatch: pytest.MonkeyPatch, name: str, **fields: Any
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch, name: str, **fields: Any
 ) -> None:
     def fill(dialog: CreateJobDialog) -> int:
         dialog.name.setText(name)
@@ -55,6 +55,8 @@ def create_job_through_the_dialog(
     monkeypatch.setattr(CreateJobDialog, "exec", fill)
     window.show_page("Scheduler")
     window.command_bar.actions_by_name["Create"].trigger()
+    page = scheduler(window)
+    qtbot.waitUntil(lambda: page.in_job() and page.job_view.job is not None, timeout=5000)
 
 
 def test_the_create_dialog_validates_as_you_type(qtbot: Any) -> None:
@@ -75,7 +77,7 @@ def test_the_create_dialog_validates_as_you_type(qtbot: Any) -> None:
 def test_create_edit_save_and_run_once(
     window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    create_job_through_the_dialog(window, monkeypatch, "hello")
+    create_job_through_the_dialog(window, qtbot, monkeypatch, "hello")
     page = scheduler(window)
     assert page.in_job() and window.header.title.text() == "hello"
     editor = page.job_view.script.editor
@@ -104,7 +106,7 @@ def test_create_edit_save_and_run_once(
 def test_pyflakes_knows_the_script_globals(
     window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    create_job_through_the_dialog(window, monkeypatch, "globals")
+    create_job_through_the_dialog(window, qtbot, monkeypatch, "globals")
     editor = scheduler(window).job_view.script.editor
     replace_text(
         editor,
@@ -119,7 +121,7 @@ def test_pyflakes_knows_the_script_globals(
 def test_cancel_stops_a_running_job(
     window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    create_job_through_the_dialog(window, monkeypatch, "forever")
+    create_job_through_the_dialog(window, qtbot, monkeypatch, "forever")
     page = scheduler(window)
     replace_text(page.job_view.script.editor, "import time\ndef forever():\n    time.sleep(60)\n")
     window.command_bar.actions_by_name["Run Once"].trigger()

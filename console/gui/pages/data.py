@@ -272,7 +272,6 @@ class TableView(QWidget):
             self.filter_operator.currentText(),
             self.filter_value.text(),
         )
-        tables = self.page.ctx.services.tables
         kinds = {c.name: c.kind for c in self.columns.records()}
         if candidate.operator != "contains":
             from console.core.user_tables import parse_text
@@ -282,7 +281,6 @@ class TableView(QWidget):
             except ConsoleError as e:
                 self.error.setText(str(e))
                 return
-        del tables
         self.error.clear()
         self.model.set_view(replace(view, filters=(candidate,)))
 
@@ -344,9 +342,11 @@ class TableView(QWidget):
 
     # -- columns ---------------------------------------------------------------
 
-    def _column_action(self, action: Any, done: str) -> None:
+    def _column_action(self, action: Any, done: str, after: Any = None) -> None:
         def finished(_result: Any) -> None:
             self.column_error.clear()
+            if after is not None:
+                after()
             self.page.ctx.notify(done)
             self.load_columns()
             self.model.reload()
@@ -356,8 +356,11 @@ class TableView(QWidget):
     def add_column(self) -> None:
         name, kind, table = self.column_name.text(), self.column_kind.currentText(), self.table
         tables = self.page.ctx.services.tables
-        self.column_name.clear()
-        self._column_action(lambda: tables.add_column(str(table), name, kind), f"added {name}")
+        self._column_action(
+            lambda: tables.add_column(str(table), name, kind),
+            f"added {name}",
+            after=self.column_name.clear,  # a refused name stays, to be mended
+        )
 
     def _selected_column(self) -> ColumnInfo | None:
         rows = self.columns_view.selectionModel().selectedRows()
@@ -473,17 +476,24 @@ class DataPage(Page):
         self.header_changed.emit()
         self.commands_changed.emit()
 
-    def create_table(self) -> None:
-        dialog = CreateTableDialog({t.info.name for t in self.tables.records()}, self)
-        while dialog.exec():
-            try:
-                info = self.ctx.services.tables.create(dialog.name.text())
-            except ConsoleError as e:
-                dialog.show_error(str(e))
-                continue
+    def create_table(self, dialog: CreateTableDialog | None = None) -> None:
+        """The Create dialog; the table is made off the GUI thread, and a
+        refusal reopens the dialog with the message beside the name."""
+        if dialog is None:
+            dialog = CreateTableDialog({t.info.name for t in self.tables.records()}, self)
+        if not dialog.exec():
+            return
+        tables, name = self.ctx.services.tables, dialog.name.text()
+
+        def created(info: TableInfo) -> None:
             self.ctx.notify(f"created table {info.name}")
             self.refresh()
-            return
+
+        def refused(error: Exception) -> None:
+            dialog.show_error(str(error))
+            self.create_table(dialog)
+
+        self.ctx.tasks.submit(lambda: tables.create(name), created, refused)
 
     def delete_table(self, row: TableRow) -> None:
         rows = "?" if row.rows is None else f"{row.rows:,}"

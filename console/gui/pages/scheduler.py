@@ -3,6 +3,7 @@ History tabs, with Run Once streaming its log live."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.errors import ConsoleError
-from console.core.jobs import MAX_INTERVAL, MAX_TIMEOUT_S, UNITS, Job
+from console.core.jobs import MAX_INTERVAL, MAX_TIMEOUT_S, UNITS, Job, check_script
 from console.core.runner import LogLine
 from console.core.runs import Run
 from console.gui.dialogs import CreateJobDialog, to_utc
@@ -335,58 +336,93 @@ class SchedulerPage(Page):
             return True
         return False
 
-    def create_job(self) -> None:
-        dialog = CreateJobDialog({j.name for j in self.jobs.records()}, self)
-        while dialog.exec():
-            try:
-                job = self.ctx.services.jobs.create(
-                    dialog.name.text(),
-                    interval=dialog.interval.value(),
-                    unit=dialog.unit.currentText(),
-                    start_at=dialog.start_at(),
-                    template=dialog.template.currentData(),
-                )
-            except ConsoleError as e:
-                dialog.show_error(str(e))
-                continue
+    def create_job(self, dialog: CreateJobDialog | None = None) -> None:
+        """The Create dialog; the job is written off the GUI thread, and a
+        refusal reopens the dialog with the message beside the name."""
+        if dialog is None:
+            dialog = CreateJobDialog({j.name for j in self.jobs.records()}, self)
+        if not dialog.exec():
+            return
+        jobs = self.ctx.services.jobs
+        name, interval, unit = (
+            dialog.name.text(),
+            dialog.interval.value(),
+            dialog.unit.currentText(),
+        )
+        start_at, template = dialog.start_at(), dialog.template.currentData()
+
+        def created(job: Job) -> None:
             self.ctx.notify(f"created job {job.name} (disabled)")
             self._after_change()
             self.open_job(job)
-            return
 
-    def save(self) -> bool:
-        """Save the open job's settings and script; a bad script is refused
-        with its line, and nothing is saved."""
+        def refused(error: Exception) -> None:
+            dialog.show_error(str(error))
+            self.create_job(dialog)
+
+        self.ctx.tasks.submit(
+            lambda: jobs.create(
+                name, interval=interval, unit=unit, start_at=start_at, template=template
+            ),
+            created,
+            refused,
+        )
+
+    def save(self, then: Callable[[], None] | None = None) -> bool:
+        """Save the open job's settings and script. A script that does not
+        compile is refused at once with its line, and nothing is saved; the
+        write itself runs off the GUI thread, and `then` once it is stored."""
         view = self.job_view
         job = view.job
         if job is None:
             return False
-        jobs = self.ctx.services.jobs
         editor = view.script.editor
+        script = editor.toPlainText() if editor.is_modified() else None
         try:
-            if editor.is_modified():
-                jobs.set_script(job.name, editor.toPlainText())
-            saved = jobs.configure(
-                job.name,
-                interval=view.interval.value(),
-                unit=view.unit.currentText(),
-                start_at=view.start_at(),
-                timeout_s=view.timeout.value(),
-                memory_mb=view.memory.value(),
-            )
+            if script is not None:
+                check_script(script)
         except ConsoleError as e:
-            self.message.setText(str(e))
-            view.config_error.setText(str(e))
+            self._on_save_failed(e)
             return False
-        editor.mark_saved()
-        view.show_job(saved, reload_script=False)
-        self.ctx.notify(f"saved {job.name}")
-        self._after_change()
+        jobs, name = self.ctx.services.jobs, job.name
+        settings: dict[str, Any] = {
+            "interval": view.interval.value(),
+            "unit": view.unit.currentText(),
+            "start_at": view.start_at(),
+            "timeout_s": view.timeout.value(),
+            "memory_mb": view.memory.value(),
+        }
+
+        def write() -> Job:
+            if script is not None:
+                jobs.set_script(name, script)
+            return jobs.configure(name, **settings)
+
+        def saved(stored: Job) -> None:
+            if script is None or editor.toPlainText() == script:
+                editor.mark_saved()  # unless the user typed on while it was written
+            if view.job is not None and view.job.name == stored.name:
+                view.show_job(stored, reload_script=False)
+            self.ctx.notify(f"saved {stored.name}")
+            self._after_change()
+            if then is not None:
+                then()
+
+        self.ctx.tasks.submit(write, saved, self._on_save_failed)
         return True
 
+    def _on_save_failed(self, error: Exception) -> None:
+        self.message.setText(str(error))
+        self.job_view.config_error.setText(str(error))
+
     def run_once(self, job: Job) -> None:
-        if self.in_job() and self.job_view.script.editor.is_modified() and not self.save():
-            return  # Run Once saves first; a script that does not compile does not run
+        if self.in_job() and self.job_view.script.editor.is_modified():
+            # Run Once saves first; a script that does not compile does not run.
+            self.save(then=lambda: self._start_run(job))
+            return
+        self._start_run(job)
+
+    def _start_run(self, job: Job) -> None:
         if not self.in_job():
             self.open_job(job)
         self.job_view.live_log.set_records([])
