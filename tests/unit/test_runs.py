@@ -1,0 +1,37 @@
+"""Run records and their logs: retention removes what is old, never a run
+still going or anything newer than the setting allows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.app import open_services
+from tests.fakes.clock import FakeClock
+
+
+def test_retention_removes_old_entries_and_finished_runs_only(home: Path) -> None:
+    clock = FakeClock()
+    services = open_services(home, clock=clock)
+    services.jobs.create("tidy")
+    services.jobs.create("slow")
+    job, slow = services.jobs.get("tidy"), services.jobs.get("slow")
+    runs = services.runs
+
+    old = runs.start(job.id, "tidy", "run once", "me")
+    runs.log("tidy", "information", "from long ago", run_id=old.id)
+    runs.finish(old.id, "succeeded", None, 0)
+    still_going = runs.start(slow.id, "slow", "schedule", "me")
+
+    clock.advance(days=29)
+    recent = runs.start(job.id, "tidy", "run once", "me")
+    runs.log("tidy", "information", "from this month", run_id=recent.id)
+    runs.finish(recent.id, "succeeded", None, 0)
+
+    clock.advance(days=2)  # the first run is now 31 days old
+    assert runs.purge(int(services.settings.get("log_retention_days"))) == 1
+
+    assert [e.message for e in runs.entries(job_name="tidy")] == ["from this month"]
+    assert [r.id for r in runs.runs(job.id)] == [recent.id]
+    assert [r.status for r in runs.runs(slow.id)] == ["running"]
+    assert still_going.id == runs.runs(slow.id)[0].id
+    services.close()
