@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from console.core.errors import ConsoleError
 from console.core.paths import resources_dir
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 
 def apply_theme() -> None:
@@ -44,6 +49,7 @@ def launch(home: str | None, db_url: str | None, *, demo: bool = False) -> int:
     app.setDesktopFileName("mobile-console")
     app.setWindowIcon(icon("app"))
     apply_theme()
+    restore_signals = close_on_signals(app)
     if demo:
         from console.demo import start_demo
 
@@ -60,4 +66,56 @@ def launch(home: str | None, db_url: str | None, *, demo: bool = False) -> int:
         services = open_services(home, db_url)
         window = MainWindow(services, on_close=services.close)
     window.show()
-    return int(app.exec())
+    try:
+        return int(app.exec())
+    finally:
+        restore_signals()
+
+
+def close_on_signals(app: QApplication) -> Callable[[], None]:
+    """SIGINT (Ctrl+C in its terminal) and SIGTERM (logging out, `kill`) close
+    the windows as their close button does, even when the signal came while
+    the window was still being built: settings saved, the scheduler
+    stopped, running jobs ended cleanly, exit status 0. Returns the function
+    that puts the default handling back.
+
+    Python runs its signal handlers only between bytecodes, and Qt's event
+    loop may run none for a long time: the handler's wake-up byte on a socket
+    wakes the loop instead (no polling timer).
+    """
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous_fd = signal.set_wakeup_fd(writer.fileno())
+    requested: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, _frame: requested.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def on_wakeup() -> None:
+        try:
+            reader.recv(64)
+        except BlockingIOError:
+            pass
+        if requested:
+            requested.clear()
+            app.closeAllWindows()
+
+    notifier.activated.connect(on_wakeup)
+
+    def restore() -> None:
+        notifier.setEnabled(False)
+        signal.set_wakeup_fd(previous_fd)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        reader.close()
+        writer.close()
+
+    return restore

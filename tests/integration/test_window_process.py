@@ -1,0 +1,34 @@
+"""The installed command's window, as a process: SIGTERM or Ctrl+C closes it
+the way its close button does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_closes_the_window_cleanly(home: Path, tmp_path: Path, sig: int) -> None:
+    config = tmp_path / "config"
+    window = subprocess.Popen(
+        [sys.executable, "-m", "console", "--home", str(home)],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(config)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (home / "console.db").exists() and window.poll() is None:
+        assert time.monotonic() < deadline, "the window never opened its database"
+        time.sleep(0.05)
+    window.send_signal(sig)
+    _out, err = window.communicate(timeout=20)
+    assert window.returncode == 0, err
+    assert "Traceback" not in err
+    assert "page=" in (config / "mobile-console" / "window.conf").read_text()
