@@ -14,7 +14,7 @@ WINDOW_PACKAGES := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
 KEYRING_PACKAGES := gnome-keyring dbus
 TEST_PACKAGES := $(QT_PACKAGES) $(KEYRING_PACKAGES) postgresql xvfb xauth $(WINDOW_PACKAGES)
 
-.PHONY: run test lint bench bundle screenshot clean
+.PHONY: run test lint bench bundle icons screenshot clean
 
 run: $(STAMP)
 	@sh tests/env/debian-packages.sh $(QT_PACKAGES) $(WINDOW_PACKAGES)
@@ -26,8 +26,8 @@ test: $(STAMP)
 	bash tests/env/with-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check console tests bench resources
-	$(BIN)/ruff format --check console tests bench resources
+	$(BIN)/ruff check console tests bench resources build_spec
+	$(BIN)/ruff format --check console tests bench resources build_spec
 	$(BIN)/mypy
 
 bench: $(STAMP)
@@ -37,6 +37,9 @@ bench: $(STAMP)
 bundle: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bundle]'
 	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build build_spec/mobile-console.spec
+
+icons: $(STAMP)
+	$(BIN)/python build_spec/render_icons.py
 
 screenshot: $(STAMP)
 	@sh tests/env/debian-packages.sh $(QT_PACKAGES) $(WINDOW_PACKAGES) xvfb xauth

@@ -1,0 +1,129 @@
+"""The one-folder bundle behaves like the installed console: its CLI, a job
+run in its own child process (importing what the bundle ships), and the
+window. Slow (it builds the bundle); run it alone with `-m bundle`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.bundle, pytest.mark.timeout(900)]
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZE_TARGET_MB = 150
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("PyInstaller")
+    out = tmp_path_factory.mktemp("bundle")
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level=WARN",
+            "--distpath",
+            str(out / "dist"),
+            "--workpath",
+            str(out / "build"),
+            str(ROOT / "build_spec" / "mobile-console.spec"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=out,
+    )
+    assert build.returncode == 0, build.stderr[-4000:]
+    return out / "dist" / "mobile-console"
+
+
+def run(
+    bundle: Path, args: Sequence[str], home: Path, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(bundle / "mobile-console"), "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def test_the_bundle_stays_small_and_carries_its_icon(bundle: Path) -> None:
+    files = [f for f in bundle.rglob("*") if f.is_file() and not f.is_symlink()]
+    size = sum(f.stat().st_size for f in files) / 2**20
+    assert size < SIZE_TARGET_MB, f"bundle is {size:.0f} MB"
+    assert list(bundle.rglob("resources/icons/app.svg"))
+    assert not list(bundle.rglob("*WebEngine*"))
+    assert not list(bundle.rglob("libgtk*"))
+
+
+def test_the_cli_tables_and_a_job_run_from_the_bundle(bundle: Path, home: Path) -> None:
+    help_text = run(bundle, ["--help"], home)
+    assert help_text.returncode == 0
+    assert "table" in help_text.stdout and "worker" in help_text.stdout
+
+    assert run(bundle, ["table", "create", "Notes"], home).returncode == 0
+    script = home / "note.py"
+    script.write_text(
+        "import requests_oauthlib\n"
+        "def note():\n"
+        "    row = tables.get_table('Notes').insert({'text': 'from the bundle', 'n': 2**60 + 1})\n"
+        "    print('stored', row['id'], requests_oauthlib.OAuth1.__name__)\n"
+    )
+    created = run(
+        bundle,
+        ["job", "create", "note", "--every", "1", "--unit", "none", "--script", str(script)],
+        home,
+    )
+    assert created.returncode == 0, created.stderr
+
+    ran = run(bundle, ["job", "run", "note"], home)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "stored 1 OAuth1" in ran.stdout
+
+    rows = json.loads(run(bundle, ["table", "rows", "Notes", "--json"], home).stdout)
+    assert [(r["text"], r["n"]) for r in rows] == [("from the bundle", 2**60 + 1)]
+
+    bad = run(bundle, ["table", "create", "1bad"], home)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_postgresql_through_the_bundle(bundle: Path, home: Path, pg_url: str) -> None:
+    db = ["--db", pg_url]
+    assert run(bundle, [*db, "table", "create", "Shared"], home).returncode == 0
+    listing = run(bundle, [*db, "table", "list", "--json"], home)
+    assert listing.returncode == 0, listing.stderr
+    assert [t["name"] for t in json.loads(listing.stdout)] == ["Shared"]
+
+
+def test_the_window_opens_and_closes_cleanly(bundle: Path, home: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(config)}
+    window = subprocess.Popen(
+        [str(bundle / "mobile-console"), "--home", str(home)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (home / "console.db").exists() and window.poll() is None:
+        assert time.monotonic() < deadline, "the window never opened its database"
+        time.sleep(0.1)
+    time.sleep(1.0)
+    assert window.poll() is None, window.communicate()[1]
+    window.send_signal(signal.SIGTERM)
+    _out, err = window.communicate(timeout=20)
+    assert window.returncode == 0, err
+    # Closing saved the window's place: the close path ran, not a kill.
+    assert "page=" in (config / "mobile-console" / "window.conf").read_text()
