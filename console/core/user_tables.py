@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,6 +84,73 @@ def check_value(column: str, kind: str, value: object) -> object:
     if given == "integer" and kind == "float":
         return float(value)  # type: ignore[arg-type]
     raise ConsoleError(f"{column} holds {kind} values; got {given} {value!r}")
+
+
+_EXACT_TYPES: dict[str, type] = {"string": str, "float": float, "boolean": bool}
+
+
+def check_column(column: str, kind: str, values: list[object]) -> list[object]:
+    """`check_value` over a whole column. When every value already has the
+    column's type (the usual batch), one set of types, and min and max for
+    integers, decide it at C speed; otherwise each value is checked."""
+    if not values:
+        return values
+    types = set(map(type, values))
+    if kind == "integer":
+        numbers: list[int] = values  # type: ignore[assignment]  # all int, as types says
+        fast = types <= {int} and min(numbers) >= INT64_MIN and max(numbers) <= INT64_MAX
+    elif kind == "datetime":
+        fast = types <= {datetime} and None not in map(attrgetter("tzinfo"), values)
+    else:
+        fast = types <= {_EXACT_TYPES[kind], type(None)}
+    return values if fast else [check_value(column, kind, v) for v in values]
+
+
+def bulk_insert(
+    conn: Connection,
+    table: sa.Table,
+    count: int,
+    columns: Mapping[str, Sequence[object]],
+    constants: Mapping[str, object],
+) -> None:
+    """INSERT `count` rows given column by column, with `constants` in every
+    row, at the driver's executemany speed.
+
+    SQLAlchemy compiles the statement once (its quoting, its paramstyle) and
+    each column's dialect type converts its values, as when SQLAlchemy
+    executes; what it no longer does is rebuild the parameters row by row
+    (profiled: 70% of a 200,000-row insert) or convert a constant per row.
+    """
+    if count == 0:
+        return
+    dialect = conn.dialect
+    compiled = table.insert().compile(dialect=dialect, column_keys=[*columns, *constants])
+
+    def converted(key: str, values: Sequence[object]) -> Sequence[object]:
+        process = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            return values
+        out: list[object] = []
+        last: object = out  # a sentinel no value can be
+        done: object = None
+        for value in values:
+            if value is not last:  # a batch stamped with one `now` converts it once
+                last, done = value, process(value)
+            out.append(done)
+        return out
+
+    prepared = {key: converted(key, values) for key, values in columns.items()}
+    for key, value in constants.items():  # converted once, the same object in every row
+        prepared[key] = [converted(key, [value])[0]] * count
+    if compiled.positional:
+        ordered = [prepared[k] for k in compiled.positiontup or ()]
+        params: list[Any] = list(zip(*ordered, strict=True))
+    else:
+        escaped: Mapping[str, str] = compiled.escaped_bind_names or {}
+        names = [escaped.get(k, k) for k in prepared]
+        rows = zip(*prepared.values(), strict=True)
+        params = [dict(zip(names, row, strict=True)) for row in rows]
+    conn.exec_driver_sql(str(compiled), params)
 
 
 def parse_text(column: str, kind: str, text: str) -> object:
@@ -376,15 +444,19 @@ class TableStore:
 
     def _prepare(
         self, conn: Connection, table: str, rows: Sequence[Mapping[str, object]], inserting: bool
-    ) -> tuple[sa.Table, list[dict[str, object]]]:
-        """Rows checked against the table's columns, adding new ones; inside
+    ) -> tuple[sa.Table, dict[str, list[object]]]:
+        """Rows checked against the table's columns, adding new ones, as one
+        list of values a column; inside
         the write transaction so a schema change and its rows commit together."""
         sa_table, columns = self._cache.get(table) or self._read_schema(conn, table)
         keys: dict[str, None] = {}
+        last: Any = None
         for row in rows:
-            if not isinstance(row, Mapping):
+            if type(row) is not dict and not isinstance(row, Mapping):
                 raise ConsoleError(f"a row must be a dict, not {type(row).__name__}")
-            keys.update(dict.fromkeys(row))
+            if row.keys() != last:  # the rows of a batch mostly share their keys
+                last = row.keys()
+                keys.update(dict.fromkeys(last))
         unknown = [k for k in keys if k not in columns]
         if unknown:
             # Another connection may be adding the same columns: serialise on the
@@ -413,10 +485,11 @@ class TableStore:
                 columns = self._add_columns(conn, table, dict(columns), new)
                 sa_table = self._build(table, columns)
                 self._cache[table] = (sa_table, columns)
-        checked: list[dict[str, object]] = []
         names = [k for k in keys if k in columns and k not in SYSTEM_COLUMNS]
-        for row in rows:
-            checked.append({k: check_value(k, columns[k].kind, row.get(k)) for k in names})
+        checked = {
+            name: check_column(name, columns[name].kind, [row.get(name) for row in rows])
+            for name in names
+        }
         return sa_table, checked
 
     def _columns(self, table: str) -> dict[str, ColumnInfo]:
@@ -444,7 +517,8 @@ class Table:
         """Store one row; returns it as stored, with its id and system columns."""
         store = self._tables.store
         with store.write() as conn:
-            sa_table, [values] = self._tables._prepare(conn, self.name, [row], inserting=True)
+            sa_table, checked = self._tables._prepare(conn, self.name, [row], inserting=True)
+            values = {k: v[0] for k, v in checked.items()}
             now = self._tables.clock()
             values.update({"__createdAt": now, "__updatedAt": now, "__version": 1})
             stored = conn.execute(sa_table.insert().values(values).returning(*sa_table.c)).one()
@@ -457,14 +531,12 @@ class Table:
         if not batch:
             return 0
         with self._tables.store.write() as conn:
-            sa_table, values = self._tables._prepare(conn, self.name, batch, inserting=True)
+            sa_table, checked = self._tables._prepare(conn, self.name, batch, inserting=True)
             now = self._tables.clock()
             system = {"__createdAt": now, "__updatedAt": now, "__version": 1}
-            for v in values:
-                v.update(system)
-            conn.execute(sa_table.insert(), values)
-        self._on_write(len(values))
-        return len(values)
+            bulk_insert(conn, sa_table, len(batch), checked, system)
+        self._on_write(len(batch))
+        return len(batch)
 
     def update(self, row: Mapping[str, object]) -> dict[str, Any]:
         """Change the row with `row["id"]`; when `__version` is given it must
@@ -475,7 +547,8 @@ class Table:
         expected = row.get("__version")
         changes = {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS}
         with self._tables.store.write() as conn:
-            sa_table, [values] = self._tables._prepare(conn, self.name, [changes], inserting=False)
+            sa_table, checked = self._tables._prepare(conn, self.name, [changes], inserting=False)
+            values: dict[str, Any] = {k: v[0] for k, v in checked.items()}
             values.update(
                 {"__updatedAt": self._tables.clock(), "__version": sa_table.c["__version"] + 1}
             )

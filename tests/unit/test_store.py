@@ -61,3 +61,28 @@ def test_a_newer_database_is_refused_with_a_clear_message(db_url: str) -> None:
 def test_a_bad_url_is_a_clear_error() -> None:
     with pytest.raises(ConsoleError, match="not a database URL"):
         Store("no such thing")
+
+
+def test_sqlite_times_are_stored_in_sqlalchemys_own_text() -> None:
+    """UTCDateTime writes SQLite's DATETIME text itself (faster); it must be
+    exactly what SQLAlchemy's processor writes, or sorting and equality in SQL
+    would differ between old and new rows."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy.dialects import sqlite
+
+    from console.core.schema import UTCDateTime
+
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs = sqlite.DATETIME().bind_processor(dialect)
+    for value in [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=timezone(timedelta(hours=-7, minutes=-30))),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]:
+        assert ours(value) == theirs(value.astimezone(UTC).replace(tzinfo=None))
+    assert ours(None) is None
+    with pytest.raises(ValueError):
+        ours(datetime(2026, 1, 2))  # naive: ambiguous

@@ -99,6 +99,52 @@ def test_insert_many_is_all_or_nothing(tables: TableStore) -> None:
     assert [(r["n"], r["extra"]) for r in table.read()] == [(1, None), (2, None), (3, "x")]
 
 
+def test_insert_many_checks_every_value_of_a_mixed_batch(tables: TableStore) -> None:
+    tables.create("Things")
+    table = tables.get("Things")
+    table.insert({"score": 1.5, "n": 1, "when": datetime(2026, 1, 1, tzinfo=UTC)})
+    # ints into a float column are stored as floats; None is allowed anywhere
+    assert table.insert_many([{"score": 2}, {"score": None, "n": None}, {"score": 3.25}]) == 3
+    assert [r["score"] for r in table.order_by("id").read()] == [1.5, 2.0, None, 3.25]
+    for bad in (
+        [{"n": 2}, {"n": 2**63}],  # past 64 bits
+        [{"n": 2}, {"n": True}],  # a bool is not an integer here
+        [{"score": 1.0}, {"score": "1.0"}],
+    ):
+        with pytest.raises(ConsoleError):
+            table.insert_many(bad)
+    assert table.count() == 4  # every refused batch wrote nothing
+    # A time without a zone, among times with one, is taken as UTC.
+    table.insert_many([{"when": datetime(2026, 1, 2, tzinfo=UTC)}, {"when": datetime(2026, 1, 3)}])
+    assert table.order_by_descending("id").take(1).read()[0]["when"] == datetime(
+        2026, 1, 3, tzinfo=UTC
+    )
+
+
+def test_insert_many_of_rows_without_properties_stores_them(tables: TableStore) -> None:
+    tables.create("Things")
+    assert tables.get("Things").insert_many([{}, {}]) == 2
+    assert [r["__version"] for r in tables.get("Things").read()] == [1, 1]
+
+
+def test_a_time_reads_back_as_stored_however_it_was_written(tables: TableStore) -> None:
+    from datetime import timedelta, timezone
+
+    tables.create("Things")
+    table = tables.get("Things")
+    paris = timezone(timedelta(hours=1))
+    times = [datetime(2026, 3, 29, 2, 30, 0, 7, tzinfo=paris), datetime(999, 1, 1, tzinfo=UTC)]
+    table.insert({"n": 0, "when": times[0]})
+    table.insert_many([{"n": i + 1, "when": t} for i, t in enumerate(times)])
+    stored = [r["when"] for r in table.order_by("n").read()]
+    assert stored == [times[0], times[0], times[1]]
+    assert all(t.tzinfo is UTC for t in stored)
+    # Ordering and equality in SQL see the bulk path's times as the single path's.
+    assert table.where(when=times[0]).count() == 2
+    assert table.where(when=times[1]).count() == 1  # no microseconds: still the same text
+    assert [r["n"] for r in table.order_by("when").read()] == [2, 0, 1]
+
+
 def test_system_columns_cannot_be_inserted(tables: TableStore) -> None:
     tables.create("Things")
     with pytest.raises(ConsoleError, match="system column"):
