@@ -91,14 +91,16 @@ class _Loader(threading.Thread):
 
     def _handle(self, browser: Browser, request: _Request) -> Any:
         view: View = request.args["view"]
-        if request.kind == "count":
-            # The first page comes with the count: one round trip to first rows.
+        if request.kind == "first":
+            # The first rows before the count: counting a million rows takes
+            # longer than showing the first two hundred (see docs/benchmarks.md).
             return (
-                browser.count(view),
-                browser.max_id(view.table),
                 browser.tables.info(view.table),
+                browser.max_id(view.table),
                 browser.page(view, PAGE),
             )
+        if request.kind == "count":
+            return browser.count(view)
         if request.kind == "page":
             page: int = request.args["page"]
             if request.args.get("last_rows"):
@@ -174,6 +176,7 @@ class GridModel(QAbstractTableModel):
         self._asked.clear()
         self.endResetModel()
         self.loading_changed.emit(True)
+        self._loader.ask("first", self._generation, priority=0, view=view)
         self._loader.ask("count", self._generation, priority=0, view=view)
 
     def reload(self) -> None:
@@ -351,20 +354,22 @@ class GridModel(QAbstractTableModel):
         if generation != self._generation:
             return  # a result for a view that is gone
         args, result = payload
-        if kind == "count":
-            count, max_id, info, first_page = result
+        if kind == "first":
+            info, max_id, first_page = result
             self.beginResetModel()
             # id, the user's columns, then the system's bookkeeping
             self._columns = sorted(
                 info.columns, key=lambda c: 0 if c.name == "id" else 2 if c.system else 1
             )
-            self._count = count
+            self._count = len(first_page)  # until the count comes, right behind
             self._max_id = max_id
             self._pages.clear()
             self._asked = {0}
             self._pages[0] = first_page
             self.endResetModel()
-            self.count_changed.emit(count)
+        elif kind == "count":
+            self._set_count(int(result))
+            self.count_changed.emit(self._count)
             self.loading_changed.emit(False)
         elif kind == "page":
             page = args["page"]
@@ -382,6 +387,18 @@ class GridModel(QAbstractTableModel):
             self.loading_changed.emit(False)
         elif kind == "newer" and result:
             self.new_rows_found.emit(int(result))
+
+    def _set_count(self, count: int) -> None:
+        """Grow (or, if rows went in between, shrink) to the counted rows,
+        keeping what is shown and where the user is."""
+        if count > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, count - 1)
+            self._count = count
+            self.endInsertRows()
+        elif count < self._count:
+            self.beginRemoveRows(QModelIndex(), count, self._count - 1)
+            self._count = count
+            self.endRemoveRows()
 
     def _replace_row(self, stored: dict[str, Any]) -> None:
         for number, page in self._pages.items():
