@@ -20,6 +20,7 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     scheduler_bench.idle_cpu,
     gui_bench.first_paint,
     gui_bench.grid,
+    gui_bench.job_stall,
 ]
 
 
