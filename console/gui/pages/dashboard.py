@@ -82,8 +82,8 @@ class DashboardPage(Page):
         self.per_job = RecordModel[JobDay](
             [
                 Column("Job", lambda j: j.name),
-                Column("Succeeded (24 h)", lambda j: j.succeeded),
-                Column("Failed (24 h)", lambda j: j.failed),
+                Column("Succeeded", lambda j: j.succeeded),
+                Column("Failed", lambda j: j.failed),
             ]
         )
         self.tables = RecordModel[tuple[str, int]](
@@ -95,7 +95,7 @@ class DashboardPage(Page):
         for (title, widget), (row, col) in zip(
             [
                 ("Recent runs", table_view(self, self.recent)),
-                ("Last day", table_view(self, self.per_job)),
+                ("Last 24 hours", table_view(self, self.per_job)),
                 ("Run durations", self.chart),
                 ("Tables", table_view(self, self.tables)),
             ],

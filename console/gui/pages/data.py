@@ -200,6 +200,7 @@ class TableView(QWidget):
         self.model.rows_written.connect(self._on_written)
         self.model.new_rows_found.connect(self._on_new_rows)
         self.model.dataChanged.connect(self._size_columns_once)
+        self.model.modelReset.connect(self._size_columns_once)  # the first page comes so
         self.grid.selectionModel().selectionChanged.connect(lambda *_: page.commands_changed.emit())
         QShortcut(QKeySequence.StandardKey.Copy, self.grid, self.copy_cells)
         self._new_rows_timer = QTimer(self, interval=NEW_ROWS_CHECK_MS)

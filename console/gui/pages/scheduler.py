@@ -53,8 +53,12 @@ def table_view(parent: QWidget, model: Any, stretch_last: bool = True) -> QTable
     view.verticalHeader().hide()
     view.verticalHeader().setDefaultSectionSize(26)
     view.setShowGrid(False)
-    view.horizontalHeader().setStretchLastSection(stretch_last)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header = view.horizontalHeader()
+    header.setStretchLastSection(stretch_last)
+    # Lists of records fit their columns to what they hold (headers included),
+    # judged on a sample so a long log stays cheap to refresh.
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setResizeContentsPrecision(200)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     return view
 
