@@ -507,9 +507,9 @@ HANDLERS: dict[str, Any] = {
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["__script-host__"]:  # the bundle's job runner (see runner.child_command)
-        from console.core.script_host import main as host_main
+        from console.core.script_host import run_and_exit
 
-        return host_main()
+        run_and_exit()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

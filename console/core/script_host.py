@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 SCRIPT_FILE = "<job script>"
 
@@ -140,5 +140,19 @@ def main() -> int:
     return 0
 
 
+def run_and_exit() -> NoReturn:
+    """Run the job, then leave without the interpreter's teardown: unloading
+    SQLAlchemy, requests and the rest took 40-80 ms after the run was over
+    and reported, and a run's outcome is on the pipe by then."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_and_exit()
