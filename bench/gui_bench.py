@@ -22,24 +22,35 @@ def fill(template: str, **values: object) -> str:
 
 FIRST_PAINT = r"""
 import time; t0 = time.perf_counter()
-import sys
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication
+import os, sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
 app = QApplication([])
+seen = {}
 class Painted(QObject):
     def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint:
-            print(time.perf_counter() - t0); sys.stdout.flush(); app.exit(0)
+        if event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow) and not seen:
+            seen["paint"] = time.perf_counter() - t0
+            if not {ours}:
+                app.exit(0)
         return False
+watch = Painted(); app.installEventFilter(watch)
 if {ours}:
-    from console.gui import create_window
-    window = create_window({home})
+    def ready():  # the pages attached to the open console
+        for widget in app.topLevelWidgets():
+            if getattr(widget, "attached", False) and "ready" not in seen:
+                seen["ready"] = time.perf_counter() - t0
+                app.exit(0)
+    poll = QTimer(); poll.timeout.connect(ready); poll.start(2)
+    from console.cli import main
+    main(["--home", {home}])  # the program's own start: `mobile-console --home …`
 else:
-    from PySide6.QtWidgets import QMainWindow, QTableView
+    from PySide6.QtWidgets import QTableView
     window = QMainWindow(); window.setCentralWidget(QTableView()); window.resize(1280, 800)
-watch = Painted(); window.installEventFilter(watch); window.show()
-app.exec()
-import os; os._exit(0)
+    window.show()
+    app.exec()
+print(seen.get("paint"), seen.get("ready"))
+os._exit(0)
 """
 
 
@@ -52,18 +63,25 @@ def existing_home() -> str:
     return str(home)
 
 
-def first_paint() -> Figure:
-    def measure(ours: bool) -> float:
-        times = []
+def first_paint() -> list[Figure]:
+    def measure(ours: bool) -> tuple[float, float | None]:
+        paints, readies = [], []
         for _ in range(5):
             code = fill(FIRST_PAINT, ours=ours, home=existing_home())
-            times.append(float(python(code, env=OFFSCREEN).strip().splitlines()[-1]))
-        return statistics.median(times)
+            paint, ready = python(code, env=OFFSCREEN).strip().splitlines()[-1].split()
+            paints.append(float(paint))
+            if ready != "None":
+                readies.append(float(ready))
+        return statistics.median(paints), statistics.median(readies) if readies else None
 
-    ours_s, base_s = measure(True), measure(False)
-    return Figure(
-        "window start to first paint", ours_s, base_s, "s", "≤ 1.5x", ours_s <= 1.5 * base_s
-    )
+    (ours_s, ready_s), (base_s, _) = measure(True), measure(False)
+    assert ready_s is not None
+    return [
+        Figure(
+            "window start to first paint", ours_s, base_s, "s", "≤ 1.5x", ours_s <= 1.5 * base_s
+        ),
+        Figure("window start to pages ready (no goal)", ready_s, base_s, "s", "—", True),
+    ]
 
 
 GRID = r"""

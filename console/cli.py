@@ -11,16 +11,18 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from console import __version__
-from console.app import Services, open_services
 from console.core.clock import parse_iso
 from console.core.errors import ConsoleError
-from console.core.jobs import DEFAULT_TIMEOUT_S, Job
-from console.core.runner import LogLine
-from console.core.runs import LEVELS, Run
-from console.core.settings import TIER_LIMITS
+
+# The core (and SQLAlchemy) loads only for commands: the window paints first.
+if TYPE_CHECKING:
+    from console.app import Services
+    from console.core.jobs import Job
+    from console.core.runner import LogLine
+    from console.core.runs import Run
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -73,6 +75,10 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from console.core.jobs import DEFAULT_TIMEOUT_S
+    from console.core.runs import LEVELS
+    from console.core.settings import TIER_LIMITS
+
     parser = _Parser(
         prog="mobile-console",
         description="Mobile Console: tables, scheduled jobs, secrets and logs of a local "
@@ -453,6 +459,8 @@ def cmd_setting(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_tier(services: Services, args: argparse.Namespace) -> int:
+    from console.core.settings import TIER_LIMITS
+
     if args.tier:
         services.jobs.set_tier(args.tier)
     tier = services.settings.get("tier")
@@ -504,12 +512,37 @@ HANDLERS: dict[str, Any] = {
 }
 
 
+def _window_request(argv: list[str]) -> argparse.Namespace | None:
+    """`[--home DIR] [--db URL] [demo]`: the window, opened without loading
+    the command line's core first. None for anything else (commands, --help)."""
+    early = _Parser(add_help=False, allow_abbrev=False)
+    early.add_argument("--home")
+    early.add_argument("--db")
+    try:
+        known, rest = early.parse_known_args(argv)
+    except UsageError:
+        return None  # the full parser says what is wrong
+    if rest not in ([], ["demo"]):
+        return None
+    known.demo = rest == ["demo"]
+    return known
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["__script-host__"]:  # the bundle's job runner (see runner.child_command)
         from console.core.script_host import run_and_exit
 
         run_and_exit()
+    window = _window_request(argv)
+    if window is not None:
+        from console.gui.launch import launch
+
+        try:
+            return launch(window.home, window.db, demo=window.demo)
+        except ConsoleError as e:
+            print(f"mobile-console: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -517,10 +550,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mobile-console: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        if args.command in (None, "demo"):
-            from console.gui.launch import launch
+        from console.app import open_services
 
-            return launch(args.home, args.db, demo=args.command == "demo")
         services = open_services(args.home, args.db)
         try:
             return int(HANDLERS[args.command](services, args))

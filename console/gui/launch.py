@@ -40,7 +40,7 @@ def launch(home: str | None, db_url: str | None, *, demo: bool = False) -> int:
     check_display()
     from PySide6.QtWidgets import QApplication
 
-    from console.gui.main_window import MainWindow
+    from console.gui.main_window import MainWindow, Opened
     from console.gui.shell import icon
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -50,21 +50,28 @@ def launch(home: str | None, db_url: str | None, *, demo: bool = False) -> int:
     app.setWindowIcon(icon("app"))
     apply_theme()
     restore_signals = close_on_signals(app)
-    if demo:
-        from console.demo import start_demo
 
-        started = start_demo(home, db_url)
-        window = MainWindow(
-            started.services, keyring_note=started.keyring_note, on_close=started.close
-        )
-        window.notify(
-            f"demo home: {started.services.home} · Twitter stand-in at {started.standin.search_url}"
-        )
-    else:
+    def open_console() -> Opened:
+        if demo:
+            from console.demo import start_demo
+
+            started = start_demo(home, db_url)
+            return Opened(
+                started.services,
+                started.close,
+                started.keyring_note,
+                message=f"demo home: {started.services.home}"
+                f" · Twitter stand-in at {started.standin.search_url}",
+            )
         from console.app import open_services
 
         services = open_services(home, db_url)
-        window = MainWindow(services, on_close=services.close)
+        return Opened(services, services.close)
+
+    # The frame paints at once; the database, SQLAlchemy and the pages load
+    # behind it (docs/benchmarks.md, "window start to first paint").
+    window = MainWindow()
+    window.open_in_background(open_console)
     window.show()
     try:
         return int(app.exec())

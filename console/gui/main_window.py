@@ -1,64 +1,78 @@
 """The main window: navigation on the left, the page in the middle, the
-command bar along the bottom, the scheduler's state in the status bar."""
+command bar along the bottom, the scheduler's state in the status bar.
+
+The frame needs nothing of the core, so the program paints it at once and
+opens the database (and loads SQLAlchemy and the pages) on a worker thread;
+`attach` then wires the pages to the services. `create_window` attaches
+before it returns.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QPaintEvent, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
-from console.app import Services
-from console.core.settings import TIER_LIMITS
-from console.gui.pages import Context, Page
-from console.gui.pages.configure import ConfigurePage
-from console.gui.pages.dashboard import DashboardPage
-from console.gui.pages.data import DataPage
-from console.gui.pages.logs import LogsPage
-from console.gui.pages.scheduler import SchedulerPage
-from console.gui.shell import CommandBar, NavBar, PageHeader, icon
+from console.gui.shell import PAGES, CommandBar, NavBar, PageHeader, icon
 from console.gui.tasks import TaskRunner
 
+if TYPE_CHECKING:
+    from console.app import Services
+    from console.core.scheduler import ConsoleScheduler
+    from console.gui.pages import Context, Page
+
 REFRESH_MS = 3000
+
+
+@dataclass
+class Opened:
+    """What opening a console in the background gives the window."""
+
+    services: Services
+    on_close: Callable[[], None] | None = None
+    keyring_note: str | None = None
+    message: str | None = None  # for the status bar, once open
 
 
 class MainWindow(QMainWindow):
     """The console window over one set of services."""
 
+    services_attached = Signal()
+
     def __init__(
         self,
-        services: Services,
+        services: Services | None = None,
         *,
         keyring_note: str | None = None,
         on_close: Callable[[], None] | None = None,
         run_scheduler: bool = True,
     ) -> None:
         super().__init__()
-        self.services = services
-        self._on_close = on_close
-        self.setWindowTitle(f"Mobile Console — {services.home}")
+        self.services: Services | None = None
+        self.scheduler: ConsoleScheduler | None = None
+        self.ctx: Context | None = None
+        self.pages: dict[str, Page] = {}
+        self._on_close: Callable[[], None] | None = None
+        self._run_scheduler = run_scheduler
+        self._opening: list[Opened] = []  # filled by the worker that opens the console
+        self._start_opening: Callable[[], None] | None = None
+        self.setWindowTitle("Mobile Console")
         self.setWindowIcon(icon("app"))
         self.tasks = TaskRunner(self)
-        self.scheduler = services.scheduler() if run_scheduler else None
-        self.ctx = Context(services, self.tasks, self.scheduler, self.notify, keyring_note)
 
         self.nav = NavBar(self)
         self.header = PageHeader(self)
         self.command_bar = CommandBar(self)
         self.stack = QStackedWidget(self)
-        self.pages: dict[str, Page] = {}
-        for page in (
-            DashboardPage(self.ctx, self),
-            DataPage(self.ctx, self),
-            SchedulerPage(self.ctx, self),
-            ConfigurePage(self.ctx, self),
-            LogsPage(self.ctx, self),
-        ):
-            self.pages[page.name] = page
-            self.stack.addWidget(page)
-            page.commands_changed.connect(self._update_commands)
-            page.header_changed.connect(self._update_header)
+        self.opening = QLabel("Opening the console…", self)
+        self.opening.setObjectName("opening")
+        self.opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.opening.setWordWrap(True)
+        self.stack.addWidget(self.opening)
 
         content = QWidget(self)
         content.setObjectName("content")
@@ -85,11 +99,10 @@ class MainWindow(QMainWindow):
         self.nav.page_chosen.connect(self.show_page)
         self.command_bar.triggered.connect(self._on_command)
         QShortcut(QKeySequence("Escape"), self, self._back)
-        QShortcut(QKeySequence("F5"), self, lambda: self.current_page().refresh())
+        QShortcut(QKeySequence("F5"), self, self._refresh_current)
         self.tasks.task_failed.connect(self.notify)
         self._timer = QTimer(self, interval=REFRESH_MS)
         self._timer.timeout.connect(self._tick)
-        self._timer.start()
 
         settings = self._qsettings()
         geometry = settings.value("geometry")
@@ -98,28 +111,125 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
         last = str(settings.value("page", "Scheduler"))
-        self.show_page(last if last in self.pages else "Scheduler")
-        if self.scheduler is not None:
-            self.scheduler.start()
-        self._tick()
+        self._first_page = last if last in PAGES else "Scheduler"
+        self.nav.select(self._first_page)
+        self.header.set([self._first_page], self._first_page.lower())
+        self.command_bar.show_commands({})
+        if services is not None:
+            self.attach(services, keyring_note=keyring_note, on_close=on_close)
 
     @staticmethod
     def _qsettings() -> QSettings:
         return QSettings("mobile-console", "window")
 
+    # -- opening -----------------------------------------------------------------
+
+    def open_in_background(self, opener: Callable[[], Opened]) -> None:
+        """Open the console on a worker thread (the database, SQLAlchemy, the
+        pages' modules), then attach on the GUI thread; a failure is shown in
+        the window."""
+
+        def work() -> Opened:
+            opened = opener()
+            self._opening.append(opened)  # so a window closed meanwhile still closes it
+            import console.gui.pages.configure
+            import console.gui.pages.dashboard
+            import console.gui.pages.data
+            import console.gui.pages.logs
+            import console.gui.pages.scheduler  # noqa: F401  (loaded here, not on the GUI thread)
+
+            return opened
+
+        def done(opened: Opened) -> None:
+            self._opening.clear()
+            self.attach(opened.services, keyring_note=opened.keyring_note, on_close=opened.on_close)
+            if opened.message:
+                self.notify(opened.message)
+
+        def failed(error: Exception) -> None:
+            self.header.set([], "cannot open the console")
+            self.opening.setObjectName("fielderror")  # red, as every refusal
+            self.opening.style().polish(self.opening)
+            self.opening.setText(str(error))
+            self.notify(str(error))
+
+        # Started once the frame is on screen: the loading thread would
+        # otherwise hold the interpreter while the first paint waits.
+        self._start_opening = lambda: self.tasks.submit(work, done, failed)
+        if self.isVisible():
+            QTimer.singleShot(0, self._begin_opening)
+
+    def _begin_opening(self) -> None:
+        start, self._start_opening = self._start_opening, None
+        if start is not None:
+            start()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._start_opening is not None:
+            QTimer.singleShot(0, self._begin_opening)
+
+    def attach(
+        self,
+        services: Services,
+        *,
+        keyring_note: str | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        """Wire the window to `services`: the pages, the scheduler, the status."""
+        from console.gui.pages import Context
+        from console.gui.pages.configure import ConfigurePage
+        from console.gui.pages.dashboard import DashboardPage
+        from console.gui.pages.data import DataPage
+        from console.gui.pages.logs import LogsPage
+        from console.gui.pages.scheduler import SchedulerPage
+
+        self.services = services
+        self._on_close = on_close
+        self.setWindowTitle(f"Mobile Console — {services.home}")
+        self.scheduler = services.scheduler() if self._run_scheduler else None
+        self.ctx = Context(services, self.tasks, self.scheduler, self.notify, keyring_note)
+        for page in (
+            DashboardPage(self.ctx, self),
+            DataPage(self.ctx, self),
+            SchedulerPage(self.ctx, self),
+            ConfigurePage(self.ctx, self),
+            LogsPage(self.ctx, self),
+        ):
+            self.pages[page.name] = page
+            self.stack.addWidget(page)
+            page.commands_changed.connect(self._update_commands)
+            page.header_changed.connect(self._update_header)
+        self.show_page(self._first_page)
+        if self.scheduler is not None:
+            self.scheduler.start()
+        self._timer.start()
+        self._tick()
+        self.services_attached.emit()
+
+    @property
+    def attached(self) -> bool:
+        return self.services is not None
+
     # -- pages -----------------------------------------------------------------
 
     def current_page(self) -> Page:
         page = self.stack.currentWidget()
-        assert isinstance(page, Page)
-        return page
+        assert page in self.pages.values(), "the window is still opening"
+        return page  # type: ignore[return-value]
 
     def show_page(self, name: str) -> None:
-        current = self.stack.currentWidget()
-        if isinstance(current, Page) and current.name != name and not current.can_leave():
-            self.nav.select(current.name)
+        if not self.attached:
+            self._first_page = name  # shown once the console is open
+            self.nav.select(name)
+            self.header.set([name], name.lower())
             return
+        current = self.stack.currentWidget()
         page = self.pages[name]
+        leaving = current is not page and current in self.pages.values()
+        if leaving and not self.current_page().can_leave():
+            self.nav.select(self.current_page().name)
+            return
         back = getattr(page, "show_list", None)
         if current is page and callable(back):
             back()  # clicking the page's name again returns to its list, as in the portal
@@ -130,9 +240,15 @@ class MainWindow(QMainWindow):
         self._update_commands()
 
     def _back(self) -> None:
+        if not self.attached:
+            return
         back = getattr(self.current_page(), "show_list", None)
         if callable(back) and self.current_page().can_leave():
             back()
+
+    def _refresh_current(self) -> None:
+        if self.attached:
+            self.current_page().refresh()
 
     def _update_header(self) -> None:
         page = self.current_page()
@@ -142,6 +258,8 @@ class MainWindow(QMainWindow):
         self.command_bar.show_commands(self.current_page().available())
 
     def _on_command(self, command: str) -> None:
+        if not self.attached:
+            return
         page = self.current_page()
         if page.available().get(command):
             page.trigger(command)
@@ -152,8 +270,12 @@ class MainWindow(QMainWindow):
     # -- status and refresh ----------------------------------------------------
 
     def _tick(self) -> None:
+        from console.core.settings import TIER_LIMITS
+
         self.current_page().refresh()
-        services, scheduler, note = self.services, self.scheduler, self.ctx.keyring_note
+        services, scheduler = self.services, self.scheduler
+        assert services is not None and self.ctx is not None
+        note = self.ctx.keyring_note
 
         def read() -> str:
             with services.store.read() as conn:
@@ -182,22 +304,30 @@ class MainWindow(QMainWindow):
     # -- closing -----------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.current_page().can_leave():
+        if self.attached and not self.current_page().can_leave():
             event.ignore()
             return
         settings = self._qsettings()
         settings.setValue("geometry", self.saveGeometry())
-        settings.setValue("page", self.current_page().name)
+        settings.setValue("page", self.current_page().name if self.attached else self._first_page)
         self._timer.stop()
-        scheduler_page = self.pages["Scheduler"]
-        assert isinstance(scheduler_page, SchedulerPage)
-        scheduler_page.control.shutdown()
-        if self.scheduler is not None:
-            self.scheduler.stop(grace_s=3.0)
-        data_page = self.pages["Data"]
-        assert isinstance(data_page, DataPage)
-        data_page.shutdown()
-        self.tasks.shutdown()
+        if self.attached:
+            from console.gui.pages.data import DataPage
+            from console.gui.pages.scheduler import SchedulerPage
+
+            scheduler_page = self.pages["Scheduler"]
+            assert isinstance(scheduler_page, SchedulerPage)
+            scheduler_page.control.shutdown()
+            if self.scheduler is not None:
+                self.scheduler.stop(grace_s=3.0)
+            data_page = self.pages["Data"]
+            assert isinstance(data_page, DataPage)
+            data_page.shutdown()
+        self.tasks.shutdown()  # an open still going finishes here
+        for opened in self._opening:  # opened, never attached: close it all the same
+            if opened.on_close is not None:
+                opened.on_close()
+        self._opening.clear()
         if self._on_close is not None:
             self._on_close()
         super().closeEvent(event)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
-from console.app import Services
-from console.core.scheduler import ConsoleScheduler
-from console.gui.tasks import TaskRunner
+if TYPE_CHECKING:  # the window paints before the core (and SQLAlchemy) is loaded
+    from console.app import Services
+    from console.core.scheduler import ConsoleScheduler
+    from console.gui.tasks import TaskRunner
 
 
 @dataclass
