@@ -53,6 +53,7 @@ class Services:
         )
 
     def close(self) -> None:
+        self.runner.close()
         self.store.dispose()
 
 

@@ -483,6 +483,7 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
         print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}", flush=True)
 
     scheduler = services.scheduler(on_event=say)
+    services.runner.keep_warm()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     with services.store.read() as conn:
@@ -533,7 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["__script-host__"]:  # the bundle's job runner (see runner.child_command)
         from console.core.script_host import run_and_exit
 
-        run_and_exit()
+        run_and_exit(warm="--warm" in argv[1:])
     window = _window_request(argv)
     if window is not None:
         from console.gui.launch import launch

@@ -55,11 +55,13 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def child_command() -> list[str]:
-    """How to start the script host: the bundle's own executable when frozen."""
+def child_command(*, warm: bool = False) -> list[str]:
+    """How to start the script host: the bundle's own executable when frozen.
+    A warm host loads what scripts use before it waits for its payload."""
+    flags = ["--warm"] if warm else []
     if getattr(sys, "frozen", False):
-        return [sys.executable, "__script-host__"]
-    return [sys.executable, "-m", "console.core.script_host"]
+        return [sys.executable, "__script-host__", *flags]
+    return [sys.executable, "-m", "console.core.script_host", *flags]
 
 
 def format_memory(mb: int) -> str:
@@ -129,23 +131,35 @@ class _LogWriter:
 
 
 class _Child:
-    """One running script host and the pipes it speaks on."""
+    """One script host and the pipes it speaks on."""
 
-    def __init__(self, payload: dict[str, Any]) -> None:
+    def __init__(self, *, warm: bool = False) -> None:
         self.proc = subprocess.Popen(
-            child_command(),
+            child_command(warm=warm),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group, ended as a whole
             close_fds=True,
         )
+
+    def send(self, payload: dict[str, Any]) -> _Child:
+        """Give it its run: the payload, secrets included, on its stdin."""
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(json.dumps(payload).encode("utf-8"))
             self.proc.stdin.close()
         except BrokenPipeError:
             pass  # it died at once; its exit status says how
+        return self
+
+    def discard(self) -> None:
+        """End a host that was never given a run."""
+        self.signal_group(signal.SIGKILL)
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
     def signal_group(self, sig: int) -> None:
         try:
@@ -174,6 +188,51 @@ class Runner:
         self.owner = owner or new_owner()
         self.clock = clock
         self.grace_s = grace_s
+        self._keep_warm = False
+        self._spare: _Child | None = None
+        self._spare_lock = threading.Lock()
+
+    # -- a warm spare --------------------------------------------------------
+
+    def keep_warm(self) -> None:
+        """Keep one script host started ahead, past its imports (SQLAlchemy,
+        requests), waiting for its payload: a run then starts in milliseconds
+        instead of a few hundred. For the window and the worker, which run
+        many jobs; `close` ends it."""
+        self._keep_warm = True
+        self._replace_spare()
+
+    @property
+    def spare_pid(self) -> int | None:
+        """The waiting script host's process id, if one waits."""
+        spare = self._spare
+        return None if spare is None else spare.proc.pid
+
+    def _replace_spare(self) -> None:
+        with self._spare_lock:
+            if self._keep_warm and self._spare is None:
+                self._spare = _Child(warm=True)
+
+    def _child(self) -> _Child:
+        """The spare if one is alive (and a new spare behind it), else a new host."""
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        if spare is not None and spare.proc.poll() is not None:
+            spare.discard()  # it died waiting; never mind, start afresh
+            spare = None
+        child = spare or _Child()
+        self._replace_spare()
+        return child
+
+    def close(self) -> None:
+        """End the spare, if any; runs in progress are the caller's to wait for."""
+        with self._spare_lock:
+            self._keep_warm = False
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.discard()
+
+    # -- running -------------------------------------------------------------
 
     def run(
         self,
@@ -243,7 +302,8 @@ class Runner:
         }
         status, error, rows = "failed", None, 0
         try:
-            status, error, rows = self._supervise(_Child(payload), job, run, writer, cancel)
+            child = self._child().send(payload)
+            status, error, rows = self._supervise(child, job, run, writer, cancel)
         except Exception as e:
             error = f"could not run the job: {type(e).__name__}: {e}"
         elapsed = format_seconds(time.monotonic() - started)

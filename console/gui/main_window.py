@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
             page.commands_changed.connect(self._update_commands)
             page.header_changed.connect(self._update_header)
         self.show_page(self._first_page)
+        self.tasks.submit(services.runner.keep_warm)  # Run Once starts at once
         if self.scheduler is not None:
             self.scheduler.start()
         self._timer.start()
