@@ -217,7 +217,12 @@ class ConsoleScheduler:
         claim = self.claim(anchored.job_id)
         if claim is not None:
             self._on_event(f"running {claim.job_name} (due {claim.due.astimezone():%H:%M:%S})")
-            self._dispatch(claim.job_name, claim.note)
+            try:
+                self._dispatch(claim.job_name, claim.note)
+            except Exception:  # one job's failure never keeps the others due now from running
+                self.errors += 1
+                log.exception("could not start %s", claim.job_name)
+                self._on_event(f"{claim.job_name} could not start; see the log")
         # The claim (ours or another instance's) moved next_run_at on.
         with self.store.read() as conn:
             due = conn.execute(

@@ -176,3 +176,42 @@ def test_the_thread_wakes_when_a_job_is_enabled_and_survives_errors(
     finally:
         sched.stop()
     assert not sched.running
+
+
+def test_the_thread_outlives_a_failing_step(home: Path) -> None:
+    services = open_services(home, keyring_backend=MemoryKeyring())
+    done = threading.Event()
+
+    def dispatch(name: str, note: str | None) -> None:
+        job = services.jobs.get(name)
+        services.runs.release(job.id, services.runner.owner)
+        done.set()
+
+    sched = services.scheduler(dispatch=dispatch)
+    sync, failures = sched._sync, [OSError("the database went away")]
+
+    def flaky_sync() -> None:
+        if failures:
+            raise failures.pop()
+        sync()
+
+    sched._sync = flaky_sync  # type: ignore[method-assign]
+    services.jobs.create("daily", interval=1, unit="day")
+    services.jobs.enable("daily")
+    from console.core import schema
+
+    with services.store.write() as conn:  # due now
+        conn.execute(schema.jobs.update().values(next_run_at=services.jobs.clock()))
+    sched.start()
+    try:
+        deadline = threading.Event()
+        for _ in range(500):  # the failed step is counted
+            if sched.errors:
+                break
+            deadline.wait(0.01)
+        assert sched.errors == 1 and sched.running
+        sched.wake()  # the next look succeeds and runs what is due
+        assert done.wait(10)
+    finally:
+        sched.stop()
+        services.close()
