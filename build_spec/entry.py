@@ -1,6 +1,6 @@
 """The bundle's entry point: the CLI (which opens the window with no command,
 and runs job scripts when started as `__script-host__`)."""
 
-from console.cli import main
+from console.cli import run
 
-raise SystemExit(main())
+run()

@@ -15,8 +15,6 @@ import os
 import selectors
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,6 +25,7 @@ from typing import Any
 
 from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError
+from console.core.host_process import HostProcess
 from console.core.jobs import Job, JobStore
 from console.core.runs import Run, RunLog
 from console.core.secrets import AppSettings, Masker, ResolvedConfig
@@ -53,15 +52,6 @@ LineCallback = Callable[[LogLine], None]
 def new_owner() -> str:
     """A name for this console or worker process, unique on the database."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def child_command(*, warm: bool = False) -> list[str]:
-    """How to start the script host: the bundle's own executable when frozen.
-    A warm host loads what scripts use before it waits for its payload."""
-    flags = ["--warm"] if warm else []
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "__script-host__", *flags]
-    return [sys.executable, "-m", "console.core.script_host", *flags]
 
 
 def format_memory(mb: int) -> str:
@@ -130,44 +120,6 @@ class _LogWriter:
             )
 
 
-class _Child:
-    """One script host and the pipes it speaks on."""
-
-    def __init__(self, *, warm: bool = False) -> None:
-        self.proc = subprocess.Popen(
-            child_command(warm=warm),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group, ended as a whole
-            close_fds=True,
-        )
-
-    def send(self, payload: dict[str, Any]) -> _Child:
-        """Give it its run: the payload, secrets included, on its stdin."""
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps(payload).encode("utf-8"))
-            self.proc.stdin.close()
-        except BrokenPipeError:
-            pass  # it died at once; its exit status says how
-        return self
-
-    def discard(self) -> None:
-        """End a host that was never given a run."""
-        self.signal_group(signal.SIGKILL)
-        self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
-
-    def signal_group(self, sig: int) -> None:
-        try:
-            os.killpg(self.proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
 class Runner:
     """Runs jobs in child processes and records every run."""
 
@@ -189,7 +141,7 @@ class Runner:
         self.clock = clock
         self.grace_s = grace_s
         self._keep_warm = False
-        self._spare: _Child | None = None
+        self._spare: HostProcess | None = None
         self._spare_lock = threading.Lock()
 
     # -- a warm spare --------------------------------------------------------
@@ -211,18 +163,25 @@ class Runner:
     def _replace_spare(self) -> None:
         with self._spare_lock:
             if self._keep_warm and self._spare is None:
-                self._spare = _Child(warm=True)
+                self._spare = HostProcess(preload="all")
 
-    def _child(self) -> _Child:
+    def _child(self) -> HostProcess:
         """The spare if one is alive (and a new spare behind it), else a new host."""
         with self._spare_lock:
             spare, self._spare = self._spare, None
         if spare is not None and spare.proc.poll() is not None:
             spare.discard()  # it died waiting; never mind, start afresh
             spare = None
-        child = spare or _Child()
+        child = spare or HostProcess()
         self._replace_spare()
         return child
+
+    def adopt(self, host: HostProcess) -> None:
+        """Use `host`, started ahead by the caller, for the next run."""
+        with self._spare_lock:
+            spare, self._spare = self._spare, host
+        if spare is not None:
+            spare.discard()
 
     def close(self) -> None:
         """End the spare, if any; runs in progress are the caller's to wait for."""
@@ -320,7 +279,7 @@ class Runner:
         return self.runs.get(run.id)
 
     def _supervise(
-        self, child: _Child, job: Job, run: Run, writer: _LogWriter, cancel: threading.Event
+        self, child: HostProcess, job: Job, run: Run, writer: _LogWriter, cancel: threading.Event
     ) -> tuple[str, str | None, int]:
         proc = child.proc
         assert proc.stdout is not None and proc.stderr is not None

@@ -83,22 +83,28 @@ def _script_traceback(error: BaseException) -> list[str]:
     return ["Traceback (script frames):", *frames] if len(frames) > 1 else []
 
 
-def preload() -> None:
-    """What job scripts use, loaded before the payload comes (a warm spare)."""
-    import requests  # noqa: F401
-    import requests_oauthlib  # noqa: F401
+def preload(what: str | None) -> None:
+    """What job scripts use, loaded before the payload comes: "tables" (the
+    table layer, SQLAlchemy) or "all" (requests and OAuth too)."""
+    if what in ("tables", "all"):
+        import console.core.script_api
+        import console.core.store
+        import console.core.user_tables  # noqa: F401
+    if what == "all":
+        import requests  # noqa: F401
+        import requests_oauthlib  # noqa: F401
 
-    import console.core.script_api
-    import console.core.store
-    import console.core.user_tables  # noqa: F401
+
+def preload_flag(args: list[str]) -> str | None:
+    """The host's `--preload=WHAT`, if given."""
+    return next((a.split("=", 1)[1] for a in args if a.startswith("--preload=")), None)
 
 
-def main(*, warm: bool = False) -> int:
+def main(*, preload_what: str | None = None) -> int:
     channel = _Channel(os.dup(1))
     os.dup2(2, 1)  # anything the script writes to fd 1 reaches the parent as plain lines
     faulthandler.enable(file=2)
-    if warm:
-        preload()
+    preload(preload_what)
     data = sys.stdin.buffer.read()
     if not data:
         return 0  # a spare whose console has gone: nothing to run
@@ -155,11 +161,11 @@ def main(*, warm: bool = False) -> int:
     return 0
 
 
-def run_and_exit(*, warm: bool = False) -> NoReturn:
+def run_and_exit(*, preload_what: str | None = None) -> NoReturn:
     """Run the job, then leave without the interpreter's teardown: unloading
     SQLAlchemy, requests and the rest took 40-80 ms after the run was over
     and reported, and a run's outcome is on the pipe by then."""
-    code = main(warm=warm)
+    code = main(preload_what=preload_what)
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             if stream is not None:
@@ -170,4 +176,4 @@ def run_and_exit(*, warm: bool = False) -> NoReturn:
 
 
 if __name__ == "__main__":
-    run_and_exit(warm="--warm" in sys.argv[1:])
+    run_and_exit(preload_what=preload_flag(sys.argv[1:]))

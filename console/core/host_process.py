@@ -1,0 +1,65 @@
+"""A script host child process: started in its own process group, given
+its run's payload on standard input, ended as a whole.
+
+Standard library only, so the command line can start one before it loads
+its own core (see `cli.py`, `job run`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+PRELOADS = ("tables", "all")
+
+
+def child_command(*, preload: str | None = None) -> list[str]:
+    """How to start the script host: the bundle's own executable when frozen.
+    A host with a preload loads what scripts use before it waits for its
+    payload: "tables" the table layer (SQLAlchemy), "all" requests too."""
+    flags = [f"--preload={preload}"] if preload else []
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "__script-host__", *flags]
+    return [sys.executable, "-m", "console.core.script_host", *flags]
+
+
+class HostProcess:
+    """One script host and the pipes it speaks on."""
+
+    def __init__(self, *, preload: str | None = None) -> None:
+        self.proc = subprocess.Popen(
+            child_command(preload=preload),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, ended as a whole
+            close_fds=True,
+        )
+
+    def send(self, payload: dict[str, Any]) -> HostProcess:
+        """Give it its run: the payload, secrets included, on its stdin."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(payload).encode("utf-8"))
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it died at once; its exit status says how
+        return self
+
+    def discard(self) -> None:
+        """End a host that was never given a run."""
+        self.signal_group(signal.SIGKILL)
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+    def signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
