@@ -55,10 +55,23 @@ def table_view(parent: QWidget, model: Any, stretch_last: bool = True) -> QTable
     view.setShowGrid(False)
     header = view.horizontalHeader()
     header.setStretchLastSection(stretch_last)
-    # Lists of records fit their columns to what they hold (headers included),
-    # judged on a sample so a long log stays cheap to refresh.
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    # Columns fit what the list holds (headers included) when it is filled
+    # anew or gets its first rows, judged on a sample so a long log stays
+    # cheap; not on every streamed line. The user may resize them after.
     header.setResizeContentsPrecision(200)
+
+    def fit() -> None:
+        last = model.columnCount() - (1 if stretch_last else 0)
+        for column in range(last):  # the last one stretches to the edge
+            view.resizeColumnToContents(column)
+
+    def fit_first_rows(_parent: Any, first: int, last: int) -> None:
+        if first == 0 and last + 1 == model.rowCount():
+            fit()
+
+    model.modelReset.connect(fit)
+    model.rowsInserted.connect(fit_first_rows)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     return view
 
