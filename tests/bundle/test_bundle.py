@@ -5,7 +5,6 @@ window. Slow (it builds the bundle); run it alone with `-m bundle`."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+
+from tests.integration.test_window_process import start_window
 
 pytestmark = [pytest.mark.bundle, pytest.mark.timeout(900)]
 
@@ -108,19 +109,8 @@ def test_postgresql_through_the_bundle(bundle: Path, home: Path, pg_url: str) ->
 
 def test_the_window_opens_and_closes_cleanly(bundle: Path, home: Path, tmp_path: Path) -> None:
     config = tmp_path / "config"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(config)}
-    window = subprocess.Popen(
-        [str(bundle / "mobile-console"), "--home", str(home)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while not (home / "console.db").exists() and window.poll() is None:
-        assert time.monotonic() < deadline, "the window never opened its database"
-        time.sleep(0.1)
-    time.sleep(1.0)
+    window = start_window([str(bundle / "mobile-console")], home, config)
+    time.sleep(1.0)  # painted and wired, scheduler and warm spare started
     assert window.poll() is None, window.communicate()[1]
     window.send_signal(signal.SIGTERM)
     _out, err = window.communicate(timeout=20)

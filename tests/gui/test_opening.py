@@ -13,15 +13,24 @@ from console.app import open_services
 from console.gui.main_window import MainWindow, Opened
 
 
+class SlowOpener:
+    """Opens the console at `home` once released, and records its closing."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.started, self.release = threading.Event(), threading.Event()
+        self.closed: list[bool] = []
+
+    def __call__(self) -> Opened:
+        self.started.set()
+        self.release.wait(10)  # the database is slow to open
+        services = open_services(self.home)
+        return Opened(services, lambda: (self.closed.append(True), services.close()))
+
+
 def test_the_frame_shows_first_then_the_pages(qtbot: Any, home: Path) -> None:
-    release = threading.Event()
-    closed: list[bool] = []
-
-    def opener() -> Opened:
-        release.wait(10)  # the database is slow to open
-        services = open_services(home)
-        return Opened(services, lambda: (closed.append(True), services.close()))
-
+    opener = SlowOpener(home)
+    release, closed = opener.release, opener.closed
     window = MainWindow()
     qtbot.addWidget(window)
     window.open_in_background(opener)
@@ -56,16 +65,8 @@ def test_a_database_that_cannot_be_opened_is_explained_in_the_window(
 
 
 def test_closing_while_opening_still_closes_the_console(qtbot: Any, home: Path) -> None:
-    started = threading.Event()
-    release = threading.Event()
-    closed: list[bool] = []
-
-    def opener() -> Opened:
-        started.set()
-        release.wait(10)
-        services = open_services(home)
-        return Opened(services, lambda: (closed.append(True), services.close()))
-
+    opener = SlowOpener(home)
+    started, release, closed = opener.started, opener.release, opener.closed
     window = MainWindow()
     qtbot.addWidget(window)
     window.open_in_background(opener)

@@ -13,20 +13,26 @@ from pathlib import Path
 import pytest
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_closes_the_window_cleanly(home: Path, tmp_path: Path, sig: int) -> None:
-    config = tmp_path / "config"
+def start_window(command: list[str], home: Path, config: Path) -> subprocess.Popen[str]:
+    """The window as a process (offscreen), once it has opened its database."""
     window = subprocess.Popen(
-        [sys.executable, "-m", "console", "--home", str(home)],
+        [*command, "--home", str(home)],
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(config)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while not (home / "console.db").exists() and window.poll() is None:
         assert time.monotonic() < deadline, "the window never opened its database"
         time.sleep(0.05)
+    return window
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_closes_the_window_cleanly(home: Path, tmp_path: Path, sig: int) -> None:
+    config = tmp_path / "config"
+    window = start_window([sys.executable, "-m", "console"], home, config)
     window.send_signal(sig)
     _out, err = window.communicate(timeout=20)
     assert window.returncode == 0, err
