@@ -14,8 +14,6 @@ import subprocess
 import sys
 from typing import Any
 
-PRELOADS = ("tables", "all")
-
 
 def child_command(*, preload: str | None = None) -> list[str]:
     """How to start the script host: the bundle's own executable when frozen.
