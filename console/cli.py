@@ -21,6 +21,7 @@ from console.core.errors import ConsoleError
 # The core (and SQLAlchemy) loads only for commands: the window paints first.
 if TYPE_CHECKING:
     from console.app import Services
+    from console.core.host_process import HostProcess
     from console.core.jobs import Job
     from console.core.runner import LogLine
     from console.core.runs import Run
@@ -562,11 +563,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         host = HostProcess(preload="tables")
     try:
+        return _command(argv, host)
+    finally:
+        if host is not None:
+            host.discard()  # if it was never given a run (bad input, --help)
+
+
+def _command(argv: list[str], host: HostProcess | None) -> int:
+    """A command of the command line (not the window)."""
+    try:
         args = build_parser().parse_args(argv)
     except UsageError as e:
         print(f"mobile-console: {e}", file=sys.stderr)
-        if host is not None:
-            host.discard()
         return EXIT_BAD_INPUT
     try:
         from console.app import open_services
@@ -574,7 +582,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         services = open_services(args.home, args.db)
         if host is not None:
             services.runner.adopt(host)
-            host = None
         try:
             return int(HANDLERS[args.command](services, args))
         finally:
@@ -584,9 +591,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
-    finally:
-        if host is not None:  # started ahead, never used (bad input, say)
-            host.discard()
 
 
 def run() -> NoReturn:

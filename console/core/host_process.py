@@ -37,10 +37,13 @@ class HostProcess:
             start_new_session=True,  # its own process group, ended as a whole
             close_fds=True,
         )
+        self.given_run = False
+        self._discarded = False
 
     def send(self, payload: dict[str, Any]) -> HostProcess:
         """Give it its run: the payload, secrets included, on its stdin."""
         assert self.proc.stdin is not None
+        self.given_run = True
         try:
             self.proc.stdin.write(json.dumps(payload).encode("utf-8"))
             self.proc.stdin.close()
@@ -49,7 +52,11 @@ class HostProcess:
         return self
 
     def discard(self) -> None:
-        """End a host that was never given a run."""
+        """End a host that was never given a run (once; a run's host is the
+        runner's to end)."""
+        if self.given_run or self._discarded:
+            return
+        self._discarded = True
         self.signal_group(signal.SIGKILL)
         self.proc.wait()
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):

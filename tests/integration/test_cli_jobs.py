@@ -125,3 +125,32 @@ def test_tier_limits_enabling(home: Path, capsys: pytest.CaptureFixture[str]) ->
     assert cli(home, "job", "disable", "b", capsys=capsys)[0] == 0
     jobs = json.loads(cli(home, "job", "list", "--json", capsys=capsys)[1])
     assert [(j["name"], j["enabled"]) for j in jobs] == [("a", True), ("b", False)]
+
+
+def processes_marked(marker: str) -> list[int]:
+    """Processes whose environment holds `marker` (what they inherited from us)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass  # gone, or not ours to read
+    return found
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["job", "run", "nope"], ["job", "run", "--help"], ["job", "run"], ["job", "run", "ok"]],
+)
+def test_job_run_leaves_no_script_host_behind(home: Path, args: list[str], unique: str) -> None:
+    main(["--home", str(home), "job", "create", "ok", "--every", "1", "--unit", "none"])
+    marker = f"MOBILE_CONSOLE_TEST_MARK={unique}"
+    subprocess.run(
+        [sys.executable, "-m", "console", "--home", str(home), *args],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "MOBILE_CONSOLE_TEST_MARK": unique},
+    )
+    assert processes_marked(marker) == []
