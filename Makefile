@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 QT_PACKAGES := libglib2.0-0 libgl1 libegl1 libx11-6 libdbus-1-3 libfontconfig1 \
-    libfreetype6 libxkbcommon0 fonts-dejavu-core
+    libfreetype6 libxkbcommon0 fonts-dejavu-core fonts-droid-fallback
 WINDOW_PACKAGES := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
     libxcb-keysyms1 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-xkb1 libxcb-util1
 KEYRING_PACKAGES := gnome-keyring dbus
