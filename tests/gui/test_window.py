@@ -101,6 +101,11 @@ def test_create_edit_save_and_run_once(
     qtbot.waitUntil(
         lambda: [r.status for r in page.job_view.runs.records()] == ["succeeded"], timeout=10000
     )
+    # The newest run is selected and its log shown, without a click.
+    qtbot.waitUntil(
+        lambda: "hi from the window" in [e.message for e in page.job_view.run_log.records()],
+        timeout=10000,
+    )
 
 
 def test_pyflakes_knows_the_script_globals(

@@ -199,9 +199,12 @@ class JobView(QWidget):
         if job is None:
             return
         runs = self.page.ctx.services.runs
-        self.page.ctx.tasks.latest(
-            "job-runs", lambda: runs.runs(job.id, limit=200), self.runs.set_records
-        )
+        self.page.ctx.tasks.latest("job-runs", lambda: runs.runs(job.id, limit=200), self._on_runs)
+
+    def _on_runs(self, records: list[Run]) -> None:
+        self.runs.set_records(records)
+        if records and not self.runs_view.selectionModel().hasSelection():
+            self.runs_view.selectRow(0)  # the newest run's log, without a click
 
     def _on_run_selected(self, current: Any, _previous: Any) -> None:
         if not current.isValid():
