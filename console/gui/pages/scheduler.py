@@ -203,8 +203,8 @@ class JobView(QWidget):
 
     def _on_runs(self, records: list[Run]) -> None:
         self.runs.set_records(records)
-        if records and not self.runs_view.selectionModel().hasSelection():
-            self.runs_view.selectRow(0)  # the newest run's log, without a click
+        if records and not self.runs_view.currentIndex().isValid():
+            self.runs_view.setCurrentIndex(self.runs.index(0, 0))  # the newest run's log
 
     def _on_run_selected(self, current: Any, _previous: Any) -> None:
         if not current.isValid():
