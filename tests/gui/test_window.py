@@ -202,3 +202,31 @@ def test_many_short_event_loops_do_not_crash_the_interpreter() -> None:
         QTimer.singleShot(0, loop.quit)
         loop.exec()
         QCoreApplication.processEvents()
+
+
+def test_history_follows_the_selected_run_to_its_end(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_job_through_the_dialog(window, qtbot, monkeypatch, "slowly")
+    page = scheduler(window)
+    replace_text(
+        page.job_view.script.editor,
+        "import time\ndef slowly():\n    print('begun')\n    time.sleep(1.5)\n    print('ended')\n",
+    )
+    window.command_bar.actions_by_name["Run Once"].trigger()
+    page.job_view.tabs.setCurrentIndex(2)
+
+    def log() -> list[str]:
+        return [e.message for e in page.job_view.run_log.records()]
+
+    # Shown, selected, while it runs ...
+    qtbot.waitUntil(
+        lambda: (
+            [r.status for r in page.job_view.runs.records()] == ["running"]
+            and page.job_view.runs_view.currentIndex().isValid()
+        ),
+        timeout=10000,
+    )
+    # ... and followed to its end, without a click.
+    qtbot.waitUntil(lambda: "ended" in log(), timeout=10000)
+    assert "begun" in log() and log()[-1].startswith("Run succeeded")

@@ -159,6 +159,7 @@ class JobView(QWidget):
         history.addWidget(self.run_log_view)
         self.tabs.addTab(history, "History")
         self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
+        self._log_shown_for: tuple[int, str] | None = None  # the run, as its log was read
 
         self.script.editor.modified_changed.connect(lambda _m: page.header_changed.emit())
         for widget in (self.interval, self.timeout, self.memory):
@@ -203,16 +204,23 @@ class JobView(QWidget):
 
     def _on_runs(self, records: list[Run]) -> None:
         self.runs.set_records(records)
-        if records and not self.runs_view.currentIndex().isValid():
+        current = self.runs_view.currentIndex()
+        if records and not current.isValid():
             self.runs_view.setCurrentIndex(self.runs.index(0, 0))  # the newest run's log
+        elif current.isValid():
+            run = self.runs.record(current.row())
+            if (run.id, run.status) != self._log_shown_for:
+                self._show_run_log(run)  # the shown run has moved on (finished, say)
 
     def _on_run_selected(self, current: Any, _previous: Any) -> None:
-        if not current.isValid():
-            return
-        run = self.runs.record(current.row())
+        if current.isValid():
+            self._show_run_log(self.runs.record(current.row()))
+
+    def _show_run_log(self, run: Run) -> None:
+        self._log_shown_for = (run.id, run.status)
         runs = self.page.ctx.services.runs
-        self.page.ctx.tasks.submit(
-            lambda: runs.entries(run_id=run.id, limit=None), self.run_log.set_records
+        self.page.ctx.tasks.latest(
+            "run-log", lambda: runs.entries(run_id=run.id, limit=None), self.run_log.set_records
         )
 
     def start_at(self) -> datetime:
