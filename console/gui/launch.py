@@ -71,6 +71,13 @@ def launch(home: str | None, db_url: str | None, *, demo: bool = False) -> int:
     # The frame paints at once; the database, SQLAlchemy and the pages load
     # behind it (docs/benchmarks.md, "window start to first paint").
     window = MainWindow()
+
+    def cannot_open(message: str) -> None:
+        # As for every bad input on the command line: one line, exit status 2.
+        print(f"mobile-console: {message}", file=sys.stderr, flush=True)
+        app.exit(2)
+
+    window.opening_failed.connect(cannot_open)
     window.open_in_background(open_console)
     window.show()
     try:

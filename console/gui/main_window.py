@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
     """The console window over one set of services."""
 
     services_attached = Signal()
+    opening_failed = Signal(str)
 
     def __init__(
         self,
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
             self.opening.style().polish(self.opening)
             self.opening.setText(str(error))
             self.notify(str(error))
+            self.opening_failed.emit(str(error))
 
         # Started once the frame is on screen: the loading thread would
         # otherwise hold the interpreter while the first paint waits.

@@ -38,3 +38,24 @@ def test_a_signal_closes_the_window_cleanly(home: Path, tmp_path: Path, sig: int
     assert window.returncode == 0, err
     assert "Traceback" not in err
     assert "page=" in (config / "mobile-console" / "window.conf").read_text()
+
+
+@pytest.mark.parametrize(
+    ("option", "words"), [("--db", "not a database URL"), ("--db", "no database driver")]
+)
+def test_a_console_that_cannot_open_exits_2_with_one_line(
+    home: Path, tmp_path: Path, option: str, words: str
+) -> None:
+    value = "nonsense" if words.startswith("not") else "nosuchdb+driver://x/y"
+    done = subprocess.run(
+        [sys.executable, "-m", "console", "--home", str(home), option, value],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    # Ours is one line; Qt's offscreen plugin may add its own warning (it does
+    # not under a real display).
+    ours = [line for line in done.stderr.splitlines() if line.startswith("mobile-console:")]
+    assert len(ours) == 1 and words in ours[0]
