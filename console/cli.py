@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -601,10 +600,7 @@ def run() -> NoReturn:
     argv = sys.argv[1:]
     code = main(argv)
     if _window_request(_early_words(argv)) is None:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                code = code or 1  # a closed pipe: the output did not all get out
-        os._exit(code)
+        from console.core.host_process import exit_without_teardown
+
+        exit_without_teardown(code)
     raise SystemExit(code)

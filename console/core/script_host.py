@@ -162,17 +162,11 @@ def main(*, preload_what: str | None = None) -> int:
 
 
 def run_and_exit(*, preload_what: str | None = None) -> NoReturn:
-    """Run the job, then leave without the interpreter's teardown: unloading
-    SQLAlchemy, requests and the rest took 40-80 ms after the run was over
-    and reported, and a run's outcome is on the pipe by then."""
-    code = main(preload_what=preload_what)
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
+    """Run the job, then leave without the interpreter's teardown: the run's
+    outcome is on the pipe by then."""
+    from console.core.host_process import exit_without_teardown
+
+    exit_without_teardown(main(preload_what=preload_what))
 
 
 if __name__ == "__main__":

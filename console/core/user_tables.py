@@ -458,6 +458,13 @@ class TableStore:
             lowered[name.lower()] = name
         return columns
 
+    def _prepare_row(
+        self, conn: Connection, table: str, row: Mapping[str, object], inserting: bool
+    ) -> tuple[sa.Table, dict[str, Any]]:
+        """`_prepare` for one row, as a row."""
+        sa_table, checked = self._prepare(conn, table, [row], inserting)
+        return sa_table, {name: values[0] for name, values in checked.items()}
+
     def _prepare(
         self, conn: Connection, table: str, rows: Sequence[Mapping[str, object]], inserting: bool
     ) -> tuple[sa.Table, dict[str, list[object]]]:
@@ -533,8 +540,7 @@ class Table:
         """Store one row; returns it as stored, with its id and system columns."""
         store = self._tables.store
         with store.write() as conn:
-            sa_table, checked = self._tables._prepare(conn, self.name, [row], inserting=True)
-            values = {k: v[0] for k, v in checked.items()}
+            sa_table, values = self._tables._prepare_row(conn, self.name, row, inserting=True)
             now = self._tables.clock()
             values.update({"__createdAt": now, "__updatedAt": now, "__version": 1})
             stored = conn.execute(sa_table.insert().values(values).returning(*sa_table.c)).one()
@@ -563,8 +569,7 @@ class Table:
         expected = row.get("__version")
         changes = {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS}
         with self._tables.store.write() as conn:
-            sa_table, checked = self._tables._prepare(conn, self.name, [changes], inserting=False)
-            values: dict[str, Any] = {k: v[0] for k, v in checked.items()}
+            sa_table, values = self._tables._prepare_row(conn, self.name, changes, inserting=False)
             values.update(
                 {"__updatedAt": self._tables.clock(), "__version": sa_table.c["__version"] + 1}
             )
