@@ -7,12 +7,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Fonts: CJK and colour emoji fallbacks (10 MB), or the demo's tweets show boxes.
 QT_PACKAGES := libglib2.0-0 libgl1 libegl1 libx11-6 libdbus-1-3 libfontconfig1 \
-    libfreetype6 libxkbcommon0 fonts-dejavu-core fonts-droid-fallback
+    libfreetype6 libxkbcommon0 fonts-dejavu-core fonts-droid-fallback fonts-noto-color-emoji
 WINDOW_PACKAGES := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
     libxcb-keysyms1 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-xkb1 libxcb-util1
 KEYRING_PACKAGES := gnome-keyring dbus
-TEST_PACKAGES := $(QT_PACKAGES) $(KEYRING_PACKAGES) postgresql xvfb xauth $(WINDOW_PACKAGES)
+# desktop-file-utils: tests/integration/test_installed.py validates the desktop entries.
+TEST_PACKAGES := $(QT_PACKAGES) $(KEYRING_PACKAGES) postgresql xvfb xauth $(WINDOW_PACKAGES) \
+    desktop-file-utils
 
 .PHONY: run test lint bench bundle icons screenshot clean
 
@@ -26,8 +29,8 @@ test: $(STAMP)
 	bash tests/env/with-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check console tests bench resources build_spec
-	$(BIN)/ruff format --check console tests bench resources build_spec
+	$(BIN)/ruff check console tests bench resources build_spec setup.py
+	$(BIN)/ruff format --check console tests bench resources build_spec setup.py
 	$(BIN)/mypy
 
 bench: $(STAMP)

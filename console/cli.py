@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from console import __version__
 from console.core.clock import parse_iso
 from console.core.errors import ConsoleError
 
@@ -75,6 +74,20 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
         )
 
 
+class _VersionAction(argparse.Action):
+    """--version: the installed version, from the package metadata, looked up
+    only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the installed version")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> NoReturn:
+        import console
+
+        print(f"{parser.prog} {console.__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from console.core.jobs import DEFAULT_TIMEOUT_S
     from console.core.runs import LEVELS
@@ -85,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Mobile Console: tables, scheduled jobs, secrets and logs of a local "
         "mobile backend. With no command, opens the console window.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument(
         "--home",
         help="data directory (default: $MOBILE_CONSOLE_HOME or the platform's user data directory)",
@@ -170,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("tier", help="show or set the enabled-job limit")
     p.add_argument("tier", nargs="?", choices=tuple(TIER_LIMITS))
+
+    p = commands.add_parser(
+        "desktop-entry", help="add the console to the application menu, with its icons (XDG)"
+    )
+    p.add_argument("action", choices=("install", "uninstall"))
+    p = commands.add_parser("autostart", help="start the console hidden in the tray at login")
+    p.add_argument("action", choices=("enable", "disable"))
     return parser
 
 
@@ -503,6 +523,35 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_desktop_entry(args: argparse.Namespace) -> int:
+    from console import desktop
+
+    if args.action == "install":
+        entry, *icons = desktop.install_desktop_entry()
+        print(f"installed {entry} and {len(icons)} icons in {desktop.data_home() / 'icons'}")
+    else:
+        removed = desktop.uninstall_desktop_entry()
+        print(f"removed {len(removed)} files" if removed else "no desktop entry was installed")
+    return EXIT_OK
+
+
+def cmd_autostart(args: argparse.Namespace) -> int:
+    from console import desktop
+
+    if args.action == "enable":
+        print(f"the console starts in the tray at login: {desktop.enable_autostart()}")
+    else:
+        removed = desktop.disable_autostart()
+        print(f"removed {removed[0]}" if removed else "autostart was not enabled")
+    return EXIT_OK
+
+
+#: Commands that need no console database.
+DESKTOP_HANDLERS: dict[str, Any] = {
+    "desktop-entry": cmd_desktop_entry,
+    "autostart": cmd_autostart,
+}
+
 HANDLERS: dict[str, Any] = {
     "worker": cmd_worker,
     "table": cmd_table,
@@ -576,6 +625,8 @@ def _command(argv: list[str], host: HostProcess | None) -> int:
         print(f"mobile-console: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        if args.command in DESKTOP_HANDLERS:
+            return int(DESKTOP_HANDLERS[args.command](args))
         from console.app import open_services
 
         services = open_services(args.home, args.db)

@@ -16,7 +16,7 @@ from console.core import schema, timing
 from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.names import check_identifier
-from console.core.paths import resources_dir
+from console.core.resources import resource
 from console.core.settings import TIER_LIMITS, Settings
 from console.core.store import Store
 
@@ -62,7 +62,7 @@ def placeholder_script(name: str) -> str:
 
 
 def template_names() -> list[str]:
-    return sorted(p.stem for p in (resources_dir() / "templates").glob("*.py"))
+    return sorted(p.stem for p in resource("templates").glob("*.py"))
 
 
 def load_template(name: str, job_name: str | None = None) -> str:
@@ -71,7 +71,7 @@ def load_template(name: str, job_name: str | None = None) -> str:
         raise ConsoleError(
             f"no template {name!r}; templates: {', '.join(template_names()) or 'none'}"
         )
-    text = (resources_dir() / "templates" / f"{name}.py").read_text("utf-8")
+    text = resource("templates", f"{name}.py").read_text("utf-8")
     if job_name and job_name != name:
         text = re.sub(rf"^def {re.escape(name)}\(", f"def {job_name}(", text, flags=re.M)
     return text

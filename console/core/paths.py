@@ -36,14 +36,3 @@ def resolve(home: str | os.PathLike[str] | None = None, db_url: str | None = Non
     chosen = Path(home or os.environ.get(HOME_ENV) or default_home()).expanduser().absolute()
     url = db_url or os.environ.get(DB_ENV) or f"sqlite:///{chosen / DB_FILENAME}"
     return Location(home=chosen, db_url=url)
-
-
-def resources_dir() -> Path:
-    """The product's `resources/` folder: beside the package in a checkout or
-    an editable install, inside the bundle when frozen by PyInstaller."""
-    import sys
-
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"

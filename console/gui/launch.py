@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from console.core.errors import ConsoleError
-from console.core.paths import resources_dir
+from console.core.resources import resource
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -19,7 +19,7 @@ def apply_theme() -> None:
 
     app = QApplication.instance()
     if isinstance(app, QApplication) and not app.property("mobile_console_themed"):
-        app.setStyleSheet((resources_dir() / "theme.qss").read_text("utf-8"))
+        app.setStyleSheet(resource("theme.qss").read_text("utf-8"))
         app.setProperty("mobile_console_themed", True)
 
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.paths import resources_dir
+from console.core.resources import resource
 
 PAGES = ("Dashboard", "Data", "Scheduler", "Configure", "Logs")
 COMMANDS = ("Create", "Run Once", "Cancel", "Enable", "Disable", "Delete", "Save")
@@ -40,7 +40,7 @@ STATUS_COLOURS = {
 
 
 def icon(name: str) -> QIcon:
-    return QIcon(str(resources_dir() / "icons" / f"{name}.svg"))
+    return QIcon(str(resource("icons", f"{name}.svg")))
 
 
 def status_html(word: str) -> str:
