@@ -204,7 +204,5 @@ def _remove(paths: Sequence[Path]) -> list[Path]:
 def _touch(theme: Path) -> None:
     # Icon theme caches notice new icons by the theme folder's time.
     if theme.is_dir():
-        try:
+        with contextlib.suppress(OSError):  # only a hint; the icons are in place
             os.utime(theme)
-        except OSError:
-            pass  # only a hint to the desktop; the icons are in place

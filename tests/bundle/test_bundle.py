@@ -5,10 +5,12 @@ window. Slow (it builds the bundle); run it alone with `-m bundle`."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +22,7 @@ pytestmark = [pytest.mark.bundle, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE_TARGET_MB = 150
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +67,30 @@ def test_the_bundle_stays_small_and_carries_its_icon(bundle: Path) -> None:
     size = sum(f.stat().st_size for f in files) / 2**20
     assert size < SIZE_TARGET_MB, f"bundle is {size:.0f} MB"
     assert list(bundle.rglob("resources/icons/app.svg"))
+    assert list(bundle.rglob("resources/mobile-console.desktop"))
+    assert list(bundle.rglob("resources/icons/hicolor/scalable/apps/mobile-console.svg"))
     assert not list(bundle.rglob("*WebEngine*"))
     assert not list(bundle.rglob("libgtk*"))
+
+
+def test_the_bundle_puts_itself_in_the_menu_and_knows_its_version(
+    bundle: Path, home: Path, tmp_path: Path
+) -> None:
+    from tests.integration.test_desktop_files import validate
+
+    version = run(bundle, ["--version"], home)
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.split() == ["mobile-console", VERSION]
+
+    data = tmp_path / "data"
+    env = {**os.environ, "XDG_DATA_HOME": str(data)}
+    installed = run(bundle, ["desktop-entry", "install"], home, env=env)
+    assert installed.returncode == 0, installed.stderr
+    entry = validate(data / "applications" / "mobile-console.desktop")
+    assert entry["Exec"] == str(bundle / "mobile-console")
+    assert (data / "icons" / "hicolor" / "256x256" / "apps" / f"{entry['Icon']}.png").is_file()
+    assert run(bundle, ["desktop-entry", "uninstall"], home, env=env).returncode == 0
+    assert not [p for p in data.rglob("*") if p.is_file()]
 
 
 def test_the_cli_tables_and_a_job_run_from_the_bundle(bundle: Path, home: Path) -> None:

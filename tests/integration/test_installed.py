@@ -184,10 +184,10 @@ def test_installed_outside_the_source_tree(installed: Installed) -> None:
     assert (version.returncode, version.stdout.strip()) == (0, f"mobile-console {VERSION}")
 
 
-def _templates() -> list[str]:
+def _templates() -> list[Path]:
     """Every job template the product ships, whatever its language."""
     return sorted(
-        p.stem
+        p
         for p in (ROOT / "resources" / "templates").iterdir()
         if p.is_file() and not p.name.startswith("__")
     )
@@ -198,21 +198,23 @@ def test_a_table_and_a_job_from_each_template(installed: Installed, home: Path) 
     tables = installed.run("--home", str(home), "table", "list", "--json")
     assert [t["name"] for t in json.loads(tables.stdout)] == ["Notes"]
     templates = _templates()
-    assert "getUpdates" in templates
+    assert "getUpdates.py" in [t.name for t in templates]
     jobs = {}
     for template in templates:
-        job = re.sub(r"\W", "_", template)
+        job = re.sub(r"\W", "_", template.stem)
         made = installed.run(
             *("--home", str(home), "job", "create", job, "--every", "1", "--unit", "hour"),
-            *("--template", template),
+            *("--template", template.stem),
         )
-        assert made.returncode == 0, (template, made.stderr)
+        assert made.returncode == 0, (template.name, made.stderr)
         jobs[job] = template
     listed = json.loads(installed.run("--home", str(home), "job", "list", "--json").stdout)
     assert sorted(j["name"] for j in listed) == sorted(jobs)
-    for job in jobs:
+    for job, template in jobs.items():
         script = installed.run("--home", str(home), "job", "script", job)
-        assert script.returncode == 0 and job in script.stdout, script.stderr
+        assert script.returncode == 0 and script.stdout.strip(), (template.name, script.stderr)
+        if template.suffix == ".py":  # its entry point renamed after the job
+            assert f"def {job}(" in script.stdout
 
 
 @pytest.mark.keyring
