@@ -48,9 +48,9 @@ class Browser:
     # -- statements --------------------------------------------------------
 
     def _parts(self, view: View) -> tuple[sa.Table, sa.ColumnElement[Any], list[ColumnInfo]]:
-        sa_table, columns = self.tables._load(view.table, refresh=False)
+        sa_table, columns = self.tables.load(view.table, refresh=False)
         if view.sort not in sa_table.c:
-            sa_table, columns = self.tables._load(view.table, refresh=True)
+            sa_table, columns = self.tables.load(view.table, refresh=True)
             if view.sort not in sa_table.c:
                 raise ConsoleError(f"no column {view.sort!r} in {view.table}")
         return sa_table, sa_table.c[view.sort], list(columns.values())
@@ -177,13 +177,13 @@ class Browser:
             after = self.key(view, rows[-1])
 
     def max_id(self, table: str) -> int:
-        sa_table, _ = self.tables._load(table)
+        sa_table, _ = self.tables.load(table)
         with self.tables.store.read() as conn:
             return int(conn.execute(sa.select(sa.func.max(sa_table.c.id))).scalar() or 0)
 
     def count_newer(self, table: str, after_id: int) -> int:
         """Rows added since the grid loaded (ids are never reused)."""
-        sa_table, _ = self.tables._load(table)
+        sa_table, _ = self.tables.load(table)
         stmt = sa.select(sa.func.count()).select_from(sa_table).where(sa_table.c.id > after_id)
         with self.tables.store.read() as conn:
             return int(conn.execute(stmt).scalar_one())

@@ -1,0 +1,137 @@
+"""The values user tables hold: column kinds, the check of a value against a
+column, and a person's text turned into a value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import attrgetter
+from typing import Any
+
+import sqlalchemy as sa
+
+from console.core import schema
+from console.core.clock import parse_iso
+from console.core.errors import ConsoleError
+
+SYSTEM_COLUMNS = ("id", "__createdAt", "__updatedAt", "__version")
+KINDS = ("string", "integer", "float", "boolean", "datetime", "binary")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+SA_TYPES: dict[str, Callable[[], Any]] = {
+    "string": sa.Text,
+    "integer": sa.BigInteger,
+    "float": lambda: sa.Double(),
+    "boolean": sa.Boolean,
+    "datetime": schema.UTCDateTime,
+    "binary": sa.LargeBinary,
+}
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One column of a user table as the catalogue knows it."""
+
+    name: str
+    kind: str
+    system: bool = False
+    indexed: bool = False
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    columns: tuple[ColumnInfo, ...]
+    created_at: datetime
+
+
+def kind_of(value: object) -> str:
+    """The column kind a Python value would create."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "binary"
+    raise ConsoleError(
+        f"cannot store a {type(value).__name__}: use str, int, float, bool, datetime or bytes"
+    )
+
+
+def check_value(column: str, kind: str, value: object) -> object:
+    """`value` ready to store in a column of `kind`, or a ConsoleError."""
+    if value is None:
+        return None
+    given = kind_of(value)
+    if given == "integer" and not INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
+        raise ConsoleError(f"{column}: {value} does not fit in a 64-bit integer")
+    if given == kind:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        if isinstance(value, bytearray | memoryview):
+            return bytes(value)
+        return value
+    if given == "integer" and kind == "float":
+        return float(value)  # type: ignore[arg-type]
+    shown = f"{len(value)} bytes" if given == "binary" else repr(value)  # type: ignore[arg-type]
+    raise ConsoleError(f"{column} holds {kind} values; got {given} {shown}")
+
+
+_EXACT_TYPES: dict[str, type] = {"string": str, "float": float, "boolean": bool, "binary": bytes}
+
+
+def check_column(column: str, kind: str, values: list[object]) -> list[object]:
+    """`check_value` over a whole column. When every value already has the
+    column's type (the usual batch), one set of types, and min and max for
+    integers, decide it at C speed; otherwise each value is checked."""
+    if not values:
+        return values
+    types = set(map(type, values))
+    if kind == "integer":
+        numbers: list[int] = values  # type: ignore[assignment]  # all int, as types says
+        fast = types <= {int} and min(numbers) >= INT64_MIN and max(numbers) <= INT64_MAX
+    elif kind == "datetime":
+        fast = types <= {datetime} and None not in map(attrgetter("tzinfo"), values)
+    else:
+        fast = types <= {_EXACT_TYPES[kind], type(None)}
+    return values if fast else [check_value(column, kind, v) for v in values]
+
+
+def parse_text(column: str, kind: str, text: str) -> object:
+    """A value typed by a person (CLI, a grid cell) for a column of `kind`."""
+    stripped = text.strip()
+    if stripped == "" and kind != "string":
+        return None
+    try:
+        if kind == "string":
+            return text
+        if kind == "integer":
+            return check_value(column, kind, int(stripped))
+        if kind == "float":
+            return float(stripped)
+        if kind == "boolean":
+            lowered = stripped.lower()
+            if lowered in ("true", "1", "yes"):
+                return True
+            if lowered in ("false", "0", "no"):
+                return False
+            raise ValueError(text)
+        if kind == "datetime":
+            return parse_iso(stripped)
+    except ValueError:
+        pass
+    examples = {
+        "integer": "a whole number",
+        "float": "a number",
+        "boolean": "true or false",
+        "datetime": "an ISO date and time such as 2026-01-31T10:00:00Z",
+        "binary": "editable as text (binary values are written by jobs)",
+    }
+    raise ConsoleError(f"{column}: {text!r} is not {examples.get(kind, kind)}")
