@@ -117,21 +117,24 @@ class ScriptConfig:
 
 
 class ScriptTables:
-    """`tables.get_table(name)`: opens the database on first use, so a job
-    that never touches a table starts fast."""
+    """`tables.get_table(name, create=False)`: opens the database on first
+    use, so a job that never touches a table starts fast; with `create`, a
+    table that does not exist yet is made."""
 
     def __init__(self, db_url: str, emit: Emit) -> None:
         self._db_url = db_url
         self._emit = emit
         self._tables: TableStore | None = None
 
-    def get_table(self, name: str) -> Table:
+    def get_table(self, name: str, create: bool = False) -> Table:
         if self._tables is None:
             from console.core.store import Store
             from console.core.user_tables import TableStore
 
             self._tables = TableStore(Store(self._db_url, migrate=False))
-        return self._tables.get(name, on_write=lambda n: self._emit({"t": "rows", "n": n}))
+        return self._tables.get(
+            name, on_write=lambda n: self._emit({"t": "rows", "n": n}), create=create
+        )
 
     getTable = get_table  # the portal's spelling
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from console.core.bulk_insert import bulk_insert
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
+from console.core.table_conditions import Condition, condition_sql, parse_conditions
 from console.core.table_values import SYSTEM_COLUMNS, ColumnInfo
 
 if TYPE_CHECKING:
@@ -90,6 +91,44 @@ class Table:
         self._on_write(1)
         return dict(stored._mapping)
 
+    def upsert(self, row: Mapping[str, object], key: str = "id") -> dict[str, Any]:
+        """Update the row whose `key` column equals `row[key]` (the one with
+        the smallest id, should several), or insert `row`; one transaction.
+        Returns the row as stored."""
+        if not isinstance(key, str) or key not in row or row[key] is None:
+            raise ConsoleError(f"upsert: the row needs a value for its key column {key!r}")
+        with self._tables.store.write() as conn:
+            sa_table, _ = self._tables.load(self.name)
+            found = None
+            if key in sa_table.c:
+                self._tables.lock(conn, self.name)  # two upserts of one key do not both insert
+                found = conn.execute(
+                    sa.select(sa_table.c.id)
+                    .where(sa_table.c[key] == row[key])
+                    .order_by(sa_table.c.id)
+                    .limit(1)
+                ).scalar()
+            now = self._tables.clock()
+            if found is None:
+                new = {k: v for k, v in row.items() if k != "id"}
+                sa_table, values = self._tables.prepare_row(conn, self.name, new, inserting=True)
+                values.update({"__createdAt": now, "__updatedAt": now, "__version": 1})
+                stored = conn.execute(sa_table.insert().values(values).returning(*sa_table.c)).one()
+            else:
+                changes = {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS}
+                sa_table, values = self._tables.prepare_row(
+                    conn, self.name, changes, inserting=False
+                )
+                values.update({"__updatedAt": now, "__version": sa_table.c["__version"] + 1})
+                stored = conn.execute(
+                    sa_table.update()
+                    .where(sa_table.c.id == found)
+                    .values(values)
+                    .returning(*sa_table.c)
+                ).one()
+        self._on_write(1)
+        return dict(stored._mapping)
+
     def delete(self, row_id: object) -> None:
         """Delete the row with this id (NotFoundError when there is none)."""
         self.delete_many([row_id])
@@ -104,12 +143,30 @@ class Table:
         self._on_write(deleted)
         return int(deleted)
 
+    def delete_duplicates(self, *keys: str) -> int:
+        """Keep the oldest row (smallest id) of each group of rows with equal
+        `keys` (nulls count as equal) and delete the rest, in one SQL
+        statement; returns how many were deleted."""
+        sa_table, _ = self._tables.load(self.name, refresh=True)
+        if not keys:
+            raise ConsoleError("delete_duplicates needs at least one column")
+        missing = [k for k in keys if k not in sa_table.c or k in SYSTEM_COLUMNS]
+        if missing:
+            raise ConsoleError(f"no column {missing[0]!r} to compare in {self.name}")
+        keep = sa.select(sa.func.min(sa_table.c.id)).group_by(*(sa_table.c[k] for k in keys))
+        with self._tables.store.write() as conn:
+            deleted = int(
+                conn.execute(sa_table.delete().where(sa_table.c.id.not_in(keep))).rowcount
+            )
+        self._on_write(deleted)
+        return deleted
+
     # Queries start from the whole table.
     def query(self) -> Query:
         return Query(self)
 
-    def where(self, **equals: object) -> Query:
-        return Query(self).where(**equals)
+    def where(self, **conditions: object) -> Query:
+        return Query(self).where(**conditions)
 
     def order_by(self, column: str) -> Query:
         return Query(self).order_by(column)
@@ -132,22 +189,41 @@ class Table:
     def count(self) -> int:
         return Query(self).count()
 
+    def first(self) -> dict[str, Any] | None:
+        return Query(self).first()
+
+    def iter(self, batch: int = 1000) -> Iterator[dict[str, Any]]:
+        return Query(self).iter(batch)
+
 
 @dataclass(frozen=True)
 class Query:
     """A chainable, immutable query over one table; each step returns a new
-    query. A column the table does not have (yet) reads as null, as in the
-    portal's dynamic schema."""
+    query. Conditions are checked when given (an unknown column or operator
+    is an error); a column ordered by or selected that the table does not
+    have (yet) reads as null, as in the portal's dynamic schema."""
 
     table: Table
-    filters: tuple[tuple[str, object], ...] = ()
+    filters: tuple[Condition, ...] = ()
     ordering: tuple[tuple[str, bool], ...] = ()
     limit: int | None = None
     offset: int = 0
     columns: tuple[str, ...] = field(default=())
 
-    def where(self, **equals: object) -> Query:
-        return replace(self, filters=self.filters + tuple(equals.items()))
+    def where(self, **conditions: object) -> Query:
+        """Rows matching every condition: `col=value` (None: is null) or
+        `col__op=value`, op one of lt, le, gt, ge, ne, in, contains,
+        startswith, isnull."""
+        tables = self.table._tables
+        try:
+            parsed = parse_conditions(conditions, tables.load(self.table.name)[1])
+        except ConsoleError:
+            try:  # another writer may have added the column since we looked
+                fresh = tables.load(self.table.name, refresh=True)[1]
+                parsed = parse_conditions(conditions, fresh)
+            except ConsoleError as e:
+                raise ConsoleError(f"{self.table.name}.{e}") from None
+        return replace(self, filters=self.filters + parsed)
 
     def order_by(self, column: str) -> Query:
         return replace(self, ordering=(*self.ordering, (column, False)))
@@ -168,8 +244,17 @@ class Query:
     def select(self, *columns: str) -> Query:
         return replace(self, columns=tuple(columns))
 
-    def _statement(self) -> sa.Select[Any]:
-        sa_table, _ = self.table._tables.load(self.table.name, refresh=True)
+    # -- SQL ---------------------------------------------------------------
+
+    def _sa_table(self) -> sa.Table:
+        return self.table._tables.load(self.table.name, refresh=True)[0]
+
+    def _conditions(self, sa_table: sa.Table) -> list[sa.ColumnElement[bool]]:
+        dialect = self.table._tables.store.dialect
+        return [condition_sql(sa_table, c, dialect) for c in self.filters]
+
+    def _statement(self, sa_table: sa.Table | None = None) -> sa.Select[Any]:
+        sa_table = self._sa_table() if sa_table is None else sa_table
 
         def column(name: str) -> sa.ColumnElement[Any]:
             if name in sa_table.c:
@@ -177,19 +262,27 @@ class Query:
             return sa.null().label(name)
 
         chosen = [column(c) for c in self.columns] if self.columns else list(sa_table.c)
-        stmt = sa.select(*chosen).select_from(sa_table)
-        for name, value in self.filters:
-            target = column(name)
-            stmt = stmt.where(target.is_(None) if value is None else target == value)
+        stmt = sa.select(*chosen).select_from(sa_table).where(*self._conditions(sa_table))
         for name, descending in self.ordering:
-            if name in sa_table.c:
-                stmt = stmt.order_by(sa_table.c[name].desc() if descending else sa_table.c[name])
+            if name in sa_table.c:  # nulls last either way, on every database
+                order = sa_table.c[name].desc() if descending else sa_table.c[name].asc()
+                stmt = stmt.order_by(order.nulls_last())
         stmt = stmt.order_by(sa_table.c.id)
         if self.limit is not None:
             stmt = stmt.limit(self.limit)
         if self.offset:
             stmt = stmt.offset(self.offset)
         return stmt
+
+    def _chosen(self, sa_table: sa.Table) -> sa.ColumnElement[bool]:
+        """Which rows the query means, as a condition on the table's own rows
+        (for UPDATE and DELETE, which take no ORDER BY or LIMIT everywhere)."""
+        if self.limit is None and not self.offset and not self.ordering:
+            return sa.and_(sa.true(), *self._conditions(sa_table))
+        ids = self.select("id")._statement(sa_table).subquery()
+        return sa_table.c.id.in_(sa.select(ids.c.id))
+
+    # -- reading -----------------------------------------------------------
 
     def read(self) -> list[dict[str, Any]]:
         stmt = self._statement()
@@ -201,3 +294,101 @@ class Query:
         inner = self._statement().subquery()
         with self.table._tables.store.read() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
+
+    def first(self) -> dict[str, Any] | None:
+        """The first row `read()` would return, or None."""
+        rows = replace(self, limit=1 if self.limit is None else min(self.limit, 1)).read()
+        return rows[0] if rows else None
+
+    def iter(self, batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every row `read()` would return, fetched `batch` at a time, so a
+        table of any size streams in constant memory. Ordered by id (or an
+        order on id alone), each batch starts after the last id seen (never
+        OFFSET) in a short read of its own, so the job may write between
+        batches; any other order streams from one open read."""
+        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+            raise ConsoleError(f"iter() needs a batch of at least 1 row, not {batch!r}")
+        if any(name != "id" for name, _ in self.ordering):
+            yield from self._stream(batch)
+            return
+        descending = bool(self.ordering) and self.ordering[0][1]
+        remaining = self.limit
+        hide_id = bool(self.columns) and "id" not in self.columns
+        columns = (*self.columns, "id") if hide_id else self.columns
+        query = replace(self, ordering=(("id", descending),), limit=None, offset=0, columns=columns)
+        after: Any = None
+        offset = self.offset  # the first batch only
+        sa_table = self._sa_table()
+        while remaining is None or remaining > 0:
+            size = batch if remaining is None else min(batch, remaining)
+            stmt = query._statement(sa_table).limit(size)
+            if offset:
+                stmt = stmt.offset(offset)
+            if after is not None:
+                stmt = stmt.where(sa_table.c.id < after if descending else sa_table.c.id > after)
+            with self.table._tables.store.read() as conn:
+                rows = [dict(r._mapping) for r in conn.execute(stmt)]
+            if not rows:
+                return
+            after, offset = rows[-1]["id"], 0
+            if remaining is not None:
+                remaining -= len(rows)
+            for row in rows:
+                if hide_id:
+                    del row["id"]
+                yield row
+            if len(rows) < size:
+                return
+
+    def _stream(self, batch: int) -> Iterator[dict[str, Any]]:
+        stmt = self._statement()
+        with self.table._tables.store.read() as conn:
+            for row in conn.execution_options(yield_per=batch).execute(stmt):
+                yield dict(row._mapping)
+
+    # -- writing -----------------------------------------------------------
+
+    def delete(self) -> int:
+        """Delete every row the query means, in one transaction; returns how many."""
+        tables = self.table._tables
+        with tables.store.write() as conn:
+            sa_table = tables.load(self.table.name)[0]
+            deleted = int(conn.execute(sa_table.delete().where(self._chosen(sa_table))).rowcount)
+        self.table._on_write(deleted)
+        return deleted
+
+    def update(self, **values: object) -> int:
+        """Set `values` on every row the query means, in one transaction,
+        with a new `__updatedAt` and `__version`; returns how many rows."""
+        if not values:
+            raise ConsoleError("update() needs at least one column=value")
+        tables = self.table._tables
+        with tables.store.write() as conn:
+            sa_table, checked = tables.prepare_row(conn, self.table.name, values, inserting=True)
+            checked.update(
+                {"__updatedAt": tables.clock(), "__version": sa_table.c["__version"] + 1}
+            )
+            stmt = sa_table.update().where(self._chosen(sa_table)).values(checked)
+            changed = int(conn.execute(stmt).rowcount)
+        self.table._on_write(changed)
+        return changed
+
+    def move_to(self, target: Table) -> int:
+        """Move the rows the query means into `target`, keeping their ids,
+        system columns and values (columns `target` lacks are added, of the
+        same kinds), then delete them here: one transaction, so the rows are
+        in exactly one of the two tables whatever happens. Returns how many."""
+        tables = self.table._tables
+        if target._tables is not tables or target.name == self.table.name:
+            raise ConsoleError("move_to() needs another table of the same database")
+        with tables.store.write() as conn:
+            sa_table, columns = tables.load(self.table.name, refresh=True)
+            kinds = {n: c.kind for n, c in columns.items() if not c.system}
+            to_table = tables.ensure_columns(conn, target.name, kinds)
+            chosen = self._chosen(sa_table)
+            names = list(columns)
+            copied = sa.select(*(sa_table.c[n] for n in names)).where(chosen)
+            conn.execute(to_table.insert().from_select(names, copied))
+            moved = int(conn.execute(sa_table.delete().where(chosen)).rowcount)
+        target._on_write(moved)  # one count: the same rows, written once
+        return moved

@@ -113,9 +113,25 @@ class TableStore:
             conn.execute(schema.user_tables.delete().where(schema.user_tables.c.name == real))
         self._cache.pop(real, None)
 
-    def get(self, name: str, on_write: Callable[[int], None] | None = None) -> Table:
-        """The table named `name` (any letter case), for reading and writing."""
-        return Table(self, self.resolve(name), on_write)
+    def get(
+        self, name: str, on_write: Callable[[int], None] | None = None, create: bool = False
+    ) -> Table:
+        """The table named `name` (any letter case), for reading and writing;
+        with `create`, made first when there is none."""
+        try:
+            return Table(self, self.resolve(name), on_write)
+        except NotFoundError:
+            if not create:
+                raise
+        try:
+            self.create(name)
+        except ConsoleError:
+            pass  # made meanwhile by another connection, or a bad name: resolve says which
+        try:
+            return Table(self, self.resolve(name), on_write)
+        except NotFoundError:
+            self.create(name)  # raises the reason the name cannot be a table
+            raise
 
     def count(self, name: str) -> int:
         return self.get(name).count()
@@ -128,7 +144,7 @@ class TableStore:
             raise ConsoleError(f"column type {kind!r} is not one of {', '.join(KINDS)}")
         real = self.resolve(table)
         with self.store.write() as conn:
-            self._lock(conn, real)
+            self.lock(conn, real)
             _, columns = self._read_schema(conn, real)
             self._add_columns(conn, real, columns, {column: kind})
         self._cache.pop(real, None)
@@ -142,7 +158,7 @@ class TableStore:
         from alembic.operations import Operations
 
         with self.store.write() as conn:
-            self._lock(conn, real)
+            self.lock(conn, real)
             _, columns = self._read_schema(conn, real)
             info = self._find_column(real, columns, column)
             if info.indexed:
@@ -162,7 +178,7 @@ class TableStore:
         """Index a column, as the portal's "Set as index"."""
         real = self.resolve(table)
         with self.store.write() as conn:
-            self._lock(conn, real)
+            self.lock(conn, real)
             sa_table, columns = self._read_schema(conn, real)
             info = self._find_column(real, columns, column)
             if info.system:
@@ -250,7 +266,22 @@ class TableStore:
         self._cache[name] = (sa_table, columns)
         return sa_table, columns
 
-    def _lock(self, conn: Connection, name: str) -> None:
+    def ensure_columns(self, conn: Connection, table: str, kinds: Mapping[str, str]) -> sa.Table:
+        """Inside a write transaction: give `table` every column of `kinds` it
+        lacks; a column it has with another kind is an error."""
+        self.lock(conn, table)
+        sa_table, columns = self._read_schema(conn, table)
+        for name, kind in kinds.items():
+            if name in columns and columns[name].kind != kind:
+                raise ConsoleError(f"{table}.{name} holds {columns[name].kind} values, not {kind}")
+        missing = {n: k for n, k in kinds.items() if n not in columns}
+        if missing:
+            columns = self._add_columns(conn, table, dict(columns), missing)
+            sa_table = self._build(table, columns)
+            self._cache[table] = (sa_table, columns)
+        return sa_table
+
+    def lock(self, conn: Connection, name: str) -> None:
         """Serialise schema changes to one table across connections."""
         if self.store.dialect == "postgresql":
             conn.execute(
@@ -312,7 +343,7 @@ class TableStore:
         if unknown:
             # Another connection may be adding the same columns: serialise on the
             # table's catalogue row, then look again at what is there now.
-            self._lock(conn, table)
+            self.lock(conn, table)
             sa_table, columns = self._read_schema(conn, table)
             unknown = [k for k in keys if k not in columns]
         for key in keys:
