@@ -7,6 +7,7 @@ nothing changed).
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 from collections.abc import Sequence
@@ -39,6 +40,8 @@ class _Parser(argparse.ArgumentParser):
 def _json_default(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, bytes):  # a binary column: its bytes as standard base64
+        return base64.b64encode(value).decode("ascii")
     raise TypeError(type(value).__name__)
 
 
@@ -53,6 +56,8 @@ def format_cell(value: object) -> str:
         return value.astimezone().isoformat(sep=" ", timespec="seconds")
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, bytes):
+        return f"<{len(value):,} bytes>"
     return str(value).replace("\n", "\\n")
 
 

@@ -33,6 +33,7 @@ from console.core.browse import Browser, Key, View
 from console.core.errors import ConflictError, ConsoleError
 from console.core.store import Store
 from console.core.user_tables import SYSTEM_COLUMNS, ColumnInfo, TableStore, parse_text
+from console.gui.binary_cell import binary_text, binary_tooltip
 
 PAGE = 200
 CACHE_PAGES = 24  # 4,800 rows at most in memory, whatever the table's size
@@ -227,6 +228,7 @@ class GridModel(QAbstractTableModel):
             Qt.ItemDataRole.DisplayRole,
             Qt.ItemDataRole.EditRole,
             Qt.ItemDataRole.ForegroundRole,
+            Qt.ItemDataRole.ToolTipRole,
         ):
             return None
         row = self.row(index.row())
@@ -238,11 +240,14 @@ class GridModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             return QColor("#888888") if self._columns[index.column()].system else None
         value = row.get(self._columns[index.column()].name)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return binary_tooltip(value) if isinstance(value, bytes) else None
         return _text(value)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = super().flags(index)
-        if index.isValid() and not self._columns[index.column()].system:
+        column = self._columns[index.column()] if index.isValid() else None
+        if column is not None and not column.system and column.kind != "binary":
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
@@ -417,4 +422,6 @@ def _text(value: Any) -> str:
         return value.astimezone().isoformat(sep=" ", timespec="seconds")
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, bytes):
+        return binary_text(value)
     return str(value)
