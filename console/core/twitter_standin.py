@@ -1,4 +1,4 @@
-"""A stand-in for Twitter's v1.1 search API on loopback.
+"""A stand-in for Twitter's search API on loopback: v1.1 and X API v2.
 
 It serves `GET /1.1/search/tweets.json` with Twitter's shapes (`statuses`,
 `search_metadata` with `next_results` / `refresh_url`, snowflake ids beyond
@@ -7,6 +7,13 @@ It serves `GET /1.1/search/tweets.json` with Twitter's shapes (`statuses`,
 HMAC-SHA1 signature with oauthlib's server side: a wrong key or secret gets
 401 with Twitter's error 32, a replayed nonce is refused. Faults can be
 injected (500, 429, slow, malformed JSON). The demo and the tests use it.
+
+It also serves X API v2 recent search, `GET /2/tweets/search/recent`, with
+v2's shapes (`data`, `includes.users`, `meta` with `next_token`), honouring
+`query` (words, `-is:retweet`, `-is:reply`), `since_id`, `max_results`
+(10 to 100), `next_token`, `tweet.fields` and `expansions=author_id`. Both
+paths accept OAuth 1.0a user credentials or an app-only bearer token
+(`Authorization: Bearer`), and refuse anything else with 401.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from oauthlib.oauth1 import RequestValidator, ResourceEndpoint
 
 TWEPOCH_MS = 1288834974657
 SEARCH_PATH = "/1.1/search/tweets.json"
+SEARCH_PATH_V2 = "/2/tweets/search/recent"
 RATE_LIMIT = 180
 WINDOW_S = 15 * 60
 
@@ -48,6 +56,7 @@ class Credentials:
     consumer_secret: str = "demoConsumerSecret00000000000000000000000000001"
     access_token: str = "1000000001-demoAccessToken000000000000000000000001"
     access_token_secret: str = "demoAccessTokenSecret0000000000000000000000001"
+    bearer_token: str = "AAAAAAAAAAAAAAAAAAAAAdemoBearerToken%3D0000000000000000000001"
 
 
 class _Validator(RequestValidator):  # type: ignore[misc]
@@ -127,6 +136,8 @@ class TwitterStandIn:
     replays_refused: int = 0
     #: The query parameters of every search answered, oldest first.
     queries: list[dict[str, str]] = field(default_factory=list)
+    #: How each answered search authenticated: "oauth1" or "bearer".
+    auth_used: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._tweets: list[dict[str, Any]] = []  # newest first
@@ -170,9 +181,15 @@ class TwitterStandIn:
 
     @property
     def search_url(self) -> str:
+        """The v1.1 search URL."""
         assert self._server is not None, "start() the stand-in first"
         port = self._server.server_address[1]
         return f"http://127.0.0.1:{port}{SEARCH_PATH}"
+
+    @property
+    def search_url_v2(self) -> str:
+        """The X API v2 recent-search URL."""
+        return self.search_url.replace(SEARCH_PATH, SEARCH_PATH_V2)
 
     def __enter__(self) -> TwitterStandIn:
         return self.start() if self._server is None else self
@@ -297,33 +314,39 @@ class TwitterStandIn:
             self.requests_served += 1
             fault = self._faults.pop(0) if self._faults else None
         parts = urlsplit(handler.path)
-        if parts.path != SEARCH_PATH:
+        v2 = parts.path == SEARCH_PATH_V2
+        if parts.path not in (SEARCH_PATH, SEARCH_PATH_V2):
             self._send(
                 handler,
                 404,
                 {"errors": [{"code": 34, "message": "Sorry, that page does not exist."}]},
             )
             return
-        host = handler.headers.get("Host", "127.0.0.1")
-        uri = f"http://{host}{handler.path}"
-        valid, _request = self._endpoint.validate_protected_resource_request(
-            uri, http_method="GET", body=None, headers=dict(handler.headers.items())
-        )
-        if not valid:
-            self._send(
-                handler, 401, {"errors": [{"code": 32, "message": "Could not authenticate you."}]}
+        auth = self._authenticate(handler)
+        if auth is None:
+            unauthorized = (
+                _problem(401, "Unauthorized")
+                if v2
+                else _v1_error(32, "Could not authenticate you.")
             )
+            self._send(handler, 401, unauthorized)
             return
         if fault is not None:
             if fault.kind == "500":
-                self._send(handler, 500, {"errors": [{"code": 131, "message": "Internal error"}]})
+                failure = (
+                    _problem(500, "Internal error") if v2 else _v1_error(131, "Internal error")
+                )
+                self._send(handler, 500, failure)
                 return
             if fault.kind == "429":
                 with self._lock:
                     self._remaining = 0
-                self._send(
-                    handler, 429, {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}
+                limited = (
+                    _problem(429, "Too Many Requests")
+                    if v2
+                    else _v1_error(88, "Rate limit exceeded")
                 )
+                self._send(handler, 429, limited)
                 return
             if fault.kind == "slow":
                 time.sleep(fault.seconds)
@@ -333,23 +356,91 @@ class TwitterStandIn:
                 )
                 return
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        if v2:
+            problem = _check_v2(query)
+            if problem:
+                self._send(
+                    handler,
+                    400,
+                    {
+                        "errors": [{"message": problem}],
+                        "title": "Invalid Request",
+                        "status": 400,
+                        "detail": problem,
+                    },
+                )
+                return
         with self._lock:
             self.queries.append(query)
-        self._send(handler, 200, self._search(query))
+            self.auth_used.append(auth)
+        self._send(handler, 200, self._search_v2(query) if v2 else self._search(query))
+
+    def _authenticate(self, handler: BaseHTTPRequestHandler) -> str | None:
+        """ "bearer" or "oauth1" when the request carries valid credentials."""
+        header = handler.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            return "bearer" if header[7:] == self.credentials.bearer_token else None
+        host = handler.headers.get("Host", "127.0.0.1")
+        uri = f"http://{host}{handler.path}"
+        valid, _request = self._endpoint.validate_protected_resource_request(
+            uri, http_method="GET", body=None, headers=dict(handler.headers.items())
+        )
+        return "oauth1" if valid else None
+
+    def _matching(self, q: str, since_id: int | None, max_id: int | None) -> list[dict[str, Any]]:
+        words = [w.lower() for w in q.split() if w.lower() not in ("-is:retweet", "-is:reply")]
+        no_retweets, no_replies = "-is:retweet" in q.lower(), "-is:reply" in q.lower()
+        return [
+            t
+            for t in self.tweets
+            if all(w in t["text"].lower() for w in words)
+            and (since_id is None or t["id"] > since_id)
+            and (max_id is None or t["id"] <= max_id)
+            and not (no_retweets and t.get("retweeted_status"))
+            and not (no_replies and t.get("in_reply_to_status_id"))
+        ]
+
+    def _search_v2(self, query: dict[str, str]) -> dict[str, Any]:
+        count = int(query.get("max_results") or 10)
+        since_id = int(query["since_id"]) if query.get("since_id") else None
+        token = query.get("next_token")
+        max_id = int(token[1:], 16) if token else None
+        matching = self._matching(query["query"], since_id, max_id)
+        page = matching[:count]
+        fields = set(query.get("tweet.fields", "").split(","))
+        expansions = set(query.get("expansions", "").split(","))
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if not page:
+            return {"meta": meta}
+        meta.update(newest_id=page[0]["id_str"], oldest_id=page[-1]["id_str"])
+        if len(matching) > count:
+            meta["next_token"] = f"t{page[-1]['id'] - 1:x}"
+        data = []
+        for t in page:
+            item = {"id": t["id_str"], "text": t["text"], "edit_history_tweet_ids": [t["id_str"]]}
+            if "created_at" in fields:
+                when = datetime.strptime(t["created_at"], "%a %b %d %H:%M:%S %z %Y")
+                item["created_at"] = when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            if "author_id" in fields or "author_id" in expansions:
+                item["author_id"] = t["user"]["id_str"]
+            data.append(item)
+        answer: dict[str, Any] = {"data": data, "meta": meta}
+        if "author_id" in expansions:
+            users = {t["user"]["id_str"]: t["user"] for t in page}
+            answer["includes"] = {
+                "users": [
+                    {"id": u["id_str"], "name": u["name"], "username": u["screen_name"]}
+                    for u in users.values()
+                ]
+            }
+        return answer
 
     def _search(self, query: dict[str, str]) -> dict[str, Any]:
         q = query.get("q", "")
         count = max(1, min(int(query.get("count", "15") or 15), 100))
         since_id = int(query["since_id"]) if query.get("since_id") else None
         max_id = int(query["max_id"]) if query.get("max_id") else None
-        words = [w.lower() for w in q.split()]
-        matching = [
-            t
-            for t in self.tweets
-            if all(w in t["text"].lower() for w in words)
-            and (since_id is None or t["id"] > since_id)
-            and (max_id is None or t["id"] <= max_id)
-        ]
+        matching = self._matching(q, since_id, max_id)
         page = matching[:count]
         metadata: dict[str, Any] = {
             "completed_in": 0.012,
@@ -409,6 +500,28 @@ class TwitterStandIn:
             handler.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test)
+
+
+def _v1_error(code: int, message: str) -> dict[str, Any]:
+    return {"errors": [{"code": code, "message": message}]}
+
+
+def _problem(status: int, title: str) -> dict[str, Any]:
+    """An X API v2 error body (RFC 7807 problem details)."""
+    return {"title": title, "detail": title, "type": "about:blank", "status": status}
+
+
+def _check_v2(query: dict[str, str]) -> str | None:
+    """What X API v2 would refuse in a recent-search request, if anything."""
+    if not query.get("query"):
+        return "The `query` query parameter can not be empty"
+    text = query.get("max_results", "10")
+    if not text.isdigit() or not 10 <= int(text) <= 100:
+        return f"The `max_results` query parameter value [{text}] is not between 10 and 100"
+    token = query.get("next_token", "")
+    if token and not (token.startswith("t") and all(c in "0123456789abcdef" for c in token[1:])):
+        return f"The `next_token` query parameter value [{token}] is not valid"
+    return None
 
 
 AUTHORS = ["azuremobile", "mobiledev", "cloudcoder", "appbuilder", "devrel_jo", "ana_codes"]
