@@ -264,9 +264,11 @@ class Query:
         chosen = [column(c) for c in self.columns] if self.columns else list(sa_table.c)
         stmt = sa.select(*chosen).select_from(sa_table).where(*self._conditions(sa_table))
         for name, descending in self.ordering:
-            if name in sa_table.c:  # nulls last either way, on every database
+            if name in sa_table.c:
                 order = sa_table.c[name].desc() if descending else sa_table.c[name].asc()
-                stmt = stmt.order_by(order.nulls_last())
+                # Nulls last either way, on every database; not for the system
+                # columns, never null, whose order an index (id) then gives as is.
+                stmt = stmt.order_by(order if name in SYSTEM_COLUMNS else order.nulls_last())
         stmt = stmt.order_by(sa_table.c.id)
         if self.limit is not None:
             stmt = stmt.limit(self.limit)
@@ -291,6 +293,11 @@ class Query:
 
     def count(self) -> int:
         """How many rows `read()` would return."""
+        if self.limit is None and not self.offset:
+            sa_table = self._sa_table()
+            stmt = sa.select(sa.func.count()).select_from(sa_table)
+            with self.table._tables.store.read() as conn:
+                return int(conn.execute(stmt.where(*self._conditions(sa_table))).scalar_one())
         inner = self._statement().subquery()
         with self.table._tables.store.read() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
