@@ -397,5 +397,13 @@ class Query:
             copied = sa.select(*(sa_table.c[n] for n in names)).where(chosen)
             conn.execute(to_table.insert().from_select(names, copied))
             moved = int(conn.execute(sa_table.delete().where(chosen)).rowcount)
+            if moved and tables.store.dialect == "postgresql":
+                # Rows inserted with their ids leave the target's sequence
+                # behind: move it past them, so its own inserts do not collide.
+                sequence = sa.func.pg_get_serial_sequence(
+                    conn.dialect.identifier_preparer.format_table(to_table), "id"
+                )
+                top = sa.select(sa.func.max(to_table.c.id)).scalar_subquery()
+                conn.execute(sa.select(sa.func.setval(sequence, top)))
         target._on_write(moved)  # one count: the same rows, written once
         return moved

@@ -109,6 +109,8 @@ def parse_text(column: str, kind: str, text: str) -> object:
     stripped = text.strip()
     if stripped == "" and kind != "string":
         return None
+    if kind == "binary":
+        raise ConsoleError(f"{column} holds binary values, which are written by jobs, not typed")
     try:
         if kind == "string":
             return text
@@ -132,6 +134,5 @@ def parse_text(column: str, kind: str, text: str) -> object:
         "float": "a number",
         "boolean": "true or false",
         "datetime": "an ISO date and time such as 2026-01-31T10:00:00Z",
-        "binary": "editable as text (binary values are written by jobs)",
     }
     raise ConsoleError(f"{column}: {text!r} is not {examples.get(kind, kind)}")

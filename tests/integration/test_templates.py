@@ -12,12 +12,13 @@ import sqlite3
 import struct
 import zlib
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from console.app import Services
+from console.app import Services, open_services
 from console.core.jobs import template_names
 from console.core.runner import LogLine
 from console.core.runs import Run
@@ -260,3 +261,24 @@ def test_make_thumbnails_fills_a_binary_column(services: Services) -> None:
         run = services.runner.run("makeThumbnails")  # only the failed rows again
         assert run.status == "failed"  # every one of those failed
         assert len(site.requests) == fetched + 2
+
+
+@pytest.mark.postgres
+def test_archive_and_dedupe_on_postgresql(home: Path, pg_url: str, memory_keyring: object) -> None:
+    services = open_services(home, pg_url, keyring_backend=memory_keyring)
+    try:
+        aged(services, "Events", 30, 20)
+        events = services.tables.get("Events")
+        events.insert_many([{"n": 0, "word": "w0"}, {"n": 1, "word": "w1"}])  # 2 duplicates
+        job(services, "removeDuplicates", DEDUPE_TABLE="Events", DEDUPE_KEYS="n,word")
+        job(services, "archiveOld", ARCHIVE_TABLE="Events", ARCHIVE_AFTER_DAYS="1")
+        run = services.runner.run("removeDuplicates")
+        assert run.status == "succeeded", log_of(services, run)
+        assert events.count() == 30
+        run = services.runner.run("archiveOld")
+        assert run.status == "succeeded", log_of(services, run)
+        archive = services.tables.get("Events_archive")
+        assert [r["id"] for r in archive.read()] == list(range(1, 21))
+        assert [r["n"] for r in events.read()] == list(range(20, 30))
+    finally:
+        services.close()

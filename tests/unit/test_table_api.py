@@ -201,6 +201,7 @@ def test_move_to_keeps_ids_and_columns_in_one_transaction(
     assert [r["id"] for r in moved] == [1, 2]
     assert moved == [originals[1], originals[2]]
     assert sorted(r["id"] for r in people.read()) == [3, 4, 5]
+    assert archive.insert({"name": "later"})["id"] == 3  # the archive's own ids go on after them
     with pytest.raises(ConsoleError):
         people.query().move_to(people)
 

@@ -3,6 +3,7 @@ and Columns."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import threading
 from dataclasses import dataclass, replace
@@ -95,6 +96,8 @@ def _csv(value: Any) -> Any:
         return ""
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, bytes):  # a binary column: base64, as `table rows --json` shows it
+        return base64.b64encode(value).decode("ascii")
     return value
 
 
