@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import select
 import signal
 import sqlite3
@@ -230,6 +231,11 @@ def test_make_thumbnails_fills_a_binary_column(services: Services) -> None:
         site.put("/small.png", picture(60, 90), "image/png")
         site.put("/notes.txt", b"not a picture at all", "text/plain")
         site.put("/huge.png", png_header(9000, 6000), "image/png")  # 54 megapixels
+        noise = Image.frombytes("RGB", (200, 200), random.Random(3).randbytes(120_000))
+        heavy = io.BytesIO()
+        noise.save(heavy, "PNG")
+        assert len(heavy.getvalue()) > 100_000
+        site.put("/heavy.png", heavy.getvalue(), "image/png")
         services.tables.create("Photos")
         services.tables.get("Photos").insert_many(
             [
@@ -237,11 +243,12 @@ def test_make_thumbnails_fills_a_binary_column(services: Services) -> None:
                 {"name": "small", "imageUrl": site.url("/small.png")},
                 {"name": "text", "imageUrl": site.url("/notes.txt")},
                 {"name": "huge", "imageUrl": site.url("/huge.png")},
+                {"name": "heavy", "imageUrl": site.url("/heavy.png")},
                 {"name": "local", "imageUrl": "file:///etc/hostname"},
                 {"name": "none", "imageUrl": None},
             ]
         )
-        job(services, "makeThumbnails", THUMBNAIL_TABLE="Photos")
+        job(services, "makeThumbnails", THUMBNAIL_TABLE="Photos", THUMBNAIL_MAX_BYTES="100000")
         run = services.runner.run("makeThumbnails")
         log = log_of(services, run)
         assert run.status == "succeeded", log
@@ -250,17 +257,18 @@ def test_make_thumbnails_fills_a_binary_column(services: Services) -> None:
         assert kinds["thumbnail"] == "binary"
         assert Image.open(io.BytesIO(photos["big"]["thumbnail"])).size == (128, 64)
         assert Image.open(io.BytesIO(photos["small"]["thumbnail"])).size == (60, 90)
-        for name in ("text", "huge", "local", "none"):
+        for name in ("text", "huge", "heavy", "local", "none"):
             assert photos[name]["thumbnail"] is None
         assert "notes.txt: not an image" in log
         assert "huge.png: 9000×6000 pixels, over the" in log
         assert "file:///etc/hostname: not an http(s) URL" in log
-        assert "Made 2 thumbnails in Photos; 3 failed" in log
+        assert "heavy.png: " in log and "over the 100,000" in log
+        assert "Made 2 thumbnails in Photos; 4 failed" in log
 
         fetched = len(site.requests)
         run = services.runner.run("makeThumbnails")  # only the failed rows again
         assert run.status == "failed"  # every one of those failed
-        assert len(site.requests) == fetched + 2
+        assert len(site.requests) == fetched + 3  # text, huge, heavy; never the file: URL
 
 
 @pytest.mark.postgres
