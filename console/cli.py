@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         help="SQLAlchemy database URL (default: $MOBILE_CONSOLE_DB or console.db in the home)",
     )
+    parser.add_argument(
+        "--minimized", action="store_true", help="open the window straight into the system tray"
+    )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     commands.add_parser("demo", help="open the window on a demo home with a simulated Twitter")
@@ -587,6 +590,7 @@ def _early_words(argv: list[str]) -> tuple[argparse.Namespace, list[str]] | None
     early = _Parser(add_help=False, allow_abbrev=False)
     early.add_argument("--home")
     early.add_argument("--db")
+    early.add_argument("--minimized", action="store_true")
     try:
         return early.parse_known_args(argv)
     except UsageError:
@@ -617,7 +621,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from console.gui.launch import launch
 
         try:
-            return launch(window.home, window.db, demo=window.demo)
+            return launch(window.home, window.db, demo=window.demo, minimized=window.minimized)
         except ConsoleError as e:
             print(f"mobile-console: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT

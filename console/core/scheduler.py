@@ -126,6 +126,7 @@ class ConsoleScheduler:
         self._by_id: dict[int, AnchoredJob] = {}
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._paused = threading.Event()
         self._thread: threading.Thread | None = None
         self._active: dict[str, _Active] = {}
         self._active_lock = threading.Lock()
@@ -162,6 +163,24 @@ class ConsoleScheduler:
         for item in active:
             item.thread.join(timeout=grace_s + 3)
 
+    def pause(self) -> None:
+        """Claim nothing (ticks nor retries) until `resume`; runs going go on."""
+        self._paused.set()
+        self._wake.set()
+
+    def resume(self) -> None:
+        """Claim again; a tick missed while paused runs once, late, and says so."""
+        self._paused.clear()
+        self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def scheduled_count(self) -> int:
+        """How many enabled jobs this scheduler keeps (as of its last look)."""
+        return len(self._by_id)
+
     def join_runs(self, timeout: float = 60.0) -> bool:
         """Wait for the runs in progress (and what follows each: its retry
         planned, its alerts sent) to end; False if some still run."""
@@ -180,6 +199,8 @@ class ConsoleScheduler:
     def step(self) -> float | None:
         """Sync with the database, run what is due; seconds until the next due."""
         self._sync()
+        if self._paused.is_set():
+            return None  # asleep until resumed (a wake)
         self._schedule.run_pending()
         self._run_due_retries()  # after the ticks: a tick due as well wins
         self._maybe_purge()

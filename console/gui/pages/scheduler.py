@@ -173,6 +173,7 @@ class JobView(QWidget):
         self.tabs.addTab(history, "History")
         self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
         self._log_shown_for: tuple[int, str] | None = None  # the run, as its log was read
+        self.wanted_run: int | None = None  # a run to select once the runs are read
 
         self.script.editor.modified_changed.connect(lambda _m: page.header_changed.emit())
         for widget in (self.interval, self.timeout, self.memory, self.retries, self.retry_delay):
@@ -220,7 +221,11 @@ class JobView(QWidget):
     def _on_runs(self, records: list[Run]) -> None:
         self.runs.set_records(records)
         current = self.runs_view.currentIndex()
-        if records and not current.isValid():
+        wanted = [i for i, r in enumerate(records) if r.id == self.wanted_run]
+        if wanted:
+            self.wanted_run = None
+            self.runs_view.setCurrentIndex(self.runs.index(wanted[0], 0))
+        elif records and not current.isValid():
             self.runs_view.setCurrentIndex(self.runs.index(0, 0))  # the newest run's log
         elif current.isValid():
             run = self.runs.record(current.row())
@@ -355,6 +360,12 @@ class SchedulerPage(Page):
         self.job_view.tabs.setCurrentIndex(1)
         self.header_changed.emit()
         self.commands_changed.emit()
+
+    def show_run(self, job: Job, run_id: int) -> None:
+        """The job's History tab with one run and its log (a notification's click)."""
+        self.job_view.wanted_run = run_id
+        self.open_job(job)
+        self.job_view.tabs.setCurrentIndex(2)
 
     def show_list(self) -> None:
         self.stack.setCurrentWidget(self.list)
