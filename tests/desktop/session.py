@@ -18,8 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from console.app import open_services
 from console.core import schema
@@ -175,6 +175,21 @@ def with_tray(home: Path) -> None:
         wait_until(lambda: runs_of(window, "tick"), "the scheduled run of tick")
         seen["tick"] = [status for _, status in runs_of(window, "tick")]
 
+        tray.menu.aboutToShow.emit()  # the user opens the menu: Run Once ▸ tick
+        wait_until(lambda: tray.run_menu.actions(), "the jobs in Run Once")
+        seen["run_once_menu"] = [a.text() for a in tray.run_menu.actions()]
+        next(a for a in tray.run_menu.actions() if a.text() == "tick").trigger()
+        wait_until(lambda: len(runs_of(window, "tick")) == 2, "Run Once from the tray")
+        assert window.services is not None
+        seen["tick_triggers"] = [r.trigger for r in window.services.runs.runs()][:1]
+
+        tray.pause_action.trigger()  # paused: a due run waits
+        seen["paused"] = (tray.state, tray.pause_action.text())
+        make_due(window, "tick")
+        tray.pause_action.trigger()  # resumed: it runs
+        seen["resumed"] = tray.pause_action.text()
+        wait_until(lambda: len(runs_of(window, "tick")) == 3, "the run after Resume")
+
         for failures in (1, 2):  # fails twice: one notification, updated
             make_due(window, "broken")
             wait_until(lambda n=failures: len(runs_of(window, "broken")) == n, "broken to fail")
@@ -243,14 +258,56 @@ def without_tray(home: Path) -> None:
     print(json.dumps(seen), flush=True)
 
 
+def minimized(home: Path) -> None:
+    """`mobile-console --minimized` (the same launch): straight into the tray."""
+    from console.gui.launch import launch
+    from console.gui.main_window import MainWindow
+
+    trayer = start("trayer", "--edge", "top", "--SetDockType", "false")
+    try:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        loop = QEventLoop()
+        while not QSystemTrayIcon.isSystemTrayAvailable():  # trayer starting
+            QTimer.singleShot(50, loop.quit)
+            loop.exec()
+
+        def look() -> None:
+            windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow)]
+            tray = windows[0].tray if windows else None
+            if tray is None or not tray.icon.isVisible():
+                QTimer.singleShot(50, look)
+                return
+            seen["window_visible"] = windows[0].isVisible()
+            # Never shown: Qt has not even made its native window.
+            seen["window_created"] = windows[0].testAttribute(Qt.WidgetAttribute.WA_WState_Created)
+            seen["icon_visible"] = tray.icon.isVisible()
+            print(json.dumps(seen), flush=True)
+            tray.quit_action.trigger()
+
+        QTimer.singleShot(0, look)
+        seen["exit_status"] = launch(str(home), None, minimized=True)
+    finally:
+        trayer.terminate()
+        trayer.wait(10)
+
+
 def main() -> None:
     scenario, home = sys.argv[1], Path(sys.argv[2])
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     prepare(home)
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Mobile Console")
-    {"tray": with_tray, "no-tray": without_tray}[scenario](home)
-    print(json.dumps({"ended": True}), flush=True)
+    {"tray": with_tray, "no-tray": without_tray, "minimized": minimized}[scenario](home)
+    print(
+        json.dumps(
+            {
+                "ended": True,
+                **({"exit_status": seen["exit_status"]} if "exit_status" in seen else {}),
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

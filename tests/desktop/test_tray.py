@@ -74,6 +74,10 @@ def test_closed_to_the_tray_it_runs_jobs_notifies_once_and_quits(tmp_path: Path)
     )
     assert seen["scheduler_running_when_hidden"]
     assert seen["tick"] == ["succeeded"]  # a scheduled run while the window was hidden
+    assert seen["run_once_menu"] == ["broken", "tick"]
+    assert seen["tick_triggers"] == ["run once"]  # Run Once ▸ tick, from the tray
+    assert seen["paused"] == ["paused", "Resume"]
+    assert seen["resumed"] == "Pause scheduler"
     # Two failures, one notification: sent once, then updated in place.
     assert seen["via"] == "desktop"
     assert seen["sent"] == [
@@ -98,3 +102,9 @@ def test_without_a_tray_closing_asks_to_quit_or_keep_the_window(tmp_path: Path) 
     )
     assert seen["visible_after_keep_open"] is True
     assert ended == {"ended": True}
+
+
+def test_minimized_opens_straight_into_the_tray(tmp_path: Path) -> None:
+    seen, ended = session("minimized", tmp_path)
+    assert seen == {"window_visible": False, "window_created": False, "icon_visible": True}
+    assert ended == {"ended": True, "exit_status": 0}
