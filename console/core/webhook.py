@@ -60,7 +60,7 @@ class FailureWebhook:
                 self._thread.start()
         self._queue.put(alert)
 
-    def close(self, timeout_s: float = 2 * TIMEOUT_S + RETRY_AFTER_S) -> None:
+    def close(self, timeout_s: float = 3.0) -> None:
         """Send what is queued (for at most `timeout_s`), then stop."""
         with self._lock:
             thread = self._thread
