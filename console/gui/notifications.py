@@ -7,9 +7,11 @@ opens that run's log. A job that keeps failing does not flood the desktop:
 its failures update the one notification still shown (a dismissed one stays
 dismissed) until the job succeeds again, which is said once too.
 
-The D-Bus calls go through jeepney, not QtDBus: Notify takes a uint32
-(replaces_id) and an a{sv}, and PySide6 can make neither from Python (it
-sends an int32, which servers refuse; see docs/tray.md).
+The D-Bus calls go through jeepney (pure Python, already the keyring's
+Secret Service client), not QtDBus: Notify's signature is (susssasa{sv}i),
+and PySide6 6.11 sends a Python int as an int32 with no way to ask for a
+uint32 (no typed QVariant or QDBusArgument.add from Python). Measured with
+dunst: "Type of message (sisssasa{sv}i) does not match expected type".
 """
 
 from __future__ import annotations
