@@ -151,6 +151,12 @@ class RetryQueue:
             soonest = min((r.due for r in self._pending.values()), default=None)
         return None if soonest is None else (soonest - self.clock()).total_seconds()
 
+    def drop_all(self) -> list[Retry]:
+        """Forget every pending retry (the console is stopping); returns them."""
+        with self._lock:
+            dropped, self._pending = list(self._pending.values()), {}
+        return dropped
+
     def pending(self) -> list[Retry]:
         with self._lock:
             return sorted(self._pending.values(), key=lambda r: r.due)

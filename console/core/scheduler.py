@@ -154,6 +154,13 @@ class ConsoleScheduler:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        for retry in self.retries.drop_all():
+            self.runs.log(
+                retry.job_name,
+                "warning",
+                f"retry {retry.attempt} of {retry.attempts} dropped: the console or worker stopped",
+                run_id=retry.after_run_id,
+            )
         with self._active_lock:
             active = list(self._active.values())
         for item in active:

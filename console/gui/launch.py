@@ -126,6 +126,12 @@ def close_on_signals(app: QApplication) -> Callable[[], None]:
         if requested:
             requested.clear()
             app.closeAllWindows()
+            # closeAllWindows skips hidden windows: one hidden in the tray closes too.
+            from PySide6.QtWidgets import QMainWindow
+
+            for widget in app.topLevelWidgets():
+                if isinstance(widget, QMainWindow) and not widget.isVisible():
+                    widget.close()
 
     notifier.activated.connect(on_wakeup)
 

@@ -70,6 +70,7 @@ class TrayKeeper(QObject):
         self.jobs: list[Job] = []  # for Run Once ▸, read off the GUI thread
         self.unseen_failures: set[str] = set()
         self.last_notice: str | None = None
+        self._holding_app = False
         self.icon = QSystemTrayIcon(state_icon("running"), self)
         self.icon.setToolTip("Mobile Console")
         self.icon.activated.connect(self._on_activated)
@@ -175,7 +176,10 @@ class TrayKeeper(QObject):
         return box.clickedButton() is quit_button
 
     def hide_to_tray(self, enabled: int | None = None) -> None:
-        QApplication.setQuitOnLastWindowClosed(False)  # the tray's menus are windows too
+        # The tray's menus and balloons are windows too: their closing must
+        # not end the app. `shutdown` gives the app its end back.
+        QApplication.setQuitOnLastWindowClosed(False)
+        self._holding_app = True
         self.icon.setVisible(True)
         self.window.hide()
         settings = QSettings("mobile-console", "window")
@@ -193,7 +197,6 @@ class TrayKeeper(QObject):
         self.window.showNormal()
         self.window.raise_()
         self.window.activateWindow()
-        QApplication.setQuitOnLastWindowClosed(True)
         self.unseen_failures.clear()  # looked at
         self._show_state()
 
@@ -216,11 +219,7 @@ class TrayKeeper(QObject):
         """End everything: the window closes as its close button does when
         nothing keeps it (the scheduler stopped, runs ended), then the app."""
         self.quitting = True
-        QApplication.setQuitOnLastWindowClosed(True)
-        self.window.close()
-        app = QApplication.instance()
-        if app is not None:
-            app.quit()
+        self.window.close()  # its shutdown ends the app (see `shutdown`)
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
@@ -266,3 +265,9 @@ class TrayKeeper(QObject):
         if self._notifier is not None:
             self._notifier.close()
         self.icon.hide()
+        if self._holding_app:
+            # Closed while hidden (Quit, SIGTERM's closeAllWindows): no last
+            # window closes now, so end the app here.
+            self._holding_app = False
+            QApplication.setQuitOnLastWindowClosed(True)
+            QApplication.quit()

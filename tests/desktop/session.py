@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -231,12 +232,32 @@ def with_tray(home: Path) -> None:
             process.wait(10)
 
 
+def tray_turned_off(home: Path) -> None:
+    """A tray is there, but the `tray` setting is off: closing asks."""
+    services = open_services(home)
+    services.settings.set("tray", False)
+    services.close()
+    trayer = start("trayer", "--edge", "top", "--SetDockType", "false")
+    try:
+        loop = QEventLoop()
+        while not QSystemTrayIcon.isSystemTrayAvailable():  # trayer starting
+            QTimer.singleShot(50, loop.quit)
+            loop.exec()
+        without_tray(home)
+    finally:
+        trayer.terminate()
+        trayer.wait(10)
+
+
 def without_tray(home: Path) -> None:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     window = open_window(home)
-    assert window.tray is not None
-    seen["tray_available"] = window.tray.available()
+    tray = window.tray
+    assert tray is not None
+    wait_until(lambda: tray.jobs, "the tray's first look at the jobs and settings")
+    seen["tray_available"] = tray.available()
+    seen["icon_visible"] = tray.icon.isVisible()
     answers = ["Keep open", "Quit"]
 
     def answer() -> None:
@@ -259,7 +280,8 @@ def without_tray(home: Path) -> None:
 
 
 def minimized(home: Path) -> None:
-    """`mobile-console --minimized` (the same launch): straight into the tray."""
+    """`mobile-console --minimized` (the same launch): straight into the tray;
+    SIGTERM ends it there."""
     from console.gui.launch import launch
     from console.gui.main_window import MainWindow
 
@@ -283,7 +305,7 @@ def minimized(home: Path) -> None:
             seen["window_created"] = windows[0].testAttribute(Qt.WidgetAttribute.WA_WState_Created)
             seen["icon_visible"] = tray.icon.isVisible()
             print(json.dumps(seen), flush=True)
-            tray.quit_action.trigger()
+            os.kill(os.getpid(), signal.SIGTERM)  # logging out, say: ends it from the tray too
 
         QTimer.singleShot(0, look)
         seen["exit_status"] = launch(str(home), None, minimized=True)
@@ -298,7 +320,13 @@ def main() -> None:
     prepare(home)
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Mobile Console")
-    {"tray": with_tray, "no-tray": without_tray, "minimized": minimized}[scenario](home)
+    scenarios = {
+        "tray": with_tray,
+        "no-tray": without_tray,
+        "tray-off": tray_turned_off,
+        "minimized": minimized,
+    }
+    scenarios[scenario](home)
     print(
         json.dumps(
             {

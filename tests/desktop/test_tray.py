@@ -93,9 +93,12 @@ def test_closed_to_the_tray_it_runs_jobs_notifies_once_and_quits(tmp_path: Path)
     assert ended == {"ended": True}  # Quit from the tray menu ended the process
 
 
-def test_without_a_tray_closing_asks_to_quit_or_keep_the_window(tmp_path: Path) -> None:
-    seen, ended = session("no-tray", tmp_path)
-    assert seen["tray_available"] is False
+@pytest.mark.parametrize(("scenario", "tray"), [("no-tray", False), ("tray-off", True)])
+def test_without_a_tray_closing_asks_to_quit_or_keep_the_window(
+    tmp_path: Path, scenario: str, tray: bool
+) -> None:
+    seen, ended = session(scenario, tmp_path)
+    assert (seen["tray_available"], seen["icon_visible"]) == (tray, False)
     assert (
         seen["asked"]
         == ["Quitting stops your 2 enabled jobs: they run only while Mobile Console runs."] * 2
@@ -104,7 +107,7 @@ def test_without_a_tray_closing_asks_to_quit_or_keep_the_window(tmp_path: Path) 
     assert ended == {"ended": True}
 
 
-def test_minimized_opens_straight_into_the_tray(tmp_path: Path) -> None:
+def test_minimized_opens_straight_into_the_tray_and_sigterm_ends_it(tmp_path: Path) -> None:
     seen, ended = session("minimized", tmp_path)
     assert seen == {"window_visible": False, "window_created": False, "icon_visible": True}
     assert ended == {"ended": True, "exit_status": 0}

@@ -29,12 +29,15 @@ def {name}():
 
 
 class Receiver(ThreadingHTTPServer):
-    """Records each POST's JSON body; answers 500 to the first `failures`."""
+    """Records each POST's JSON body; answers 500 to the first `failures`;
+    answers nothing at all until `release` is set."""
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.content_types: list[str] = []
         self.failures = 0
+        self.release = threading.Event()
+        self.release.set()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,6 +45,7 @@ class Receiver(ThreadingHTTPServer):
                 length = int(self.headers["Content-Length"])
                 outer.bodies.append(json.loads(self.rfile.read(length)))
                 outer.content_types.append(self.headers["Content-Type"])
+                outer.release.wait(60)
                 failing = outer.failures > 0
                 outer.failures -= 1
                 self.send_response(500 if failing else 204)
@@ -143,6 +147,22 @@ def test_a_failing_hook_is_retried_once_then_logged_and_the_run_stands(
     ]
     every_line = " ".join(e.message for e in console.runs.entries(limit=None))
     assert "T0SECRETTOKEN" not in every_line
+
+
+def test_a_hook_that_hangs_never_holds_up_the_run(
+    console: Services, clock: FakeClock, tmp_path: Path, receiver: Receiver
+) -> None:
+    console.settings.set("failure_webhook", receiver.url)
+    console.webhook.timeout_s = 120  # longer than the run's thread is given below
+    flaky_job(console, clock, tmp_path)
+    receiver.release.clear()
+    sched = console.scheduler(tz=UTC)
+    sched.step()
+    assert sched.join_runs(30)  # the run ended (and its thread) with the hook unanswered
+    assert console.runs.runs()[0].status == "failed"
+    receiver.release.set()
+    assert console.webhook.drain()
+    assert [b["status"] for b in receiver.bodies] == ["failed"]
 
 
 def test_a_dead_hook_never_holds_up_the_scheduler(

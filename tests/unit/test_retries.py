@@ -175,6 +175,28 @@ def test_a_tick_due_with_a_retry_wins_and_the_retry_is_dropped(
     assert "1 remaining retry dropped: the next run came first" in warnings(console, "minutely")
 
 
+def test_stopping_drops_a_pending_retry_and_says_so(console: Services, clock: FakeClock) -> None:
+    make_job(console, clock, "flaky", FAILS.format(name="flaky"), retries=1, retry_delay_s=30)
+    sched = start(console)
+    step(sched)
+    assert len(sched.retries.pending()) == 1
+    sched.stop()
+    assert warnings(console, "flaky")[-1] == ("retry 2 of 2 dropped: the console or worker stopped")
+
+
+def test_a_paused_scheduler_claims_nothing_until_resumed(
+    console: Services, clock: FakeClock
+) -> None:
+    make_job(console, clock, "flaky", FAILS.format(name="flaky"))
+    sched = start(console)
+    sched.pause()
+    assert step(sched) is None
+    assert attempts(console, "flaky") == []
+    sched.resume()
+    step(sched)
+    assert [a[2] for a in attempts(console, "flaky")] == ["failed"]
+
+
 def test_a_timeout_is_retried(console: Services, clock: FakeClock) -> None:
     script = "def slow():\n    while True:\n        pass\n"
     make_job(console, clock, "slow", script, retries=1, retry_delay_s=1, timeout_s=1)
