@@ -361,7 +361,12 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                 ("start", _local(job.start_at)),
                 ("timeout", f"{job.timeout_s} s"),
                 ("memory limit", f"{job.memory_mb} MB"),
-                ("retries", f"{job.retries}, first after {job.retry_delay_s} s, then doubling"),
+                (
+                    "retries",
+                    f"{job.retries}, first after {job.retry_delay_s} s, then doubling"
+                    if job.retries
+                    else "none",
+                ),
                 ("last run", _local(job.last_run_at) or "never"),
                 ("next run", _local(job.next_run_at) or "-"),
             ]:

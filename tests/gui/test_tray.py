@@ -64,3 +64,27 @@ def test_minimized_without_a_tray_shows_the_window(qtbot: Any, home: Path) -> No
     window.open_in_background(lambda: Opened(services, services.close))
     window.open_minimized()
     qtbot.waitUntil(lambda: window.attached and window.isVisible(), timeout=10_000)
+
+
+def test_the_configure_page_sets_the_tray_and_refuses_a_bad_hook(
+    window: MainWindow, qtbot: Any
+) -> None:
+    from PySide6.QtWidgets import QCheckBox, QLineEdit
+
+    from console.gui.pages.configure import ConfigurePage
+
+    assert window.services is not None
+    window.show_page("Configure")
+    page = window.pages["Configure"]
+    assert isinstance(page, ConfigurePage)
+    tray, hook = page.editors["tray"], page.editors["failure_webhook"]
+    assert isinstance(tray, QCheckBox) and isinstance(hook, QLineEdit)
+    qtbot.waitUntil(lambda: tray.isChecked() and hook.placeholderText() == "not set")
+    assert hook.echoMode() == QLineEdit.EchoMode.Password  # a credential
+    tray.setChecked(False)
+    window.command_bar.actions_by_name["Save"].trigger()
+    qtbot.waitUntil(lambda: window.services.settings.get("tray") is False, timeout=5000)
+    hook.setText("ftp://hooks.example.com/x")
+    window.command_bar.actions_by_name["Save"].trigger()
+    qtbot.waitUntil(lambda: "http:// or https://" in page.console_error.text(), timeout=5000)
+    assert not window.services.settings.is_set("failure_webhook")
