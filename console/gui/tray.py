@@ -22,11 +22,13 @@ from PySide6.QtGui import QCloseEvent, QColor, QIcon, QPainter
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
 from console.core.alerts import FAILED, Alert
+from console.core.retries import RETRIED
 from console.gui.notifications import Notifier
 from console.gui.shell import STATUS_COLOURS, icon
 
 if TYPE_CHECKING:
     from console.core.jobs import Job
+    from console.core.runs import Run
     from console.core.scheduler import ConsoleScheduler
     from console.gui.main_window import MainWindow
 
@@ -87,6 +89,7 @@ class TrayKeeper(QObject):
         self._alerted.connect(self._on_alert)
         self._listener = self._alerted.emit
         scheduler.alert_listeners.append(self._listener)
+        self._watch_run_once()
         self.refresh()
 
     @property
@@ -206,6 +209,19 @@ class TrayKeeper(QObject):
         page = self.window.pages.get("Scheduler")
         if isinstance(page, SchedulerPage):
             page.control.start(name)
+
+    def _watch_run_once(self) -> None:
+        from console.gui.pages.scheduler import SchedulerPage
+
+        page = self.window.pages.get("Scheduler")
+        if isinstance(page, SchedulerPage):
+            page.control.run_finished.connect(self._on_run_once_finished)
+
+    def _on_run_once_finished(self, run: Run) -> None:
+        # Run Once from the tray, the window hidden: its failure is said as
+        # a scheduled one's is (the window shows it otherwise).
+        if not self.window.isVisible() and run.status in RETRIED:
+            self._on_alert(Alert(FAILED, run))
 
     def toggle_pause(self) -> None:
         if self.scheduler.paused:
