@@ -47,8 +47,8 @@ class SettingSpec:
     maximum: int | None = None
     #: Kept in the OS keyring, never in the database or a log.
     secret: bool = False
-    #: A str setting that holds an http(s) URL ("" for none).
-    url: bool = False
+    #: "url": an http(s) URL (or empty, for none).
+    format: str | None = None
 
     def check(self, value: Any) -> Any:
         if self.type is bool:
@@ -58,7 +58,7 @@ class SettingSpec:
             if word not in _TRUE + _FALSE:
                 raise ConsoleError(f"{self.key} must be true or false, not {value!r}")
             return word in _TRUE
-        if self.url:
+        if self.format == "url":
             return check_http_url(self.key, str(value))
         if self.type is int:
             try:
@@ -115,7 +115,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "A URL that gets a JSON POST when a scheduled run fails and when its job recovers "
         "(a secret: Slack and Teams hook URLs are credentials).",
         secret=True,
-        url=True,
+        format="url",
     ),
     SettingSpec(
         "tray",
@@ -145,14 +145,18 @@ class Settings:
         return spec.default if raw is None else json.loads(raw)
 
     def all(self) -> dict[str, Any]:
-        """Every setting but the secret ones (`get` reads those from the keyring)."""
+        """Every setting's value; a secret one masked when set, else its
+        default (so this never needs the keyring; `get` reads it)."""
+        from console.core.secrets import MASK
+
         with self.store.read() as conn:
             rows = conn.execute(sa.select(schema.settings.c.key, schema.settings.c.value)).all()
         stored = {key: value for key, value in rows}
         return {
-            s.key: json.loads(stored[s.key]) if s.key in stored else s.default
+            s.key: (MASK if s.secret else json.loads(stored[s.key]))
+            if s.key in stored
+            else s.default
             for s in SETTINGS
-            if not s.secret
         }
 
     def is_set(self, key: str) -> bool:
@@ -178,7 +182,7 @@ class Settings:
         if value:
             self.keyring.set(name, value)  # first: a refusing keyring changes nothing
             with self.store.write() as conn:
-                self.put(conn, key, True)  # only *that* it is set; the value is not here
+                self.put(conn, key, None)  # only *that* it is set; the value is not here
         else:
             with self.store.write() as conn:
                 conn.execute(schema.settings.delete().where(schema.settings.c.key == key))

@@ -194,7 +194,7 @@ def test_the_hook_url_is_kept_in_the_keyring_not_the_database(
     assert console.settings.get("failure_webhook") == "https://hooks.example.com/T0SECRETTOKEN"
     stored = b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())  # and the WAL
     assert b"T0SECRETTOKEN" not in stored
-    assert "failure_webhook" not in console.settings.all()
+    assert console.settings.all()["failure_webhook"] == "••••••"  # masked
     console.settings.set("failure_webhook", "")  # cleared
     assert not console.settings.is_set("failure_webhook")
     assert console.settings.get("failure_webhook") == ""

@@ -116,12 +116,11 @@ class ConfigurePage(Page):
 
         def read() -> tuple[list[SettingView], bool, str | None, dict[str, Any]]:
             problem = services.keyring.problem() if self.ctx.keyring_note is None else None
-            secrets_set = {s.key: services.settings.is_set(s.key) for s in SETTINGS if s.secret}
             return (
                 services.app_settings.list(),
                 services.app_settings.identity_is_set(),
                 problem,
-                {**services.settings.all(), **secrets_set},
+                services.settings.all(),  # a secret: masked when set, else ""
             )
 
         self.ctx.tasks.latest("configure", read, self._on_read)
