@@ -120,6 +120,7 @@ class _Bus:
 
     def close(self) -> None:
         self._signals.put(None)
+        self._thread.join(5)
         self._filter.close()
         self._router.close()
 
@@ -129,7 +130,7 @@ class Notifier(QObject):
     job and run whose log to open."""
 
     clicked = Signal(str, int)  # job name, run id
-    _bus_signal = Signal(str, object)  # from jeepney's thread to the GUI thread
+    _signal_received = Signal(str, object)  # from jeepney's thread to the GUI thread
 
     def __init__(self, tray: QSystemTrayIcon | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -139,11 +140,11 @@ class Notifier(QObject):
         self._bus: _Bus | None = None
         self.problem: str | None = None
         try:
-            self._bus = _Bus(self._bus_signal.emit)
+            self._bus = _Bus(self._signal_received.emit)
         except Exception as e:  # no session bus, no service: the balloon instead
             self.problem = f"{type(e).__name__}: {e}"
             log.info("no desktop notification service (%s); using the tray's balloon", e)
-        self._bus_signal.connect(self._on_bus_signal)
+        self._signal_received.connect(self._on_signal_received)
         if tray is not None:
             tray.messageClicked.connect(self._on_balloon_clicked)
         #: (summary, body) of every notification sent, for the status bar and tests
@@ -198,7 +199,7 @@ class Notifier(QObject):
             )
             self.tray.showMessage(summary, body, icon, 10_000)
 
-    def _on_bus_signal(self, member: str, body: Any) -> None:
+    def _on_signal_received(self, member: str, body: Any) -> None:
         notification_id = int(body[0])
         for job, streak in self._streaks.items():
             if streak.notification_id != notification_id:
