@@ -336,7 +336,8 @@ class ConsoleScheduler:
 
     def _execute(self, name: str, note: str | None, retry: Retry | None = None) -> None:
         with self._active_lock:
-            cancel = self._active[name].cancel
+            mine = self._active[name]
+        cancel = mine.cancel
         try:
             run = self.runner.run(
                 name,
@@ -353,7 +354,8 @@ class ConsoleScheduler:
             self._on_event(f"{name} could not run: {e}")
         finally:
             with self._active_lock:
-                self._active.pop(name, None)
+                if self._active.get(name) is mine:  # not the retry it planned
+                    self._active.pop(name)
 
     def _after_run(self, run: Run) -> None:
         """Plan a retry of a failed attempt, and tell the listeners of a
