@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ import pytest
 from console.app import Services, open_services
 from console.core import schema
 from console.core.errors import ConsoleError
+from tests.conftest import need
 from tests.fakes.clock import FakeClock
 from tests.fakes.memory_keyring import MemoryKeyring
 
@@ -198,3 +200,22 @@ def test_the_hook_url_is_kept_in_the_keyring_not_the_database(
     console.settings.set("failure_webhook", "")  # cleared
     assert not console.settings.is_set("failure_webhook")
     assert console.settings.get("failure_webhook") == ""
+
+
+@pytest.mark.keyring
+def test_the_hook_url_round_trips_through_the_real_keyring(
+    home: Path, clock: FakeClock, tmp_path: Path, receiver: Receiver
+) -> None:
+    need(bool(os.environ.get("MOBILE_CONSOLE_TEST_KEYRING")), "no Secret Service session")
+    services = open_services(home, clock=clock)  # the OS keyring
+    try:
+        need("SecretService" in services.keyring.backend_name, services.keyring.backend_name)
+        services.settings.set("failure_webhook", receiver.url)
+        assert services.keyring.get("console:failure_webhook") == receiver.url
+        flaky_job(services, clock, tmp_path)
+        run_ticks(services, clock, 1)
+        assert [b["status"] for b in receiver.bodies] == ["failed"]
+        services.settings.set("failure_webhook", "")
+        assert services.keyring.get("console:failure_webhook") is None
+    finally:
+        services.close()
