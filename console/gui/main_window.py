@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
             from console.gui.tray import TrayKeeper
 
             self.tray = TrayKeeper(self, self.scheduler)
+            self._timer.timeout.connect(self.tray.refresh)  # the `tray` setting, the jobs
             if self._minimized:
                 self.tray.start_hidden()
         self._timer.start()

@@ -127,12 +127,15 @@ class TrayKeeper(QObject):
         self.window.tasks.latest("tray", read, self._on_read)
 
     def _on_read(self, read: tuple[list[Job], bool]) -> None:
-        self.jobs, self.enabled_setting = read
-        self.run_menu.clear()
-        for job in self.jobs:
-            action = self.run_menu.addAction(job.name)
-            action.triggered.connect(lambda _checked=False, name=job.name: self.run_once(name))
-        self.run_menu.setEnabled(bool(self.jobs))
+        jobs, self.enabled_setting = read
+        names = [job.name for job in jobs]
+        if names != [job.name for job in self.jobs] or not self.run_menu.actions():
+            self.run_menu.clear()  # only when the jobs changed: the menu may be open
+            for name in names:
+                action = self.run_menu.addAction(name)
+                action.triggered.connect(lambda _checked=False, name=name: self.run_once(name))
+        self.jobs = jobs
+        self.run_menu.setEnabled(bool(jobs))
         self._show_state()
 
     def _show_state(self) -> None:
