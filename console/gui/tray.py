@@ -73,6 +73,7 @@ class TrayKeeper(QObject):
         self.unseen_failures: set[str] = set()
         self.last_notice: str | None = None
         self._holding_app = False
+        self._shown_state = "running"
         self.icon = QSystemTrayIcon(state_icon("running"), self)
         self.icon.setToolTip("Mobile Console")
         self.icon.activated.connect(self._on_activated)
@@ -140,7 +141,9 @@ class TrayKeeper(QObject):
 
     def _show_state(self) -> None:
         state = self.state
-        self.icon.setIcon(state_icon(state))
+        if state != self._shown_state:
+            self._shown_state = state
+            self.icon.setIcon(state_icon(state))
         self.pause_action.setText("Resume" if self.scheduler.paused else "Pause scheduler")
         words = {"running": "scheduler running", "paused": "scheduler paused"}
         tip = words.get(state) or "failed: " + ", ".join(sorted(self.unseen_failures))
