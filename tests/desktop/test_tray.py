@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -55,12 +56,13 @@ def session(scenario: str, tmp_path: Path) -> list[dict[str, Any]]:
         text=True,
         env=env,
         cwd=Path(__file__).parents[2],
+        start_new_session=True,  # so a session that hangs goes with all it started
     )
     try:
         # Generous: this asserts that the console ends, not how fast.
         out, err = process.communicate(timeout=90)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         out, err = process.communicate()
         pytest.fail(f"the console did not end: {out}\n{err[-3000:]}")
     assert process.returncode == 0, f"{out}\n{err[-3000:]}"
