@@ -14,8 +14,9 @@ WINDOW_PACKAGES := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
     libxcb-keysyms1 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-xkb1 libxcb-util1
 KEYRING_PACKAGES := gnome-keyring dbus
 # desktop-file-utils: tests/integration/test_installed.py validates the desktop entries.
+# trayer (a system tray) and dunst (a notification server): tests/desktop.
 TEST_PACKAGES := $(QT_PACKAGES) $(KEYRING_PACKAGES) postgresql xvfb xauth $(WINDOW_PACKAGES) \
-    desktop-file-utils
+    desktop-file-utils trayer dunst
 
 .PHONY: run test lint bench bundle icons screenshot clean
 

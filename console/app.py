@@ -20,6 +20,7 @@ from console.core.secrets import AppSettings, Keyring
 from console.core.settings import Settings
 from console.core.store import Store
 from console.core.user_tables import TableStore
+from console.core.webhook import FailureWebhook
 
 
 @dataclass
@@ -35,14 +36,16 @@ class Services:
     keyring: Keyring
     app_settings: AppSettings
     runner: Runner
+    webhook: FailureWebhook
 
     @property
     def home(self) -> Path:
         return self.location.home
 
     def scheduler(self, **options: Any) -> ConsoleScheduler:
-        """A scheduler over these services (not started)."""
-        return ConsoleScheduler(
+        """A scheduler over these services (not started); its failures and
+        recoveries go to the failure web hook."""
+        scheduler = ConsoleScheduler(
             self.store,
             self.jobs,
             self.runs,
@@ -51,8 +54,11 @@ class Services:
             clock=self.jobs.clock,
             **options,
         )
+        scheduler.alert_listeners.append(self.webhook)
+        return scheduler
 
     def close(self) -> None:
+        self.webhook.close()
         self.runner.close()
         self.store.dispose()
 
@@ -72,10 +78,10 @@ def open_services(
     location = paths.resolve(home, db_url)
     location.home.mkdir(parents=True, exist_ok=True)
     store = Store(location.db_url)
-    settings = Settings(store)
+    keyring = Keyring(store, keyring_backend)
+    settings = Settings(store, keyring)
     jobs = JobStore(store, settings, clock)
     runs = RunLog(store, clock)
-    keyring = Keyring(store, keyring_backend)
     app_settings = AppSettings(store, keyring)
     return Services(
         location=location,
@@ -89,4 +95,5 @@ def open_services(
         runner=Runner(
             location.db_url, jobs, runs, app_settings, settings, owner=owner, clock=clock
         ),
+        webhook=FailureWebhook(settings, runs),
     )

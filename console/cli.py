@@ -95,6 +95,7 @@ class _VersionAction(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     from console.core.jobs import DEFAULT_TIMEOUT_S
+    from console.core.retries import DEFAULT_DELAY_S
     from console.core.runs import LEVELS
     from console.core.settings import TIER_LIMITS
 
@@ -111,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         help="SQLAlchemy database URL (default: $MOBILE_CONSOLE_DB or console.db in the home)",
+    )
+    parser.add_argument(
+        "--minimized", action="store_true", help="open the window straight into the system tray"
     )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
@@ -140,6 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", required=True, help="minute, hour, day, month or none")
     p.add_argument("--start", metavar="ISO", help="first run time (default now)")
     p.add_argument("--timeout", metavar="SECONDS", default=DEFAULT_TIMEOUT_S)
+    p.add_argument(
+        "--retries", metavar="N", default=0, help="retry a failed scheduled run up to N times"
+    )
+    p.add_argument(
+        "--retry-delay",
+        metavar="SECONDS",
+        default=DEFAULT_DELAY_S,
+        help="wait before the first retry; doubles for each next one",
+    )
     source = p.add_mutually_exclusive_group()
     source.add_argument("--script", metavar="FILE", help="the script (- for stdin)")
     source.add_argument("--template", metavar="NAME", help="a script from the templates")
@@ -280,6 +293,8 @@ def _job_json(job: Job) -> dict[str, Any]:
         "start": job.start_at,
         "timeout": job.timeout_s,
         "memory_mb": job.memory_mb,
+        "retries": job.retries,
+        "retry_delay": job.retry_delay_s,
         "last_run": job.last_run_at,
         "next_run": job.next_run_at,
     }
@@ -295,6 +310,8 @@ def _run_json(run: Run) -> dict[str, Any]:
         "duration_s": run.duration_s,
         "error": run.error,
         "rows_written": run.rows_written,
+        "attempt": run.attempt,
+        "attempts": run.attempts,
     }
 
 
@@ -314,6 +331,8 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
             timeout_s=args.timeout,
             script=script,
             template=args.template,
+            retries=args.retries,
+            retry_delay_s=args.retry_delay,
         )
         print(f"created job {job.name} ({job.schedule_text}, disabled)")
     elif args.action == "list":
@@ -347,6 +366,12 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                 ("start", _local(job.start_at)),
                 ("timeout", f"{job.timeout_s} s"),
                 ("memory limit", f"{job.memory_mb} MB"),
+                (
+                    "retries",
+                    f"{job.retries}, first after {job.retry_delay_s} s, then doubling"
+                    if job.retries
+                    else "none",
+                ),
                 ("last run", _local(job.last_run_at) or "never"),
                 ("next run", _local(job.next_run_at) or "-"),
             ]:
@@ -354,11 +379,12 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
             if recent:
                 print()
                 print_table(
-                    ["RUN", "TRIGGER", "STARTED", "DURATION", "STATUS", "ROWS", "ERROR"],
+                    ["RUN", "TRIGGER", "ATTEMPT", "STARTED", "DURATION", "STATUS", "ROWS", "ERROR"],
                     [
                         (
                             r.id,
                             r.trigger,
+                            f"{r.attempt} of {r.attempts}",
                             _local(r.started_at),
                             "" if r.duration_s is None else f"{r.duration_s:.1f} s",
                             r.status,
@@ -574,6 +600,7 @@ def _early_words(argv: list[str]) -> tuple[argparse.Namespace, list[str]] | None
     early = _Parser(add_help=False, allow_abbrev=False)
     early.add_argument("--home")
     early.add_argument("--db")
+    early.add_argument("--minimized", action="store_true")
     try:
         return early.parse_known_args(argv)
     except UsageError:
@@ -604,7 +631,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from console.gui.launch import launch
 
         try:
-            return launch(window.home, window.db, demo=window.demo)
+            return launch(window.home, window.db, demo=window.demo, minimized=window.minimized)
         except ConsoleError as e:
             print(f"mobile-console: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT

@@ -17,6 +17,7 @@ from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.names import check_identifier
 from console.core.resources import resource
+from console.core.retries import DEFAULT_DELAY_S, check_retries, check_retry_delay
 from console.core.settings import TIER_LIMITS, Settings
 from console.core.store import Store
 
@@ -43,6 +44,8 @@ class Job:
     updated_at: datetime
     last_run_at: datetime | None
     next_run_at: datetime | None
+    retries: int = 0
+    retry_delay_s: int = DEFAULT_DELAY_S
 
     @property
     def schedule_text(self) -> str:
@@ -129,11 +132,14 @@ class JobStore:
         memory_mb: object = DEFAULT_MEMORY_MB,
         script: str | None = None,
         template: str | None = None,
+        retries: object = 0,
+        retry_delay_s: object = DEFAULT_DELAY_S,
     ) -> Job:
         check_identifier(name, "job")
         interval, unit = check_schedule(interval, unit)
         timeout = _check_int(timeout_s, "the timeout (seconds)", 1, MAX_TIMEOUT_S)
         memory = _check_int(memory_mb, "the memory limit (MB)", 64, 65536)
+        retry_count, retry_delay = check_retries(retries), check_retry_delay(retry_delay_s)
         if script is not None and template is not None:
             raise ConsoleError("give a script or a template, not both")
         if template is not None:
@@ -158,6 +164,8 @@ class JobStore:
                     script=text,
                     timeout_s=timeout,
                     memory_mb=memory,
+                    retries=retry_count,
+                    retry_delay_s=retry_delay,
                     created_at=now,
                     updated_at=now,
                 )
@@ -205,6 +213,8 @@ class JobStore:
         start_at: datetime | None = None,
         timeout_s: object | None = None,
         memory_mb: object | None = None,
+        retries: object | None = None,
+        retry_delay_s: object | None = None,
     ) -> Job:
         job = self.get(name)
         values: dict[str, Any] = {}
@@ -218,6 +228,10 @@ class JobStore:
             values["timeout_s"] = _check_int(timeout_s, "the timeout (seconds)", 1, MAX_TIMEOUT_S)
         if memory_mb is not None:
             values["memory_mb"] = _check_int(memory_mb, "the memory limit (MB)", 64, 65536)
+        if retries is not None:
+            values["retries"] = check_retries(retries)
+        if retry_delay_s is not None:
+            values["retry_delay_s"] = check_retry_delay(retry_delay_s)
         return self._change(name, **values)
 
     def delete(self, name: str) -> None:

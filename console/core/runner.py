@@ -203,16 +203,24 @@ class Runner:
         on_started: Callable[[Run], None] | None = None,
         lease_held: bool = False,
         note: str | None = None,
+        attempt: int = 1,
+        attempts: int | None = None,
     ) -> Run:
         """Run the job now and wait for it; returns the finished run.
 
-        Refused (ConsoleError) while another run of the job holds its lease.
+        A scheduled run is attempt 1 of 1 + the job's retries; `attempt` and
+        `attempts` number a retry. Refused (ConsoleError) while another run
+        of the job holds its lease.
         """
         job = self.jobs.get(name)
+        if attempts is None:
+            attempts = job.retries + 1 if trigger == "schedule" else 1
         if not lease_held and not self.runs.acquire(job.id, self.owner):
             raise ConsoleError(f"{job.name} is running already; wait for it to finish or cancel it")
         try:
-            run = self.runs.start(job.id, job.name, trigger, self.owner)
+            run = self.runs.start(
+                job.id, job.name, trigger, self.owner, attempt=attempt, attempts=attempts
+            )
             self.runs.heartbeat(job.id, self.owner, run.id)
             try:
                 if on_started is not None:
@@ -248,7 +256,8 @@ class Runner:
             limits["run_log_max_bytes"],
             self.clock,
         )
-        writer.add("information", f"Run started ({run.trigger})", always=True)
+        attempt = f", attempt {run.attempt} of {run.attempts}" if run.attempts > 1 else ""
+        writer.add("information", f"Run started ({run.trigger}{attempt})", always=True)
         if note:
             writer.add("warning", note, always=True)
         started = time.monotonic()

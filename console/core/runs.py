@@ -32,6 +32,9 @@ class Run:
     ended_at: datetime | None
     error: str | None
     rows_written: int
+    #: Attempt k of N: a scheduled run and its retries (N = 1 + the job's retries).
+    attempt: int = 1
+    attempts: int = 1
 
     @property
     def duration_s(self) -> float | None:
@@ -115,7 +118,16 @@ class RunLog:
 
     # -- runs ------------------------------------------------------------
 
-    def start(self, job_id: int, job_name: str, trigger: str, owner: str) -> Run:
+    def start(
+        self,
+        job_id: int,
+        job_name: str,
+        trigger: str,
+        owner: str,
+        *,
+        attempt: int = 1,
+        attempts: int = 1,
+    ) -> Run:
         now = self.clock()
         with self.store.write() as conn:
             self.fail_abandoned_in(conn, job_id, now)
@@ -129,13 +141,28 @@ class RunLog:
                     owner=owner,
                     started_at=now,
                     rows_written=0,
+                    attempt=attempt,
+                    attempts=attempts,
                 )
                 .returning(schema.runs.c.id)
             ).scalar_one()
             conn.execute(
                 schema.jobs.update().where(schema.jobs.c.id == job_id).values(last_run_at=now)
             )
-        return Run(run_id, job_id, job_name, trigger, "running", owner, now, None, None, 0)
+        return Run(
+            run_id,
+            job_id,
+            job_name,
+            trigger,
+            "running",
+            owner,
+            now,
+            None,
+            None,
+            0,
+            attempt,
+            attempts,
+        )
 
     @staticmethod
     def fail_abandoned_in(conn: sa.Connection, job_id: int, now: datetime) -> None:

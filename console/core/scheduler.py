@@ -22,10 +22,12 @@ import schedule
 import sqlalchemy as sa
 
 from console.core import schema, timing
+from console.core.alerts import Alert, alert_for
 from console.core.clock import Clock, utcnow
 from console.core.jobs import JobStore
+from console.core.retries import Retry, RetryQueue
 from console.core.runner import Runner
-from console.core.runs import RunLog
+from console.core.runs import Run, RunLog
 from console.core.settings import Settings
 from console.core.store import Store
 
@@ -101,6 +103,7 @@ class ConsoleScheduler:
         tz: tzinfo | None = None,
         dispatch: Dispatch | None = None,
         on_event: Callable[[str], None] | None = None,
+        on_alert: Callable[[Alert], None] | None = None,
     ) -> None:
         self.store, self.jobs, self.runs, self.runner, self.settings = (
             store,
@@ -113,10 +116,17 @@ class ConsoleScheduler:
         self.tz = tz
         self._dispatch = dispatch or self._start_run
         self._on_event = on_event or (lambda _message: None)
+        #: Told of each failure and recovery of a scheduled run (web hook,
+        #: desktop notifications); called on the run's thread, never blocking it long.
+        self.alert_listeners: list[Callable[[Alert], None]] = (
+            [on_alert] if on_alert is not None else []
+        )
+        self.retries = RetryQueue(clock)
         self._schedule = _UtcSchedule(clock)
         self._by_id: dict[int, AnchoredJob] = {}
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._paused = threading.Event()
         self._thread: threading.Thread | None = None
         self._active: dict[str, _Active] = {}
         self._active_lock = threading.Lock()
@@ -144,6 +154,13 @@ class ConsoleScheduler:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        for retry in self.retries.drop_all():
+            self.runs.log(
+                retry.job_name,
+                "warning",
+                f"retry {retry.attempt} of {retry.attempts} dropped: the console or worker stopped",
+                run_id=retry.after_run_id,
+            )
         with self._active_lock:
             active = list(self._active.values())
         for item in active:
@@ -152,6 +169,33 @@ class ConsoleScheduler:
             item.cancel.set()
         for item in active:
             item.thread.join(timeout=grace_s + 3)
+
+    def pause(self) -> None:
+        """Claim nothing (ticks nor retries) until `resume`; runs going go on."""
+        self._paused.set()
+        self._wake.set()
+
+    def resume(self) -> None:
+        """Claim again; a tick missed while paused runs once, late, and says so."""
+        self._paused.clear()
+        self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def scheduled_count(self) -> int:
+        """How many enabled jobs this scheduler keeps (as of its last look)."""
+        return len(self._by_id)
+
+    def join_runs(self, timeout: float = 60.0) -> bool:
+        """Wait for the runs in progress (and what follows each: its retry
+        planned, its alerts sent) to end; False if some still run."""
+        with self._active_lock:
+            threads = [item.thread for item in self._active.values()]
+        for thread in threads:
+            thread.join(timeout)
+        return not any(t.is_alive() for t in threads)
 
     def active_runs(self) -> list[str]:
         with self._active_lock:
@@ -162,9 +206,15 @@ class ConsoleScheduler:
     def step(self) -> float | None:
         """Sync with the database, run what is due; seconds until the next due."""
         self._sync()
+        if self._paused.is_set():
+            return None  # asleep until resumed (a wake)
         self._schedule.run_pending()
+        self._run_due_retries()  # after the ticks: a tick due as well wins
         self._maybe_purge()
-        return self._schedule.idle_seconds
+        idle = [
+            t for t in (self._schedule.idle_seconds, self.retries.idle_seconds()) if t is not None
+        ]
+        return min(idle, default=None)
 
     def next_due(self) -> tuple[str, datetime] | None:
         """The enabled job that runs next, and when."""
@@ -276,27 +326,78 @@ class ConsoleScheduler:
         )
         return None
 
-    def _start_run(self, name: str, note: str | None) -> None:
+    def _start_run(self, name: str, note: str | None, retry: Retry | None = None) -> None:
         item = _Active(
-            threading.Thread(target=self._execute, args=(name, note), name=f"run-{name}")
+            threading.Thread(target=self._execute, args=(name, note, retry), name=f"run-{name}")
         )
         with self._active_lock:
             self._active[name] = item
         item.thread.start()
 
-    def _execute(self, name: str, note: str | None) -> None:
+    def _execute(self, name: str, note: str | None, retry: Retry | None = None) -> None:
         with self._active_lock:
-            cancel = self._active[name].cancel
+            mine = self._active[name]
+        cancel = mine.cancel
         try:
             run = self.runner.run(
-                name, trigger="schedule", lease_held=True, note=note, cancel=cancel
+                name,
+                trigger="schedule",
+                lease_held=True,
+                note=note,
+                cancel=cancel,
+                attempt=retry.attempt if retry else 1,
+                attempts=retry.attempts if retry else None,
             )
             self._on_event(f"{name} {run.status}" + (f": {run.error}" if run.error else ""))
+            self._after_run(run)
         except Exception as e:  # a job's failure never stops the scheduler
             self._on_event(f"{name} could not run: {e}")
         finally:
             with self._active_lock:
-                self._active.pop(name, None)
+                if self._active.get(name) is mine:  # not the retry it planned
+                    self._active.pop(name)
+
+    def _after_run(self, run: Run) -> None:
+        """Plan a retry of a failed attempt, and tell the listeners of a
+        failure (no retry follows) or a recovery."""
+        job = self.jobs.get_by_id(run.job_id)
+        retry, message = (None, None) if job is None else self.retries.plan(job, run)
+        if message:
+            self.runs.log(run.job_name, "warning", message, run_id=run.id)
+        if retry is not None:
+            self._on_event(f"{run.job_name}: {message}")
+            self._wake.set()
+            return
+        alert = alert_for(self.runs, run)
+        if alert is None:
+            return
+        for listener in list(self.alert_listeners):
+            try:
+                listener(alert)
+            except Exception:  # a listener's failure is never the run's
+                log.exception("alert listener failed")
+
+    def _run_due_retries(self) -> None:
+        for retry in self.retries.pop_due():
+            if self._stopping.is_set():
+                return
+            job = self.jobs.get_by_id(retry.job_id)
+            why = self.retries.moot(retry, job)
+            if why is None and not self.runs.acquire(retry.job_id, self.runner.owner):
+                why = "retry skipped: the job is running already"
+            if why is not None:
+                if job is not None:
+                    self.runs.log(job.name, "warning", why, run_id=retry.after_run_id)
+                continue
+            self._on_event(
+                f"retrying {retry.job_name} (attempt {retry.attempt} of {retry.attempts})"
+            )
+            try:
+                self._start_run(retry.job_name, None, retry)
+            except Exception:
+                self.errors += 1
+                self.runs.release(retry.job_id, self.runner.owner)
+                log.exception("could not retry %s", retry.job_name)
 
     def _maybe_purge(self) -> None:
         now = self.clock()

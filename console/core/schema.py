@@ -110,6 +110,8 @@ jobs = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("last_run_at", UTCDateTime(), nullable=True),
     Column("next_run_at", UTCDateTime(), nullable=True),
+    Column("retries", Integer, nullable=False, server_default="0"),
+    Column("retry_delay_s", Integer, nullable=False, server_default="60"),
 )
 
 leases = Table(
@@ -135,6 +137,8 @@ runs = Table(
     Column("ended_at", UTCDateTime(), nullable=True),
     Column("error", Text, nullable=True),
     Column("rows_written", Integer, nullable=False, default=0),
+    Column("attempt", Integer, nullable=False, server_default="1"),
+    Column("attempts", Integer, nullable=False, server_default="1"),
     Index("ix_runs_job_started", "job_id", "started_at"),
 )
 

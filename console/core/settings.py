@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -14,7 +15,23 @@ from console.core import schema
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.store import Store
 
+if TYPE_CHECKING:
+    from console.core.secrets import Keyring
+
 TIER_LIMITS: dict[str, int | None] = {"free": 1, "standard": 10, "unlimited": None}
+_TRUE, _FALSE = ("true", "on", "yes", "1"), ("false", "off", "no", "0")
+
+
+def check_http_url(key: str, value: str) -> str:
+    """An http(s) URL with a host, or "" (none)."""
+    value = value.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        # The value may be a credential: never echoed.
+        raise ConsoleError(f"{key} must be an http:// or https:// URL with a host")
+    return value
 
 
 @dataclass(frozen=True)
@@ -28,8 +45,21 @@ class SettingSpec:
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    #: Kept in the OS keyring, never in the database or a log.
+    secret: bool = False
+    #: "url": an http(s) URL (or empty, for none).
+    format: str | None = None
 
     def check(self, value: Any) -> Any:
+        if self.type is bool:
+            if isinstance(value, bool):
+                return value
+            word = str(value).strip().lower()
+            if word not in _TRUE + _FALSE:
+                raise ConsoleError(f"{self.key} must be true or false, not {value!r}")
+            return word in _TRUE
+        if self.format == "url":
+            return check_http_url(self.key, str(value))
         if self.type is int:
             try:
                 value = int(value)
@@ -78,6 +108,21 @@ SETTINGS: tuple[SettingSpec, ...] = (
         minimum=10_000,
         maximum=100_000_000,
     ),
+    SettingSpec(
+        "failure_webhook",
+        str,
+        "",
+        "A URL that gets a JSON POST when a scheduled run fails and when its job recovers "
+        "(a secret: Slack and Teams hook URLs are credentials).",
+        secret=True,
+        format="url",
+    ),
+    SettingSpec(
+        "tray",
+        bool,
+        True,
+        "Closing the window keeps the enabled jobs running from the system tray.",
+    ),
 )
 SPECS = {s.key: s for s in SETTINGS}
 
@@ -85,11 +130,14 @@ SPECS = {s.key: s for s in SETTINGS}
 class Settings:
     """Reads and writes the console settings of one database."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, keyring: Keyring | None = None) -> None:
         self.store = store
+        self.keyring = keyring
 
     def get(self, key: str) -> Any:
         spec = self._spec(key)
+        if spec.secret:
+            return self._secret(key) if self.is_set(key) else spec.default
         with self.store.read() as conn:
             raw = conn.execute(
                 sa.select(schema.settings.c.value).where(schema.settings.c.key == key)
@@ -97,17 +145,57 @@ class Settings:
         return spec.default if raw is None else json.loads(raw)
 
     def all(self) -> dict[str, Any]:
+        """Every setting's value; a secret one masked when set, else its
+        default (so this never needs the keyring; `get` reads it)."""
+        from console.core.secrets import MASK
+
         with self.store.read() as conn:
             rows = conn.execute(sa.select(schema.settings.c.key, schema.settings.c.value)).all()
         stored = {key: value for key, value in rows}
         return {
-            s.key: json.loads(stored[s.key]) if s.key in stored else s.default for s in SETTINGS
+            s.key: (MASK if s.secret else json.loads(stored[s.key]))
+            if s.key in stored
+            else s.default
+            for s in SETTINGS
         }
+
+    def is_set(self, key: str) -> bool:
+        """Whether a value is stored (for a secret: without asking the keyring)."""
+        self._spec(key)
+        with self.store.read() as conn:
+            return (
+                conn.execute(
+                    sa.select(schema.settings.c.value).where(schema.settings.c.key == key)
+                ).scalar()
+                is not None
+            )
+
+    def _secret(self, key: str) -> Any:
+        if self.keyring is None:
+            raise ConsoleError(f"{key} is kept in the OS keyring, and none is open")
+        return self.keyring.get(f"console:{key}") or ""
+
+    def _set_secret(self, key: str, value: Any) -> Any:
+        if self.keyring is None:
+            raise ConsoleError(f"{key} is kept in the OS keyring, and none is open")
+        name = f"console:{key}"
+        if value:
+            self.keyring.set(name, value)  # first: a refusing keyring changes nothing
+            with self.store.write() as conn:
+                self.put(conn, key, None)  # only *that* it is set; the value is not here
+        else:
+            with self.store.write() as conn:
+                conn.execute(schema.settings.delete().where(schema.settings.c.key == key))
+            self.keyring.delete(name)
+        return value
 
     def set(self, key: str, value: Any, *, guard: Callable[[Any, Any], None] | None = None) -> Any:
         """Store a checked value; `guard(conn, value)` may refuse it inside the
         same transaction (the tier limit checks the enabled jobs there)."""
-        value = self._spec(key).check(value)
+        spec = self._spec(key)
+        value = spec.check(value)
+        if spec.secret:
+            return self._set_secret(key, value)
         with self.store.write() as conn:
             if guard is not None:
                 guard(conn, value)

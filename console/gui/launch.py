@@ -36,7 +36,9 @@ def check_display() -> None:
         )
 
 
-def launch(home: str | None, db_url: str | None, *, demo: bool = False) -> int:
+def launch(
+    home: str | None, db_url: str | None, *, demo: bool = False, minimized: bool = False
+) -> int:
     check_display()
     from PySide6.QtWidgets import QApplication
 
@@ -79,7 +81,10 @@ def launch(home: str | None, db_url: str | None, *, demo: bool = False) -> int:
 
     window.opening_failed.connect(cannot_open)
     window.open_in_background(open_console)
-    window.show()
+    if minimized:
+        window.open_minimized()  # into the tray (the window where there is none)
+    else:
+        window.show()
     try:
         return int(app.exec())
     finally:
@@ -121,6 +126,12 @@ def close_on_signals(app: QApplication) -> Callable[[], None]:
         if requested:
             requested.clear()
             app.closeAllWindows()
+            # closeAllWindows skips hidden windows: one hidden in the tray closes too.
+            from PySide6.QtWidgets import QMainWindow
+
+            for widget in app.topLevelWidgets():
+                if isinstance(widget, QMainWindow) and not widget.isVisible():
+                    widget.close()
 
     notifier.activated.connect(on_wakeup)
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from console.app import Services
     from console.core.scheduler import ConsoleScheduler
     from console.gui.pages import Context, Page
+    from console.gui.tray import TrayKeeper
 
 REFRESH_MS = 3000
 
@@ -61,6 +62,8 @@ class MainWindow(QMainWindow):
         self._run_scheduler = run_scheduler
         self._opening: list[Opened] = []  # filled by the worker that opens the console
         self._start_opening: Callable[[], None] | None = None
+        self.tray: TrayKeeper | None = None  # with a scheduler: closing keeps it running
+        self._minimized = False
         self.setWindowTitle("Mobile Console")
         self.setWindowIcon(icon("app"))
         self.tasks = TaskRunner(self)
@@ -161,6 +164,12 @@ class MainWindow(QMainWindow):
         if self.isVisible():
             QTimer.singleShot(0, self._begin_opening)
 
+    def open_minimized(self) -> None:
+        """`--minimized`: open without showing the window; into the tray once
+        open (or the window after all, where there is no tray)."""
+        self._minimized = True
+        QTimer.singleShot(0, self._begin_opening)
+
     def _begin_opening(self) -> None:
         start, self._start_opening = self._start_opening, None
         if start is not None:
@@ -206,6 +215,12 @@ class MainWindow(QMainWindow):
         self.tasks.submit(services.runner.keep_warm)  # Run Once starts at once
         if self.scheduler is not None:
             self.scheduler.start()
+            from console.gui.tray import TrayKeeper
+
+            self.tray = TrayKeeper(self, self.scheduler)
+            self._timer.timeout.connect(self.tray.refresh)  # the `tray` setting, the jobs
+            if self._minimized:
+                self.tray.start_hidden()
         self._timer.start()
         self._tick()
         self.services_attached.emit()
@@ -307,6 +322,8 @@ class MainWindow(QMainWindow):
     # -- closing -----------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.tray is not None and self.tray.keeps_running(event):
+            return  # hidden to the tray, or kept open
         if self.attached and not self.current_page().can_leave():
             event.ignore()
             return
@@ -326,6 +343,8 @@ class MainWindow(QMainWindow):
             data_page = self.pages["Data"]
             assert isinstance(data_page, DataPage)
             data_page.shutdown()
+        if self.tray is not None:
+            self.tray.shutdown()
         self.tasks.shutdown()  # an open still going finishes here
         for opened in self._opening:  # opened, never attached: close it all the same
             if opened.on_close is not None:

@@ -58,6 +58,11 @@ def test_job_run_in_a_real_process_exits_0_or_1(home: Path, tmp_path: Path) -> N
         ["job", "create", "ok", "--every", "1", "--unit", "hour", "--start", "tomorrow"],
         ["job", "create", "ok", "--every", "1", "--unit", "hour", "--template", "nope"],
         ["job", "create", "ok", "--every", "1"],
+        ["job", "create", "ok", "--every", "1", "--unit", "hour", "--retries", "11"],
+        ["job", "create", "ok", "--every", "1", "--unit", "hour", "--retries", "-1"],
+        ["job", "create", "ok", "--every", "1", "--unit", "hour", "--retries", "two"],
+        ["job", "create", "ok", "--every", "1", "--unit", "hour", "--retry-delay", "0"],
+        ["job", "create", "ok", "--every", "1", "--unit", "hour", "--retry-delay", "0.5"],
         ["job", "create", "Existing", "--every", "1", "--unit", "hour"],
         ["job", "run", "missing"],
         ["job", "enable", "missing"],
@@ -154,3 +159,13 @@ def test_job_run_leaves_no_script_host_behind(home: Path, args: list[str], uniqu
         env={**os.environ, "MOBILE_CONSOLE_TEST_MARK": unique},
     )
     assert processes_marked(marker) == []
+
+
+def test_retries_are_kept_and_shown(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["job", "create", "flaky", "--every", "1", "--unit", "hour"]
+    assert cli(home, *args, "--retries", "3", "--retry-delay", "30", capsys=capsys)[0] == 0
+    shown = json.loads(cli(home, "job", "show", "flaky", "--json", capsys=capsys)[1])
+    assert (shown["retries"], shown["retry_delay"]) == (3, 30)
+    assert (
+        "retries:      3, first after 30 s" in cli(home, "job", "show", "flaky", capsys=capsys)[1]
+    )

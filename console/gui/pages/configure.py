@@ -120,7 +120,7 @@ class ConfigurePage(Page):
                 services.app_settings.list(),
                 services.app_settings.identity_is_set(),
                 problem,
-                services.settings.all(),
+                services.settings.all(),  # a secret: masked when set, else ""
             )
 
         self.ctx.tasks.latest("configure", read, self._on_read)
@@ -140,6 +140,13 @@ class ConfigurePage(Page):
                 editor.setCurrentText(str(value))
             elif isinstance(editor, QSpinBox):
                 editor.setValue(int(value))
+            elif isinstance(editor, QCheckBox):
+                editor.setChecked(bool(value))
+            elif isinstance(editor, QLineEdit):  # a secret: only whether it is set shows
+                editor.clear()
+                editor.setPlaceholderText(
+                    "set (kept in the keyring); type to replace" if value else "not set"
+                )
 
     def _on_setting_selected(self, current: Any, _previous: Any) -> None:
         if current.isValid():
@@ -195,8 +202,7 @@ class ConfigurePage(Page):
                 lambda e: self.identity_error.setText(str(e)),
             )
         values = {
-            key: (e.currentText() if isinstance(e, QComboBox) else e.value())  # type: ignore[attr-defined]
-            for key, e in self.editors.items()
+            key: _editor_value(e) for key, e in self.editors.items() if _editor_value(e) is not None
         }
 
         def save_console() -> None:
@@ -214,7 +220,26 @@ class ConfigurePage(Page):
         self.ctx.tasks.submit(save_console, saved, lambda e: self.console_error.setText(str(e)))
 
 
+def _editor_value(editor: QWidget) -> Any:
+    """What the editor holds; None for a secret left empty (unchanged)."""
+    if isinstance(editor, QComboBox):
+        return editor.currentText()
+    if isinstance(editor, QCheckBox):
+        return editor.isChecked()
+    if isinstance(editor, QLineEdit):
+        return editor.text() or None
+    assert isinstance(editor, QSpinBox)
+    return editor.value()
+
+
 def _editor_for(spec: SettingSpec, parent: QWidget) -> QWidget:
+    if spec.type is bool:
+        return QCheckBox(parent)
+    if spec.type is str and not spec.choices:
+        line = QLineEdit(parent)
+        if spec.secret:
+            line.setEchoMode(QLineEdit.EchoMode.Password)
+        return line
     if spec.choices:
         combo = QComboBox(parent)
         combo.addItems(list(spec.choices))

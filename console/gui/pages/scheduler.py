@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from console.core.errors import ConsoleError
 from console.core.jobs import MAX_INTERVAL, MAX_TIMEOUT_S, UNITS, Job, check_script
+from console.core.retries import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.runner import LogLine
 from console.core.runs import Run
 from console.gui.dialogs import CreateJobDialog, to_utc
@@ -118,6 +119,15 @@ class JobView(QWidget):
         self.memory = QSpinBox(configure)
         self.memory.setRange(64, 65536)
         self.memory.setSuffix(" MB")
+        self.retries = QSpinBox(configure)
+        self.retries.setRange(0, MAX_RETRIES)
+        self.retries.setToolTip("Retry a failed or timed-out scheduled run up to this many times")
+        self.retry_delay = QSpinBox(configure)
+        self.retry_delay.setRange(MIN_DELAY_S, MAX_DELAY_S)
+        self.retry_delay.setSuffix(" s")
+        self.retry_delay.setToolTip(
+            "Wait before the first retry; each next one waits twice as long"
+        )
         self.enabled = QLabel(configure)
         self.config_error = error_label(configure)
         form.addRow("Interval", self.interval)
@@ -125,6 +135,8 @@ class JobView(QWidget):
         form.addRow("Start", self.start)
         form.addRow("Timeout", self.timeout)
         form.addRow("Memory limit", self.memory)
+        form.addRow("Retries", self.retries)
+        form.addRow("Retry delay", self.retry_delay)
         form.addRow("Status", self.enabled)
         form.addRow("", self.config_error)
         self.tabs.addTab(configure, "Configure")
@@ -144,6 +156,7 @@ class JobView(QWidget):
         self.runs = RecordModel[Run](
             [
                 Column("Trigger", lambda r: r.trigger),
+                Column("Attempt", lambda r: f"{r.attempt} of {r.attempts}"),
                 Column("Started", lambda r: local(r.started_at)),
                 Column("Duration", duration),
                 Column("Status", lambda r: r.status, status=True),
@@ -160,9 +173,10 @@ class JobView(QWidget):
         self.tabs.addTab(history, "History")
         self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
         self._log_shown_for: tuple[int, str] | None = None  # the run, as its log was read
+        self.wanted_run: int | None = None  # a run to select once the runs are read
 
         self.script.editor.modified_changed.connect(lambda _m: page.header_changed.emit())
-        for widget in (self.interval, self.timeout, self.memory):
+        for widget in (self.interval, self.timeout, self.memory, self.retries, self.retry_delay):
             widget.valueChanged.connect(lambda _v: page.commands_changed.emit())
 
     def show_job(self, job: Job, reload_script: bool = True) -> None:
@@ -174,6 +188,8 @@ class JobView(QWidget):
             self.start.setDateTime(QDateTime.fromSecsSinceEpoch(int(job.start_at.timestamp())))
             self.timeout.setValue(job.timeout_s)
             self.memory.setValue(job.memory_mb)
+            self.retries.setValue(job.retries)
+            self.retry_delay.setValue(job.retry_delay_s)
             self.script.editor.set_script(job.script)
             self.config_error.clear()
         if first:
@@ -205,7 +221,11 @@ class JobView(QWidget):
     def _on_runs(self, records: list[Run]) -> None:
         self.runs.set_records(records)
         current = self.runs_view.currentIndex()
-        if records and not current.isValid():
+        wanted = [i for i, r in enumerate(records) if r.id == self.wanted_run]
+        if wanted:
+            self.wanted_run = None
+            self.runs_view.setCurrentIndex(self.runs.index(wanted[0], 0))
+        elif records and not current.isValid():
             self.runs_view.setCurrentIndex(self.runs.index(0, 0))  # the newest run's log
         elif current.isValid():
             run = self.runs.record(current.row())
@@ -341,6 +361,12 @@ class SchedulerPage(Page):
         self.header_changed.emit()
         self.commands_changed.emit()
 
+    def show_run(self, job: Job, run_id: int) -> None:
+        """The job's History tab with one run and its log (a notification's click)."""
+        self.job_view.wanted_run = run_id
+        self.open_job(job)
+        self.job_view.tabs.setCurrentIndex(2)
+
     def show_list(self) -> None:
         self.stack.setCurrentWidget(self.list)
         self.header_changed.emit()
@@ -419,6 +445,8 @@ class SchedulerPage(Page):
             "start_at": view.start_at(),
             "timeout_s": view.timeout.value(),
             "memory_mb": view.memory.value(),
+            "retries": view.retries.value(),
+            "retry_delay_s": view.retry_delay.value(),
         }
 
         def write() -> Job:
