@@ -89,8 +89,8 @@ def get_updates() -> Figure:
     """getUpdates fetching 10 pages of 100 tweets from the stand-in and storing
     them, against the same signed requests with plain requests-oauthlib."""
     from console.app import open_services
-    from console.core.twitter_standin import TwitterStandIn
-    from tests.fakes.memory_keyring import MemoryKeyring
+    from console.demo.memory_keyring import MemoryKeyring
+    from console.demo.twitter_standin import TwitterStandIn
 
     standin = TwitterStandIn().start()
     for i in range(1000):
@@ -141,7 +141,7 @@ def _baseline_requests(url: str) -> None:
     import requests
     from requests_oauthlib import OAuth1
 
-    from console.core.twitter_standin import Credentials
+    from console.demo.twitter_standin import Credentials
 
     creds = Credentials()
     auth = OAuth1(

@@ -57,6 +57,13 @@ class Services:
         scheduler.alert_listeners.append(self.webhook)
         return scheduler
 
+    def set_setting(self, key: str, value: Any) -> Any:
+        """Change a console setting (CLI `config`, the Configure page): the
+        tier through the jobs, which check it against the enabled ones."""
+        if key == "tier":
+            return self.jobs.set_tier(value)
+        return self.settings.set(key, value)
+
     def close(self) -> None:
         self.webhook.close()
         self.runner.close()
@@ -78,7 +85,9 @@ def open_services(
     location = paths.resolve(home, db_url)
     location.home.mkdir(parents=True, exist_ok=True)
     store = Store(location.db_url)
-    keyring = Keyring(store, keyring_backend)
+    # The keyring's service is named after the database's id, which the
+    # settings table keeps; secret settings then live in that keyring.
+    keyring = Keyring(Settings(store).install_id, keyring_backend)
     settings = Settings(store, keyring)
     jobs = JobStore(store, settings, clock)
     runs = RunLog(store, clock)

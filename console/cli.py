@@ -7,8 +7,6 @@ nothing changed).
 from __future__ import annotations
 
 import argparse
-import base64
-import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -16,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from console.core.clock import parse_iso
 from console.core.errors import ConsoleError
+from console.core.formatting import duration_text, json_text, local_time, text_table
 
 # The core (and SQLAlchemy) loads only for commands: the window paints first.
 if TYPE_CHECKING:
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from console.core.jobs import Job
     from console.core.runner import LogLine
     from console.core.runs import Run
+    from console.core.settings import SettingSpec
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -37,46 +37,13 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):  # a binary column: its bytes as standard base64
-        return base64.b64encode(value).decode("ascii")
-    raise TypeError(type(value).__name__)
-
-
 def print_json(value: object) -> None:
-    print(json.dumps(value, default=_json_default, ensure_ascii=False, indent=2))
-
-
-def format_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone().isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, bytes):
-        return f"<{len(value):,} bytes>"
-    return str(value).replace("\n", "\\n")
+    print(json_text(value))
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """Rows as aligned columns, for people; --json is for programs."""
-    cells = [[format_cell(v) for v in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for i, cell in enumerate(row):
-            widths[i] = min(max(widths[i], len(cell)), 60)
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
-    print(line.rstrip())
-    for row in cells:
-        print(
-            "  ".join(
-                (c if len(c) <= w else c[: w - 1] + "…").ljust(w)
-                for c, w in zip(row, widths, strict=True)
-            ).rstrip()
-        )
+    print(text_table(headers, rows))
 
 
 class _VersionAction(argparse.Action):
@@ -94,10 +61,9 @@ class _VersionAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from console.core.jobs import DEFAULT_TIMEOUT_S
     from console.core.retries import DEFAULT_DELAY_S
     from console.core.runs import LEVELS
-    from console.core.settings import TIER_LIMITS
+    from console.core.settings import JOB_TIMEOUT, TIER_LIMITS
 
     parser = _Parser(
         prog="mobile-console",
@@ -143,7 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--every", required=True, metavar="N", help="the interval, a whole number")
     p.add_argument("--unit", required=True, help="minute, hour, day, month or none")
     p.add_argument("--start", metavar="ISO", help="first run time (default now)")
-    p.add_argument("--timeout", metavar="SECONDS", default=DEFAULT_TIMEOUT_S)
+    p.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        default=JOB_TIMEOUT.default,
+        help=f"{JOB_TIMEOUT.minimum}-{JOB_TIMEOUT.maximum} (default {JOB_TIMEOUT.default})",
+    )
     p.add_argument(
         "--retries", metavar="N", default=0, help="retry a failed scheduled run up to N times"
     )
@@ -152,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         default=DEFAULT_DELAY_S,
         help="wait before the first retry; doubles for each next one",
+    )
+    p.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="the zone its days and months count in (default this machine's, e.g. Europe/Paris)",
     )
     source = p.add_mutually_exclusive_group()
     source.add_argument("--script", metavar="FILE", help="the script (- for stdin)")
@@ -199,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("worker", help="run enabled jobs, no window, until SIGTERM/SIGINT")
 
-    p = commands.add_parser("tier", help="show or set the enabled-job limit")
+    p = commands.add_parser("tier", help="show or set the enabled-job limit (see also config)")
     p.add_argument("tier", nargs="?", choices=tuple(TIER_LIMITS))
 
     p = commands.add_parser(
@@ -208,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("install", "uninstall"))
     p = commands.add_parser("autostart", help="start the console hidden in the tray at login")
     p.add_argument("action", choices=("enable", "disable"))
+    p = commands.add_parser(
+        "config",
+        help="console settings: all of them, one, or set one (a secret one's value from stdin)",
+    )
+    p.add_argument("key", nargs="?", metavar="KEY")
+    p.add_argument("value", nargs="?", metavar="VALUE", help="the new value (- for stdin)")
+    p.add_argument("--json", action="store_true")
     return parser
 
 
@@ -280,10 +263,6 @@ def _read_source(path: str) -> str:
         raise ConsoleError(f"cannot read {path}: {e}") from None
 
 
-def _local(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
 def _job_json(job: Job) -> dict[str, Any]:
     return {
         "name": job.name,
@@ -295,6 +274,7 @@ def _job_json(job: Job) -> dict[str, Any]:
         "memory_mb": job.memory_mb,
         "retries": job.retries,
         "retry_delay": job.retry_delay_s,
+        "timezone": job.timezone,
         "last_run": job.last_run_at,
         "next_run": job.next_run_at,
     }
@@ -333,6 +313,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
             template=args.template,
             retries=args.retries,
             retry_delay_s=args.retry_delay,
+            timezone=args.timezone,
         )
         print(f"created job {job.name} ({job.schedule_text}, disabled)")
     elif args.action == "list":
@@ -347,8 +328,8 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                         j.name,
                         "Enabled" if j.enabled else "Disabled",
                         j.schedule_text,
-                        _local(j.last_run_at),
-                        _local(j.next_run_at),
+                        local_time(j.last_run_at),
+                        local_time(j.next_run_at),
                     )
                     for j in listing
                 ],
@@ -363,7 +344,8 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                 ("name", job.name),
                 ("status", "Enabled" if job.enabled else "Disabled"),
                 ("schedule", job.schedule_text),
-                ("start", _local(job.start_at)),
+                ("start", local_time(job.start_at)),
+                ("time zone", job.zone_text),
                 ("timeout", f"{job.timeout_s} s"),
                 ("memory limit", f"{job.memory_mb} MB"),
                 (
@@ -372,8 +354,8 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                     if job.retries
                     else "none",
                 ),
-                ("last run", _local(job.last_run_at) or "never"),
-                ("next run", _local(job.next_run_at) or "-"),
+                ("last run", local_time(job.last_run_at) or "never"),
+                ("next run", local_time(job.next_run_at) or "-"),
             ]:
                 print(f"{label + ':':<14}{value}")
             if recent:
@@ -385,8 +367,8 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                             r.id,
                             r.trigger,
                             f"{r.attempt} of {r.attempts}",
-                            _local(r.started_at),
-                            "" if r.duration_s is None else f"{r.duration_s:.1f} s",
+                            local_time(r.started_at),
+                            duration_text(r.duration_s),
                             r.status,
                             r.rows_written,
                             r.error or "",
@@ -404,7 +386,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         return _run_once(services, args.name)
     elif args.action == "enable":
         job = jobs.enable(args.name)
-        print(f"enabled {job.name}; next run {_local(job.next_run_at)}")
+        print(f"enabled {job.name}; next run {local_time(job.next_run_at)}")
     elif args.action == "disable":
         print(f"disabled {jobs.disable(args.name).name}")
     elif args.action == "delete":
@@ -458,7 +440,7 @@ def cmd_logs(services: Services, args: argparse.Namespace) -> int:
         )
     else:
         for e in entries:
-            print(f"{_local(e.at)} {e.level:<11} {e.job_name or '-':<16} {e.message}")
+            print(f"{local_time(e.at)} {e.level:<11} {e.job_name or '-':<16} {e.message}")
     return EXIT_OK
 
 
@@ -514,13 +496,80 @@ def cmd_tier(services: Services, args: argparse.Namespace) -> int:
     from console.core.settings import TIER_LIMITS
 
     if args.tier:
-        services.jobs.set_tier(args.tier)
+        services.set_setting("tier", args.tier)
     tier = services.settings.get("tier")
     limit = TIER_LIMITS[tier]
-    with services.store.read() as conn:
-        enabled = len(services.jobs.enabled_names(conn))
+    enabled = len(services.jobs.enabled())
     allowed = "no limit" if limit is None else f"at most {limit} enabled"
     print(f"{tier} ({allowed}; {enabled} enabled)")
+    return EXIT_OK
+
+
+def _setting_json(spec: SettingSpec, value: Any) -> dict[str, Any]:
+    return {
+        "key": spec.key,
+        "value": value,
+        "default": spec.default,
+        "secret": spec.secret,
+        "values": spec.kind_text,
+        "help": spec.help,
+    }
+
+
+def _piped_line() -> str | None:
+    """A line already waiting on a piped stdin, else None (a terminal, an
+    empty or idle pipe): `config SECRET_KEY` shows the setting unless its new
+    value was piped in."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    import select
+
+    try:
+        ready, _, _ = select.select([sys.stdin], [], [], 0.5)
+    except (OSError, ValueError):  # not selectable (a pipe on Windows): show it
+        return None
+    line = sys.stdin.readline() if ready else ""
+    return line.rstrip("\r\n") if line.strip() else None
+
+
+def cmd_config(services: Services, args: argparse.Namespace) -> int:
+    """`config [KEY [VALUE]] [--json]`: the settings declared in SETTINGS."""
+    from console.core.settings import SETTINGS, spec
+
+    if args.key is None:
+        values = services.settings.all()
+        if args.json:
+            print_json([_setting_json(s, values[s.key]) for s in SETTINGS])
+        else:
+            print_table(
+                ["KEY", "VALUE", "DEFAULT", "HELP"],
+                [(s.key, values[s.key], s.default, s.help) for s in SETTINGS],
+            )
+        return EXIT_OK
+    declared = spec(args.key)
+    value = args.value
+    if declared.secret:
+        if value == "-":
+            (value,) = _read_secret_lines(1, [f"value of {declared.key}"])
+        elif value is None:
+            value = _piped_line()
+        elif value:
+            raise ConsoleError(
+                f"{declared.key} is secret: its value is read from stdin, never the command "
+                "line (other users can see it there)"
+            )
+    elif value == "-":
+        value = sys.stdin.readline().rstrip("\r\n")
+    if value is not None:
+        services.set_setting(declared.key, value)
+    shown = services.settings.all()[declared.key]
+    if args.json:
+        print_json(_setting_json(declared, shown))
+    elif value is not None:
+        where = " (in the keyring)" if declared.secret and shown else ""
+        print(f"{declared.key} = {shown}{where}")
+    else:
+        print(shown)
     return EXIT_OK
 
 
@@ -538,8 +587,7 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     services.runner.keep_warm()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    with services.store.read() as conn:
-        enabled = services.jobs.enabled_names(conn)
+    enabled = services.jobs.enabled()
     say(
         f"worker {services.runner.owner} on {services.location.db_url.split('@')[-1]}; "
         f"{len(enabled)} job{'s' * (len(enabled) != 1)} enabled"
@@ -591,6 +639,7 @@ HANDLERS: dict[str, Any] = {
     "identity": cmd_identity,
     "setting": cmd_setting,
     "tier": cmd_tier,
+    "config": cmd_config,
 }
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -75,7 +78,7 @@ def unique() -> str:
 
 @pytest.fixture
 def memory_keyring() -> object:
-    from tests.fakes.memory_keyring import MemoryKeyring
+    from console.demo.memory_keyring import MemoryKeyring
 
     return MemoryKeyring()
 
@@ -88,3 +91,29 @@ def services(home: Path, memory_keyring: object) -> Iterator[object]:
     opened = open_services(home, keyring_backend=memory_keyring)
     yield opened
     opened.close()
+
+
+class RunCli(Protocol):
+    def __call__(
+        self, *args: str, stdin: str = "", env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]: ...
+
+
+@pytest.fixture
+def run_cli(home: Path) -> RunCli:
+    """`mobile-console --home HOME ARGS…` as a user types it: a real process,
+    `stdin` piped in, the test's environment plus `env`."""
+
+    def run(
+        *args: str, stdin: str = "", env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "console", "--home", str(home), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "MOBILE_CONSOLE_HOME": str(home), **(env or {})},
+        )
+
+    return run

@@ -1,13 +1,15 @@
 """Scheduled jobs, as in the portal: a name, a schedule, a script.
 
-New jobs are created disabled; enabling one goes through the tier limit.
+New jobs are created disabled; enabling one goes through the tier limit. This
+module is the only writer of the `jobs` table: the scheduler claims a tick and
+the runner marks a start through `JobStore`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,13 +20,13 @@ from console.core.errors import ConsoleError, NotFoundError
 from console.core.names import check_identifier
 from console.core.resources import resource
 from console.core.retries import DEFAULT_DELAY_S, check_retries, check_retry_delay
-from console.core.settings import TIER_LIMITS, Settings
+from console.core.runs import RunLog
+from console.core.settings import JOB_MEMORY, JOB_TIMEOUT, TIER_LIMITS, Settings
 from console.core.store import Store
 
 UNITS = ("minute", "hour", "day", "month", "none")
-DEFAULT_TIMEOUT_S = 300
-MAX_TIMEOUT_S = 3600
-DEFAULT_MEMORY_MB = 1024
+DEFAULT_TIMEOUT_S: int = JOB_TIMEOUT.default
+DEFAULT_MEMORY_MB: int = JOB_MEMORY.default
 MAX_SCRIPT_BYTES = 1_000_000
 MAX_INTERVAL = 1_000_000
 
@@ -46,6 +48,20 @@ class Job:
     next_run_at: datetime | None
     retries: int = 0
     retry_delay_s: int = DEFAULT_DELAY_S
+    #: The IANA zone its days and months count in; None: this machine's.
+    timezone: str | None = None
+
+    @property
+    def zone(self) -> tzinfo:
+        return timing.zone(self.timezone)
+
+    @property
+    def zone_text(self) -> str:
+        return self.timezone or "this machine's"
+
+    def next_fire(self, after: datetime) -> datetime | None:
+        """Its first run time after `after`, in its own zone."""
+        return timing.next_fire(self.start_at, self.interval, self.unit, after, self.zone)
 
     @property
     def schedule_text(self) -> str:
@@ -134,11 +150,15 @@ class JobStore:
         template: str | None = None,
         retries: object = 0,
         retry_delay_s: object = DEFAULT_DELAY_S,
+        timezone: str | None = None,
     ) -> Job:
+        """A new, disabled job; its days and months count in `timezone`
+        (default this machine's zone, stored with the job)."""
         check_identifier(name, "job")
+        zone_name = timing.local_zone_name() if timezone is None else check_zone_name(timezone)
         interval, unit = check_schedule(interval, unit)
-        timeout = _check_int(timeout_s, "the timeout (seconds)", 1, MAX_TIMEOUT_S)
-        memory = _check_int(memory_mb, "the memory limit (MB)", 64, 65536)
+        timeout = JOB_TIMEOUT.check(timeout_s, "the timeout (seconds)")
+        memory = JOB_MEMORY.check(memory_mb, "the memory limit (MB)")
         retry_count, retry_delay = check_retries(retries), check_retry_delay(retry_delay_s)
         if script is not None and template is not None:
             raise ConsoleError("give a script or a template, not both")
@@ -168,10 +188,11 @@ class JobStore:
                     retry_delay_s=retry_delay,
                     created_at=now,
                     updated_at=now,
+                    timezone=zone_name,
                 )
                 .returning(schema.jobs.c.id)
             ).scalar_one()
-            conn.execute(schema.leases.insert().values(job_id=job_id))
+            RunLog.add_lease_in(conn, job_id)
         return self.get(name)
 
     def get(self, name: str) -> Job:
@@ -215,6 +236,7 @@ class JobStore:
         memory_mb: object | None = None,
         retries: object | None = None,
         retry_delay_s: object | None = None,
+        timezone: str | None = None,
     ) -> Job:
         job = self.get(name)
         values: dict[str, Any] = {}
@@ -225,21 +247,21 @@ class JobStore:
         if start_at is not None:
             values["start_at"] = start_at
         if timeout_s is not None:
-            values["timeout_s"] = _check_int(timeout_s, "the timeout (seconds)", 1, MAX_TIMEOUT_S)
+            values["timeout_s"] = JOB_TIMEOUT.check(timeout_s, "the timeout (seconds)")
         if memory_mb is not None:
-            values["memory_mb"] = _check_int(memory_mb, "the memory limit (MB)", 64, 65536)
+            values["memory_mb"] = JOB_MEMORY.check(memory_mb, "the memory limit (MB)")
         if retries is not None:
             values["retries"] = check_retries(retries)
         if retry_delay_s is not None:
             values["retry_delay_s"] = check_retry_delay(retry_delay_s)
+        if timezone is not None:
+            values["timezone"] = check_zone_name(timezone)
         return self._change(name, **values)
 
     def delete(self, name: str) -> None:
         job = self.get(name)
         with self.store.write() as conn:
-            conn.execute(
-                schema.log_entries.delete().where(schema.log_entries.c.job_name == job.name)
-            )
+            RunLog.forget_job_in(conn, job.name)
             conn.execute(schema.jobs.delete().where(schema.jobs.c.id == job.id))
 
     def enable(self, name: str) -> Job:
@@ -264,15 +286,18 @@ class JobStore:
                 .values(
                     enabled=True,
                     updated_at=now,
-                    next_run_at=job.next_run_at
-                    if job.enabled
-                    else timing.next_fire(job.start_at, job.interval, job.unit, now),
+                    next_run_at=job.next_run_at if job.enabled else job.next_fire(now),
                 )
             )
         return self.get(name)
 
     def disable(self, name: str) -> Job:
         return self._change(name, enabled=False, next_run_at=None)
+
+    def enabled(self) -> list[str]:
+        """The names of the enabled jobs."""
+        with self.store.read() as conn:
+            return self.enabled_names(conn)
 
     @staticmethod
     def enabled_names(conn: sa.Connection) -> list[str]:
@@ -284,7 +309,7 @@ class JobStore:
             ).scalars()
         )
 
-    def set_tier(self, tier: str) -> str:
+    def set_tier(self, tier: object) -> str:
         """Change the tier; refused when more jobs are enabled than it allows."""
 
         def guard(conn: sa.Connection, value: Any) -> None:
@@ -303,18 +328,52 @@ class JobStore:
             job = self.get_in(conn, name)
             now = self.clock()
             values["updated_at"] = now
-            merged = {**job.__dict__, **values}
-            schedule_changed = any(k in values for k in ("interval", "unit", "start_at"))
+            merged = Job(**{**job.__dict__, **values})
+            schedule_changed = any(
+                k in values for k in ("interval", "unit", "start_at", "timezone")
+            )
             if job.enabled and schedule_changed:
-                if merged["unit"] == "none":
+                if merged.unit == "none":
                     values["enabled"] = False
                     values["next_run_at"] = None
                 else:
-                    values["next_run_at"] = timing.next_fire(
-                        merged["start_at"], merged["interval"], merged["unit"], now
-                    )
+                    values["next_run_at"] = merged.next_fire(now)
             conn.execute(schema.jobs.update().where(schema.jobs.c.id == job.id).values(**values))
             return self.get_in(conn, name)
+
+    def mark_started(self, job_id: int, at: datetime) -> None:
+        """Record a run's start as the job's last run."""
+        with self.store.write() as conn:
+            conn.execute(
+                schema.jobs.update().where(schema.jobs.c.id == job_id).values(last_run_at=at)
+            )
+
+    @staticmethod
+    def claim_tick_in(
+        conn: sa.Connection, job_id: int, now: datetime
+    ) -> tuple[Job, datetime] | None:
+        """Move an enabled job whose tick is due on to its next one, inside
+        the caller's transaction: (the job, the tick it was due) when this
+        caller won that tick, None when it is not due or another console or
+        worker won it first (the atomic UPDATE on next_run_at decides)."""
+        row = conn.execute(sa.select(schema.jobs).where(schema.jobs.c.id == job_id)).one_or_none()
+        if row is None:
+            return None
+        job = _job(row._mapping)
+        if not job.enabled or job.next_run_at is None or job.next_run_at > now:
+            return None
+        due = job.next_run_at
+        won = conn.execute(
+            schema.jobs.update()
+            .where(schema.jobs.c.id == job_id, schema.jobs.c.next_run_at == due)
+            .values(next_run_at=job.next_fire(now))
+        ).rowcount
+        return (job, due) if won else None
+
+
+def check_zone_name(name: object) -> str:
+    """`name` if it is an IANA time zone name, else a ConsoleError."""
+    return str(timing.check_zone(name).key)
 
 
 def _job(row: Any) -> Job:

@@ -20,10 +20,6 @@ class Location:
     home: Path
     db_url: str
 
-    @property
-    def is_sqlite_file(self) -> bool:
-        return self.db_url.startswith("sqlite") and ":memory:" not in self.db_url
-
 
 def default_home() -> Path:
     return Path(platformdirs.user_data_dir("mobile-console", appauthor=False))

@@ -221,6 +221,7 @@ class Runner:
             run = self.runs.start(
                 job.id, job.name, trigger, self.owner, attempt=attempt, attempts=attempts
             )
+            self.jobs.mark_started(job.id, run.started_at)
             self.runs.heartbeat(job.id, self.owner, run.id)
             try:
                 if on_started is not None:

@@ -14,8 +14,6 @@ from console.core import schema
 from console.core.clock import Clock, utcnow
 from console.core.store import Store
 
-STATUSES = ("running", "succeeded", "failed", "timed out", "cancelled")
-TRIGGERS = ("run once", "schedule")
 LEVELS = ("information", "warning", "error")
 LEASE_TTL = timedelta(seconds=30)
 
@@ -62,6 +60,11 @@ class RunLog:
 
     # -- leases ----------------------------------------------------------
 
+    @staticmethod
+    def add_lease_in(conn: sa.Connection, job_id: int) -> None:
+        """A new job's lease row, free (inside the job's creating transaction)."""
+        conn.execute(schema.leases.insert().values(job_id=job_id))
+
     def acquire(self, job_id: int, owner: str, ttl: timedelta = LEASE_TTL) -> bool:
         """Take the job's lease if nobody holds a live one (an atomic UPDATE)."""
         with self.store.write() as conn:
@@ -104,18 +107,6 @@ class RunLog:
                 .values(owner=None, expires_at=None, run_id=None)
             )
 
-    def holder(self, job_id: int) -> tuple[str, datetime] | None:
-        """Who runs the job now (owner, lease expiry), if anyone."""
-        with self.store.read() as conn:
-            row = conn.execute(
-                sa.select(schema.leases.c.owner, schema.leases.c.expires_at).where(
-                    schema.leases.c.job_id == job_id
-                )
-            ).one_or_none()
-        if row is None or row.owner is None or row.expires_at < self.clock():
-            return None
-        return row.owner, row.expires_at
-
     # -- runs ------------------------------------------------------------
 
     def start(
@@ -146,9 +137,6 @@ class RunLog:
                 )
                 .returning(schema.runs.c.id)
             ).scalar_one()
-            conn.execute(
-                schema.jobs.update().where(schema.jobs.c.id == job_id).values(last_run_at=now)
-            )
         return Run(
             run_id,
             job_id,
@@ -195,14 +183,6 @@ class RunLog:
                 .values(
                     status=status, error=error, rows_written=rows_written, ended_at=self.clock()
                 )
-            )
-
-    def set_rows(self, run_id: int, rows_written: int) -> None:
-        with self.store.write() as conn:
-            conn.execute(
-                schema.runs.update()
-                .where(schema.runs.c.id == run_id)
-                .values(rows_written=rows_written)
             )
 
     def get(self, run_id: int) -> Run:
@@ -290,6 +270,12 @@ class RunLog:
                 )
             )
         return int(removed)
+
+    @staticmethod
+    def forget_job_in(conn: sa.Connection, job_name: str) -> None:
+        """A deleted job's log entries (its runs and lease go with the job's
+        row, by their foreign keys), inside the deleting transaction."""
+        conn.execute(schema.log_entries.delete().where(schema.log_entries.c.job_name == job_name))
 
 
 def _run(row: Any) -> Run:

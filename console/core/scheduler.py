@@ -1,9 +1,11 @@
 """The scheduler: decides *when* enabled jobs run; the runner does the running.
 
-A background thread on its own `schedule.Scheduler`, extended where
-`schedule` cannot say what we need: each enabled job is an `AnchoredJob`
-whose next run comes from the database (anchored to the job's start time,
-in UTC; see `timing`), not from when its last run finished. The thread
+A job's next run comes from the database, where `timing` put it: anchored to
+the job's start time, in its own zone, calendar months included. `schedule`
+can express none of that through its public API (it times a run from when
+the previous one finished, and has no months or start anchors; see
+docs/architecture.md), so it keeps only what it does well here: the periodic
+housekeeping, through `every().seconds.do()` and `run_pending()`. The thread
 sleeps until the earliest due time or until `wake()`, claims each due tick
 with an atomic UPDATE (so any number of consoles and workers on one database
 run it exactly once), takes the job's lease (so runs never overlap), and
@@ -16,7 +18,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 
 import schedule
 import sqlalchemy as sa
@@ -51,37 +53,6 @@ class Claim:
     note: str | None
 
 
-class AnchoredJob(schedule.Job):
-    """A `schedule` job whose next run is the job's anchored due time (UTC),
-    compared with the scheduler's clock instead of naive local time, so a
-    daylight-saving change or a long run never moves it."""
-
-    def __init__(self, owner: ConsoleScheduler, job_id: int, due: datetime) -> None:
-        super().__init__(interval=1, scheduler=owner._schedule)
-        self.job_id = job_id
-        self.due = due
-        self._owner = owner
-
-    def _schedule_next_run(self) -> None:
-        # schedule stores naive local times; kept only for its ordering and repr.
-        self.next_run = self.due.astimezone().replace(tzinfo=None)
-
-    @property
-    def should_run(self) -> bool:
-        return bool(self._owner.clock() >= self.due)
-
-
-class _UtcSchedule(schedule.Scheduler):
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
-        self._clock = clock
-
-    @property
-    def idle_seconds(self) -> float | None:
-        dues = [j.due for j in self.jobs if isinstance(j, AnchoredJob)]
-        return None if not dues else (min(dues) - self._clock()).total_seconds()
-
-
 @dataclass
 class _Active:
     thread: threading.Thread
@@ -100,7 +71,6 @@ class ConsoleScheduler:
         settings: Settings,
         *,
         clock: Clock = utcnow,
-        tz: tzinfo | None = None,
         dispatch: Dispatch | None = None,
         on_event: Callable[[str], None] | None = None,
         on_alert: Callable[[Alert], None] | None = None,
@@ -113,7 +83,6 @@ class ConsoleScheduler:
             settings,
         )
         self.clock = clock
-        self.tz = tz
         self._dispatch = dispatch or self._start_run
         self._on_event = on_event or (lambda _message: None)
         #: Told of each failure and recovery of a scheduled run (web hook,
@@ -122,15 +91,17 @@ class ConsoleScheduler:
             [on_alert] if on_alert is not None else []
         )
         self.retries = RetryQueue(clock)
-        self._schedule = _UtcSchedule(clock)
-        self._by_id: dict[int, AnchoredJob] = {}
+        #: enabled job id -> its next due time (UTC), as the database says
+        self._due: dict[int, datetime] = {}
+        self._housekeeping = schedule.Scheduler()
+        self._housekeeping.every(int(PURGE_EVERY.total_seconds())).seconds.do(self._purge)
+        self._purged = False
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._paused = threading.Event()
         self._thread: threading.Thread | None = None
         self._active: dict[str, _Active] = {}
         self._active_lock = threading.Lock()
-        self._next_purge = clock()
         self.errors = 0
 
     # -- life cycle ------------------------------------------------------
@@ -186,7 +157,7 @@ class ConsoleScheduler:
 
     def scheduled_count(self) -> int:
         """How many enabled jobs this scheduler keeps (as of its last look)."""
-        return len(self._by_id)
+        return len(self._due)
 
     def join_runs(self, timeout: float = 60.0) -> bool:
         """Wait for the runs in progress (and what follows each: its retry
@@ -208,13 +179,22 @@ class ConsoleScheduler:
         self._sync()
         if self._paused.is_set():
             return None  # asleep until resumed (a wake)
-        self._schedule.run_pending()
+        for job_id, due in sorted(self._due.items(), key=lambda item: item[1]):
+            if due <= self.clock() and not self._stopping.is_set():
+                self._fire(job_id)
         self._run_due_retries()  # after the ticks: a tick due as well wins
-        self._maybe_purge()
-        idle = [
-            t for t in (self._schedule.idle_seconds, self.retries.idle_seconds()) if t is not None
-        ]
+        if not self._purged:  # once at start, then every PURGE_EVERY
+            self._purged = True
+            self._purge()
+        self._housekeeping.run_pending()
+        idle = [t for t in (self.idle_seconds(), self.retries.idle_seconds()) if t is not None]
         return min(idle, default=None)
+
+    def idle_seconds(self) -> float | None:
+        """Seconds until the earliest due job (negative when late), None with none."""
+        if not self._due:
+            return None
+        return (min(self._due.values()) - self.clock()).total_seconds()
 
     def next_due(self) -> tuple[str, datetime] | None:
         """The enabled job that runs next, and when."""
@@ -248,23 +228,10 @@ class ConsoleScheduler:
                     schema.jobs.c.enabled.is_(True), schema.jobs.c.next_run_at.is_not(None)
                 )
             ).all()
-        wanted = {r.id: r.next_run_at for r in rows}
-        for job_id in list(self._by_id):
-            if job_id not in wanted:
-                self._schedule.cancel_job(self._by_id.pop(job_id))
-        for job_id, due in wanted.items():
-            if job_id in self._by_id:
-                self._by_id[job_id].due = due
-                self._by_id[job_id]._schedule_next_run()
-            else:
-                anchored = AnchoredJob(self, job_id, due)
-                anchored.do(self._fire, anchored)
-                self._by_id[job_id] = anchored
+        self._due = {r.id: r.next_run_at for r in rows}
 
-    def _fire(self, anchored: AnchoredJob) -> None:
-        if self._stopping.is_set():
-            return
-        claim = self.claim(anchored.job_id)
+    def _fire(self, job_id: int) -> None:
+        claim = self.claim(job_id)
         if claim is not None:
             self._on_event(f"running {claim.job_name} (due {claim.due.astimezone():%H:%M:%S})")
             try:
@@ -276,10 +243,12 @@ class ConsoleScheduler:
         # The claim (ours or another instance's) moved next_run_at on.
         with self.store.read() as conn:
             due = conn.execute(
-                sa.select(schema.jobs.c.next_run_at).where(schema.jobs.c.id == anchored.job_id)
+                sa.select(schema.jobs.c.next_run_at).where(schema.jobs.c.id == job_id)
             ).scalar()
-        if due is not None:
-            anchored.due = due
+        if due is None:
+            self._due.pop(job_id, None)
+        else:
+            self._due[job_id] = due
 
     def claim(self, job_id: int) -> Claim | None:
         """Win this instance the job's due tick, or None: not due, another
@@ -288,25 +257,15 @@ class ConsoleScheduler:
         now = self.clock()
         skipped: tuple[str, datetime] | None = None
         with self.store.write() as conn:
-            job = conn.execute(
-                sa.select(schema.jobs).where(schema.jobs.c.id == job_id)
-            ).one_or_none()
-            if job is None or not job.enabled or job.next_run_at is None or job.next_run_at > now:
+            won = JobStore.claim_tick_in(conn, job_id, now)
+            if won is None:
                 return None
-            due = job.next_run_at
-            following = timing.next_fire(job.start_at, job.interval, job.unit, now, self.tz)
-            won = conn.execute(
-                schema.jobs.update()
-                .where(schema.jobs.c.id == job_id, schema.jobs.c.next_run_at == due)
-                .values(next_run_at=following)
-            ).rowcount
-            if not won:
-                return None
+            job, due = won
             if not RunLog.acquire_in(conn, job_id, self.runner.owner, now):
                 skipped = (job.name, due)
             else:
                 missed = timing.missed_between(
-                    job.start_at, job.interval, job.unit, due, now, self.tz
+                    job.start_at, job.interval, job.unit, due, now, job.zone
                 )
                 note = None
                 if missed > 1:
@@ -399,8 +358,5 @@ class ConsoleScheduler:
                 self.runs.release(retry.job_id, self.runner.owner)
                 log.exception("could not retry %s", retry.job_name)
 
-    def _maybe_purge(self) -> None:
-        now = self.clock()
-        if now >= self._next_purge:
-            self._next_purge = now + PURGE_EVERY
-            self.runs.purge(int(self.settings.get("log_retention_days")))
+    def _purge(self) -> None:
+        self.runs.purge(int(self.settings.get("log_retention_days")))

@@ -112,6 +112,9 @@ jobs = Table(
     Column("next_run_at", UTCDateTime(), nullable=True),
     Column("retries", Integer, nullable=False, server_default="0"),
     Column("retry_delay_s", Integer, nullable=False, server_default="60"),
+    # The IANA zone days and months count in; NULL (jobs made before 0006):
+    # the zone of the machine that runs them, as then.
+    Column("timezone", String(64), nullable=True),
 )
 
 leases = Table(

@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 SCRIPT_FILE = "<job script>"
@@ -37,11 +38,11 @@ class _Channel:
 
 
 class _LogStream(io.TextIOBase):
-    """`print()` and `sys.stderr` writes, as log lines of one level."""
+    """`print()` and `sys.stderr` writes, as log lines of one level
+    (`write_line` is that level's `console` method)."""
 
-    def __init__(self, write_line: Any, level: str) -> None:
+    def __init__(self, write_line: Callable[[str], None]) -> None:
         self._write_line = write_line
-        self._level = level
         self._buffer = ""
 
     def writable(self) -> bool:
@@ -51,13 +52,13 @@ class _LogStream(io.TextIOBase):
         self._buffer += text
         while "\n" in self._buffer:
             line, self._buffer = self._buffer.split("\n", 1)
-            self._write_line(self._level, line)
+            self._write_line(line)
         return len(text)
 
     def flush(self) -> None:
         if self._buffer:
             line, self._buffer = self._buffer, ""
-            self._write_line(self._level, line)
+            self._write_line(line)
 
 
 def describe(error: BaseException) -> str:
@@ -119,11 +120,8 @@ def main(*, preload_what: str | None = None) -> int:
 
     console = ScriptConsole(channel)
 
-    def write_line(level: str, line: str) -> None:
-        console._write(level, (line,))
-
-    sys.stdout = _LogStream(write_line, "information")
-    sys.stderr = _LogStream(write_line, "warning")
+    sys.stdout = _LogStream(console.log)
+    sys.stderr = _LogStream(console.warn)
     tables = ScriptTables(payload["db_url"], channel)
     name = payload["job"]
     namespace: dict[str, Any] = {
@@ -148,7 +146,7 @@ def main(*, preload_what: str | None = None) -> int:
             outcome = {"t": "done", "ok": False, "kind": "exit", "code": code}
     except BaseException as e:
         for line in _script_traceback(e):
-            write_line("error", line)
+            console.error(line)
         outcome = {"t": "done", "ok": False, "kind": "exception", "error": describe(e)}
     finally:
         sys.stdout.flush()

@@ -9,21 +9,19 @@ the fix; there is no plaintext fallback.
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from console.core import schema
 from console.core.errors import ConsoleError, NotFoundError, SecretsUnavailableError
 from console.core.names import check_setting_name
+from console.core.settings import MASK
 from console.core.store import Store
 
-MASK = "••••••"
 #: Shorter secret values are not masked inside other text: masking every "ab"
 #: in a log would hide the log, not the secret.
 MIN_MASKED_LENGTH = 4
@@ -68,11 +66,12 @@ class ResolvedConfig:
     #: name -> why a secret could not be read (no keyring…)
     unavailable: dict[str, str] = field(default_factory=dict)
 
+    #: the values of the secret app settings (to mask in the run's log)
+    secret_app_values: list[str] = field(default_factory=list)
+
     @property
     def secret_values(self) -> list[str]:
-        return [*self.identity.values(), *self._secret_app_values]
-
-    _secret_app_values: list[str] = field(default_factory=list)
+        return [*self.identity.values(), *self.secret_app_values]
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -97,18 +96,25 @@ class SettingView:
 
 class Keyring:
     """The OS keyring, through the `keyring` package, under one service name
-    per console database so two homes never share secrets."""
+    per console database so two homes never share secrets (`install_id`
+    gives the database's id: `Settings.install_id`)."""
 
-    def __init__(self, store: Store, backend: Any | None = None) -> None:
-        self.store = store
+    def __init__(self, install_id: Callable[[], str], backend: Any | None = None) -> None:
+        self._install_id = install_id
         self._backend = backend
+        self._load_error: str | None = None
         self._service: str | None = None
 
     def backend(self) -> Any:
         if self._backend is None:
             import keyring
+            from keyring.backends import fail
 
-            self._backend = keyring.get_keyring()
+            try:
+                self._backend = keyring.get_keyring()
+            except Exception as e:  # PYTHON_KEYRING_BACKEND names one that cannot load
+                self._load_error = f"{type(e).__name__}: {e}"
+                self._backend = fail.Keyring()  # type: ignore[no-untyped-call]
         return self._backend
 
     @property
@@ -124,7 +130,8 @@ class Keyring:
         if isinstance(backend, fail.Keyring) or (
             isinstance(backend, chainer.ChainerBackend) and not backend.backends
         ):
-            return f"no usable keyring (backend {self.backend_name}): {FIX_HINT}"
+            why = f"; loading the chosen one failed: {self._load_error}" if self._load_error else ""
+            return f"no usable keyring (backend {self.backend_name}{why}): {FIX_HINT}"
         return None
 
     def service(self) -> str:
@@ -162,28 +169,6 @@ class Keyring:
                 f"cannot {verb} a secret: the keyring ({self.backend_name}) said "
                 f"{type(e).__name__}: {e}; {FIX_HINT}"
             ) from None
-
-    def _install_id(self) -> str:
-        def read(conn: sa.Connection) -> str | None:
-            return conn.execute(
-                sa.select(schema.settings.c.value).where(schema.settings.c.key == "install_id")
-            ).scalar()
-
-        with self.store.read() as conn:
-            found = read(conn)
-        if found:
-            return found
-        try:
-            with self.store.write() as conn:
-                found = read(conn)
-                if found:
-                    return found
-                new = uuid.uuid4().hex
-                conn.execute(schema.settings.insert().values(key="install_id", value=new))
-                return new
-        except IntegrityError:  # another console created it first
-            with self.store.read() as conn:
-                return str(read(conn))
 
 
 class AppSettings:
@@ -267,11 +252,8 @@ class AppSettings:
                 continue
             target[row.name] = value
             if row.kind == "app":
-                resolved._secret_app_values.append(value)
+                resolved.secret_app_values.append(value)
         return resolved
-
-    def masker(self) -> Masker:
-        return Masker(self.resolve().secret_values)
 
     def _forget_secret(self, name: str) -> None:
         try:

@@ -1,15 +1,24 @@
-"""The console's own settings, each declared once with its type, default and
-help; validation, the CLI, and the Configure page derive from `SETTINGS`."""
+"""The console's own settings, each declared once in `SETTINGS` with its type,
+default, bounds or choices, one line of help and whether it is secret.
+
+`SettingSpec.check` validates, `mobile-console config` and the Configure page
+list and edit exactly these, and the README's settings table is generated from
+them (tests/unit/test_docs.py fails when the two disagree). This module is the
+only writer of the `settings` table. A secret setting's value lives only in
+the OS keyring; the table then records only that it is set.
+"""
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from console.core import schema
 from console.core.errors import ConsoleError, NotFoundError
@@ -19,6 +28,14 @@ if TYPE_CHECKING:
     from console.core.secrets import Keyring
 
 TIER_LIMITS: dict[str, int | None] = {"free": 1, "standard": 10, "unlimited": None}
+#: How a secret value is shown, anywhere.
+MASK = "••••••"
+#: The settings row naming this database in the keyring's service name; set
+#: once, by `install_id`, never by a user.
+INSTALL_ID = "install_id"
+#: A secret console setting's name in the keyring; app setting names cannot
+#: hold ':', so the two never meet.
+KEYRING_PREFIX = "console:"
 _TRUE, _FALSE = ("true", "on", "yes", "1"), ("false", "off", "no", "0")
 
 
@@ -36,7 +53,7 @@ def check_http_url(key: str, value: str) -> str:
 
 @dataclass(frozen=True)
 class SettingSpec:
-    """One console setting."""
+    """One setting: a console setting in `SETTINGS`, or a per-job limit."""
 
     key: str
     type: type
@@ -45,35 +62,52 @@ class SettingSpec:
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
-    #: Kept in the OS keyring, never in the database or a log.
+    #: Kept in the OS keyring, shown masked, read from stdin by the CLI.
     secret: bool = False
     #: "url": an http(s) URL (or empty, for none).
     format: str | None = None
 
-    def check(self, value: Any) -> Any:
+    def check(self, value: Any, what: str | None = None) -> Any:
+        """`value` converted to the setting's type, or a ConsoleError saying
+        why it cannot be (`what` names it in the message; default the key)."""
+        what = what or self.key
         if self.type is bool:
             if isinstance(value, bool):
                 return value
             word = str(value).strip().lower()
             if word not in _TRUE + _FALSE:
-                raise ConsoleError(f"{self.key} must be true or false, not {value!r}")
+                raise ConsoleError(f"{what} must be true or false, not {value!r}")
             return word in _TRUE
         if self.format == "url":
-            return check_http_url(self.key, str(value))
+            return check_http_url(what, str(value))
         if self.type is int:
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                raise ConsoleError(f"{self.key} must be a whole number, not {value!r}") from None
+            if isinstance(value, bool) or not isinstance(value, int):
+                try:
+                    value = int(str(value).strip())
+                except ValueError:
+                    raise ConsoleError(f"{what} must be a whole number, not {value!r}") from None
             if self.minimum is not None and value < self.minimum:
-                raise ConsoleError(f"{self.key} must be at least {self.minimum}")
+                raise ConsoleError(f"{what} must be at least {self.minimum:,}, not {value:,}")
             if self.maximum is not None and value > self.maximum:
-                raise ConsoleError(f"{self.key} must be at most {self.maximum}")
+                raise ConsoleError(f"{what} must be at most {self.maximum:,}, not {value:,}")
         elif self.type is str:
-            value = str(value).strip().lower() if self.choices else str(value)
+            value = str(value).strip().lower() if self.choices else str(value).strip()
             if self.choices and value not in self.choices:
-                raise ConsoleError(f"{self.key} must be one of {', '.join(self.choices)}")
+                raise ConsoleError(f"{what} must be one of {', '.join(self.choices)}")
         return value
+
+    @property
+    def kind_text(self) -> str:
+        """What values it takes, in words (the README table, `config --json`)."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.type is bool:
+            return "true or false"
+        if self.type is int:
+            return f"whole number, {self.minimum:,}–{self.maximum:,}"
+        if self.format == "url":
+            return "http(s) URL, or empty for none"
+        return "text"
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -126,101 +160,144 @@ SETTINGS: tuple[SettingSpec, ...] = (
 )
 SPECS = {s.key: s for s in SETTINGS}
 
+#: A job's limits, declared once: the CLI, the job dialogs and the runner read them.
+JOB_TIMEOUT = SettingSpec(
+    "timeout_s", int, 300, "Seconds a run may take before it is ended.", minimum=1, maximum=3600
+)
+JOB_MEMORY = SettingSpec(
+    "memory_mb", int, 1024, "Memory (MB) a run may use.", minimum=64, maximum=65536
+)
+
+
+def spec(key: str) -> SettingSpec:
+    """The declaration of console setting `key`, or NotFoundError."""
+    try:
+        return SPECS[key]
+    except KeyError:
+        raise NotFoundError(f"no console setting {key!r}; settings: {', '.join(SPECS)}") from None
+
 
 class Settings:
-    """Reads and writes the console settings of one database."""
+    """Reads and writes the console settings of one database; secret ones
+    through `keyring` (without one, reading a secret setting gives its
+    default and storing one is refused)."""
 
     def __init__(self, store: Store, keyring: Keyring | None = None) -> None:
         self.store = store
         self.keyring = keyring
 
     def get(self, key: str) -> Any:
-        spec = self._spec(key)
-        if spec.secret:
-            return self._secret(key) if self.is_set(key) else spec.default
+        """A setting's value; a secret one read from the keyring."""
+        declared = spec(key)
+        if declared.secret:
+            if self.keyring is None or not self.is_set(key):
+                return declared.default
+            value = self.keyring.get(KEYRING_PREFIX + key)
+            return declared.default if value is None else value
         with self.store.read() as conn:
-            raw = conn.execute(
-                sa.select(schema.settings.c.value).where(schema.settings.c.key == key)
-            ).scalar()
-        return spec.default if raw is None else json.loads(raw)
+            return self.read_in(conn, key)
+
+    def is_set(self, key: str) -> bool:
+        """Whether the database holds a value (or, for a secret, its marker)."""
+        with self.store.read() as conn:
+            return self._raw(conn, spec(key).key) is not None
 
     def all(self) -> dict[str, Any]:
-        """Every setting's value; a secret one masked when set, else its
-        default (so this never needs the keyring; `get` reads it)."""
-        from console.core.secrets import MASK
-
+        """Every setting's value; a secret one as `MASK` when set, else its
+        default (so this never needs the keyring)."""
         with self.store.read() as conn:
             rows = conn.execute(sa.select(schema.settings.c.key, schema.settings.c.value)).all()
         stored = {key: value for key, value in rows}
-        return {
-            s.key: (MASK if s.secret else json.loads(stored[s.key]))
-            if s.key in stored
-            else s.default
-            for s in SETTINGS
-        }
-
-    def is_set(self, key: str) -> bool:
-        """Whether a value is stored (for a secret: without asking the keyring)."""
-        self._spec(key)
-        with self.store.read() as conn:
-            return (
-                conn.execute(
-                    sa.select(schema.settings.c.value).where(schema.settings.c.key == key)
-                ).scalar()
-                is not None
-            )
-
-    def _secret(self, key: str) -> Any:
-        if self.keyring is None:
-            raise ConsoleError(f"{key} is kept in the OS keyring, and none is open")
-        return self.keyring.get(f"console:{key}") or ""
-
-    def _set_secret(self, key: str, value: Any) -> Any:
-        if self.keyring is None:
-            raise ConsoleError(f"{key} is kept in the OS keyring, and none is open")
-        name = f"console:{key}"
-        if value:
-            self.keyring.set(name, value)  # first: a refusing keyring changes nothing
-            with self.store.write() as conn:
-                self.put(conn, key, None)  # only *that* it is set; the value is not here
-        else:
-            with self.store.write() as conn:
-                conn.execute(schema.settings.delete().where(schema.settings.c.key == key))
-            self.keyring.delete(name)
-        return value
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            if s.key not in stored:
+                values[s.key] = s.default
+            elif s.secret:
+                values[s.key] = MASK
+            else:
+                values[s.key] = json.loads(stored[s.key])
+        return values
 
     def set(self, key: str, value: Any, *, guard: Callable[[Any, Any], None] | None = None) -> Any:
         """Store a checked value; `guard(conn, value)` may refuse it inside the
-        same transaction (the tier limit checks the enabled jobs there)."""
-        spec = self._spec(key)
-        value = spec.check(value)
-        if spec.secret:
-            return self._set_secret(key, value)
+        same transaction (the tier limit checks the enabled jobs there). A
+        secret goes to the keyring first, so a refusal there changes nothing;
+        an empty secret clears it."""
+        declared = spec(key)
+        value = declared.check(value)
+        if declared.secret:
+            return self._set_secret(declared, value)
         with self.store.write() as conn:
             if guard is not None:
                 guard(conn, value)
-            self.put(conn, key, value)
+            self._put(conn, key, json.dumps(value))
         return value
 
+    def _set_secret(self, declared: SettingSpec, value: str) -> str:
+        if self.keyring is None:
+            raise ConsoleError(f"{declared.key} is kept in the keyring, and there is none here")
+        name = KEYRING_PREFIX + declared.key
+        if value:
+            self.keyring.set(name, value)
+            with self.store.write() as conn:
+                self._put(conn, declared.key, json.dumps(None))
+        else:
+            self.keyring.delete(name)
+            with self.store.write() as conn:
+                conn.execute(schema.settings.delete().where(schema.settings.c.key == declared.key))
+        return value
+
+    def install_id(self) -> str:
+        """This database's id, made on first use: it names the keyring's
+        service, so two homes never share secrets."""
+        with self.store.read() as conn:
+            found = self._raw(conn, INSTALL_ID)
+        if found:
+            return found
+        try:
+            with self.store.write() as conn:
+                found = self._raw(conn, INSTALL_ID)
+                if found:
+                    return found
+                new = uuid.uuid4().hex
+                conn.execute(schema.settings.insert().values(key=INSTALL_ID, value=new))
+                return new
+        except IntegrityError:  # another console created it first
+            with self.store.read() as conn:
+                return str(self._raw(conn, INSTALL_ID))
+
     @staticmethod
-    def put(conn: sa.Connection, key: str, value: Any) -> None:
-        raw = json.dumps(value)
+    def read_in(conn: sa.Connection, key: str) -> Any:
+        """A plain setting's value inside a caller's transaction."""
+        raw = Settings._raw(conn, key)
+        return SPECS[key].default if raw is None else json.loads(raw)
+
+    @staticmethod
+    def _raw(conn: sa.Connection, key: str) -> str | None:
+        return conn.execute(
+            sa.select(schema.settings.c.value).where(schema.settings.c.key == key)
+        ).scalar()
+
+    @staticmethod
+    def _put(conn: sa.Connection, key: str, raw: str) -> None:
         updated = conn.execute(
             schema.settings.update().where(schema.settings.c.key == key).values(value=raw)
         ).rowcount
         if not updated:
             conn.execute(schema.settings.insert().values(key=key, value=raw))
 
-    @staticmethod
-    def read_in(conn: sa.Connection, key: str) -> Any:
-        raw = conn.execute(
-            sa.select(schema.settings.c.value).where(schema.settings.c.key == key)
-        ).scalar()
-        return SPECS[key].default if raw is None else json.loads(raw)
 
-    @staticmethod
-    def _spec(key: str) -> SettingSpec:
-        try:
-            return SPECS[key]
-        except KeyError:
-            raise NotFoundError(f"no console setting {key!r}") from None
+def readme_table() -> str:
+    """The README's settings table, generated from `SETTINGS` (print it with
+    `python -m console.core.settings`; tests/unit/test_docs.py checks it)."""
+    lines = ["| Setting | Default | Values | What it does |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        shown = str(s.default).lower() if isinstance(s.default, bool) else str(s.default)
+        default = "(none)" if s.default == "" else f"`{shown}`"
+        secret = " Secret: kept in the OS keyring, shown masked." if s.secret else ""
+        lines.append(f"| `{s.key}` | {default} | {s.kind_text} | {s.help}{secret} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(readme_table())

@@ -21,7 +21,7 @@ from console.core.errors import ConsoleError, DatabaseVersionError
 #: The newest schema revision this console knows (a unit test keeps it equal
 #: to the head of `migrations/versions`), so opening an up-to-date database
 #: never needs to load Alembic.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0006"
 BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

@@ -2,8 +2,8 @@
 
 Occurrence k of a job is start + k × interval. Minutes and hours are counted
 in UTC, so a daylight-saving change neither skips nor doubles a run; days
-and months are counted on the local wall clock (a daily 09:00 job stays at
-09:00), each occurrence mapped to one instant, so those neither skip nor
+and months are counted on the wall clock of the job's own zone (a daily
+09:00 job stays at 09:00 there), each occurrence mapped to one instant, so those neither skip nor
 double either. A monthly job started on the 31st runs on the last day of
 shorter months and on the 31st again when there is one.
 """
@@ -11,25 +11,55 @@ shorter months and on the 31st again when there is one.
 from __future__ import annotations
 
 import calendar
-import os
+import warnings
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from console.core.errors import ConsoleError
 
 STEP_SECONDS = {"minute": 60, "hour": 3600}
 
 
 @cache
 def local_zone() -> tzinfo:
-    """This machine's time zone, with its daylight-saving rules."""
-    name = os.environ.get("TZ", "").lstrip(":")
+    """This machine's time zone, with its daylight-saving rules, from the
+    platform's own settings through tzlocal (TZ, /etc/timezone, timedatectl,
+    the Windows registry…). When the platform names none, tzlocal would guess
+    UTC with only a warning: that is refused here with the fix instead."""
+    import tzlocal
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            return tzlocal.get_localzone()
+        except (Warning, ZoneInfoNotFoundError, ValueError, OSError) as e:
+            raise ConsoleError(
+                f"this machine's time zone cannot be read ({e}); "
+                "set TZ to a zone name such as Europe/Paris"
+            ) from None
+
+
+def local_zone_name() -> str | None:
+    """This machine's zone as an IANA name (stored with a new job), or None
+    when the platform gives a zone without a name."""
+    key = getattr(local_zone(), "key", None)
+    return key if key and key in available_timezones() else None
+
+
+def zone(name: str | None) -> tzinfo:
+    """A job's zone: the IANA `name` stored with it, else this machine's."""
+    return local_zone() if name is None else check_zone(name)
+
+
+def check_zone(name: object) -> ZoneInfo:
+    """The zone called `name`, or a ConsoleError saying it is not one."""
     try:
-        if name:
-            return ZoneInfo(name)
-        with open("/etc/localtime", "rb") as f:
-            return ZoneInfo.from_file(f)
-    except (OSError, ValueError, ZoneInfoNotFoundError):
-        return UTC
+        return ZoneInfo(str(name).strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConsoleError(
+            f"unknown time zone {name!r}: give an IANA name such as Europe/Paris or UTC"
+        ) from None
 
 
 def _add_months(wall: datetime, months: int) -> datetime:

@@ -296,8 +296,7 @@ class MainWindow(QMainWindow):
         note = self.ctx.keyring_note
 
         def read() -> str:
-            with services.store.read() as conn:
-                enabled = len(services.jobs.enabled_names(conn))
+            enabled = len(services.jobs.enabled())
             total = len(services.jobs.all())
             tier = services.settings.get("tier")
             limit = TIER_LIMITS[tier]

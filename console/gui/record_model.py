@@ -55,6 +55,13 @@ class RecordModel(QAbstractTableModel, Generic[R]):
         self._records = new
         self.endResetModel()
 
+    def append(self, record: R) -> None:
+        """Add one row at the end (a live log line); the view follows."""
+        at = len(self._records)
+        self.beginInsertRows(QModelIndex(), at, at)
+        self._records.append(record)
+        self.endInsertRows()
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._records)
 

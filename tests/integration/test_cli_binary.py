@@ -7,19 +7,19 @@ import json
 from pathlib import Path
 
 from console.app import open_services
-from tests.integration.test_cli_tables import run_cli
+from tests.conftest import RunCli
 
 
-def test_table_rows_show_binary_values(home: Path) -> None:
+def test_table_rows_show_binary_values(home: Path, run_cli: RunCli) -> None:
     services = open_services(home)
     services.tables.create("Blobs")
     data = bytes(range(256)) * 8
     services.tables.get("Blobs").insert({"name": "b", "data": data})
     services.close()
 
-    as_json = run_cli(home, "table", "rows", "Blobs", "--json")
+    as_json = run_cli("table", "rows", "Blobs", "--json")
     assert as_json.returncode == 0, as_json.stderr
     (row,) = json.loads(as_json.stdout)
     assert base64.b64decode(row["data"]) == data
-    for_people = run_cli(home, "table", "rows", "Blobs")
+    for_people = run_cli("table", "rows", "Blobs")
     assert "<2,048 bytes>" in for_people.stdout

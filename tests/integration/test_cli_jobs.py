@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from console.cli import main
+from tests.conftest import RunCli
 
 
 def cli(home: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -19,16 +20,8 @@ def cli(home: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int
     return code, out, err
 
 
-def test_job_run_in_a_real_process_exits_0_or_1(home: Path, tmp_path: Path) -> None:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "console", "--home", str(home), *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=dict(os.environ),
-        )
-
+def test_job_run_in_a_real_process_exits_0_or_1(run_cli: RunCli, tmp_path: Path) -> None:
+    run = run_cli
     assert run("table", "create", "Hello").returncode == 0
     assert (
         run(

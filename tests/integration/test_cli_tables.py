@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from console.cli import main
+from tests.conftest import RunCli
 
 
-def run_cli(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "console", "--home", str(home), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "MOBILE_CONSOLE_HOME": str(home)},
-    )
-
-
-def test_create_list_and_rows_through_the_installed_command(home: Path) -> None:
-    created = run_cli(home, "table", "create", "Updates")
+def test_create_list_and_rows_through_the_installed_command(run_cli: RunCli) -> None:
+    created = run_cli("table", "create", "Updates")
     assert created.returncode == 0, created.stderr
-    listing = run_cli(home, "table", "list", "--json")
+    listing = run_cli("table", "list", "--json")
     assert json.loads(listing.stdout)[0]["name"] == "Updates"
-    rows = run_cli(home, "table", "rows", "Updates", "--json")
+    rows = run_cli("table", "rows", "Updates", "--json")
     assert json.loads(rows.stdout) == []
 
 

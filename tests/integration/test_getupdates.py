@@ -12,7 +12,8 @@ import requests
 from requests_oauthlib import OAuth1
 
 from console.app import Services
-from console.core.twitter_standin import TwitterStandIn
+from console.demo.twitter_standin import TwitterStandIn
+from tests.conftest import RunCli
 
 
 @pytest.fixture
@@ -188,28 +189,16 @@ def test_the_standin_keeps_publishing(standin: TwitterStandIn) -> None:
 
 
 @pytest.mark.keyring
-def test_the_tutorial_through_the_command_line(
-    home: object, standin: TwitterStandIn, tmp_path: object
-) -> None:
+def test_the_tutorial_through_the_command_line(run_cli: RunCli, standin: TwitterStandIn) -> None:
     """Identity, settings, table, job, Run Once, browse: as the tutorial says."""
     import json
     import os
-    import subprocess
-    import sys
 
     from tests.conftest import need
 
     need(bool(os.environ.get("MOBILE_CONSOLE_TEST_KEYRING")), "no Secret Service session")
 
-    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "console", "--home", str(home), *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=dict(os.environ),
-        )
+    cli = run_cli
 
     creds = standin.credentials
     steps = [

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from console.app import Services
-from console.core.twitter_standin import TwitterStandIn
+from console.demo.twitter_standin import TwitterStandIn
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from console.core.twitter_standin import TwitterStandIn
+from console.demo.twitter_standin import TwitterStandIn
 from tests.conftest import need
 from tests.integration.test_window_process import start_window
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -141,15 +142,28 @@ def test_failing_runs_never_lose_earlier_rows(services: Services) -> None:
     assert sum(1 for r in rows if r["n"] == 99) == 10  # committed before it died
 
 
-def test_run_once_leaves_the_enabled_state_and_refuses_overlap(services: Services) -> None:
-    make_job(services, "waits", "import time\ntime.sleep(1.5)")
+def test_run_once_leaves_the_enabled_state_and_refuses_overlap(
+    services: Services, tmp_path: Path
+) -> None:
+    go = tmp_path / "go"  # the run ends once the test has tried the second one
+    make_job(
+        services,
+        "waits",
+        f"import os, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.01)",
+    )
     services.jobs.enable("waits")
+    started = threading.Event()
     outcome: list[str] = []
-    worker = threading.Thread(target=lambda: outcome.append(services.runner.run("waits").status))
+    worker = threading.Thread(
+        target=lambda: outcome.append(
+            services.runner.run("waits", on_started=lambda _run: started.set()).status
+        )
+    )
     worker.start()
-    time.sleep(0.5)
+    assert started.wait(60)
     with pytest.raises(ConsoleError, match="running already"):
         services.runner.run("waits")
+    go.touch()
     worker.join()
     assert outcome == ["succeeded"]
     assert services.jobs.get("waits").enabled

@@ -4,15 +4,13 @@ D-Bus session that make test starts)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from console.app import open_services
 from console.core.runner import LogLine
-from tests.conftest import need
+from tests.conftest import RunCli, need
 
 pytestmark = pytest.mark.keyring
 
@@ -26,29 +24,19 @@ def _real_keyring() -> None:
     need(type(backend).__module__.endswith("SecretService"), f"keyring is {backend!r}")
 
 
-def cli(
-    home: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "console", "--home", str(home), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
-
-
 def all_bytes_under(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
 
 
-def test_identity_and_secret_settings_round_trip_and_never_leak(home: Path) -> None:
+def test_identity_and_secret_settings_round_trip_and_never_leak(
+    home: Path, run_cli: RunCli
+) -> None:
+    cli = run_cli
     key, secret, token = "ck-real-5e1f", "cs-real-7a2b", "at-real-9c3d"
-    assert cli(home, "identity", "twitter", stdin=f"{key}\n{secret}\n").returncode == 0
-    made = cli(home, "setting", "set", "TWITTER_ACCESS_TOKEN", "--secret", stdin=token + "\n")
+    assert cli("identity", "twitter", stdin=f"{key}\n{secret}\n").returncode == 0
+    made = cli("setting", "set", "TWITTER_ACCESS_TOKEN", "--secret", stdin=token + "\n")
     assert made.returncode == 0, made.stderr
-    listing = cli(home, "setting", "list", "--json")
+    listing = cli("setting", "list", "--json")
     assert token not in listing.stdout and "••••••" in listing.stdout
     script = home.parent / "leak.py"
     script.write_text(
@@ -59,13 +47,13 @@ def test_identity_and_secret_settings_round_trip_and_never_leak(home: Path) -> N
     )
     assert (
         cli(
-            home, "job", "create", "leak", "--every", "1", "--unit", "hour", "--script", str(script)
+            "job", "create", "leak", "--every", "1", "--unit", "hour", "--script", str(script)
         ).returncode
         == 0
     )
-    run = cli(home, "job", "run", "leak")
+    run = cli("job", "run", "leak")
     assert run.returncode == 1
-    logs = cli(home, "logs", "--json")
+    logs = cli("logs", "--json")
     shown = run.stdout + run.stderr + logs.stdout + listing.stdout
     everything = all_bytes_under(home)
     for value in (key, secret, token):
@@ -76,23 +64,25 @@ def test_identity_and_secret_settings_round_trip_and_never_leak(home: Path) -> N
     assert services.app_settings.resolve().app_settings["TWITTER_ACCESS_TOKEN"] == token
 
 
-def test_a_secret_on_the_command_line_is_refused(home: Path) -> None:
-    result = cli(home, "setting", "set", "TOKEN", "visible-value", "--secret")
+def test_a_secret_on_the_command_line_is_refused(home: Path, run_cli: RunCli) -> None:
+    cli = run_cli
+    result = cli("setting", "set", "TOKEN", "visible-value", "--secret")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
-    assert cli(home, "setting", "list", "--json").stdout.strip() == "[]"
+    assert cli("setting", "list", "--json").stdout.strip() == "[]"
 
 
-def test_no_keyring_is_refused_plainly_and_writes_nothing(home: Path) -> None:
+def test_no_keyring_is_refused_plainly_and_writes_nothing(home: Path, run_cli: RunCli) -> None:
+    cli = run_cli
     env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    result = cli(home, "setting", "set", "TOKEN", "--secret", stdin="nowhere-123\n", env=env)
+    result = cli("setting", "set", "TOKEN", "--secret", stdin="nowhere-123\n", env=env)
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert "no usable keyring" in line and "PYTHON_KEYRING_BACKEND" in line
     assert "Secret Service" in line
-    identity = cli(home, "identity", "twitter", stdin="k-123456\ns-123456\n", env=env)
+    identity = cli("identity", "twitter", stdin="k-123456\ns-123456\n", env=env)
     assert identity.returncode == 2
-    assert cli(home, "setting", "list", "--json").stdout.strip() == "[]"
+    assert cli("setting", "list", "--json").stdout.strip() == "[]"
     assert b"nowhere-123" not in all_bytes_under(home)
 
 

@@ -12,8 +12,8 @@ import pytest
 from console.app import Services, open_services
 from console.core.errors import ConsoleError
 from console.core.scheduler import ConsoleScheduler
+from console.demo.memory_keyring import MemoryKeyring
 from tests.fakes.clock import FakeClock
-from tests.fakes.memory_keyring import MemoryKeyring
 
 
 class Recorder:
@@ -45,7 +45,7 @@ def console(db_url: str, home: Path, clock: FakeClock) -> Iterator[Services]:
 
 
 def scheduler(services: Services, dispatch: Recorder) -> ConsoleScheduler:
-    return services.scheduler(dispatch=dispatch, tz=UTC)
+    return services.scheduler(dispatch=dispatch)
 
 
 def test_runs_are_anchored_to_the_start_whatever_each_run_lasts(

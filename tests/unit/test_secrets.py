@@ -10,7 +10,7 @@ import pytest
 from console.app import Services, open_services
 from console.core.errors import ConsoleError, SecretsUnavailableError
 from console.core.secrets import MASK, Masker
-from tests.fakes.memory_keyring import MemoryKeyring
+from console.demo.memory_keyring import MemoryKeyring
 
 
 def test_masker_hides_raw_and_url_encoded_values() -> None:
@@ -138,3 +138,21 @@ def test_scripts_read_config_and_every_leak_is_masked(services: Services) -> Non
     assert f"token is {MASK}" in log
     assert "query #python" in log and "missing default" in log
     assert run.error == f"RuntimeError: bad token {MASK} (line 9)"
+
+
+def test_a_keyring_backend_that_cannot_load_is_refused_with_why(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keyring.core
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "no_such_module.Keyring")
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)  # detect again, from the env
+    services = open_services(home)
+    try:
+        problem = services.keyring.problem()
+        assert problem is not None and "No module named 'no_such_module'" in problem
+        with pytest.raises(ConsoleError, match="no usable keyring"):
+            services.app_settings.set("TOKEN", "tok-123456", secret=True)
+        assert services.app_settings.list() == []
+    finally:
+        services.close()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -67,3 +70,25 @@ def test_missed_runs_are_counted() -> None:
     assert missed_between(start, 1, "hour", utc(2026, 3, 1, 11), utc(2026, 3, 1, 11, 30)) == 1
     assert missed_between(start, 1, "hour", utc(2026, 3, 1, 11), utc(2026, 3, 1, 15, 30)) == 5
     assert missed_between(start, 1, "hour", utc(2026, 3, 1, 11), utc(2026, 3, 1, 10, 30)) == 0
+
+
+def _zone_in_a_process(tz: str) -> subprocess.CompletedProcess[str]:
+    code = (
+        "from console.core import timing\n"
+        "from console.core.errors import ConsoleError\n"
+        "try:\n    print(timing.local_zone_name())\n"
+        "except ConsoleError as e:\n    print('refused:', e)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TZ": tz},
+    )
+
+
+def test_the_local_zone_is_the_platforms_and_a_bad_one_is_said_not_guessed() -> None:
+    assert _zone_in_a_process("Asia/Tokyo").stdout.strip() == "Asia/Tokyo"
+    bad = _zone_in_a_process("Nowhere/Atlantis").stdout
+    assert bad.startswith("refused:") and "set TZ" in bad

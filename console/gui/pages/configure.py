@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.secrets import SettingView
-from console.core.settings import SETTINGS, SettingSpec
+from console.core.settings import SETTINGS, SPECS, SettingSpec
 from console.gui.pages import Context, Page, error_label
-from console.gui.pages.scheduler import table_view
 from console.gui.record_model import Column, RecordModel
+from console.gui.widgets import table_view
 
 
 class ConfigurePage(Page):
@@ -142,11 +142,13 @@ class ConfigurePage(Page):
                 editor.setValue(int(value))
             elif isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
-            elif isinstance(editor, QLineEdit):  # a secret: only whether it is set shows
-                editor.clear()
+            elif isinstance(editor, QLineEdit) and SPECS[key].secret:
+                editor.clear()  # a secret is never read back into the window
                 editor.setPlaceholderText(
-                    "set (kept in the keyring); type to replace" if value else "not set"
+                    "stored in the keyring; type to replace" if value else "not set"
                 )
+            elif isinstance(editor, QLineEdit):
+                editor.setText(str(value))
 
     def _on_setting_selected(self, current: Any, _previous: Any) -> None:
         if current.isValid():
@@ -201,16 +203,15 @@ class ConfigurePage(Page):
                 stored,
                 lambda e: self.identity_error.setText(str(e)),
             )
-        values = {
-            key: _editor_value(e) for key, e in self.editors.items() if _editor_value(e) is not None
-        }
+        values = {key: _editor_value(e) for key, e in self.editors.items()}
+        # An empty secret field leaves the stored secret as it is.
+        values = {k: v for k, v in values.items() if v != "" or not SPECS[k].secret}
 
         def save_console() -> None:
+            for name, value in values.items():  # every value checked before any is stored
+                SPECS[name].check(value)
             for name, value in values.items():
-                if name == "tier":
-                    services.jobs.set_tier(str(value))
-                else:
-                    services.settings.set(name, value)
+                services.set_setting(name, value)
 
         def saved(_r: Any) -> None:
             self.console_error.clear()
@@ -220,30 +221,31 @@ class ConfigurePage(Page):
         self.ctx.tasks.submit(save_console, saved, lambda e: self.console_error.setText(str(e)))
 
 
-def _editor_value(editor: QWidget) -> Any:
-    """What the editor holds; None for a secret left empty (unchanged)."""
-    if isinstance(editor, QComboBox):
-        return editor.currentText()
-    if isinstance(editor, QCheckBox):
-        return editor.isChecked()
-    if isinstance(editor, QLineEdit):
-        return editor.text() or None
-    assert isinstance(editor, QSpinBox)
-    return editor.value()
-
-
 def _editor_for(spec: SettingSpec, parent: QWidget) -> QWidget:
+    """The editor a setting's declaration calls for."""
     if spec.type is bool:
         return QCheckBox(parent)
-    if spec.type is str and not spec.choices:
-        line = QLineEdit(parent)
-        if spec.secret:
-            line.setEchoMode(QLineEdit.EchoMode.Password)
-        return line
     if spec.choices:
         combo = QComboBox(parent)
         combo.addItems(list(spec.choices))
         return combo
-    spin = QSpinBox(parent)
-    spin.setRange(spec.minimum or 0, spec.maximum or 2**31 - 1)
-    return spin
+    if spec.type is int:
+        spin = QSpinBox(parent)
+        spin.setRange(spec.minimum or 0, spec.maximum or 2**31 - 1)
+        return spin
+    line = QLineEdit(parent)
+    line.setPlaceholderText(spec.kind_text)
+    if spec.secret:
+        line.setEchoMode(QLineEdit.EchoMode.Password)
+    return line
+
+
+def _editor_value(editor: QWidget) -> Any:
+    if isinstance(editor, QComboBox):
+        return editor.currentText()
+    if isinstance(editor, QCheckBox):
+        return editor.isChecked()
+    if isinstance(editor, QSpinBox):
+        return editor.value()
+    assert isinstance(editor, QLineEdit)
+    return editor.text()

@@ -10,11 +10,12 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QVBoxLayout, QWidget
 
+from console.core.formatting import duration_text, local_time
 from console.core.runs import Run
 from console.gui.pages import Context, Page
-from console.gui.pages.scheduler import duration, local, table_view
 from console.gui.record_model import Column, RecordModel
 from console.gui.shell import STATUS_COLOURS
+from console.gui.widgets import table_view
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ class DashboardPage(Page):
             [
                 Column("Job", lambda r: r.job_name),
                 Column("Trigger", lambda r: r.trigger),
-                Column("Started", lambda r: local(r.started_at)),
-                Column("Duration", duration),
+                Column("Started", lambda r: local_time(r.started_at)),
+                Column("Duration", lambda r: duration_text(r.duration_s)),
                 Column("Status", lambda r: r.status, status=True),
             ],
             key=lambda r: (r.id, r.status),

@@ -34,10 +34,10 @@ from console.core.store import Store
 from console.core.user_tables import KINDS, ColumnInfo, TableInfo, TableStore
 from console.gui.dialogs import CreateTableDialog
 from console.gui.pages import Context, Page, error_label
-from console.gui.pages.scheduler import table_view
 from console.gui.record_model import Column, RecordModel
 from console.gui.shell import small_caps_tabs
 from console.gui.table_model import GridModel
+from console.gui.widgets import table_view
 
 NEW_ROWS_CHECK_MS = 2000
 

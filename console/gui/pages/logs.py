@@ -16,10 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.core.formatting import local_time
 from console.core.runs import LEVELS, LogEntry
 from console.gui.pages import Context, Page
-from console.gui.pages.scheduler import local, table_view
 from console.gui.record_model import Column, RecordModel
+from console.gui.widgets import table_view
 
 SHOWN = 2000
 
@@ -42,7 +43,7 @@ class LogsPage(Page):
             bar.addWidget(widget)
         self.entries = RecordModel[LogEntry](
             [
-                Column("Time", lambda e: local(e.at)),
+                Column("Time", lambda e: local_time(e.at)),
                 Column("Level", lambda e: e.level, status=True),
                 Column("Source", lambda e: e.job_name or "console"),
                 Column("Message", lambda e: e.message),
@@ -99,7 +100,7 @@ class LogsPage(Page):
         if current.isValid():
             e = self.entries.record(current.row())
             self.detail.setPlainText(
-                f"{local(e.at)}  {e.level}  {e.job_name or 'console'}"
+                f"{local_time(e.at)}  {e.level}  {e.job_name or 'console'}"
                 + (f"  run {e.run_id}" if e.run_id else "")
                 + f"\n\n{e.message}"
             )

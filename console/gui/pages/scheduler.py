@@ -9,82 +9,33 @@ from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateTimeEdit,
     QFormLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QSpinBox,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from console.core.errors import ConsoleError
-from console.core.jobs import MAX_INTERVAL, MAX_TIMEOUT_S, UNITS, Job, check_script
+from console.core.formatting import duration_text, local_time
+from console.core.jobs import MAX_INTERVAL, UNITS, Job, check_script
 from console.core.retries import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.runner import LogLine
 from console.core.runs import Run
+from console.core.settings import JOB_MEMORY, JOB_TIMEOUT
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.editor import ScriptPane
 from console.gui.pages import Context, Page, error_label
 from console.gui.record_model import Column, RecordModel
 from console.gui.run_control import RunControl
 from console.gui.shell import small_caps_tabs, status_html
-
-
-def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    return "" if value is None else value.astimezone().strftime(fmt)
-
-
-def duration(run: Run) -> str:
-    return "" if run.duration_s is None else f"{run.duration_s:.1f} s"
-
-
-def table_view(parent: QWidget, model: Any, stretch_last: bool = True) -> QTableView:
-    view = QTableView(parent)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.verticalHeader().hide()
-    view.verticalHeader().setDefaultSectionSize(26)
-    view.setShowGrid(False)
-    header = view.horizontalHeader()
-    header.setStretchLastSection(stretch_last)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    # Columns fit what the list holds (headers included) when it is filled
-    # anew or gets its first rows, judged on a sample so a long log stays
-    # cheap; not on every streamed line. The user may resize them after.
-    header.setResizeContentsPrecision(200)
-
-    def fit() -> None:
-        last = model.columnCount() - (1 if stretch_last else 0)
-        for column in range(last):  # the last one stretches to the edge
-            view.resizeColumnToContents(column)
-
-    def fit_first_rows(_parent: Any, first: int, last: int) -> None:
-        if first == 0 and last + 1 == model.rowCount():
-            fit()
-
-    model.modelReset.connect(fit)
-    model.rowsInserted.connect(fit_first_rows)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    return view
-
-
-def log_model() -> RecordModel[Any]:
-    return RecordModel(
-        [
-            Column("Time", lambda e: local(e.at, "%H:%M:%S")),
-            Column("Level", lambda e: e.level),
-            Column("Message", lambda e: e.message),
-        ]
-    )
+from console.gui.widgets import log_model, table_view
 
 
 class JobView(QWidget):
@@ -114,10 +65,10 @@ class JobView(QWidget):
         self.start.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
         self.start.setCalendarPopup(True)
         self.timeout = QSpinBox(configure)
-        self.timeout.setRange(1, MAX_TIMEOUT_S)
+        self.timeout.setRange(JOB_TIMEOUT.minimum or 1, JOB_TIMEOUT.maximum or 1)
         self.timeout.setSuffix(" s")
         self.memory = QSpinBox(configure)
-        self.memory.setRange(64, 65536)
+        self.memory.setRange(JOB_MEMORY.minimum or 1, JOB_MEMORY.maximum or 1)
         self.memory.setSuffix(" MB")
         self.retries = QSpinBox(configure)
         self.retries.setRange(0, MAX_RETRIES)
@@ -129,10 +80,13 @@ class JobView(QWidget):
             "Wait before the first retry; each next one waits twice as long"
         )
         self.enabled = QLabel(configure)
+        # Days and months count in the job's own zone, stored with it.
+        self.timezone = QLabel(configure)
         self.config_error = error_label(configure)
         form.addRow("Interval", self.interval)
         form.addRow("Unit", self.unit)
         form.addRow("Start", self.start)
+        form.addRow("Time zone", self.timezone)
         form.addRow("Timeout", self.timeout)
         form.addRow("Memory limit", self.memory)
         form.addRow("Retries", self.retries)
@@ -157,8 +111,8 @@ class JobView(QWidget):
             [
                 Column("Trigger", lambda r: r.trigger),
                 Column("Attempt", lambda r: f"{r.attempt} of {r.attempts}"),
-                Column("Started", lambda r: local(r.started_at)),
-                Column("Duration", duration),
+                Column("Started", lambda r: local_time(r.started_at)),
+                Column("Duration", lambda r: duration_text(r.duration_s)),
                 Column("Status", lambda r: r.status, status=True),
                 Column("Rows written", lambda r: r.rows_written),
                 Column("Error", lambda r: r.error or ""),
@@ -190,6 +144,7 @@ class JobView(QWidget):
             self.memory.setValue(job.memory_mb)
             self.retries.setValue(job.retries)
             self.retry_delay.setValue(job.retry_delay_s)
+            self.timezone.setText(job.zone_text)
             self.script.editor.set_script(job.script)
             self.config_error.clear()
         if first:
@@ -205,7 +160,7 @@ class JobView(QWidget):
         word = "Enabled" if job.enabled else "Disabled"
         parts = [status_html(word), job.schedule_text]
         if job.enabled and job.next_run_at:
-            parts.append(f"next {local(job.next_run_at, '%H:%M')}")
+            parts.append(f"next {local_time(job.next_run_at, '%H:%M')}")
         if self.page.control.is_running(job.name):
             parts.append(status_html("running"))
         self.status.setText(" · ".join(parts))
@@ -262,8 +217,8 @@ class SchedulerPage(Page):
                 Column("Name", lambda j: j.name),
                 Column("Status", lambda j: "Enabled" if j.enabled else "Disabled", status=True),
                 Column("Interval", lambda j: j.schedule_text),
-                Column("Last run", lambda j: local(j.last_run_at) or "never"),
-                Column("Next run", lambda j: local(j.next_run_at)),
+                Column("Last run", lambda j: local_time(j.last_run_at) or "never"),
+                Column("Next run", lambda j: local_time(j.next_run_at)),
             ],
             key=lambda j: j.id,
         )
@@ -486,10 +441,7 @@ class SchedulerPage(Page):
         self.commands_changed.emit()
 
     def _on_line(self, line: LogLine) -> None:
-        model = self.job_view.live_log
-        model.beginInsertRows(model.index(0, 0).parent(), model.rowCount(), model.rowCount())
-        model._records.append(line)  # appended live; the view follows
-        model.endInsertRows()
+        self.job_view.live_log.append(line)
         self.job_view.live_view.scrollToBottom()
 
     def _on_run_finished(self, run: Run) -> None:

@@ -1,5 +1,7 @@
-"""An in-memory keyring backend for fast unit tests (the real Secret Service
-is used by the integration tests)."""
+"""An in-memory keyring backend: where the demo keeps its made-up credentials
+when the machine has no usable keyring (this process's memory, never a file),
+and the fast unit tests' keyring (the integration tests use the real Secret
+Service)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ class MemoryKeyring(KeyringBackend):
     def priority(cls) -> float:
         # Every backend subclass registers with keyring's discovery; this one
         # must only ever be passed explicitly, never chosen by keyring.
-        raise RuntimeError("a test backend, passed explicitly")
+        raise RuntimeError("an in-memory backend, passed explicitly")
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.values: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -11,26 +11,10 @@ from pathlib import Path
 from console.app import Services, open_services
 from console.core import paths
 from console.core.errors import NotFoundError
-from console.core.twitter_standin import TwitterStandIn
+from console.demo.memory_keyring import MemoryKeyring
+from console.demo.twitter_standin import TwitterStandIn
 
 QUERY = "#mobileservices"
-
-
-class MemoryKeyring:
-    """Where the demo keeps its made-up credentials when the machine has no
-    usable keyring: this process's memory, never a file."""
-
-    def __init__(self) -> None:
-        self._values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, name: str) -> str | None:
-        return self._values.get((service, name))
-
-    def set_password(self, service: str, name: str, value: str) -> None:
-        self._values[(service, name)] = value
-
-    def delete_password(self, service: str, name: str) -> None:
-        self._values.pop((service, name), None)
 
 
 @dataclass
