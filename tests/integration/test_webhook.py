@@ -16,9 +16,9 @@ import pytest
 from console.app import Services, open_services
 from console.core import schema
 from console.core.errors import ConsoleError
+from console.demo.memory_keyring import MemoryKeyring
 from tests.conftest import need
 from tests.fakes.clock import FakeClock
-from tests.fakes.memory_keyring import MemoryKeyring
 
 FIELDS = {"job", "run", "attempt", "status", "error", "started", "ended"}
 FAILS_ONCE = """import os
@@ -94,7 +94,7 @@ def flaky_job(console: Services, clock: FakeClock, tmp_path: Path) -> None:
 
 
 def run_ticks(console: Services, clock: FakeClock, ticks: int) -> None:
-    sched = console.scheduler(tz=UTC)
+    sched = console.scheduler()
     for _ in range(ticks):
         sched.step()
         assert sched.join_runs(60)
@@ -158,7 +158,7 @@ def test_a_hook_that_hangs_never_holds_up_the_run(
     console.webhook.timeout_s = 120  # longer than the run's thread is given below
     flaky_job(console, clock, tmp_path)
     receiver.release.clear()
-    sched = console.scheduler(tz=UTC)
+    sched = console.scheduler()
     sched.step()
     assert sched.join_runs(30)  # the run ended (and its thread) with the hook unanswered
     assert console.runs.runs()[0].status == "failed"

@@ -10,7 +10,7 @@ import pytest
 from console.app import Services, open_services
 from console.core.alerts import FAILED, RECOVERED, alert_for
 from console.core.runs import Run
-from tests.fakes.memory_keyring import MemoryKeyring
+from console.demo.memory_keyring import MemoryKeyring
 
 
 @pytest.fixture

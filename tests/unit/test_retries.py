@@ -15,8 +15,8 @@ from console.core.errors import ConsoleError
 from console.core.retries import RetryQueue, backoff
 from console.core.runs import Run
 from console.core.scheduler import ConsoleScheduler
+from console.demo.memory_keyring import MemoryKeyring
 from tests.fakes.clock import FakeClock
-from tests.fakes.memory_keyring import MemoryKeyring
 
 FAILS = "def {name}():\n    raise RuntimeError('Twitter blinked')\n"
 #: Fails the first time (leaving a marker file), succeeds after.
@@ -48,7 +48,7 @@ class Alerts(list[Alert]):
 
 
 def start(console: Services, alerts: Alerts | None = None) -> ConsoleScheduler:
-    return console.scheduler(tz=UTC, on_alert=alerts)
+    return console.scheduler(on_alert=alerts)
 
 
 def step(sched: ConsoleScheduler) -> float | None:
