@@ -15,7 +15,7 @@ from console.demo.memory_keyring import MemoryKeyring
 
 def test_every_setting_declares_type_default_help_and_a_valid_default() -> None:
     for s in SETTINGS:
-        assert s.help.endswith(".") and len(s.help) < 100
+        assert s.help.endswith(".") and "\n" not in s.help and len(s.help) < 160
         assert s.check(s.default) == s.default
         if s.type is int:
             assert s.minimum is not None and s.maximum is not None
