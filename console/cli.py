@@ -410,11 +410,15 @@ def _run_once(services: Services, name: str) -> int:
     import threading
 
     cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    # Ctrl+C, a closed terminal or a polite kill cancel the run, which then
+    # ends (its whole process tree) and is recorded as cancelled.
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda *_: cancel.set()) for sig in stops}
     try:
         run = services.runner.run(name, on_line=_print_line, cancel=cancel)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return EXIT_OK if run.status == "succeeded" else EXIT_RUN_FAILED
 
 
@@ -585,7 +589,7 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
 
     scheduler = services.scheduler(on_event=say)
     services.runner.keep_warm()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
     enabled = services.jobs.enabled()
     say(

@@ -324,8 +324,9 @@ class Runner:
             elif message.get("t") == "done":
                 done = message
 
+        selector_map = selector.get_map()
         try:
-            while selector.get_map():
+            while selector_map:
                 now = time.monotonic()
                 if stopped_for is None and cancel.is_set():
                     stopped_for, kill_at = "cancelled", now + self.grace_s
@@ -357,9 +358,9 @@ class Runner:
                         handle(kind, line)
                 writer.flush_if_due()
         finally:
+            ended = not selector_map or exited_at is not None  # the pipes closed, or it exited
             selector.close()
-            child.signal_group(signal.SIGKILL)  # nothing of the run outlives it
-            proc.wait()
+            child.end(self.grace_s, ending=ended)  # nothing of the run outlives it
             proc.stdout.close()
             proc.stderr.close()
         return (*self._outcome(job, proc.returncode, done, stopped_for), rows)

@@ -102,6 +102,10 @@ def preload_flag(args: list[str]) -> str | None:
 
 
 def main(*, preload_what: str | None = None) -> int:
+    from console.core import process_tree
+
+    parent = process_tree.expected_parent()
+    process_tree.watch_parent_while_waiting(parent)
     channel = _Channel(os.dup(1))
     os.dup2(2, 1)  # anything the script writes to fd 1 reaches the parent as plain lines
     faulthandler.enable(file=2)
@@ -110,6 +114,8 @@ def main(*, preload_what: str | None = None) -> int:
     if not data:
         return 0  # a spare whose console has gone: nothing to run
     payload = json.loads(data.decode("utf-8"))
+    # From here on a guardian ends the run's whole process tree with the run.
+    process_tree.split_guardian(parent)
 
     import resource
 
