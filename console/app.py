@@ -12,12 +12,14 @@ from typing import Any
 
 from console.core import paths
 from console.core.clock import Clock, utcnow
+from console.core.faults import FAULTS
 from console.core.jobs import JobStore
 from console.core.runner import Runner
 from console.core.runs import RunLog
 from console.core.scheduler import ConsoleScheduler
 from console.core.secrets import AppSettings, Keyring
 from console.core.settings import Settings
+from console.core.spool import Spool
 from console.core.store import Store
 from console.core.user_tables import TableStore
 from console.core.webhook import FailureWebhook
@@ -92,6 +94,12 @@ def open_services(
     jobs = JobStore(store, settings, clock)
     runs = RunLog(store, clock)
     app_settings = AppSettings(store, keyring)
+    spool = Spool(location.home)
+    if spool.pending():
+        try:
+            spool.replay(store)
+        except FAULTS:
+            pass  # kept for a later time; this console can still open
     return Services(
         location=location,
         store=store,
@@ -102,7 +110,14 @@ def open_services(
         keyring=keyring,
         app_settings=app_settings,
         runner=Runner(
-            location.db_url, jobs, runs, app_settings, settings, owner=owner, clock=clock
+            location.db_url,
+            jobs,
+            runs,
+            app_settings,
+            settings,
+            owner=owner,
+            clock=clock,
+            spool=spool,
         ),
         webhook=FailureWebhook(settings, runs),
     )

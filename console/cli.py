@@ -317,6 +317,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         )
         print(f"created job {job.name} ({job.schedule_text}, disabled)")
     elif args.action == "list":
+        services.runs.interrupt_abandoned()
         listing = jobs.all()
         if args.json:
             print_json([_job_json(j) for j in listing])
@@ -335,6 +336,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                 ],
             )
     elif args.action == "show":
+        services.runs.interrupt_abandoned()
         job = jobs.get(args.name)
         recent = services.runs.runs(job.id, limit=10)
         if args.json:
@@ -709,6 +711,8 @@ def _command(argv: list[str], host: HostProcess | None) -> int:
     except UsageError as e:
         print(f"mobile-console: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from console.core.faults import FAULTS, describe
+
     try:
         if args.command in DESKTOP_HANDLERS:
             return int(DESKTOP_HANDLERS[args.command](args))
@@ -723,6 +727,9 @@ def _command(argv: list[str], host: HostProcess | None) -> int:
             services.close()
     except ConsoleError as e:
         print(f"mobile-console: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FAULTS as e:  # the database or the disk, not the user's words
+        print(f"mobile-console: {describe(e)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -14,22 +14,25 @@ import json
 import os
 import selectors
 import signal
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from console.core import faults
 from console.core.clock import Clock, utcnow
-from console.core.errors import ConsoleError
+from console.core.errors import ConsoleError, DatabaseUnavailableError
 from console.core.host_process import HostProcess
 from console.core.jobs import Job, JobStore
+from console.core.owners import new_owner
 from console.core.runs import Run, RunLog
 from console.core.secrets import AppSettings, Masker, ResolvedConfig
 from console.core.settings import Settings
+from console.core.spool import Spool
 
 HEARTBEAT_S = 5.0
 FLUSH_S = 0.2
@@ -47,11 +50,6 @@ class LogLine:
 
 
 LineCallback = Callable[[LogLine], None]
-
-
-def new_owner() -> str:
-    """A name for this console or worker process, unique on the database."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def format_memory(mb: int) -> str:
@@ -74,8 +72,12 @@ class _LogWriter:
         max_lines: int,
         max_bytes: int,
         clock: Clock,
+        spool: Spool | None = None,
     ) -> None:
         self._runs, self._run, self._mask, self._on_line = runs, run, masker, on_line
+        self._spool = spool
+        #: Why the database could not take the log, once it could not.
+        self.spooled: str | None = None
         self._max_lines, self._max_bytes, self._clock = max_lines, max_bytes, clock
         self._pending: list[tuple[datetime, str, str]] = []
         self._last_flush = time.monotonic()
@@ -106,8 +108,20 @@ class _LogWriter:
 
     def flush(self) -> None:
         pending, self._pending = self._pending, []
-        self._runs.append(self._run.id, self._run.job_name, pending)
         self._last_flush = time.monotonic()
+        try:
+            if self.spooled is not None and self._spool is not None:
+                self._spool.replay(self._runs.store)  # the database may be back
+            self._runs.append(self._run.id, self._run.job_name, pending)
+            self.spooled = None  # all stored now
+        except (SQLAlchemyError, OSError) as e:
+            if self._spool is None:
+                raise
+            self.spooled = faults.describe(e)
+            try:
+                self._spool.add_lines(self._run.id, self._run.job_name, pending)
+            except OSError:  # the home's disk too: keep them (at most the log cap) and retry
+                self._pending[:0] = pending
 
     def note_dropped(self) -> None:
         if self.dropped_lines:
@@ -134,8 +148,10 @@ class Runner:
         owner: str | None = None,
         clock: Clock = utcnow,
         grace_s: float = 2.0,
+        spool: Spool | None = None,
     ) -> None:
         self.db_url = db_url
+        self.spool = spool
         self.jobs, self.runs, self.app_settings, self.settings = jobs, runs, app_settings, settings
         self.owner = owner or new_owner()
         self.clock = clock
@@ -229,10 +245,38 @@ class Runner:
                 return self._run(job, run, on_line, cancel or threading.Event(), note)
             except BaseException as e:
                 # Never leave a run "running" behind, whatever went wrong here.
-                self.runs.finish(run.id, "failed", f"the console failed: {type(e).__name__}", 0)
+                self._finish(run, "failed", f"the console failed: {type(e).__name__}", 0)
                 raise
         finally:
-            self.runs.release(job.id, self.owner)
+            try:
+                self.runs.release(job.id, self.owner)
+            except SQLAlchemyError:
+                pass  # the lease lapses on its own; the spool's replay frees it sooner
+
+    def replay_spool(self) -> int:
+        """Store runs' logs that were spooled while the database was away."""
+        return 0 if self.spool is None else self.spool.replay(self.runs.store)
+
+    def _finish(self, run: Run, status: str, error: str | None, rows: int) -> str | None:
+        """Record the run's end; when the database cannot take it, keep it in
+        the spool and return why."""
+        try:
+            self.runs.finish(run.id, status, error, rows)
+            return None
+        except (SQLAlchemyError, OSError) as e:
+            if self.spool is None:
+                raise
+            try:
+                self.spool.add_finish(
+                    run.id, run.job_id, self.owner, status, error, rows, self.clock()
+                )
+            except OSError as spool_error:
+                raise DatabaseUnavailableError(
+                    f"the run of {run.job_name} {status}, but neither the database "
+                    f"({faults.describe(e)}) nor the spool ({faults.describe(spool_error)}) "
+                    "could record it"
+                ) from None
+            return faults.describe(e)
 
     def _run(
         self,
@@ -256,6 +300,7 @@ class Runner:
             limits["run_log_max_lines"],
             limits["run_log_max_bytes"],
             self.clock,
+            self.spool,
         )
         attempt = f", attempt {run.attempt} of {run.attempts}" if run.attempts > 1 else ""
         writer.add("information", f"Run started ({run.trigger}{attempt})", always=True)
@@ -285,7 +330,13 @@ class Runner:
         writer.add(*final, always=True)
         writer.flush()
         masked_error = Masker(config.secret_values)(error) if error else None
-        self.runs.finish(run.id, status, masked_error, rows)
+        unstored = self._finish(run, status, masked_error, rows) or writer.spooled
+        if unstored is not None:
+            assert self.spool is not None
+            raise DatabaseUnavailableError(
+                f"the run of {job.name} {status}, but {unstored}; its log is kept in "
+                f"{self.spool.path} and is stored when the database is back"
+            )
         return self.runs.get(run.id)
 
     def _supervise(
@@ -338,8 +389,11 @@ class Runner:
                     child.signal_group(signal.SIGKILL)
                     kill_at = float("inf")
                 if now >= next_heartbeat:
-                    self.runs.heartbeat(job.id, self.owner)
                     next_heartbeat = now + HEARTBEAT_S
+                    try:
+                        self.runs.heartbeat(job.id, self.owner)
+                    except SQLAlchemyError:
+                        pass  # the run goes on; its log goes to the spool meanwhile
                 if exited_at is None and proc.poll() is not None:
                     exited_at = now
                 if exited_at is not None and now - exited_at > 1.0:

@@ -176,6 +176,8 @@ class ConsoleScheduler:
 
     def step(self) -> float | None:
         """Sync with the database, run what is due; seconds until the next due."""
+        self.runs.interrupt_abandoned()  # runs whose console or worker went away
+        self.runner.replay_spool()  # logs kept while the database was away
         self._sync()
         if self._paused.is_set():
             return None  # asleep until resumed (a wake)

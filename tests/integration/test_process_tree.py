@@ -5,6 +5,7 @@ process group; both must be gone from /proc."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -136,3 +137,37 @@ def test_nothing_of_a_run_outlives_its_supervisor(
             wait_for(lambda pid=pid: not alive(pid), f"{pid} to end after {sig.name}")
     for proc in supervisors:
         proc.wait(timeout=30)
+
+    # No run stays "running": the next console to look says what became of it,
+    # and the job runs again at once (no lease to wait out).
+    for sig, home in homes.items():
+        shown = subprocess.run(
+            [*command(kind, home)[:5], "job", "show", "escape", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        (run,) = json.loads(shown.stdout)["runs"]
+        if sig == signal.SIGKILL:
+            assert run["status"] == "interrupted", run
+            assert "stopped before it ended" in run["error"]
+        else:
+            assert run["status"] in ("cancelled", "interrupted"), run
+    again = subprocess.run(
+        [*command(kind, homes[signal.SIGKILL])[:5], "job", "script", "escape", "--set", "-"],
+        input="def escape():\n    pass\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 0, again.stderr
+    rerun = subprocess.run(
+        [*command(kind, homes[signal.SIGKILL])[:5], "job", "run", "escape"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert rerun.returncode == 0, rerun.stderr
