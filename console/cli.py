@@ -254,13 +254,24 @@ def cmd_table(services: Services, args: argparse.Namespace) -> int:
 
 
 def _read_source(path: str) -> str:
+    """A script file (or stdin), read no further than the script limit: a
+    device such as /dev/zero is refused after 1 MB, not read to the end."""
+    from console.core.jobs import MAX_SCRIPT_BYTES
+
     try:
         if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as f:
-            return f.read()
+            data = sys.stdin.buffer.read(MAX_SCRIPT_BYTES + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(MAX_SCRIPT_BYTES + 1)
+        if len(data) > MAX_SCRIPT_BYTES:
+            raise ConsoleError(
+                f"{path} is larger than a script may be ({MAX_SCRIPT_BYTES:,} bytes)"
+            )
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise ConsoleError(f"cannot read {path}: {e}") from None
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise ConsoleError(f"cannot read {path}: {reason}") from None
 
 
 def _job_json(job: Job) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.core import faults
+from console.core.bounded_lines import BoundedLines
 from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError, DatabaseUnavailableError
 from console.core.host_process import HostProcess
@@ -38,6 +39,9 @@ HEARTBEAT_S = 5.0
 FLUSH_S = 0.2
 FLUSH_LINES = 500
 MAX_LINE = 8_000
+#: Bytes held of one line of a job's output before it is cut (see BoundedLines).
+RAW_LINE = 64 * 1024
+PROTOCOL_LINE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,11 +88,18 @@ class _LogWriter:
         self.kept_lines = self.kept_bytes = self.dropped_lines = self.dropped_bytes = 0
 
     def add(self, level: str, message: str, *, always: bool = False) -> None:
-        message = self._mask(message[:MAX_LINE] if len(message) > MAX_LINE else message)
-        size = len(message.encode("utf-8", "replace"))
         if not always and (
-            self.kept_lines >= self._max_lines or self.kept_bytes + size > self._max_bytes
-        ):
+            self.kept_lines >= self._max_lines or self.kept_bytes >= self._max_bytes
+        ):  # full: count it, spend nothing on masking it
+            self.dropped_lines += 1
+            self.dropped_bytes += len(message)
+            return
+        # Mask first, then cut: a secret across the cut is masked whole.
+        message = self._mask(message)
+        if len(message) > MAX_LINE:
+            message = message[:MAX_LINE] + f"… ({len(message) - MAX_LINE:,} more characters)"
+        size = len(message.encode("utf-8", "replace"))
+        if not always and self.kept_bytes + size > self._max_bytes:
             self.dropped_lines += 1
             self.dropped_bytes += size
             return
@@ -347,7 +358,9 @@ class Runner:
         selector = selectors.DefaultSelector()
         selector.register(proc.stdout, selectors.EVENT_READ, "protocol")
         selector.register(proc.stderr, selectors.EVENT_READ, "raw")
-        partial = {"protocol": b"", "raw": b""}
+        # A JSON line of the protocol holds one message of at most 64 K
+        # characters (script_api); a raw line is whatever the script wrote.
+        readers = {"protocol": BoundedLines(PROTOCOL_LINE), "raw": BoundedLines(RAW_LINE)}
         done: dict[str, Any] | None = None
         rows = 0
         stopped_for: str | None = None
@@ -403,12 +416,10 @@ class Runner:
                     kind = key.data
                     if not data:
                         selector.unregister(key.fileobj)
-                        if partial[kind]:
-                            handle(kind, partial[kind])
+                        for line in readers[kind].end():
+                            handle(kind, line)
                         continue
-                    lines = (partial[kind] + data).split(b"\n")
-                    partial[kind] = lines.pop()
-                    for line in lines:
+                    for line in readers[kind].feed(data):
                         handle(kind, line)
                 writer.flush_if_due()
         finally:

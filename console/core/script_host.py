@@ -20,6 +20,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 SCRIPT_FILE = "<job script>"
+#: Characters of `print()` output held while waiting for a newline.
+MAX_PENDING = 64_000
 
 
 class _Channel:
@@ -50,9 +52,12 @@ class _LogStream(io.TextIOBase):
 
     def write(self, text: str) -> int:
         self._buffer += text
-        while "\n" in self._buffer:
-            line, self._buffer = self._buffer.split("\n", 1)
-            self._write_line(line)
+        if "\n" in text:
+            *lines, self._buffer = self._buffer.split("\n")
+            for line in lines:
+                self._write_line(line)
+        if len(self._buffer) > MAX_PENDING:  # no newline in sight: a line of its own
+            self.flush()
         return len(text)
 
     def flush(self) -> None:

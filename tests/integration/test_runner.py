@@ -174,3 +174,22 @@ def test_a_script_without_its_function_fails_clearly(services: Services) -> None
     assert (
         services.runner.run("lonely").error == "NameError: the script defines no function lonely()"
     )
+
+
+def test_a_flood_without_newlines_costs_the_log_cap_not_its_size(services: Services) -> None:
+    import resource
+
+    make_job(
+        services,
+        "flood",
+        "import os\nchunk = b'x' * 65536\nfor _ in range(3200):\n    os.write(2, chunk)\n"
+        "sys_out = os.write(1, chunk * 16)\nconsole.log('done')",
+    )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    run = services.runner.run("flood")  # 200 MB on stderr, 1 MB on stdout, no newline
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert run.status == "succeeded", run.error
+    assert grown_mb < 40, f"the supervisor grew {grown_mb:.0f} MB"
+    lines = log_of(services, run.id)
+    assert "done" in lines
+    assert all(len(line) < 9_000 for line in lines)
