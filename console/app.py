@@ -85,7 +85,7 @@ def open_services(
     `keyring_backend` replaces the OS keyring (tests; the demo without one).
     """
     location = paths.resolve(home, db_url)
-    location.home.mkdir(parents=True, exist_ok=True)
+    paths.make_home(location.home)
     store = Store(location.db_url)
     # The keyring's service is named after the database's id, which the
     # settings table keeps; secret settings then live in that keyring.

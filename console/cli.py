@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from console.core.settings import SettingSpec
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+#: The largest --limit: beyond it a database's integer would overflow.
+MAX_COUNT = 2**31 - 1
 
 
 class UsageError(Exception):
@@ -201,6 +203,8 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is below 0")
+    if value > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text!r} is above {MAX_COUNT:,}")
     return value
 
 
@@ -416,6 +420,8 @@ def parse_iso_arg(text: str | None) -> datetime | None:
         return parse_iso(text)
     except ValueError:
         raise ConsoleError(f"--start {text!r} is not an ISO date and time") from None
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is past the last UTC year
+        raise ConsoleError(f"--start {text!r} is out of range") from None
 
 
 def _run_once(services: Services, name: str) -> int:
@@ -611,7 +617,14 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     )
     scheduler.start()
     while not stop.wait(1.0):
-        pass
+        try:
+            services.store.check_file()  # deleted or replaced: stop before forking in two
+        except ConsoleError as e:
+            scheduler.fatal = str(e)
+        if scheduler.fatal is not None:
+            print(f"mobile-console: {scheduler.fatal}", file=sys.stderr, flush=True)
+            scheduler.stop(grace_s=0)
+            return EXIT_BAD_INPUT
     running = scheduler.active_runs()
     say("stopping" + (f"; letting {', '.join(running)} finish" if running else ""))
     scheduler.stop(grace_s=4.0)

@@ -30,3 +30,7 @@ class DatabaseVersionError(ConsoleError):
 class DatabaseUnavailableError(ConsoleError):
     """The database cannot be read or written now (gone, full, locked,
     corrupt, unreachable); the message says which, in one line."""
+
+
+class DatabaseGoneError(DatabaseUnavailableError):
+    """The SQLite file this console opened was deleted or replaced under it."""

@@ -63,8 +63,21 @@ def describe(error: BaseException) -> str:
     lowered = detail.lower()
     for fragment, said in _KNOWN:
         if fragment in lowered:
-            return f"{said} ({detail})" if said.split(" (")[0].lower() not in lowered else said
+            return said
     return f"database error: {detail}"
+
+
+def is_fatal(error: BaseException) -> bool:
+    """A fault that waiting will not mend: the database file deleted,
+    replaced, corrupt or not a database. A worker stops on it."""
+    from console.core.errors import DatabaseGoneError
+
+    if isinstance(error, DatabaseGoneError):
+        return True
+    if isinstance(error, DBAPIError):
+        text = _first_line(error.orig).lower()
+        return "malformed" in text or "not a database" in text
+    return False
 
 
 def as_console_error(error: BaseException) -> DatabaseUnavailableError:

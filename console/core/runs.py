@@ -101,6 +101,18 @@ class RunLog:
                 ).rowcount
             )
 
+    @staticmethod
+    def live_holder_in(conn: sa.Connection, job_id: int, now: datetime) -> str | None:
+        """Who runs the job now, if its lease is live and its holder alive."""
+        lease = conn.execute(
+            sa.select(schema.leases.c.owner, schema.leases.c.expires_at).where(
+                schema.leases.c.job_id == job_id
+            )
+        ).one_or_none()
+        if lease is None or lease.owner is None or lease.expires_at < now:
+            return None
+        return None if owners.gone(lease.owner) else str(lease.owner)
+
     def release(self, job_id: int, owner: str) -> None:
         with self.store.write() as conn:
             conn.execute(
