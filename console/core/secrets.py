@@ -8,6 +8,7 @@ the fix; there is no plaintext fallback.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,9 +23,10 @@ from console.core.names import check_setting_name
 from console.core.settings import MASK
 from console.core.store import Store
 
-#: Shorter secret values are not masked inside other text: masking every "ab"
-#: in a log would hide the log, not the secret.
-MIN_MASKED_LENGTH = 4
+#: Shorter secret values are refused when set: a value that short cannot be
+#: masked safely (it turns up by chance in any log, and masking every "abc"
+#: would hide the log and point at the secret).
+MIN_SECRET_LENGTH = 6
 FIX_HINT = (
     "unlock a Secret Service such as gnome-keyring or KWallet, "
     "or choose a backend with PYTHON_KEYRING_BACKEND"
@@ -35,18 +37,37 @@ IDENTITY = {
 }
 
 
+def check_secret_value(name: str, value: str) -> str:
+    """A secret long enough to be masked wherever it shows."""
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConsoleError(
+            f"{name} is {len(value)} character{'s' * (len(value) != 1)} long; a secret needs "
+            f"at least {MIN_SECRET_LENGTH}: a shorter one cannot be masked safely in logs"
+        )
+    return value
+
+
+def written_forms(value: str) -> set[str]:
+    """The ways a script may write a secret into its log: as it is, as
+    `repr` shows it, URL-encoded, and escaped in JSON (`json.dumps` with or
+    without ASCII escapes)."""
+    forms = {value, quote(value, safe=""), quote(value, safe="~"), quote_plus(value), quote(value)}
+    forms.add(value.encode("unicode_escape").decode("ascii"))
+    forms.add(repr(value)[1:-1])
+    forms.add(json.dumps(value)[1:-1])
+    forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+    return {f for f in forms if f}
+
+
 class Masker:
-    """Replaces every secret value in a text, raw or URL-encoded, by `MASK`."""
+    """Replaces every secret value in a text, in every form it may be
+    written in (see `written_forms`), by `MASK`."""
 
     def __init__(self, values: Iterable[str]) -> None:
         variants: set[str] = set()
         for value in values:
-            if not value or len(value) < MIN_MASKED_LENGTH:
-                continue
-            variants.update(
-                {value, quote(value, safe=""), quote(value, safe="~"), quote_plus(value)}
-            )
-            variants.update({quote(value), value.encode("unicode_escape").decode("ascii")})
+            if value:  # short ones are refused when set; older ones are masked all the same
+                variants.update(written_forms(value))
         ordered = sorted(variants, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
@@ -186,6 +207,7 @@ class AppSettings:
         if not isinstance(value, str):
             raise ConsoleError("a setting's value must be text")
         if secret:
+            check_secret_value(name, value)
             self.keyring.set(name, value)  # refused before anything is written
         with self.store.write() as conn:
             before = self._row(conn, name, "app")
@@ -219,6 +241,7 @@ class AppSettings:
         ):
             if not value.strip():
                 raise ConsoleError(f"the {IDENTITY[name]} is empty")
+            check_secret_value(f"the {IDENTITY[name]}", value.strip())
         self.keyring.set("twitter_consumer_key", consumer_key.strip())
         self.keyring.set("twitter_consumer_secret", consumer_secret.strip())
         with self.store.write() as conn:

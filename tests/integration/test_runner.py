@@ -193,3 +193,18 @@ def test_a_flood_without_newlines_costs_the_log_cap_not_its_size(services: Servi
     lines = log_of(services, run.id)
     assert "done" in lines
     assert all(len(line) < 9_000 for line in lines)
+
+
+def test_a_secret_across_the_line_cut_is_masked_whole(services: Services) -> None:
+    services.app_settings.set("TOKEN", "straddling-secret-value", secret=True)
+    make_job(
+        services,
+        "straddle",
+        "token = config.app_settings['TOKEN']\n"
+        "console.log('x' * 7990 + token)\n"
+        "print('y' * 7995 + token)",
+    )
+    run = services.runner.run("straddle")
+    assert run.status == "succeeded", run.error
+    logged = "\n".join(log_of(services, run.id))
+    assert "straddl" not in logged and "xxxxx" in logged and "yyyyy" in logged
