@@ -20,7 +20,7 @@ from console.core.scheduler import ConsoleScheduler
 from console.core.secrets import AppSettings, Keyring
 from console.core.settings import Settings
 from console.core.spool import Spool
-from console.core.store import Store
+from console.core.store import Store, sqlite_file
 from console.core.user_tables import TableStore
 from console.core.webhook import FailureWebhook
 
@@ -43,6 +43,12 @@ class Services:
     @property
     def home(self) -> Path:
         return self.location.home
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the user should know on opening (a home others can read)."""
+        found = paths.looser_than_private(self.home, sqlite_file(self.location.db_url))
+        return [found] if found else []
 
     def scheduler(self, **options: Any) -> ConsoleScheduler:
         """A scheduler over these services (not started); its failures and

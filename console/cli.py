@@ -745,6 +745,8 @@ def _command(argv: list[str], host: HostProcess | None) -> int:
         services = open_services(args.home, args.db)
         if host is not None:
             services.runner.adopt(host)
+        for warning in services.warnings:
+            print(f"mobile-console: {warning}", file=sys.stderr)
         try:
             return int(HANDLERS[args.command](services, args))
         finally:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 
 from console.core.errors import ConsoleError, DatabaseGoneError, DatabaseVersionError
+from console.core.paths import create_private_file
 
 #: The newest schema revision this console knows (a unit test keeps it equal
 #: to the head of `migrations/versions`), so opening an up-to-date database
@@ -51,8 +52,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 raise ConsoleError(f"cannot keep a database in {folder}: {above} is a file")
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            create_private_file(database)  # 0600 from the first byte, and so its WAL
         except OSError as e:
-            raise ConsoleError(f"cannot create the folder {folder}: {e.strerror}") from None
+            raise ConsoleError(f"cannot create the database in {folder}: {e.strerror}") from None
     engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
 
     @event.listens_for(engine, "connect")

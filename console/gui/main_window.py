@@ -240,6 +240,8 @@ class MainWindow(QMainWindow):
     def _mention_drafts(self, services: Services) -> None:
         from console.core.drafts import Drafts
 
+        for warning in services.warnings:
+            self.notify(warning)
         kept = Drafts(services.home).names()
         if kept:
             self.notify(
