@@ -245,7 +245,8 @@ def cmd_table(services: Services, args: argparse.Namespace) -> int:
             query = query.take(args.limit)
         rows = query.read()
         if args.json:
-            print_json(rows)
+            # Strict JSON: a NaN or infinity stored by an older version prints as null.
+            print_json([{k: _finite_or_none(v) for k, v in row.items()} for row in rows])
         else:
             ordered = [c for c in columns if not c.startswith("__")] + [
                 c for c in columns if c.startswith("__")
@@ -255,6 +256,12 @@ def cmd_table(services: Services, args: argparse.Namespace) -> int:
         tables.drop(args.name)
         print(f"deleted table {args.name}")
     return EXIT_OK
+
+
+def _finite_or_none(value: object) -> object:
+    import math
+
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _read_source(path: str) -> str:

@@ -9,6 +9,7 @@ and fd 2 goes to standard error, which the parent logs as plain lines.
 
 from __future__ import annotations
 
+import builtins
 import faulthandler
 import io
 import json
@@ -135,19 +136,18 @@ def main(*, preload_what: str | None = None) -> int:
     sys.stderr = _LogStream(console.warn)
     tables = ScriptTables(payload["db_url"], channel)
     name = payload["job"]
-    namespace: dict[str, Any] = {
-        "__name__": f"job_{name}",
-        "__file__": SCRIPT_FILE,
-        "tables": tables,
-        "config": ScriptConfig(payload),
-        "console": console,
-    }
+    given: dict[str, Any] = {"tables": tables, "config": ScriptConfig(payload), "console": console}
+    namespace: dict[str, Any] = {"__name__": f"job_{name}", "__file__": SCRIPT_FILE, **given}
     outcome: dict[str, Any] = {"t": "done", "ok": True}
     try:
         exec(compile(payload["script"], SCRIPT_FILE, "exec"), namespace)
         entry = namespace.get(name)
         if not callable(entry):
             raise NameError(f"the script defines no function {name}()")
+        if name in given:  # a job named `console` (or `tables`, `config`) keeps the API
+            namespace[name] = given[name]
+        elif hasattr(builtins, name):  # a job named `print` keeps print()
+            del namespace[name]
         entry()
     except MemoryError:
         outcome = {"t": "done", "ok": False, "kind": "memory"}

@@ -208,3 +208,20 @@ def test_a_secret_across_the_line_cut_is_masked_whole(services: Services) -> Non
     assert run.status == "succeeded", run.error
     logged = "\n".join(log_of(services, run.id))
     assert "straddl" not in logged and "xxxxx" in logged and "yyyyy" in logged
+
+
+@pytest.mark.parametrize("value", ["float('nan')", "float('inf')", "-float('inf')"])
+def test_nan_and_infinity_are_refused_with_a_clear_error(services: Services, value: str) -> None:
+    services.tables.create("Numbers")
+    make_job(services, "numbers", f"tables.get_table('Numbers').insert({{'x': {value}}})")
+    run = services.runner.run("numbers")
+    assert run.status == "failed"
+    assert "NaN and infinity are not numbers a table holds" in (run.error or "")
+    assert services.tables.count("Numbers") == 0
+
+
+def test_a_job_named_console_keeps_the_console_global(services: Services) -> None:
+    services.jobs.create("console", unit="none")  # the portal's placeholder calls console.warn
+    run = services.runner.run("console")
+    assert run.status == "succeeded", run.error
+    assert any("empty scheduled job" in line for line in log_of(services, run.id))
