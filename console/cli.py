@@ -171,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key")
     p.add_argument("value", nargs="?")
     p.add_argument("--secret", action="store_true", help="keep the value in the OS keyring")
+    p.add_argument(
+        "--jobs",
+        metavar="A,B",
+        help="only these jobs see it (default: every job); a job's script sees no other's",
+    )
     p = setting.add_parser("list", help="list app settings, secrets masked")
     p.add_argument("--json", action="store_true")
     setting.add_parser("delete", help="delete an app setting").add_argument("key")
@@ -506,15 +511,23 @@ def cmd_setting(services: Services, args: argparse.Namespace) -> int:
             (value,) = _read_secret_lines(1, [f"value of {args.key}"])
         else:
             value = args.value if args.value is not None else sys.stdin.read().rstrip("\n")
-        settings.set(args.key, value, secret=args.secret)
-        print(f"set {args.key}" + (" (secret, in the keyring)" if args.secret else ""))
+        jobs = None if args.jobs is None else args.jobs.split(",")
+        settings.set(args.key, value, secret=args.secret, jobs=jobs)
+        seen_by = f"; only {', '.join(j.strip() for j in jobs)} see it" if jobs else ""
+        print(f"set {args.key}" + (" (secret, in the keyring)" if args.secret else "") + seen_by)
     elif args.action == "list":
         views = settings.list()
         if args.json:
-            print_json([{"name": v.name, "value": v.shown, "secret": v.is_secret} for v in views])
+            print_json(
+                [
+                    {"name": v.name, "value": v.shown, "secret": v.is_secret, "jobs": list(v.jobs)}
+                    for v in views
+                ]
+            )
         else:
             print_table(
-                ["NAME", "VALUE", "SECRET"], [(v.name, v.shown, v.is_secret) for v in views]
+                ["NAME", "VALUE", "SECRET", "JOBS"],
+                [(v.name, v.shown, v.is_secret, ",".join(v.jobs) or "all") for v in views],
             )
     elif args.action == "delete":
         settings.delete(args.key)

@@ -299,7 +299,7 @@ class Runner:
     ) -> Run:
         config: ResolvedConfig
         try:
-            config = self.app_settings.resolve()
+            config = self.app_settings.resolve(job.name)  # only the settings it may see
         except Exception as e:  # the database is gone, say: fail the run, not the caller
             config = ResolvedConfig(unavailable={"*": str(e)})
         limits = self.settings.all()
