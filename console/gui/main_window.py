@@ -318,6 +318,10 @@ class MainWindow(QMainWindow):
         services, scheduler = self.services, self.scheduler
         assert services is not None and self.ctx is not None
         note = self.ctx.keyring_note
+        if scheduler is not None and scheduler.fatal is not None:
+            # The database went away or is corrupt: say it, read nothing more.
+            self.scheduler_state.setText(f"Scheduler stopped: {scheduler.fatal}")
+            return
 
         def read() -> str:
             enabled = len(services.jobs.enabled())

@@ -225,3 +225,38 @@ def test_a_job_named_console_keeps_the_console_global(services: Services) -> Non
     run = services.runner.run("console")
     assert run.status == "succeeded", run.error
     assert any("empty scheduled job" in line for line in log_of(services, run.id))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] != b"Z"
+
+
+@pytest.mark.parametrize("ending", ["the run ends", "a timeout", "a cancel"])
+def test_a_child_in_a_new_session_ends_with_the_run(services: Services, ending: str) -> None:
+    body = (
+        "import subprocess, time\n"
+        "child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+        "console.log('child', child.pid)\n"
+    ) + ("" if ending == "the run ends" else "time.sleep(60)\n")
+    make_job(services, "escape", body, timeout_s=1 if ending == "a timeout" else 60)
+    cancel = threading.Event()
+    if ending == "a cancel":
+
+        def on_line(line: LogLine) -> None:
+            if line.message.startswith("child "):
+                cancel.set()
+    else:
+        on_line = None  # type: ignore[assignment]
+    run = services.runner.run("escape", cancel=cancel, on_line=on_line)
+    expected = {"the run ends": "succeeded", "a timeout": "timed out", "a cancel": "cancelled"}
+    assert run.status == expected[ending]
+    pid = int(next(m for m in log_of(services, run.id) if m.startswith("child ")).split()[1])
+    deadline = time.monotonic() + 10
+    while _alive(pid):  # its guardian has ended it; the kernel may take a moment to say so
+        assert time.monotonic() < deadline, f"the child {pid} outlived the run"
+        time.sleep(0.02)
