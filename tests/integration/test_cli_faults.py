@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,9 @@ from pathlib import Path
 import pytest
 
 from console.cli import main
+from console.core.errors import ConsoleError
+from console.core.store import Store
+from console.core.user_tables import TableStore
 from tests.conftest import need
 
 
@@ -299,29 +303,26 @@ def test_deleting_a_running_job_is_refused_until_it_ends(console_home: Path) -> 
     assert cli(console_home, "job", "delete", "slow").returncode == 0
 
 
-def test_concurrent_creates_of_one_table_on_postgresql(pg_url: str, tmp_path: Path) -> None:
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "console",
-                "--home",
-                str(tmp_path / f"h{i}"),
-                "--db",
-                pg_url,
-                "table",
-                "create",
-                "Race",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(8)
-    ]
-    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
-    assert sorted(code for code, _ in results) == [0] + [2] * 7, results
-    for code, err in results:
-        if code == 2:
-            assert "already exists" in one_line(err)
+def test_concurrent_creates_of_one_table_on_postgresql(pg_url: str) -> None:
+    """Eight consoles (each its own engine and connection) create one table at
+    the same moment: one succeeds, seven are told it exists."""
+    stores = [Store(pg_url) for _ in range(8)]
+    start = threading.Barrier(len(stores))
+    outcomes: list[str] = []
+
+    def create(store: Store) -> None:
+        start.wait()
+        try:
+            TableStore(store).create("Race")
+            outcomes.append("created")
+        except ConsoleError as e:
+            outcomes.append(str(e))
+
+    threads = [threading.Thread(target=create, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for store in stores:
+        store.dispose()
+    assert sorted(outcomes) == ["a table named 'Race' already exists"] * 7 + ["created"]
