@@ -429,11 +429,15 @@ def parse_iso_arg(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_iso(text)
+        datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ConsoleError(f"--start {text!r} is not an ISO date and time") from None
-    except OverflowError:  # 9999-12-31T23:59:59-05:00 is past the last UTC year
-        raise ConsoleError(f"--start {text!r} is out of range") from None
+    try:
+        return parse_iso(text)
+    except (ValueError, OverflowError):  # year 1 in New York, 9999-12-31 at -05:00
+        raise ConsoleError(
+            f"--start {text!r} is out of range: give a time from 1970 to 9000"
+        ) from None
 
 
 def _run_once(services: Services, name: str) -> int:

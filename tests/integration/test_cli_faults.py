@@ -137,6 +137,21 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
         ),
         "out of range",
     ),
+    "--start in year 1, New York time": (
+        lambda t: _in(
+            t,
+            "job",
+            "create",
+            "j",
+            "--every",
+            "1",
+            "--unit",
+            "day",
+            "--start",
+            "0001-01-01T00:00:00",
+        ),
+        "out of range",
+    ),
     "--every 100000 --unit month": (
         lambda t: _in(t, "job", "create", "j", "--every", "100000", "--unit", "month"),
         "1,200",
@@ -156,14 +171,30 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
 }
 
 
+@pytest.fixture
+def new_york() -> Iterator[None]:
+    """Local time is New York's (west of UTC: year 1 there is before UTC's year 1)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
 OWN_SETUP = {_home_is_a_file, _random_bytes, _empty_alembic_version, _foreign_sqlite, _truncated}
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_bad_input_is_one_line_and_exit_2(
-    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
     make, words = CASES[case]
+    if "New York" in case:
+        request.getfixturevalue("new_york")
     if make not in OWN_SETUP:  # a console with a table, to show nothing changes
         assert main(_in(tmp_path, "table", "create", "Notes")) == 0
     argv = make(tmp_path)
