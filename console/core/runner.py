@@ -64,6 +64,11 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
 
 
+class RunSpooledError(DatabaseUnavailableError):
+    """A run ended, but the database could not record it: its log and its end
+    are in the spool, stored when the database is back."""
+
+
 class _LogWriter:
     """Masks, caps and stores a run's log lines, and passes them on live."""
 
@@ -254,6 +259,8 @@ class Runner:
                 if on_started is not None:
                     on_started(run)
                 return self._run(job, run, on_line, cancel or threading.Event(), note)
+            except RunSpooledError:
+                raise  # its end is in the spool already
             except BaseException as e:
                 # Never leave a run "running" behind, whatever went wrong here.
                 self._finish(run, "failed", f"the console failed: {type(e).__name__}", 0)
@@ -344,7 +351,7 @@ class Runner:
         unstored = self._finish(run, status, masked_error, rows) or writer.spooled
         if unstored is not None:
             assert self.spool is not None
-            raise DatabaseUnavailableError(
+            raise RunSpooledError(
                 f"the run of {job.name} {status}, but {unstored}; its log is kept in "
                 f"{self.spool.path} and is stored when the database is back"
             )
