@@ -20,7 +20,6 @@ from console.cli import main
 from console.core.errors import ConsoleError
 from console.core.store import Store
 from console.core.user_tables import TableStore
-from tests.conftest import need
 
 
 def one_line(err: str) -> str:
@@ -229,7 +228,8 @@ def test_a_missing_folder_under_a_read_only_home(
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(mount)], capture_output=True
     )
-    need(done.returncode == 0, f"cannot mount a read-only tmpfs: {done.stderr!r}")
+    if done.returncode != 0:  # mounting needs root (or CAP_SYS_ADMIN): not every CI has it
+        pytest.skip(f"cannot mount a read-only tmpfs: {done.stderr!r}")
     try:
         code, err = run_cli(capsys, "--home", str(mount / "missing"), "table", "list")
     finally:

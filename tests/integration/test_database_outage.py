@@ -147,7 +147,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True
     )
-    need(done.returncode == 0, f"cannot mount a 2 MB tmpfs: {done.stderr!r}")
+    if done.returncode != 0:  # mounting needs root (or CAP_SYS_ADMIN): not every CI has it
+        pytest.skip(f"cannot mount a 2 MB tmpfs: {done.stderr!r}")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
