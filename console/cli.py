@@ -344,7 +344,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         )
         print(f"created job {job.name} ({job.schedule_text}, disabled)")
     elif args.action == "list":
-        services.runs.interrupt_abandoned()
+        _note_interrupted(services)
         listing = jobs.all()
         if args.json:
             print_json([_job_json(j) for j in listing])
@@ -363,7 +363,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                 ],
             )
     elif args.action == "show":
-        services.runs.interrupt_abandoned()
+        _note_interrupted(services)
         job = jobs.get(args.name)
         recent = services.runs.runs(job.id, limit=10)
         if args.json:
@@ -423,6 +423,17 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         jobs.delete(name)
         print(f"deleted job {name}")
     return EXIT_OK
+
+
+def _note_interrupted(services: Services) -> None:
+    """Mark runs whose console or worker went away (see RunLog); a database
+    that cannot be written now (read-only, locked) only delays that."""
+    from console.core.faults import FAULTS
+
+    try:
+        services.runs.interrupt_abandoned()
+    except FAULTS:
+        pass
 
 
 def parse_iso_arg(text: str | None) -> datetime | None:
