@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from console.app import open_services
-from tests.fakes.memory_keyring import MemoryKeyring
+from console.demo.memory_keyring import MemoryKeyring
 
 
 def mode(path: Path) -> int:

@@ -19,7 +19,7 @@ import pytest
 
 from console.app import open_services
 from console.core import schema
-from tests.fakes.memory_keyring import MemoryKeyring
+from console.demo.memory_keyring import MemoryKeyring
 
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGKILL)
 

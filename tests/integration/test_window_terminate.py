@@ -16,7 +16,7 @@ import pytest
 
 from console.app import open_services
 from console.core.drafts import Drafts
-from tests.fakes.memory_keyring import MemoryKeyring
+from console.demo.memory_keyring import MemoryKeyring
 
 #: A window whose editor holds unsaved text, closing and so asking
 #: Save/Discard/Cancel when the test's signal comes.
