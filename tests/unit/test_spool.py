@@ -25,5 +25,5 @@ def test_spooled_lines_and_the_end_are_stored_and_the_spool_emptied(
     stored = services.runs.get(run.id)
     assert (stored.status, stored.rows_written) == ("succeeded", 3)
     assert [e.message for e in services.runs.entries(run_id=run.id)] == ["kept while away"]
-    assert services.runs.holder(job.id) is None  # the lease freed
+    assert services.runs.acquire(job.id, "another")  # the lease was freed
     assert not spool.pending()
