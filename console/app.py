@@ -12,13 +12,15 @@ from typing import Any
 
 from console.core import paths
 from console.core.clock import Clock, utcnow
+from console.core.faults import FAULTS
 from console.core.jobs import JobStore
 from console.core.runner import Runner
 from console.core.runs import RunLog
 from console.core.scheduler import ConsoleScheduler
 from console.core.secrets import AppSettings, Keyring
 from console.core.settings import Settings
-from console.core.store import Store
+from console.core.spool import Spool
+from console.core.store import Store, sqlite_file
 from console.core.user_tables import TableStore
 from console.core.webhook import FailureWebhook
 
@@ -41,6 +43,12 @@ class Services:
     @property
     def home(self) -> Path:
         return self.location.home
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the user should know on opening (a home others can read)."""
+        found = paths.looser_than_private(self.home, sqlite_file(self.location.db_url))
+        return [found] if found else []
 
     def scheduler(self, **options: Any) -> ConsoleScheduler:
         """A scheduler over these services (not started); its failures and
@@ -83,7 +91,7 @@ def open_services(
     `keyring_backend` replaces the OS keyring (tests; the demo without one).
     """
     location = paths.resolve(home, db_url)
-    location.home.mkdir(parents=True, exist_ok=True)
+    paths.make_home(location.home)
     store = Store(location.db_url)
     # The keyring's service is named after the database's id, which the
     # settings table keeps; secret settings then live in that keyring.
@@ -92,6 +100,12 @@ def open_services(
     jobs = JobStore(store, settings, clock)
     runs = RunLog(store, clock)
     app_settings = AppSettings(store, keyring)
+    spool = Spool(location.home)
+    if spool.pending():
+        try:
+            spool.replay(store)
+        except FAULTS:
+            pass  # kept for a later time; this console can still open
     return Services(
         location=location,
         store=store,
@@ -102,7 +116,14 @@ def open_services(
         keyring=keyring,
         app_settings=app_settings,
         runner=Runner(
-            location.db_url, jobs, runs, app_settings, settings, owner=owner, clock=clock
+            location.db_url,
+            jobs,
+            runs,
+            app_settings,
+            settings,
+            owner=owner,
+            clock=clock,
+            spool=spool,
         ),
         webhook=FailureWebhook(settings, runs),
     )

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from console.core.settings import SettingSpec
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+#: The largest --limit: beyond it a database's integer would overflow.
+MAX_COUNT = 2**31 - 1
 
 
 class UsageError(Exception):
@@ -169,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key")
     p.add_argument("value", nargs="?")
     p.add_argument("--secret", action="store_true", help="keep the value in the OS keyring")
+    p.add_argument(
+        "--jobs",
+        metavar="A,B",
+        help="only these jobs see it (default: every job); a job's script sees no other's",
+    )
     p = setting.add_parser("list", help="list app settings, secrets masked")
     p.add_argument("--json", action="store_true")
     setting.add_parser("delete", help="delete an app setting").add_argument("key")
@@ -201,6 +208,8 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is below 0")
+    if value > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text!r} is above {MAX_COUNT:,}")
     return value
 
 
@@ -241,7 +250,8 @@ def cmd_table(services: Services, args: argparse.Namespace) -> int:
             query = query.take(args.limit)
         rows = query.read()
         if args.json:
-            print_json(rows)
+            # Strict JSON: a NaN or infinity stored by an older version prints as null.
+            print_json([{k: _finite_or_none(v) for k, v in row.items()} for row in rows])
         else:
             ordered = [c for c in columns if not c.startswith("__")] + [
                 c for c in columns if c.startswith("__")
@@ -253,14 +263,31 @@ def cmd_table(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _finite_or_none(value: object) -> object:
+    import math
+
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
 def _read_source(path: str) -> str:
+    """A script file (or stdin), read no further than the script limit: a
+    device such as /dev/zero is refused after 1 MB, not read to the end."""
+    from console.core.jobs import MAX_SCRIPT_BYTES
+
     try:
         if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as f:
-            return f.read()
+            data = sys.stdin.buffer.read(MAX_SCRIPT_BYTES + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(MAX_SCRIPT_BYTES + 1)
+        if len(data) > MAX_SCRIPT_BYTES:
+            raise ConsoleError(
+                f"{path} is larger than a script may be ({MAX_SCRIPT_BYTES:,} bytes)"
+            )
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise ConsoleError(f"cannot read {path}: {e}") from None
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise ConsoleError(f"cannot read {path}: {reason}") from None
 
 
 def _job_json(job: Job) -> dict[str, Any]:
@@ -317,6 +344,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         )
         print(f"created job {job.name} ({job.schedule_text}, disabled)")
     elif args.action == "list":
+        _note_interrupted(services)
         listing = jobs.all()
         if args.json:
             print_json([_job_json(j) for j in listing])
@@ -335,6 +363,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                 ],
             )
     elif args.action == "show":
+        _note_interrupted(services)
         job = jobs.get(args.name)
         recent = services.runs.runs(job.id, limit=10)
         if args.json:
@@ -396,13 +425,30 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _note_interrupted(services: Services) -> None:
+    """Mark runs whose console or worker went away (see RunLog); a database
+    that cannot be written now (read-only, locked) only delays that."""
+    from console.core.faults import FAULTS
+
+    try:
+        services.runs.interrupt_abandoned()
+    except FAULTS:
+        pass
+
+
 def parse_iso_arg(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_iso(text)
+        datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ConsoleError(f"--start {text!r} is not an ISO date and time") from None
+    try:
+        return parse_iso(text)
+    except (ValueError, OverflowError):  # year 1 in New York, 9999-12-31 at -05:00
+        raise ConsoleError(
+            f"--start {text!r} is out of range: give a time from 1970 to 9000"
+        ) from None
 
 
 def _run_once(services: Services, name: str) -> int:
@@ -410,11 +456,15 @@ def _run_once(services: Services, name: str) -> int:
     import threading
 
     cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    # Ctrl+C, a closed terminal or a polite kill cancel the run, which then
+    # ends (its whole process tree) and is recorded as cancelled.
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda *_: cancel.set()) for sig in stops}
     try:
         run = services.runner.run(name, on_line=_print_line, cancel=cancel)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return EXIT_OK if run.status == "succeeded" else EXIT_RUN_FAILED
 
 
@@ -476,15 +526,23 @@ def cmd_setting(services: Services, args: argparse.Namespace) -> int:
             (value,) = _read_secret_lines(1, [f"value of {args.key}"])
         else:
             value = args.value if args.value is not None else sys.stdin.read().rstrip("\n")
-        settings.set(args.key, value, secret=args.secret)
-        print(f"set {args.key}" + (" (secret, in the keyring)" if args.secret else ""))
+        jobs = None if args.jobs is None else args.jobs.split(",")
+        settings.set(args.key, value, secret=args.secret, jobs=jobs)
+        seen_by = f"; only {', '.join(j.strip() for j in jobs)} see it" if jobs else ""
+        print(f"set {args.key}" + (" (secret, in the keyring)" if args.secret else "") + seen_by)
     elif args.action == "list":
         views = settings.list()
         if args.json:
-            print_json([{"name": v.name, "value": v.shown, "secret": v.is_secret} for v in views])
+            print_json(
+                [
+                    {"name": v.name, "value": v.shown, "secret": v.is_secret, "jobs": list(v.jobs)}
+                    for v in views
+                ]
+            )
         else:
             print_table(
-                ["NAME", "VALUE", "SECRET"], [(v.name, v.shown, v.is_secret) for v in views]
+                ["NAME", "VALUE", "SECRET", "JOBS"],
+                [(v.name, v.shown, v.is_secret, ",".join(v.jobs) or "all") for v in views],
             )
     elif args.action == "delete":
         settings.delete(args.key)
@@ -585,7 +643,7 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
 
     scheduler = services.scheduler(on_event=say)
     services.runner.keep_warm()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
     enabled = services.jobs.enabled()
     say(
@@ -594,7 +652,14 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     )
     scheduler.start()
     while not stop.wait(1.0):
-        pass
+        try:
+            services.store.check_file()  # deleted or replaced: stop before forking in two
+        except ConsoleError as e:
+            scheduler.fatal = str(e)
+        if scheduler.fatal is not None:
+            print(f"mobile-console: {scheduler.fatal}", file=sys.stderr, flush=True)
+            scheduler.stop(grace_s=0)
+            return EXIT_BAD_INPUT
     running = scheduler.active_runs()
     say("stopping" + (f"; letting {', '.join(running)} finish" if running else ""))
     scheduler.stop(grace_s=4.0)
@@ -705,6 +770,8 @@ def _command(argv: list[str], host: HostProcess | None) -> int:
     except UsageError as e:
         print(f"mobile-console: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from console.core.faults import FAULTS, describe
+
     try:
         if args.command in DESKTOP_HANDLERS:
             return int(DESKTOP_HANDLERS[args.command](args))
@@ -713,12 +780,17 @@ def _command(argv: list[str], host: HostProcess | None) -> int:
         services = open_services(args.home, args.db)
         if host is not None:
             services.runner.adopt(host)
+        for warning in services.warnings:
+            print(f"mobile-console: {warning}", file=sys.stderr)
         try:
             return int(HANDLERS[args.command](services, args))
         finally:
             services.close()
     except ConsoleError as e:
         print(f"mobile-console: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FAULTS as e:  # the database or the disk, not the user's words
+        print(f"mobile-console: {describe(e)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -25,3 +25,12 @@ class SecretsUnavailableError(ConsoleError):
 
 class DatabaseVersionError(ConsoleError):
     """The database was made by a newer version of the console."""
+
+
+class DatabaseUnavailableError(ConsoleError):
+    """The database cannot be read or written now (gone, full, locked,
+    corrupt, unreachable); the message says which, in one line."""
+
+
+class DatabaseGoneError(DatabaseUnavailableError):
+    """The SQLite file this console opened was deleted or replaced under it."""

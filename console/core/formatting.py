@@ -15,7 +15,12 @@ MAX_COLUMN = 60
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """An aware time on this machine's wall clock; "" for none."""
-    return "" if value is None else value.astimezone().strftime(fmt)
+    if value is None:
+        return ""
+    try:
+        return value.astimezone().strftime(fmt)
+    except (OverflowError, ValueError):  # year 1 shown west of UTC (an older console stored it)
+        return value.strftime(fmt) + " UTC"
 
 
 def duration_text(seconds: float | None) -> str:

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from typing import Any, NoReturn
 
+from console.core.process_tree import PARENT_ENV
+
 
 def child_command(*, preload: str | None = None) -> list[str]:
     """How to start the script host: the bundle's own executable when frozen.
@@ -36,6 +38,9 @@ class HostProcess:
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group, ended as a whole
             close_fds=True,
+            # So that it can tell its console's death from the end of one of
+            # its threads (see process_tree).
+            env={**os.environ, PARENT_ENV: str(os.getpid())},
         )
         self.given_run = False
         self._discarded = False
@@ -62,6 +67,26 @@ class HostProcess:
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if pipe is not None:
                 pipe.close()
+
+    def end(self, grace_s: float = 2.0, *, ending: bool = False) -> None:
+        """End the run's whole tree: the host's guardian ends every process
+        the script started (SIGTERM), then anything left of the group goes
+        (SIGKILL). Killing the guardian first would hand what escaped the
+        group to PID 1. `ending`: the script is done and the guardian is
+        ending the tree on its own; give it `grace_s` to do so first."""
+        if ending:
+            try:
+                self.proc.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                pass
+        self.signal_group(signal.SIGKILL)
+        self.proc.wait()
 
     def signal_group(self, sig: int) -> None:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -123,10 +123,29 @@ def _check_int(value: object, what: str, low: int, high: int) -> int:
     return value
 
 
+#: The longest interval of each unit: about a century (a calendar cannot
+#: count further without leaving the years a date can hold).
+MAX_INTERVAL_OF = {"minute": MAX_INTERVAL, "hour": 876_000, "day": 36_500, "month": 1_200}
+#: Start times a schedule can count from and show in any time zone.
+EARLIEST_START = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST_START = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def check_schedule(interval: object, unit: object) -> tuple[int, str]:
     if unit not in UNITS:
         raise ConsoleError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
-    return _check_int(interval, "the interval", 1, MAX_INTERVAL), str(unit)
+    limit = MAX_INTERVAL_OF.get(str(unit), MAX_INTERVAL)
+    return _check_int(interval, f"the interval (in {unit}s)", 1, limit), str(unit)
+
+
+def check_start(start_at: datetime | None) -> datetime | None:
+    """A start time within the years a schedule can count and show."""
+    if start_at is not None and not EARLIEST_START <= start_at <= LATEST_START:
+        raise ConsoleError(
+            f"the start time {start_at.isoformat()} is out of range: give one from "
+            f"{EARLIEST_START:%Y} to {LATEST_START:%Y}"
+        )
+    return start_at
 
 
 class JobStore:
@@ -157,6 +176,7 @@ class JobStore:
         check_identifier(name, "job")
         zone_name = timing.local_zone_name() if timezone is None else check_zone_name(timezone)
         interval, unit = check_schedule(interval, unit)
+        check_start(start_at)
         timeout = JOB_TIMEOUT.check(timeout_s, "the timeout (seconds)")
         memory = JOB_MEMORY.check(memory_mb, "the memory limit (MB)")
         retry_count, retry_delay = check_retries(retries), check_retry_delay(retry_delay_s)
@@ -245,7 +265,7 @@ class JobStore:
                 job.interval if interval is None else interval, unit or job.unit
             )
         if start_at is not None:
-            values["start_at"] = start_at
+            values["start_at"] = check_start(start_at)
         if timeout_s is not None:
             values["timeout_s"] = JOB_TIMEOUT.check(timeout_s, "the timeout (seconds)")
         if memory_mb is not None:
@@ -259,8 +279,15 @@ class JobStore:
         return self._change(name, **values)
 
     def delete(self, name: str) -> None:
+        """Delete a job, its runs and its log; refused while it runs."""
         job = self.get(name)
         with self.store.write() as conn:
+            holder = RunLog.live_holder_in(conn, job.id, self.clock())
+            if holder is not None:
+                raise ConsoleError(
+                    f"{job.name} is running ({holder}); cancel the run or wait for it "
+                    "to end, then delete the job"
+                )
             RunLog.forget_job_in(conn, job.name)
             conn.execute(schema.jobs.delete().where(schema.jobs.c.id == job.id))
 

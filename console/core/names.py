@@ -27,6 +27,33 @@ def check_identifier(name: object, what: str) -> str:
     return name
 
 
+#: Relation names the databases keep for themselves (SQLite's `sqlite_*`,
+#: PostgreSQL's `pg_*`) or that the console's own indexes, constraints and
+#: sequences take or may take (`ix_*`, `*_pkey`, `*_key`, `*_seq`...): in
+#: PostgreSQL an index shares the namespace of tables.
+_RESERVED_PREFIXES = ("sqlite_", "pg_", "ix_", "uq_", "fk_", "ck_", "pk_")
+_RESERVED_SUFFIXES = ("_pkey", "_key", "_seq", "_fkey", "_idx", "_excl", "_check")
+
+
+def check_table_name(name: str) -> str:
+    """A table name that no database object of SQLite, PostgreSQL or the
+    console takes (checked after `check_identifier`)."""
+    lowered = name.lower()
+    for prefix in _RESERVED_PREFIXES:
+        if lowered.startswith(prefix):
+            raise ConsoleError(
+                f"table name {name!r} is reserved: names starting {prefix!r} belong to the "
+                "database or the console's indexes"
+            )
+    for suffix in _RESERVED_SUFFIXES:
+        if lowered.endswith(suffix):
+            raise ConsoleError(
+                f"table name {name!r} is reserved: PostgreSQL names indexes, keys and "
+                f"sequences ending {suffix!r}"
+            )
+    return name
+
+
 def check_setting_name(name: object) -> str:
     """App setting names: like identifiers, upper or lower case, at most 128."""
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]{0,127}", name):

@@ -14,27 +14,34 @@ import json
 import os
 import selectors
 import signal
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from console.core import faults
+from console.core.bounded_lines import BoundedLines
 from console.core.clock import Clock, utcnow
-from console.core.errors import ConsoleError
+from console.core.errors import ConsoleError, DatabaseUnavailableError
 from console.core.host_process import HostProcess
 from console.core.jobs import Job, JobStore
+from console.core.owners import new_owner
 from console.core.runs import Run, RunLog
 from console.core.secrets import AppSettings, Masker, ResolvedConfig
 from console.core.settings import Settings
+from console.core.spool import Spool
 
 HEARTBEAT_S = 5.0
 FLUSH_S = 0.2
 FLUSH_LINES = 500
 MAX_LINE = 8_000
+#: Bytes held of one line of a job's output before it is cut (see BoundedLines).
+RAW_LINE = 64 * 1024
+PROTOCOL_LINE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,17 +56,17 @@ class LogLine:
 LineCallback = Callable[[LogLine], None]
 
 
-def new_owner() -> str:
-    """A name for this console or worker process, unique on the database."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
 def format_memory(mb: int) -> str:
     return f"{mb // 1024} GiB" if mb % 1024 == 0 else f"{mb} MiB"
 
 
 def format_seconds(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+class RunSpooledError(DatabaseUnavailableError):
+    """A run ended, but the database could not record it: its log and its end
+    are in the spool, stored when the database is back."""
 
 
 class _LogWriter:
@@ -74,19 +81,30 @@ class _LogWriter:
         max_lines: int,
         max_bytes: int,
         clock: Clock,
+        spool: Spool | None = None,
     ) -> None:
         self._runs, self._run, self._mask, self._on_line = runs, run, masker, on_line
+        self._spool = spool
+        #: Why the database could not take the log, once it could not.
+        self.spooled: str | None = None
         self._max_lines, self._max_bytes, self._clock = max_lines, max_bytes, clock
         self._pending: list[tuple[datetime, str, str]] = []
         self._last_flush = time.monotonic()
         self.kept_lines = self.kept_bytes = self.dropped_lines = self.dropped_bytes = 0
 
     def add(self, level: str, message: str, *, always: bool = False) -> None:
-        message = self._mask(message[:MAX_LINE] if len(message) > MAX_LINE else message)
-        size = len(message.encode("utf-8", "replace"))
         if not always and (
-            self.kept_lines >= self._max_lines or self.kept_bytes + size > self._max_bytes
-        ):
+            self.kept_lines >= self._max_lines or self.kept_bytes >= self._max_bytes
+        ):  # full: count it, spend nothing on masking it
+            self.dropped_lines += 1
+            self.dropped_bytes += len(message)
+            return
+        # Mask first, then cut: a secret across the cut is masked whole.
+        message = self._mask(message)
+        if len(message) > MAX_LINE:
+            message = message[:MAX_LINE] + f"… ({len(message) - MAX_LINE:,} more characters)"
+        size = len(message.encode("utf-8", "replace"))
+        if not always and self.kept_bytes + size > self._max_bytes:
             self.dropped_lines += 1
             self.dropped_bytes += size
             return
@@ -106,8 +124,20 @@ class _LogWriter:
 
     def flush(self) -> None:
         pending, self._pending = self._pending, []
-        self._runs.append(self._run.id, self._run.job_name, pending)
         self._last_flush = time.monotonic()
+        try:
+            if self.spooled is not None and self._spool is not None:
+                self._spool.replay(self._runs.store)  # the database may be back
+            self._runs.append(self._run.id, self._run.job_name, pending)
+            self.spooled = None  # all stored now
+        except (SQLAlchemyError, OSError) as e:
+            if self._spool is None:
+                raise
+            self.spooled = faults.describe(e)
+            try:
+                self._spool.add_lines(self._run.id, self._run.job_name, pending)
+            except OSError:  # the home's disk too: keep them (at most the log cap) and retry
+                self._pending[:0] = pending
 
     def note_dropped(self) -> None:
         if self.dropped_lines:
@@ -134,8 +164,10 @@ class Runner:
         owner: str | None = None,
         clock: Clock = utcnow,
         grace_s: float = 2.0,
+        spool: Spool | None = None,
     ) -> None:
         self.db_url = db_url
+        self.spool = spool
         self.jobs, self.runs, self.app_settings, self.settings = jobs, runs, app_settings, settings
         self.owner = owner or new_owner()
         self.clock = clock
@@ -227,12 +259,42 @@ class Runner:
                 if on_started is not None:
                     on_started(run)
                 return self._run(job, run, on_line, cancel or threading.Event(), note)
+            except RunSpooledError:
+                raise  # its end is in the spool already
             except BaseException as e:
                 # Never leave a run "running" behind, whatever went wrong here.
-                self.runs.finish(run.id, "failed", f"the console failed: {type(e).__name__}", 0)
+                self._finish(run, "failed", f"the console failed: {type(e).__name__}", 0)
                 raise
         finally:
-            self.runs.release(job.id, self.owner)
+            try:
+                self.runs.release(job.id, self.owner)
+            except SQLAlchemyError:
+                pass  # the lease lapses on its own; the spool's replay frees it sooner
+
+    def replay_spool(self) -> int:
+        """Store runs' logs that were spooled while the database was away."""
+        return 0 if self.spool is None else self.spool.replay(self.runs.store)
+
+    def _finish(self, run: Run, status: str, error: str | None, rows: int) -> str | None:
+        """Record the run's end; when the database cannot take it, keep it in
+        the spool and return why."""
+        try:
+            self.runs.finish(run.id, status, error, rows)
+            return None
+        except (SQLAlchemyError, OSError) as e:
+            if self.spool is None:
+                raise
+            try:
+                self.spool.add_finish(
+                    run.id, run.job_id, self.owner, status, error, rows, self.clock()
+                )
+            except OSError as spool_error:
+                raise DatabaseUnavailableError(
+                    f"the run of {run.job_name} {status}, but neither the database "
+                    f"({faults.describe(e)}) nor the spool ({faults.describe(spool_error)}) "
+                    "could record it"
+                ) from None
+            return faults.describe(e)
 
     def _run(
         self,
@@ -244,7 +306,7 @@ class Runner:
     ) -> Run:
         config: ResolvedConfig
         try:
-            config = self.app_settings.resolve()
+            config = self.app_settings.resolve(job.name)  # only the settings it may see
         except Exception as e:  # the database is gone, say: fail the run, not the caller
             config = ResolvedConfig(unavailable={"*": str(e)})
         limits = self.settings.all()
@@ -256,6 +318,7 @@ class Runner:
             limits["run_log_max_lines"],
             limits["run_log_max_bytes"],
             self.clock,
+            self.spool,
         )
         attempt = f", attempt {run.attempt} of {run.attempts}" if run.attempts > 1 else ""
         writer.add("information", f"Run started ({run.trigger}{attempt})", always=True)
@@ -285,7 +348,13 @@ class Runner:
         writer.add(*final, always=True)
         writer.flush()
         masked_error = Masker(config.secret_values)(error) if error else None
-        self.runs.finish(run.id, status, masked_error, rows)
+        unstored = self._finish(run, status, masked_error, rows) or writer.spooled
+        if unstored is not None:
+            assert self.spool is not None
+            raise RunSpooledError(
+                f"the run of {job.name} {status}, but {unstored}; its log is kept in "
+                f"{self.spool.path} and is stored when the database is back"
+            )
         return self.runs.get(run.id)
 
     def _supervise(
@@ -296,7 +365,9 @@ class Runner:
         selector = selectors.DefaultSelector()
         selector.register(proc.stdout, selectors.EVENT_READ, "protocol")
         selector.register(proc.stderr, selectors.EVENT_READ, "raw")
-        partial = {"protocol": b"", "raw": b""}
+        # A JSON line of the protocol holds one message of at most 64 K
+        # characters (script_api); a raw line is whatever the script wrote.
+        readers = {"protocol": BoundedLines(PROTOCOL_LINE), "raw": BoundedLines(RAW_LINE)}
         done: dict[str, Any] | None = None
         rows = 0
         stopped_for: str | None = None
@@ -324,8 +395,9 @@ class Runner:
             elif message.get("t") == "done":
                 done = message
 
+        selector_map = selector.get_map()
         try:
-            while selector.get_map():
+            while selector_map:
                 now = time.monotonic()
                 if stopped_for is None and cancel.is_set():
                     stopped_for, kill_at = "cancelled", now + self.grace_s
@@ -337,8 +409,11 @@ class Runner:
                     child.signal_group(signal.SIGKILL)
                     kill_at = float("inf")
                 if now >= next_heartbeat:
-                    self.runs.heartbeat(job.id, self.owner)
                     next_heartbeat = now + HEARTBEAT_S
+                    try:
+                        self.runs.heartbeat(job.id, self.owner)
+                    except SQLAlchemyError:
+                        pass  # the run goes on; its log goes to the spool meanwhile
                 if exited_at is None and proc.poll() is not None:
                     exited_at = now
                 if exited_at is not None and now - exited_at > 1.0:
@@ -348,18 +423,16 @@ class Runner:
                     kind = key.data
                     if not data:
                         selector.unregister(key.fileobj)
-                        if partial[kind]:
-                            handle(kind, partial[kind])
+                        for line in readers[kind].end():
+                            handle(kind, line)
                         continue
-                    lines = (partial[kind] + data).split(b"\n")
-                    partial[kind] = lines.pop()
-                    for line in lines:
+                    for line in readers[kind].feed(data):
                         handle(kind, line)
                 writer.flush_if_due()
         finally:
+            ended = not selector_map or exited_at is not None  # the pipes closed, or it exited
             selector.close()
-            child.signal_group(signal.SIGKILL)  # nothing of the run outlives it
-            proc.wait()
+            child.end(self.grace_s, ending=ended)  # nothing of the run outlives it
             proc.stdout.close()
             proc.stderr.close()
         return (*self._outcome(job, proc.returncode, done, stopped_for), rows)

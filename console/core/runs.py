@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from console.core import schema
+from console.core import owners, schema
 from console.core.clock import Clock, utcnow
 from console.core.store import Store
 
@@ -75,12 +75,14 @@ class RunLog:
         conn: sa.Connection, job_id: int, owner: str, now: datetime, ttl: timedelta = LEASE_TTL
     ) -> bool:
         lease = schema.leases
+        free = sa.or_(lease.c.owner.is_(None), lease.c.expires_at < now)
+        holder = conn.execute(sa.select(lease.c.owner).where(lease.c.job_id == job_id)).scalar()
+        if holder is not None and owners.gone(holder):
+            # Its console died on this machine: no need to wait for the lease to lapse.
+            free = sa.or_(free, lease.c.owner == holder)
         taken = conn.execute(
             lease.update()
-            .where(
-                lease.c.job_id == job_id,
-                sa.or_(lease.c.owner.is_(None), lease.c.expires_at < now),
-            )
+            .where(lease.c.job_id == job_id, free)
             .values(owner=owner, expires_at=now + ttl, heartbeat_at=now, run_id=None)
         ).rowcount
         return bool(taken)
@@ -98,6 +100,18 @@ class RunLog:
                     .values(**values)
                 ).rowcount
             )
+
+    @staticmethod
+    def live_holder_in(conn: sa.Connection, job_id: int, now: datetime) -> str | None:
+        """Who runs the job now, if its lease is live and its holder alive."""
+        lease = conn.execute(
+            sa.select(schema.leases.c.owner, schema.leases.c.expires_at).where(
+                schema.leases.c.job_id == job_id
+            )
+        ).one_or_none()
+        if lease is None or lease.owner is None or lease.expires_at < now:
+            return None
+        return None if owners.gone(lease.owner) else str(lease.owner)
 
     def release(self, job_id: int, owner: str) -> None:
         with self.store.write() as conn:
@@ -153,27 +167,58 @@ class RunLog:
         )
 
     @staticmethod
-    def fail_abandoned_in(conn: sa.Connection, job_id: int, now: datetime) -> None:
-        """Runs left `running` by a console that died: its lease has lapsed."""
-        lease = conn.execute(
-            sa.select(schema.leases.c.owner, schema.leases.c.expires_at).where(
-                schema.leases.c.job_id == job_id
+    def fail_abandoned_in(conn: sa.Connection, job_id: int | None, now: datetime) -> int:
+        """Mark `interrupted` the runs left `running` by a console or worker
+        that went away (its lease lapsed, or its process is gone from this
+        machine), saying which one and when it was last heard from. Every
+        job when `job_id` is None. Returns how many."""
+        runs, lease = schema.runs, schema.leases
+        stmt = (
+            sa.select(
+                runs.c.id,
+                runs.c.owner,
+                lease.c.owner.label("holder"),
+                lease.c.expires_at,
+                lease.c.heartbeat_at,
             )
-        ).one_or_none()
-        live_owner = lease.owner if lease and lease.owner and lease.expires_at >= now else None
-        stale = schema.runs.c.status == "running"
-        condition = sa.and_(schema.runs.c.job_id == job_id, stale)
-        if live_owner is not None:
-            condition = condition & (schema.runs.c.owner != live_owner)
-        conn.execute(
-            schema.runs.update()
-            .where(condition)
-            .values(
-                status="failed",
-                ended_at=now,
-                error="the console or worker running it stopped before the run ended",
-            )
+            .select_from(runs.outerjoin(lease, lease.c.job_id == runs.c.job_id))
+            .where(runs.c.status == "running")
         )
+        if job_id is not None:
+            stmt = stmt.where(runs.c.job_id == job_id)
+        count = 0
+        for row in conn.execute(stmt).all():
+            live = (
+                row.holder == row.owner
+                and row.expires_at is not None
+                and row.expires_at >= now
+                and not owners.gone(row.owner)
+            )
+            if live:
+                continue
+            heard = row.heartbeat_at if row.holder == row.owner else None
+            when = f"; last heard from at {heard:%Y-%m-%d %H:%M:%S} UTC" if heard else ""
+            count += conn.execute(
+                runs.update()
+                .where(runs.c.id == row.id, runs.c.status == "running")
+                .values(
+                    status="interrupted",
+                    ended_at=now,
+                    error=f"interrupted: {row.owner}, which ran it, stopped before it ended{when}",
+                )
+            ).rowcount
+        return count
+
+    def interrupt_abandoned(self) -> int:
+        """`fail_abandoned_in` for every job, in its own transaction."""
+        with self.store.read() as conn:
+            any_running = conn.execute(
+                sa.select(schema.runs.c.id).where(schema.runs.c.status == "running").limit(1)
+            ).first()
+        if any_running is None:  # the usual case: no write, no lock
+            return 0
+        with self.store.write() as conn:
+            return self.fail_abandoned_in(conn, None, self.clock())
 
     def finish(self, run_id: int, status: str, error: str | None, rows_written: int) -> None:
         with self.store.write() as conn:

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import schedule
 import sqlalchemy as sa
 
-from console.core import schema, timing
+from console.core import faults, schema, timing
 from console.core.alerts import Alert, alert_for
 from console.core.clock import Clock, utcnow
 from console.core.jobs import JobStore
@@ -103,6 +103,8 @@ class ConsoleScheduler:
         self._active: dict[str, _Active] = {}
         self._active_lock = threading.Lock()
         self.errors = 0
+        #: Why the scheduler stopped by itself (a database that will not come back).
+        self.fatal: str | None = None
 
     # -- life cycle ------------------------------------------------------
 
@@ -176,6 +178,8 @@ class ConsoleScheduler:
 
     def step(self) -> float | None:
         """Sync with the database, run what is due; seconds until the next due."""
+        self.runs.interrupt_abandoned()  # runs whose console or worker went away
+        self.runner.replay_spool()  # logs kept while the database was away
         self._sync()
         if self._paused.is_set():
             return None  # asleep until resumed (a wake)
@@ -212,8 +216,13 @@ class ConsoleScheduler:
         while not self._stopping.is_set():
             try:
                 idle = self.step()
-            except Exception:  # the scheduler outlives any error, and says so
+            except Exception as e:  # the scheduler outlives any error, and says so
                 self.errors += 1
+                if faults.is_fatal(e):  # the database is gone or corrupt: stop, say why
+                    self.fatal = faults.describe(e)
+                    self._on_event(f"stopping: {self.fatal}")
+                    self._stopping.set()
+                    break
                 log.exception("scheduler step failed")
                 idle = MAX_SLEEP_S
             wait = MAX_SLEEP_S if idle is None else max(0.0, min(idle, MAX_SLEEP_S))

@@ -172,6 +172,8 @@ app_settings = Table(
     Column("value", Text, nullable=True),
     Column("is_secret", Boolean, nullable=False),
     Column("kind", String(16), nullable=False, default="app"),
+    # The lower-case names of the jobs that see it, comma-separated; NULL: all.
+    Column("jobs", Text, nullable=True),
 )
 
 #: The console's own table names; no user table may take one, in any case.

@@ -10,7 +10,9 @@ if TYPE_CHECKING:
     from console.core.user_tables import Table, TableStore
 
 Emit = Callable[[dict[str, Any]], None]
-MAX_MESSAGE = 8_000
+#: The console masks secrets in a line and then cuts it to 8,000 characters;
+#: this cut, well beyond that, only bounds what crosses the pipe.
+MAX_MESSAGE = 64_000
 
 
 class MissingSettingError(KeyError):

@@ -9,6 +9,7 @@ and fd 2 goes to standard error, which the parent logs as plain lines.
 
 from __future__ import annotations
 
+import builtins
 import faulthandler
 import io
 import json
@@ -20,6 +21,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 SCRIPT_FILE = "<job script>"
+#: Characters of `print()` output held while waiting for a newline.
+MAX_PENDING = 64_000
 
 
 class _Channel:
@@ -50,9 +53,12 @@ class _LogStream(io.TextIOBase):
 
     def write(self, text: str) -> int:
         self._buffer += text
-        while "\n" in self._buffer:
-            line, self._buffer = self._buffer.split("\n", 1)
-            self._write_line(line)
+        if "\n" in text:
+            *lines, self._buffer = self._buffer.split("\n")
+            for line in lines:
+                self._write_line(line)
+        if len(self._buffer) > MAX_PENDING:  # no newline in sight: a line of its own
+            self.flush()
         return len(text)
 
     def flush(self) -> None:
@@ -102,6 +108,10 @@ def preload_flag(args: list[str]) -> str | None:
 
 
 def main(*, preload_what: str | None = None) -> int:
+    from console.core import process_tree
+
+    parent = process_tree.expected_parent()
+    process_tree.watch_parent_while_waiting(parent)
     channel = _Channel(os.dup(1))
     os.dup2(2, 1)  # anything the script writes to fd 1 reaches the parent as plain lines
     faulthandler.enable(file=2)
@@ -110,6 +120,8 @@ def main(*, preload_what: str | None = None) -> int:
     if not data:
         return 0  # a spare whose console has gone: nothing to run
     payload = json.loads(data.decode("utf-8"))
+    # From here on a guardian ends the run's whole process tree with the run.
+    process_tree.split_guardian(parent)
 
     import resource
 
@@ -124,19 +136,18 @@ def main(*, preload_what: str | None = None) -> int:
     sys.stderr = _LogStream(console.warn)
     tables = ScriptTables(payload["db_url"], channel)
     name = payload["job"]
-    namespace: dict[str, Any] = {
-        "__name__": f"job_{name}",
-        "__file__": SCRIPT_FILE,
-        "tables": tables,
-        "config": ScriptConfig(payload),
-        "console": console,
-    }
+    given: dict[str, Any] = {"tables": tables, "config": ScriptConfig(payload), "console": console}
+    namespace: dict[str, Any] = {"__name__": f"job_{name}", "__file__": SCRIPT_FILE, **given}
     outcome: dict[str, Any] = {"t": "done", "ok": True}
     try:
         exec(compile(payload["script"], SCRIPT_FILE, "exec"), namespace)
         entry = namespace.get(name)
         if not callable(entry):
             raise NameError(f"the script defines no function {name}()")
+        if name in given:  # a job named `console` (or `tables`, `config`) keeps the API
+            namespace[name] = given[name]
+        elif hasattr(builtins, name):  # a job named `print` keeps print()
+            del namespace[name]
         entry()
     except MemoryError:
         outcome = {"t": "done", "ok": False, "kind": "memory"}

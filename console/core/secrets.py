@@ -8,8 +8,9 @@ the fix; there is no plaintext fallback.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -22,9 +23,10 @@ from console.core.names import check_setting_name
 from console.core.settings import MASK
 from console.core.store import Store
 
-#: Shorter secret values are not masked inside other text: masking every "ab"
-#: in a log would hide the log, not the secret.
-MIN_MASKED_LENGTH = 4
+#: Shorter secret values are refused when set: a value that short cannot be
+#: masked safely (it turns up by chance in any log, and masking every "abc"
+#: would hide the log and point at the secret).
+MIN_SECRET_LENGTH = 6
 FIX_HINT = (
     "unlock a Secret Service such as gnome-keyring or KWallet, "
     "or choose a backend with PYTHON_KEYRING_BACKEND"
@@ -35,18 +37,37 @@ IDENTITY = {
 }
 
 
+def check_secret_value(name: str, value: str) -> str:
+    """A secret long enough to be masked wherever it shows."""
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConsoleError(
+            f"{name} is {len(value)} character{'s' * (len(value) != 1)} long; a secret needs "
+            f"at least {MIN_SECRET_LENGTH}: a shorter one cannot be masked safely in logs"
+        )
+    return value
+
+
+def written_forms(value: str) -> set[str]:
+    """The ways a script may write a secret into its log: as it is, as
+    `repr` shows it, URL-encoded, and escaped in JSON (`json.dumps` with or
+    without ASCII escapes)."""
+    forms = {value, quote(value, safe=""), quote(value, safe="~"), quote_plus(value), quote(value)}
+    forms.add(value.encode("unicode_escape").decode("ascii"))
+    forms.add(repr(value)[1:-1])
+    forms.add(json.dumps(value)[1:-1])
+    forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+    return {f for f in forms if f}
+
+
 class Masker:
-    """Replaces every secret value in a text, raw or URL-encoded, by `MASK`."""
+    """Replaces every secret value in a text, in every form it may be
+    written in (see `written_forms`), by `MASK`."""
 
     def __init__(self, values: Iterable[str]) -> None:
         variants: set[str] = set()
         for value in values:
-            if not value or len(value) < MIN_MASKED_LENGTH:
-                continue
-            variants.update(
-                {value, quote(value, safe=""), quote(value, safe="~"), quote_plus(value)}
-            )
-            variants.update({quote(value), value.encode("unicode_escape").decode("ascii")})
+            if value:  # short ones are refused when set; older ones are masked all the same
+                variants.update(written_forms(value))
         ordered = sorted(variants, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
@@ -88,6 +109,11 @@ class SettingView:
     value: str | None
     is_secret: bool
     kind: str
+    #: The jobs that see it (lower case); empty: every job.
+    jobs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "jobs", tuple(j for j in self.jobs if j))
 
     @property
     def shown(self) -> str:
@@ -179,19 +205,38 @@ class AppSettings:
         self.store = store
         self.keyring = keyring
 
-    def set(self, name: str, value: str, *, secret: bool = False) -> None:
+    def set(
+        self, name: str, value: str, *, secret: bool = False, jobs: Sequence[str] | None = None
+    ) -> None:
+        """Set an app setting; `jobs`: only those jobs see it (None: every job)."""
         check_setting_name(name)
+        scope = self._scope(jobs)
         if name in IDENTITY:
             raise ConsoleError(f"{name} is the {IDENTITY[name]}: set it with `identity twitter`")
         if not isinstance(value, str):
             raise ConsoleError("a setting's value must be text")
         if secret:
+            check_secret_value(name, value)
             self.keyring.set(name, value)  # refused before anything is written
         with self.store.write() as conn:
             before = self._row(conn, name, "app")
-            self._put(conn, name, None if secret else value, secret, "app")
+            self._put(conn, name, None if secret else value, secret, "app", scope)
         if not secret and before is not None and before.is_secret:
             self._forget_secret(name)
+
+    def _scope(self, jobs: Sequence[str] | None) -> str | None:
+        """The stored form of a scope: known job names, lower case."""
+        if jobs is None:
+            return None
+        names = [j.strip() for j in jobs if j.strip()]
+        if not names:
+            raise ConsoleError("--jobs needs at least one job name (leave it out for every job)")
+        with self.store.read() as conn:
+            known = set(conn.execute(sa.select(schema.jobs.c.name_key)).scalars())
+        missing = [n for n in names if n.lower() not in known]
+        if missing:
+            raise ConsoleError(f"no job named {', '.join(map(repr, missing))}")
+        return ",".join(sorted({n.lower() for n in names}))
 
     def delete(self, name: str) -> None:
         with self.store.write() as conn:
@@ -209,7 +254,10 @@ class AppSettings:
                 .where(schema.app_settings.c.kind == kind)
                 .order_by(schema.app_settings.c.name)
             ).all()
-        return [SettingView(r.name, r.value, r.is_secret, r.kind) for r in rows]
+        return [
+            SettingView(r.name, r.value, r.is_secret, r.kind, tuple((r.jobs or "").split(",")))
+            for r in rows
+        ]
 
     def set_identity(self, consumer_key: str, consumer_secret: str) -> None:
         """Store Twitter's consumer key and secret, both in the keyring."""
@@ -219,6 +267,7 @@ class AppSettings:
         ):
             if not value.strip():
                 raise ConsoleError(f"the {IDENTITY[name]} is empty")
+            check_secret_value(f"the {IDENTITY[name]}", value.strip())
         self.keyring.set("twitter_consumer_key", consumer_key.strip())
         self.keyring.set("twitter_consumer_secret", consumer_secret.strip())
         with self.store.write() as conn:
@@ -228,13 +277,29 @@ class AppSettings:
     def identity_is_set(self) -> bool:
         return {v.name for v in self.list("identity")} == set(IDENTITY)
 
-    def resolve(self) -> ResolvedConfig:
+    def resolve(self, job_name: str | None = None) -> ResolvedConfig:
         """Every setting's value, secrets read from the keyring; a secret that
-        cannot be read is listed with the reason, for the script to report."""
+        cannot be read is listed with the reason, for the script to report.
+        For `job_name`, the settings scoped to other jobs are left out of what
+        the script sees (and still masked in its log)."""
         resolved = ResolvedConfig()
         with self.store.read() as conn:
             rows = conn.execute(sa.select(schema.app_settings)).all()
         for row in rows:
+            hidden = (
+                job_name is not None
+                and row.jobs is not None
+                and job_name.lower() not in row.jobs.split(",")
+            )
+            if hidden:
+                if row.is_secret:  # masked all the same, should it reach the log another way
+                    try:
+                        value = self.keyring.get(row.name)
+                    except SecretsUnavailableError:
+                        value = None
+                    if value:
+                        resolved.secret_app_values.append(value)
+                continue
             target = resolved.identity if row.kind == "identity" else resolved.app_settings
             if not row.is_secret:
                 target[row.name] = row.value or ""
@@ -270,12 +335,16 @@ class AppSettings:
         ).one_or_none()
 
     @staticmethod
-    def _put(conn: sa.Connection, name: str, value: str | None, secret: bool, kind: str) -> None:
+    def _put(
+        conn: sa.Connection,
+        name: str,
+        value: str | None,
+        secret: bool,
+        kind: str,
+        jobs: str | None = None,
+    ) -> None:
         table = schema.app_settings
-        updated = conn.execute(
-            table.update()
-            .where(table.c.name == name)
-            .values(value=value, is_secret=secret, kind=kind)
-        ).rowcount
+        values = {"value": value, "is_secret": secret, "kind": kind, "jobs": jobs}
+        updated = conn.execute(table.update().where(table.c.name == name).values(**values)).rowcount
         if not updated:
-            conn.execute(table.insert().values(name=name, value=value, is_secret=secret, kind=kind))
+            conn.execute(table.insert().values(name=name, **values))

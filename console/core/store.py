@@ -7,6 +7,7 @@ on the busy timeout instead of failing on a stale snapshot.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,15 +15,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 
-from console.core.errors import ConsoleError, DatabaseVersionError
+from console.core.errors import ConsoleError, DatabaseGoneError, DatabaseVersionError
+from console.core.paths import create_private_file
 
 #: The newest schema revision this console knows (a unit test keeps it equal
 #: to the head of `migrations/versions`), so opening an up-to-date database
 #: never needs to load Alembic.
 HEAD_REVISION = "0006"
-BUSY_TIMEOUT_MS = 30_000
+#: How long a write waits for another process's lock before it gives up (and
+#: says so in one line). MOBILE_CONSOLE_BUSY_TIMEOUT_MS changes it.
+BUSY_TIMEOUT_MS = int(os.environ.get("MOBILE_CONSOLE_BUSY_TIMEOUT_MS", "") or 30_000)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -30,8 +34,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; for SQLite, WAL, busy timeout and foreign keys on."""
     try:
         parsed = make_url(url)
+        parsed.port  # noqa: B018  (a port that is not a number fails here, not later)
     except ArgumentError:
         raise ConsoleError(f"not a database URL: {url!r}") from None
+    except ValueError:
+        raise ConsoleError(f"not a database URL: {url!r} (its port is not a number)") from None
     if parsed.get_backend_name() != "sqlite":
         try:
             return create_engine(parsed, pool_pre_ping=True, **kwargs)
@@ -39,7 +46,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             raise ConsoleError(f"no database driver for {parsed.drivername}: {e}") from None
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).parent
+        for above in [folder, *folder.parents]:
+            if above.exists() and not above.is_dir():
+                raise ConsoleError(f"cannot keep a database in {folder}: {above} is a file")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            create_private_file(database)  # 0600 from the first byte, and so its WAL
+        except OSError as e:
+            raise ConsoleError(f"cannot create the database in {folder}: {e.strerror}") from None
     engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -62,6 +77,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL; None for other databases and memory."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return None if database.startswith("file:") else os.path.abspath(database)
+
+
 class Store:
     """One database: its engine, transactions for reading and writing, and
     its schema kept at the newest revision."""
@@ -69,8 +96,43 @@ class Store:
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._file = sqlite_file(url)
+        self._identity: tuple[int, int] | None = None
+        if self._file is not None:
+            event.listen(self.engine, "do_connect", self._before_connect)
         if migrate:
             self.migrate()
+        self._remember_file()
+
+    def _remember_file(self) -> None:
+        if self._file is not None and self._identity is None:
+            try:
+                found = os.stat(self._file)
+            except OSError:
+                return
+            self._identity = (found.st_dev, found.st_ino)
+
+    def check_file(self) -> None:
+        """Refuse to go on when the SQLite file this console opened was
+        deleted or replaced under it: SQLite would carry on writing to the
+        deleted file, and a new connection would create an empty one (two
+        databases, each thinking it is the console's)."""
+        if self._identity is None or self._file is None:
+            return
+        try:
+            found = os.stat(self._file)
+            now: tuple[int, int] | None = (found.st_dev, found.st_ino)
+        except OSError:
+            now = None
+        if now != self._identity:
+            happened = "deleted" if now is None else "replaced"
+            raise DatabaseGoneError(
+                f"the database {self._file} was {happened} while this console had it open; "
+                "stopping so as not to write to two databases"
+            )
+
+    def _before_connect(self, *_args: Any) -> None:
+        self.check_file()
 
     @property
     def dialect(self) -> str:
@@ -79,6 +141,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection in a read transaction (a consistent snapshot)."""
+        self.check_file()
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -86,6 +149,7 @@ class Store:
     def write(self) -> Iterator[Connection]:
         """A connection in a write transaction: committed on success, rolled
         back on any exception."""
+        self.check_file()
         with self.engine.connect() as conn:
             conn = conn.execution_options(console_write=True)
             with conn.begin():
@@ -94,11 +158,34 @@ class Store:
     def current_revision(self) -> str | None:
         try:
             with self.read() as conn:
-                if not inspect(conn).has_table("alembic_version"):
+                names = set(inspect(conn).get_table_names())
+                if "alembic_version" not in names:
+                    self._refuse_foreign(names)
                     return None
-                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except OperationalError as e:
-            raise ConsoleError(f"cannot open the database: {e.orig}") from None
+            raise ConsoleError(f"cannot open the database: {faults_describe(e)}") from None
+        except DatabaseError as e:
+            raise ConsoleError(f"cannot open the database: {faults_describe(e)}") from None
+        if revision is None and names & {"jobs", "runs", "user_tables"}:
+            raise ConsoleError(
+                "the database's schema version is missing (alembic_version is empty), so "
+                "it cannot be upgraded safely; restore it from a backup"
+            )
+        return revision
+
+    def _refuse_foreign(self, names: set[str]) -> None:
+        """A SQLite file with tables but none of the console's was made by
+        another program: refused, never taken over."""
+        if self.dialect != "sqlite":
+            return
+        theirs = sorted(n for n in names if not n.startswith("sqlite_"))
+        if theirs:
+            shown = ", ".join(theirs[:3]) + (", …" if len(theirs) > 3 else "")
+            raise ConsoleError(
+                f"{self.url.split('///', 1)[-1]} is not a Mobile Console database (it holds "
+                f"tables {shown}); refusing to take it over: choose another --home or --db"
+            )
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision; refuse a newer database."""
@@ -126,3 +213,9 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def faults_describe(error: BaseException) -> str:
+    from console.core.faults import describe
+
+    return describe(error)

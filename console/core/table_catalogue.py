@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from console.core import schema
 from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError, NotFoundError
-from console.core.names import check_identifier
+from console.core.names import check_identifier, check_table_name
 from console.core.store import Store
 from console.core.table_api import Table
 from console.core.table_ddl import AddColumn
@@ -48,7 +48,14 @@ class TableStore:
         self._check_length(name, "table")
         if name.lower() in schema.CONSOLE_TABLES:
             raise ConsoleError(f"{name!r} is the name of one of the console's own tables")
+        check_table_name(name)
         with self.store.write() as conn:
+            if self.store.dialect == "postgresql":
+                # Creates of one name at once queue here: the second sees the
+                # first's table instead of failing on a unique index.
+                conn.execute(
+                    sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(name.lower())))
+                )
             clash = conn.execute(
                 sa.select(schema.user_tables.c.name).where(
                     schema.user_tables.c.name_key == name.lower()

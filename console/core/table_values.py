@@ -3,6 +3,7 @@ column, and a person's text turned into a value."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,6 +73,11 @@ def check_value(column: str, kind: str, value: object) -> object:
     given = kind_of(value)
     if given == "integer" and not INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
         raise ConsoleError(f"{column}: {value} does not fit in a 64-bit integer")
+    if given == "float" and not math.isfinite(value):  # type: ignore[arg-type]
+        raise ConsoleError(
+            f"{column}: {value} cannot be stored: NaN and infinity are not numbers a table "
+            "holds (SQLite would keep NaN as NULL, and JSON has neither); store None instead"
+        )
     if given == kind:
         if isinstance(value, datetime) and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
@@ -99,6 +105,8 @@ def check_column(column: str, kind: str, values: list[object]) -> list[object]:
         fast = types <= {int} and min(numbers) >= INT64_MIN and max(numbers) <= INT64_MAX
     elif kind == "datetime":
         fast = types <= {datetime} and None not in map(attrgetter("tzinfo"), values)
+    elif kind == "float":  # finite, checked at C speed: inf and NaN make the sum so
+        fast = types <= {float} and math.isfinite(math.fsum(values))  # type: ignore[arg-type]
     else:
         fast = types <= {_EXACT_TYPES[kind], type(None)}
     return values if fast else [check_value(column, kind, v) for v in values]
@@ -117,7 +125,7 @@ def parse_text(column: str, kind: str, text: str) -> object:
         if kind == "integer":
             return check_value(column, kind, int(stripped))
         if kind == "float":
-            return float(stripped)
+            return check_value(column, kind, float(stripped))
         if kind == "boolean":
             lowered = stripped.lower()
             if lowered in ("true", "1", "yes"):

@@ -91,6 +91,22 @@ def launch(
         restore_signals()
 
 
+#: Seconds a window ended by SIGTERM or SIGHUP has to close before it is ended
+#: outright (a session manager sends SIGKILL not long after).
+TERMINATE_WITHIN_S = 8.0
+
+
+def _exit_after(seconds: float) -> None:
+    """End the process after `seconds`, whatever holds the GUI thread; the
+    script hosts' guardians end the runs' process trees (process_tree)."""
+    import os
+    import threading
+
+    timer = threading.Timer(seconds, lambda: os._exit(0))
+    timer.daemon = True
+    timer.start()
+
+
 def close_on_signals(app: QApplication) -> Callable[[], None]:
     """SIGINT (Ctrl+C in its terminal) and SIGTERM (logging out, `kill`) close
     the windows as their close button does, even when the signal came while
@@ -114,7 +130,7 @@ def close_on_signals(app: QApplication) -> Callable[[], None]:
     requested: list[int] = []
     previous = {
         sig: signal.signal(sig, lambda signum, _frame: requested.append(signum))
-        for sig in (signal.SIGINT, signal.SIGTERM)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     }
     notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
 
@@ -123,15 +139,27 @@ def close_on_signals(app: QApplication) -> Callable[[], None]:
             reader.recv(64)
         except BlockingIOError:
             pass
-        if requested:
-            requested.clear()
-            app.closeAllWindows()
-            # closeAllWindows skips hidden windows: one hidden in the tray closes too.
-            from PySide6.QtWidgets import QMainWindow
+        if not requested:
+            return
+        ended_by_system = any(sig != signal.SIGINT for sig in requested)
+        requested.clear()
+        from PySide6.QtWidgets import QMainWindow
+
+        if ended_by_system:
+            # A logout or a shutdown: unsaved text kept as a draft, no question
+            # asked, and out within 10 s whatever the window is doing.
+            _exit_after(TERMINATE_WITHIN_S)
+            from console.gui.main_window import MainWindow
 
             for widget in app.topLevelWidgets():
-                if isinstance(widget, QMainWindow) and not widget.isVisible():
-                    widget.close()
+                if isinstance(widget, MainWindow):
+                    widget.terminate()
+            return
+        app.closeAllWindows()  # Ctrl+C: as the close button, questions included
+        # closeAllWindows skips hidden windows: one hidden in the tray closes too.
+        for widget in app.topLevelWidgets():
+            if isinstance(widget, QMainWindow) and not widget.isVisible():
+                widget.close()
 
     notifier.activated.connect(on_wakeup)
 

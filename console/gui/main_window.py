@@ -9,13 +9,23 @@ before it returns.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QPaintEvent, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.gui.shell import PAGES, CommandBar, NavBar, PageHeader, icon
 from console.gui.tasks import TaskRunner
@@ -60,6 +70,7 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, Page] = {}
         self._on_close: Callable[[], None] | None = None
         self._run_scheduler = run_scheduler
+        self._terminating = False
         self._opening: list[Opened] = []  # filled by the worker that opens the console
         self._start_opening: Callable[[], None] | None = None
         self.tray: TrayKeeper | None = None  # with a scheduler: closing keeps it running
@@ -224,6 +235,19 @@ class MainWindow(QMainWindow):
         self._timer.start()
         self._tick()
         self.services_attached.emit()
+        self._mention_drafts(services)
+
+    def _mention_drafts(self, services: Services) -> None:
+        from console.core.drafts import Drafts
+
+        for warning in services.warnings:
+            self.notify(warning)
+        kept = Drafts(services.home).names()
+        if kept:
+            self.notify(
+                f"Unsaved script{'s' * (len(kept) > 1)} of {', '.join(kept)} "
+                "kept when the window was last ended: open the job to get it back"
+            )
 
     @property
     def attached(self) -> bool:
@@ -294,6 +318,10 @@ class MainWindow(QMainWindow):
         services, scheduler = self.services, self.scheduler
         assert services is not None and self.ctx is not None
         note = self.ctx.keyring_note
+        if scheduler is not None and scheduler.fatal is not None:
+            # The database went away or is corrupt: say it, read nothing more.
+            self.scheduler_state.setText(f"Scheduler stopped: {scheduler.fatal}")
+            return
 
         def read() -> str:
             enabled = len(services.jobs.enabled())
@@ -320,10 +348,32 @@ class MainWindow(QMainWindow):
 
     # -- closing -----------------------------------------------------------------
 
+    def terminate(self) -> None:
+        """Ended by the system (SIGTERM: a logout, a shutdown): keep unsaved
+        script text as a draft, dismiss any question on screen, ask nothing,
+        and close within seconds; running jobs are cancelled, not waited for."""
+        self._terminating = True
+        if self.attached:
+            from console.gui.pages.scheduler import SchedulerPage
+
+            page = self.pages["Scheduler"]
+            assert isinstance(page, SchedulerPage)
+            try:
+                page.job_view.keep_draft()
+            except OSError as e:  # a full disk: say so where it may still be seen
+                print(f"mobile-console: could not keep the unsaved script: {e}", file=sys.stderr)
+            page.job_view.script.editor.mark_saved()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            for widget in app.topLevelWidgets():
+                if isinstance(widget, QDialog) and widget.isVisible():
+                    widget.reject()
+        QTimer.singleShot(0, self.close)  # once the dialogs' own loops have returned
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.tray is not None and self.tray.keeps_running(event):
+        if not self._terminating and self.tray is not None and self.tray.keeps_running(event):
             return  # hidden to the tray, or kept open
-        if self.attached and not self.current_page().can_leave():
+        if self.attached and not self._terminating and not self.current_page().can_leave():
             event.ignore()
             return
         settings = self._qsettings()
@@ -336,9 +386,9 @@ class MainWindow(QMainWindow):
 
             scheduler_page = self.pages["Scheduler"]
             assert isinstance(scheduler_page, SchedulerPage)
-            scheduler_page.control.shutdown()
+            scheduler_page.control.shutdown(timeout=3.0 if self._terminating else 10.0)
             if self.scheduler is not None:
-                self.scheduler.stop(grace_s=3.0)
+                self.scheduler.stop(grace_s=0.0 if self._terminating else 3.0)
             data_page = self.pages["Data"]
             assert isinstance(data_page, DataPage)
             data_page.shutdown()

@@ -35,6 +35,7 @@ STATUS_COLOURS = {
     "failed": "#c42b1c",
     "timed out": "#c42b1c",
     "cancelled": "#b36b00",
+    "interrupted": "#b36b00",
     "running": "#0072C6",
 }
 

@@ -26,6 +26,10 @@ class _Task(QRunnable):
         try:
             result = self._fn()
         except Exception as e:  # reported on the GUI thread
+            from console.core.faults import FAULTS, as_console_error
+
+            if isinstance(e, FAULTS):  # the database or the disk: one line, as the CLI says it
+                e = as_console_error(e)
             self._runner._finished.emit(self._error, e, True)
         else:
             self._runner._finished.emit(self._done, result, False)
@@ -97,7 +101,10 @@ class TaskRunner(QObject):
                 if callback is not None:
                     callback(value)
                 else:
-                    self.task_failed.emit(f"{type(value).__name__}: {value}")
+                    from console.core.errors import ConsoleError
+
+                    shown = value if isinstance(value, ConsoleError) else None
+                    self.task_failed.emit(str(shown or f"{type(value).__name__}: {value}"))
             elif callback is not None:
                 callback(value)
         except RuntimeError as e:

@@ -174,3 +174,89 @@ def test_a_script_without_its_function_fails_clearly(services: Services) -> None
     assert (
         services.runner.run("lonely").error == "NameError: the script defines no function lonely()"
     )
+
+
+def test_a_flood_without_newlines_costs_the_log_cap_not_its_size(services: Services) -> None:
+    import resource
+
+    make_job(
+        services,
+        "flood",
+        "import os\nchunk = b'x' * 65536\nfor _ in range(3200):\n    os.write(2, chunk)\n"
+        "sys_out = os.write(1, chunk * 16)\nconsole.log('done')",
+    )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    run = services.runner.run("flood")  # 200 MB on stderr, 1 MB on stdout, no newline
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert run.status == "succeeded", run.error
+    assert grown_mb < 40, f"the supervisor grew {grown_mb:.0f} MB"
+    lines = log_of(services, run.id)
+    assert "done" in lines
+    assert all(len(line) < 9_000 for line in lines)
+
+
+def test_a_secret_across_the_line_cut_is_masked_whole(services: Services) -> None:
+    services.app_settings.set("TOKEN", "straddling-secret-value", secret=True)
+    make_job(
+        services,
+        "straddle",
+        "token = config.app_settings['TOKEN']\n"
+        "console.log('x' * 7990 + token)\n"
+        "print('y' * 7995 + token)",
+    )
+    run = services.runner.run("straddle")
+    assert run.status == "succeeded", run.error
+    logged = "\n".join(log_of(services, run.id))
+    assert "straddl" not in logged and "xxxxx" in logged and "yyyyy" in logged
+
+
+@pytest.mark.parametrize("value", ["float('nan')", "float('inf')", "-float('inf')"])
+def test_nan_and_infinity_are_refused_with_a_clear_error(services: Services, value: str) -> None:
+    services.tables.create("Numbers")
+    make_job(services, "numbers", f"tables.get_table('Numbers').insert({{'x': {value}}})")
+    run = services.runner.run("numbers")
+    assert run.status == "failed"
+    assert "NaN and infinity are not numbers a table holds" in (run.error or "")
+    assert services.tables.count("Numbers") == 0
+
+
+def test_a_job_named_console_keeps_the_console_global(services: Services) -> None:
+    services.jobs.create("console", unit="none")  # the portal's placeholder calls console.warn
+    run = services.runner.run("console")
+    assert run.status == "succeeded", run.error
+    assert any("empty scheduled job" in line for line in log_of(services, run.id))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] != b"Z"
+
+
+@pytest.mark.parametrize("ending", ["the run ends", "a timeout", "a cancel"])
+def test_a_child_in_a_new_session_ends_with_the_run(services: Services, ending: str) -> None:
+    body = (
+        "import subprocess, time\n"
+        "child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+        "console.log('child', child.pid)\n"
+    ) + ("" if ending == "the run ends" else "time.sleep(60)\n")
+    make_job(services, "escape", body, timeout_s=1 if ending == "a timeout" else 60)
+    cancel = threading.Event()
+    if ending == "a cancel":
+
+        def on_line(line: LogLine) -> None:
+            if line.message.startswith("child "):
+                cancel.set()
+    else:
+        on_line = None  # type: ignore[assignment]
+    run = services.runner.run("escape", cancel=cancel, on_line=on_line)
+    expected = {"the run ends": "succeeded", "a timeout": "timed out", "a cancel": "cancelled"}
+    assert run.status == expected[ending]
+    pid = int(next(m for m in log_of(services, run.id) if m.startswith("child ")).split()[1])
+    deadline = time.monotonic() + 10
+    while _alive(pid):  # its guardian has ended it; the kernel may take a moment to say so
+        assert time.monotonic() < deadline, f"the child {pid} outlived the run"
+        time.sleep(0.02)

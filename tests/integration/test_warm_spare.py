@@ -22,6 +22,8 @@ def warm(services: Services) -> Iterator[Services]:
 
 
 def pid_of(services: Services, run_id: int) -> int:
+    """The script host that ran it: the parent of the process running the
+    script (its guardian, see process_tree)."""
     line = next(m for m in log_of(services, run_id) if m.startswith("pid "))
     return int(line.split()[1])
 
@@ -39,7 +41,7 @@ def test_a_run_takes_the_spare_and_another_waits(warm: Services) -> None:
     make_job(
         warm,
         "note",
-        "import os\nconsole.log('pid', os.getpid())\ntables.get_table('Notes').insert({'n': 1})",
+        "import os\nconsole.log('pid', os.getppid())\ntables.get_table('Notes').insert({'n': 1})",
     )
     spare = warm.runner.spare_pid
     assert spare is not None
@@ -51,7 +53,7 @@ def test_a_run_takes_the_spare_and_another_waits(warm: Services) -> None:
 
 
 def test_a_spare_that_died_is_replaced_without_failing_the_run(warm: Services) -> None:
-    make_job(warm, "note", "import os\nconsole.log('pid', os.getpid())")
+    make_job(warm, "note", "import os\nconsole.log('pid', os.getppid())")
     spare = warm.runner.spare_pid
     assert spare is not None
     os.kill(spare, signal.SIGKILL)

@@ -129,7 +129,7 @@ def test_a_killed_workers_lease_expires_and_another_takes_the_next_tick(
     runs = runs_of(console)
     assert len(runs) == 2
     assert runs[0][1] == "succeeded"
-    assert runs[1][1] == "failed" and "stopped before the run ended" in (runs[1][2] or "")
+    assert runs[1][1] == "interrupted" and "stopped before it ended" in (runs[1][2] or "")
     second.send_signal(signal.SIGTERM)
     second.communicate(timeout=10)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -19,7 +21,32 @@ def test_masker_hides_raw_and_url_encoded_values() -> None:
     text = f"a {secret} b {quote(secret, safe='')} c {quote_plus(secret)} d ab"
     masked = mask(text)
     assert secret not in masked and quote_plus(secret) not in masked
-    assert masked == f"a {MASK} b {MASK} c {MASK} d ab"  # too short to mask: "ab"
+    assert masked == f"a {MASK} b {MASK} c {MASK} d {MASK}"  # an older short one too
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda s: json.dumps({"token": s}),
+        lambda s: json.dumps(s, ensure_ascii=False),
+        lambda s: repr(s),
+        lambda s: repr({"token": s}),
+        lambda s: quote(s),
+    ],
+    ids=["json.dumps", "json.dumps no ASCII", "repr", "repr of a dict", "URL-encoded"],
+)
+def test_masker_hides_json_and_repr_forms(form: Any) -> None:
+    secret = 'pa"ss\\wörd\n-123'
+    written = form(secret)
+    masked = Masker([secret])(f"sent {written} to the server")
+    assert MASK in masked
+    assert "ss" not in masked.replace("sent", "")  # no piece of it is left
+
+
+def test_a_secret_too_short_to_mask_is_refused_with_the_reason(services: Services) -> None:
+    with pytest.raises(ConsoleError, match="at least 6: a shorter one cannot be masked"):
+        services.app_settings.set("PIN", "abc", secret=True)
+    assert services.app_settings.list() == []
 
 
 def test_plain_settings_live_in_the_database(services: Services) -> None:

@@ -37,17 +37,17 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(home: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
 
 
-def test_an_older_database_is_upgraded_and_keeps_its_data(home: Path) -> None:
+def test_a_foreign_sqlite_database_is_refused_not_taken_over(home: Path) -> None:
     url = f"sqlite:///{home / 'old.db'}"
     engine = sa.create_engine(url)
-    with engine.begin() as conn:  # a database from before migrations existed
+    with engine.begin() as conn:  # another program's database
         conn.execute(sa.text("CREATE TABLE keepme (x INTEGER)"))
         conn.execute(sa.text("INSERT INTO keepme VALUES (42)"))
+    with pytest.raises(ConsoleError, match="not a Mobile Console database"):
+        Store(url)
+    with engine.begin() as conn:
+        assert sa.inspect(conn).get_table_names() == ["keepme"]
     engine.dispose()
-    store = Store(url)
-    assert store.current_revision() == HEAD_REVISION
-    with store.read() as conn:
-        assert conn.execute(sa.text("SELECT x FROM keepme")).scalar() == 42
 
 
 def test_a_newer_database_is_refused_with_a_clear_message(db_url: str) -> None:

@@ -121,7 +121,10 @@ class DashboardPage(Page):
                 JobDay(
                     n,
                     sum(r.job_name == n and r.status == "succeeded" for r in day),
-                    sum(r.job_name == n and r.status in ("failed", "timed out") for r in day),
+                    sum(
+                        r.job_name == n and r.status in ("failed", "timed out", "interrupted")
+                        for r in day
+                    ),
                 )
                 for n in names
             ]

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.core.drafts import Drafts
 from console.core.errors import ConsoleError
 from console.core.formatting import duration_text, local_time
 from console.core.jobs import MAX_INTERVAL, UNITS, Job, check_script
@@ -147,11 +148,38 @@ class JobView(QWidget):
             self.timezone.setText(job.zone_text)
             self.script.editor.set_script(job.script)
             self.config_error.clear()
+            self._offer_draft(job)
         if first:
             self.live_log.set_records([])
             self.run_log.set_records([])
         self.update_status()
         self.load_runs()
+
+    def _offer_draft(self, job: Job) -> None:
+        """Unsaved text kept when the window was last ended by the system:
+        back in the editor, unsaved, with a notice."""
+        drafts = Drafts(self.page.ctx.services.home)
+        kept = drafts.get(job.name)
+        if kept is None:
+            return
+        text, when = kept
+        drafts.drop(job.name)  # in the editor now; closing asks about it again
+        if text == job.script:
+            return
+        editor = self.script.editor
+        editor.setPlainText(text)
+        editor.document().setModified(True)
+        self.page.ctx.notify(
+            f"Restored the unsaved script of {job.name}, kept when the window was ended at "
+            f"{when.astimezone():%Y-%m-%d %H:%M}: Save to keep it"
+        )
+
+    def keep_draft(self) -> str | None:
+        """Keep the editor's unsaved text as a draft; the job's name if any."""
+        if self.job is None or not self.script.editor.is_modified():
+            return None
+        Drafts(self.page.ctx.services.home).keep(self.job.name, self.script.editor.toPlainText())
+        return self.job.name
 
     def update_status(self) -> None:
         job = self.job

@@ -1,0 +1,44 @@
+"""Who runs a job: the owner names of consoles and workers, and whether one
+on this machine is still alive."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import uuid
+
+_LOCAL = re.compile(r"(?P<host>.+):(?P<pid>\d+):[0-9a-f]{6}")
+
+
+def new_owner() -> str:
+    """A name for this console or worker process, unique on the database."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def gone(owner: str) -> bool:
+    """True when `owner` names a process on this machine that has ended; a
+    lease it holds need not wait to lapse. False when it cannot be told
+    (another machine, another name format)."""
+    match = _LOCAL.fullmatch(owner)
+    if match is None or match["host"] != socket.gethostname():
+        return False
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] == b"Z"

@@ -1,0 +1,207 @@
+"""A run's whole process tree ends with the run, whatever happens to the
+console that supervises it.
+
+The script host splits in two once it has its payload: a small guardian
+(this module) and the worker that runs the script. The guardian
+
+- asks the kernel to signal it when its parent dies (`PR_SET_PDEATHSIG`), and
+  checks that its parent is still the console that started it: the signal
+  is lost if the parent died before the request, and Linux also sends it when
+  merely the parent's *thread* that started it ends, so the parent's id is
+  what decides;
+- is a child subreaper (`PR_SET_CHILD_SUBREAPER`): whatever the script starts,
+  even in a new session or process group, is re-parented to it rather than to
+  PID 1 when its own parent goes, so it can still be found;
+- ends every descendant (SIGKILL, repeated until none is left) when the
+  worker ends, when told to stop (SIGTERM: a timeout or a cancel), and when
+  its console goes.
+
+Standard library only: the host imports it before anything else. On systems
+without `prctl` (not Linux) the host runs as before, with the process group
+as the only bound.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import NoReturn
+
+PARENT_ENV = "MOBILE_CONSOLE_HOST_PARENT"
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+#: The guardian's death signal: catchable, so that it can check whose death
+#: it was (a thread of the console, or the console) and end the tree.
+PARENT_GONE_SIGNAL = signal.SIGHUP
+#: How often the guardian looks at its parent, in case the signal was lost.
+POLL_S = 0.5
+
+
+def _prctl(option: int, value: int) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes  # here: the command line imports this module before it needs it
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(option, value, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def supported() -> bool:
+    """Whether the tree can be kept (Linux: prctl and /proc)."""
+    return sys.platform.startswith("linux") and os.path.isdir("/proc/self")
+
+
+def expected_parent() -> int | None:
+    """The console that started this host (passed in its environment)."""
+    raw = os.environ.pop(PARENT_ENV, "")
+    return int(raw) if raw.isdigit() else None
+
+
+def die_with_parent(parent: int | None, sig: int = PARENT_GONE_SIGNAL) -> None:
+    """Be signalled when the parent dies; exit at once if it already has."""
+    if parent is None:
+        return
+    _prctl(PR_SET_PDEATHSIG, int(sig))
+    if os.getppid() != parent:  # it died before the request: nobody would tell us
+        os._exit(0)
+
+
+def watch_parent_while_waiting(parent: int | None) -> None:
+    """For a host still waiting for its payload: the death signal ends it
+    only when the console itself is gone (not one of its threads)."""
+    if parent is None or not supported():
+        return
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        if os.getppid() != parent:
+            os._exit(0)
+
+    signal.signal(PARENT_GONE_SIGNAL, on_signal)
+    die_with_parent(parent)
+
+
+def descendants(root: int) -> list[int]:
+    """Every live process below `root`, from /proc (parents before children)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue  # it ended while we looked
+        # Field 4 is the parent; the name in field 2 may hold spaces and ")".
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1:
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found: list[int] = []
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def end_tree(root: int) -> None:
+    """SIGKILL every descendant of `root` (this process, a subreaper) until
+    none is left, reaping them."""
+    for _ in range(1000):  # a fork bomb converges: a killed process forks no more
+        found = descendants(root)
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        _reap_all()
+        if not found:
+            return
+
+
+def _reap_all() -> None:
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _exit_like(status: int) -> NoReturn:
+    """End this process as the worker ended: same code, or same signal."""
+    if os.WIFSIGNALED(status):
+        _die_by(os.WTERMSIG(status))
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _die_by(sig: int) -> NoReturn:
+    """End this process by `sig`, so its parent sees the same exit status."""
+    signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])  # delivered here
+    os._exit(128 + sig)  # a signal whose default is to be ignored
+
+
+def split_guardian(parent: int | None) -> None:
+    """Fork: the caller goes on in the child (the worker, which runs the
+    script and dies with the guardian); this process stays as the guardian
+    and never returns. Does nothing where the tree cannot be kept."""
+    if parent is None or not supported() or not _prctl(PR_SET_CHILD_SUBREAPER, 1):
+        return
+    watched = [signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, PARENT_GONE_SIGNAL]
+    signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+    guardian = os.getpid()
+    worker = os.fork()
+    if worker == 0:
+        signal.signal(PARENT_GONE_SIGNAL, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, watched)
+        die_with_parent(guardian, signal.SIGKILL)
+        return
+    _guard(guardian, worker, parent)
+
+
+def _guard(guardian: int, worker: int, parent: int) -> NoReturn:
+    # The guardian holds no pipe of the run: the console sees the end of the
+    # output when the worker and whatever it started are gone.
+    for fd in [int(n) for n in os.listdir("/proc/self/fd")]:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    die_with_parent(parent)
+    while True:
+        info = signal.sigtimedwait(
+            [signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, PARENT_GONE_SIGNAL], POLL_S
+        )
+        if os.getppid() != parent:  # the console is gone: so is the run
+            end_tree(guardian)
+            os._exit(1)
+        if info is None or info.si_signo == PARENT_GONE_SIGNAL:
+            continue  # a thread of the console ended, not the console
+        if info.si_signo in (signal.SIGTERM, signal.SIGINT):  # a timeout or a cancel
+            end_tree(guardian)
+            _die_by(info.si_signo)
+        status = _worker_status(worker)
+        if status is not None:
+            end_tree(guardian)  # what the script started ends with it
+            _exit_like(status)
+
+
+def _worker_status(worker: int) -> int | None:
+    """Reap what has ended; the worker's wait status if it was among them."""
+    found = None
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return found
+        if pid == 0:
+            return found
+        if pid == worker:
+            found = status

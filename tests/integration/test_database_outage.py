@@ -1,0 +1,178 @@
+"""The database goes away during a run (a PostgreSQL of the test's own, stopped
+and started again; a home on a 2 MB file system that fills up): one line,
+no run left `running`, nothing of its log lost."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import need
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class Postgres:
+    """A throwaway PostgreSQL server this test may stop and start."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="console-pg-"))
+        shutil.chown(self.dir, "postgres")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self._as_postgres(
+            "initdb", "-D", f"{self.dir}/data", "-U", "postgres", "-A", "trust", "-E", "UTF8",
+            "--locale=C.UTF-8",
+        )  # fmt: skip
+        self.start()
+        self._as_postgres("createdb", "-h", "127.0.0.1", "-p", str(self.port), "console")
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/console"
+
+    def _as_postgres(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", str(PG_BIN / tool), *args],
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        self._as_postgres(
+            "pg_ctl", "-D", f"{self.dir}/data", "-l", f"{self.dir}/log", "-w", "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        self._as_postgres("pg_ctl", "-D", f"{self.dir}/data", "-w", "-m", "fast", "stop")
+
+    def remove(self) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D",
+             f"{self.dir}/data", "-w", "-m", "immediate", "stop"],
+            capture_output=True,
+        )  # fmt: skip
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def own_postgres() -> Iterator[Postgres]:
+    need((PG_BIN / "initdb").exists(), "PostgreSQL 15 is not installed")
+    server = Postgres()
+    yield server
+    server.remove()
+
+
+def cli(home: Path, *words: str, db: str | None = None, **options: object) -> Any:
+    base = [sys.executable, "-m", "console", "--home", str(home)]
+    if db:
+        base += ["--db", db]
+    return subprocess.run([*base, *words], capture_output=True, text=True, timeout=120, **options)
+
+
+def wait_for_file(path: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        time.sleep(0.05)
+
+
+def test_postgres_stopped_during_a_run_keeps_its_log_in_the_spool(
+    own_postgres: Postgres, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    script = tmp_path / "outage.py"
+    script.write_text(
+        "def outage():\n"
+        "    import os, time\n"
+        "    console.log('before the outage')\n"
+        f"    open({str(ready)!r}, 'w').close()\n"
+        f"    while not os.path.exists({str(go)!r}):\n"
+        "        time.sleep(0.05)\n"
+        "    for i in range(3):\n"
+        "        console.log(f'during the outage {i}')\n"
+    )
+    db = own_postgres.url
+    made = cli(home, "job", "create", "outage", "--every", "1", "--unit", "none",
+               "--script", str(script), db=db)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    run = subprocess.Popen(
+        [sys.executable, "-m", "console", "--home", str(home), "--db", db, "job", "run", "outage"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_file(ready)
+        own_postgres.stop()
+        go.touch()
+        out, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+        own_postgres.start()
+    assert run.returncode == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "log is kept in" in err and "during the outage 2" in out
+    spool = home / "log-spool.jsonl"
+    assert stat.S_IMODE(spool.stat().st_mode) == 0o600
+
+    # The database is back: the next command stores the spool; nothing lost.
+    shown = cli(home, "logs", "--job", "outage", db=db)
+    assert shown.returncode == 0, shown.stderr
+    for line in ("before the outage", "during the outage 0", "during the outage 2"):
+        assert line in shown.stdout
+    assert spool.stat().st_size == 0
+    status = cli(home, "job", "show", "outage", db=db)
+    assert "succeeded" in status.stdout
+    again = cli(home, "job", "run", "outage", db=db, input="")  # no lease held
+    assert again.returncode in (0, 1), again.stderr  # it waits for a go file only once
+    assert "running already" not in again.stderr
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:  # mounting needs root (or CAP_SYS_ADMIN): not every CI has it
+        pytest.skip(f"cannot mount a 2 MB tmpfs: {done.stderr!r}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_during_a_run_fails_it_with_one_line(small_disk: Path) -> None:
+    home = small_disk / "home"
+    script = small_disk.parent / "fill.py"
+    script.write_text(
+        "def fill():\n"
+        "    t = tables.get_table('Big')\n"
+        "    for i in range(10_000):\n"
+        "        t.insert_many([{'s': 'x' * 1000} for _ in range(100)])\n"
+        "        print('batch', i, 'y' * 500)\n"
+    )
+    assert cli(home, "table", "create", "Big").returncode == 0
+    made = cli(home, "job", "create", "fill", "--every", "1", "--unit", "none",
+               "--script", str(script))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    run = cli(home, "job", "run", "fill")
+    assert run.returncode in (1, 2), run.stderr
+    assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) <= 1
+    assert "full" in (run.stdout + run.stderr)
+    shown = cli(home, "job", "show", "fill")
+    assert shown.returncode == 0
+    assert " running " not in shown.stdout and "failed" in shown.stdout
+    again = cli(home, "job", "run", "fill")
+    assert "running already" not in again.stderr

@@ -1,0 +1,49 @@
+"""`setting set KEY [VALUE] [--secret] [--jobs A,B]`: a setting scoped to
+jobs is seen by those jobs' scripts only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.cli import main
+
+
+def cli(capsys: pytest.CaptureFixture[str], home: Path, *words: str) -> tuple[int, str, str]:
+    code = main(["--home", str(home), *words])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_a_scoped_setting_is_seen_only_by_its_jobs(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("reader", "other"):
+        script = tmp_path / f"{name}.py"
+        script.write_text(
+            f"def {name}():\n"
+            "    console.log('sees', config.app_settings.get('ONLY_READER', 'nothing'))\n"
+            "    console.log('and', config.app_settings.get('EVERYONE', 'nothing'))\n"
+        )
+        assert cli(capsys, home, "job", "create", name, "--every", "1", "--unit", "none",
+                   "--script", str(script))[0] == 0  # fmt: skip
+    code, out, _ = cli(
+        capsys, home, "setting", "set", "ONLY_READER", "for-reader", "--jobs", "reader"
+    )
+    assert code == 0 and "only reader see it" in out
+    assert cli(capsys, home, "setting", "set", "EVERYONE", "shared")[0] == 0
+
+    code, out, _ = cli(capsys, home, "job", "run", "reader")
+    assert code == 0 and "sees for-reader" in out and "and shared" in out
+    code, out, _ = cli(capsys, home, "job", "run", "other")
+    assert code == 0 and "sees nothing" in out and "and shared" in out
+
+    code, out, _ = cli(capsys, home, "setting", "list", "--json")
+    assert '"jobs": [\n      "reader"\n    ]' in out
+
+
+def test_a_scope_naming_no_job_is_refused(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = cli(capsys, home, "setting", "set", "X", "v", "--jobs", "nosuchjob")
+    assert code == 2 and err.strip() == "mobile-console: no job named 'nosuchjob'"
+    assert cli(capsys, home, "setting", "list", "--json")[1].strip() == "[]"
