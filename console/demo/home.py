@@ -30,7 +30,9 @@ class Demo:
 
 
 def demo_home() -> Path:
-    return paths.default_home() / "demo"
+    """`demo/` inside the console's home ($MOBILE_CONSOLE_HOME or the platform's
+    user data folder): beside the user's own data, never in it."""
+    return paths.resolve().home / "demo"
 
 
 def start_demo(
@@ -40,11 +42,15 @@ def start_demo(
     standin.publish(120, query=QUERY, spread=timedelta(hours=2))
     if publish_every_s > 0:
         standin.publish_every(publish_every_s)
-    services = open_services(home or demo_home(), db_url)
+    home = Path(home) if home else demo_home()
+    # Without --db the demo keeps to its own file, even when MOBILE_CONSOLE_DB
+    # names the user's real database: the demo writes made-up credentials.
+    db_url = db_url or f"sqlite:///{home / paths.DB_FILENAME}"
+    services = open_services(home, db_url)
     note = services.keyring.problem()
     if note:
         services.close()
-        services = open_services(home or demo_home(), db_url, keyring_backend=MemoryKeyring())
+        services = open_services(home, db_url, keyring_backend=MemoryKeyring())
         note = f"{note}. The demo keeps its made-up Twitter credentials in memory only."
     _prepare(services, standin)
     return Demo(services, standin, note)
