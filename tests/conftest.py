@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,9 @@ import pytest
 
 # Qt aborts without a display; tests draw offscreen.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The window keeps its place in QSettings, which Qt locates once per process:
+# point it (and every child process) at a throwaway folder, not the user's.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="console-test-config-")
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("MOBILE_CONSOLE_TEST_PG")
