@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The window keeps its place in QSettings, which Qt locates once per process:
 # point it (and every child process) at a throwaway folder, not the user's.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="console-test-config-")
+atexit.register(shutil.rmtree, os.environ["XDG_CONFIG_HOME"], True)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("MOBILE_CONSOLE_TEST_PG")
