@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 
 from console.core.bulk_insert import bulk_insert
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
@@ -349,7 +351,13 @@ class Query:
 
     def _stream(self, batch: int) -> Iterator[dict[str, Any]]:
         stmt = self._statement()
-        with self.table._tables.store.read() as conn:
+        store = self.table._tables.store
+        if store.dialect == "postgresql":
+            yield from _stream_held(store.engine, stmt, batch)
+            return
+        # SQLite in WAL mode lets the job write (even add a column) while this
+        # read stays open on its own connection.
+        with store.read() as conn:
             for row in conn.execution_options(yield_per=batch).execute(stmt):
                 yield dict(row._mapping)
 
@@ -407,3 +415,41 @@ class Query:
                 conn.execute(sa.select(sa.func.setval(sequence, top)))
         target._on_write(moved)  # one count: the same rows, written once
         return moved
+
+
+class _DeclareHeld(sa.sql.expression.Executable, sa.sql.expression.ClauseElement):
+    """PostgreSQL's `DECLARE name NO SCROLL CURSOR WITH HOLD FOR <select>`."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, select: sa.Select[Any]) -> None:
+        self.name, self.select = name, select
+
+
+@compiles(_DeclareHeld, "postgresql")
+def _compile_declare_held(element: _DeclareHeld, compiler: Any, **kw: Any) -> str:
+    name = compiler.preparer.quote(element.name)
+    return f"DECLARE {name} NO SCROLL CURSOR WITH HOLD FOR {compiler.process(element.select, **kw)}"
+
+
+def _stream_held(engine: sa.Engine, stmt: sa.Select[Any], batch: int) -> Iterator[dict[str, Any]]:
+    """Rows of `stmt` fetched `batch` at a time from a holdable cursor, which
+    PostgreSQL materialises when the DECLARE commits: the read then holds no
+    lock on the table, so the job may write to it, even add a column (an open
+    plain read would block that ALTER TABLE forever, the job waiting on itself)."""
+    name = f"console_iter_{uuid.uuid4().hex}"
+    fetch = sa.text(f'FETCH FORWARD {int(batch)} FROM "{name}"').columns(*stmt.selected_columns)
+    with engine.connect() as conn:
+        conn.execute(_DeclareHeld(name, stmt))
+        conn.commit()
+        try:
+            while True:
+                rows = [dict(r._mapping) for r in conn.execute(fetch)]
+                conn.commit()
+                yield from rows
+                if len(rows) < batch:
+                    return
+        finally:
+            conn.rollback()
+            conn.exec_driver_sql(f'CLOSE "{name}"')
+            conn.commit()

@@ -237,3 +237,22 @@ def test_binary_values_make_a_binary_column(tables: TableStore) -> None:
     assert blobs.where(data__isnull=False).first()["data"] == b"\x00\x01"  # type: ignore[index]
     with pytest.raises(ConsoleError, match="data holds binary"):
         blobs.insert({"data": "text"})
+
+
+def test_iter_in_any_order_lets_the_job_add_columns_between_rows(tables: TableStore) -> None:
+    # On PostgreSQL an open read of the table used to block the job's own
+    # ALTER TABLE ADD COLUMN forever.
+    tables.create("Ordered")
+    ordered = tables.get("Ordered")
+    ordered.insert_many({"name": name} for name in ("c", "a", "d", "b", "e"))
+    seen = []
+    for row in ordered.order_by_descending("name").iter(batch=2):
+        seen.append(row["name"])
+        ordered.update({"id": row["id"], f"mark_{row['name']}": True})
+    assert seen == ["e", "d", "c", "b", "a"]
+    assert ordered.where(mark_c=True).count() == 1
+    # stopping early leaves nothing open that blocks the next change
+    for _row in ordered.order_by("name").iter(batch=1):
+        break
+    ordered.insert({"late": 1})
+    assert ordered.count() == 6
