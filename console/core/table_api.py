@@ -14,7 +14,32 @@ from sqlalchemy.ext.compiler import compiles
 from console.core.bulk_insert import bulk_insert
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
 from console.core.table_conditions import Condition, condition_sql, parse_conditions
-from console.core.table_values import SYSTEM_COLUMNS, ColumnInfo
+from console.core.table_values import INT64_MAX, INT64_MIN, SYSTEM_COLUMNS, ColumnInfo, check_value
+
+
+def _row_id(table: str, row_id: object) -> int:
+    """A row id as the database can compare it; any other value names no row."""
+    if (
+        isinstance(row_id, int)
+        and not isinstance(row_id, bool)
+        and INT64_MIN <= row_id <= INT64_MAX
+    ):
+        return row_id
+    raise NotFoundError(f"no row with id {row_id!r} in {table}")
+
+
+def _whole(what: str, n: object) -> int:
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= INT64_MAX:
+        raise ConsoleError(f"{what} needs a whole number from 0 to {INT64_MAX}, not {n!r}")
+    return n
+
+
+def _names(what: str, columns: tuple[object, ...]) -> tuple[str, ...]:
+    for name in columns:
+        if not isinstance(name, str):
+            raise ConsoleError(f"{what} takes column names, not {name!r}")
+    return columns  # type: ignore[return-value]  # all str, as checked
+
 
 if TYPE_CHECKING:
     from console.core.table_catalogue import TableStore
@@ -50,6 +75,8 @@ class Table:
 
     def insert_many(self, rows: Iterable[Mapping[str, object]]) -> int:
         """Store many rows in one transaction: all of them, or none."""
+        if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+            raise ConsoleError(f"insert_many takes a list of rows, not {type(rows).__name__}")
         batch = list(rows)
         if not batch:
             return 0
@@ -66,8 +93,10 @@ class Table:
         still be the stored one, else ConflictError."""
         if "id" not in row:
             raise ConsoleError("update needs the row's id")
-        row_id = row["id"]
+        row_id = _row_id(self.name, row["id"])
         expected = row.get("__version")
+        if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+            raise ConsoleError(f"__version must be the row's version number, not {expected!r}")
         changes = {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS}
         with self._tables.store.write() as conn:
             sa_table, values = self._tables.prepare_row(conn, self.name, changes, inserting=False)
@@ -85,7 +114,7 @@ class Table:
                     sa.select(sa_table.c["__version"]).where(sa_table.c.id == row_id)
                 ).scalar()
                 if current is None:
-                    raise NotFoundError(f"no row with id {row_id} in {self.name}")
+                    raise NotFoundError(f"no row with id {row_id!r} in {self.name}")
                 raise ConflictError(
                     f"row {row_id} of {self.name} was changed by someone else "
                     f"(your version {expected}, now {current}); reload it and try again"
@@ -100,13 +129,15 @@ class Table:
         if not isinstance(key, str) or key not in row or row[key] is None:
             raise ConsoleError(f"upsert: the row needs a value for its key column {key!r}")
         with self._tables.store.write() as conn:
-            sa_table, _ = self._tables.load(self.name)
             found = None
-            if key in sa_table.c:
-                self._tables.lock(conn, self.name)  # two upserts of one key do not both insert
+            self._tables.lock(conn, self.name)  # two upserts of one key do not both insert
+            # the schema as this transaction sees it: another writer may have added the key column
+            sa_table, columns = self._tables._read_schema(conn, self.name)
+            if key in columns:
+                value = check_value(key, columns[key].kind, row[key])
                 found = conn.execute(
                     sa.select(sa_table.c.id)
-                    .where(sa_table.c[key] == row[key])
+                    .where(sa_table.c[key] == value)
                     .order_by(sa_table.c.id)
                     .limit(1)
                 ).scalar()
@@ -136,12 +167,16 @@ class Table:
         self.delete_many([row_id])
 
     def delete_many(self, row_ids: Iterable[object]) -> int:
-        ids = list(row_ids)
+        given = list(row_ids)
+        ids = [i for i in given if isinstance(i, int) and not isinstance(i, bool)]
+        ids = [i for i in ids if INT64_MIN <= i <= INT64_MAX]
+        if len(ids) < len(given):
+            _row_id(self.name, next(i for i in given if i not in ids))
         sa_table, _ = self._tables.load(self.name)
         with self._tables.store.write() as conn:
             deleted = conn.execute(sa_table.delete().where(sa_table.c.id.in_(ids))).rowcount
         if deleted == 0 and ids:
-            raise NotFoundError(f"no row with id {ids[0]} in {self.name}")
+            raise NotFoundError(f"no row with id {ids[0]!r} in {self.name}")
         self._on_write(deleted)
         return int(deleted)
 
@@ -228,23 +263,21 @@ class Query:
         return replace(self, filters=self.filters + parsed)
 
     def order_by(self, column: str) -> Query:
+        (column,) = _names("order_by()", (column,))
         return replace(self, ordering=(*self.ordering, (column, False)))
 
     def order_by_descending(self, column: str) -> Query:
+        (column,) = _names("order_by_descending()", (column,))
         return replace(self, ordering=(*self.ordering, (column, True)))
 
     def take(self, n: int) -> Query:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ConsoleError(f"take() needs a whole number ≥ 0, not {n!r}")
-        return replace(self, limit=n)
+        return replace(self, limit=_whole("take()", n))
 
     def skip(self, n: int) -> Query:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ConsoleError(f"skip() needs a whole number ≥ 0, not {n!r}")
-        return replace(self, offset=n)
+        return replace(self, offset=_whole("skip()", n))
 
     def select(self, *columns: str) -> Query:
-        return replace(self, columns=tuple(columns))
+        return replace(self, columns=_names("select()", columns))
 
     # -- SQL ---------------------------------------------------------------
 

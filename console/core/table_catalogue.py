@@ -369,7 +369,10 @@ class TableStore:
                     )
                 sample = next((r[key] for r in rows if r.get(key) is not None), None)
                 if sample is not None:
-                    new[key] = kind_of(sample)
+                    try:
+                        new[key] = kind_of(sample)
+                    except ConsoleError as e:
+                        raise ConsoleError(f"{key}: {e}") from None
             if new:
                 columns = self._add_columns(conn, table, dict(columns), new)
                 sa_table = self._build(table, columns)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from console.core.errors import ConsoleError
 from console.core.table_values import ColumnInfo, check_value
@@ -69,6 +70,7 @@ def parse_conditions(
                 raise ConsoleError(f"where(): {key}: {name} holds {kind} values, not text")
             if not isinstance(value, str):
                 raise ConsoleError(f"where(): {key} takes text, not {value!r}")
+            value = check_value(name, kind, value)
         elif value is None and op not in ("eq", "ne"):
             raise ConsoleError(f"where(): {key} cannot compare with None; use {name}__isnull")
         else:
@@ -92,7 +94,16 @@ def condition_sql(table: sa.Table, condition: Condition, dialect: str) -> sa.Col
     if op == "isnull":
         return column.is_(None) if value else column.is_not(None)  # type: ignore[no-any-return]
     if op == "in":
-        return column.in_(value)  # type: ignore[no-any-return]
+        # None in the list matches a missing value, as col=None does
+        known = [v for v in value if v is not None]
+        if dialect == "postgresql" and len(known) > 1000:
+            # one array parameter: PostgreSQL's protocol takes at most 65,535 a statement
+            matches = column == sa.any_(
+                sa.cast(sa.literal(known, ARRAY(column.type)), ARRAY(column.type))
+            )
+        else:
+            matches = column.in_(known)
+        return sa.or_(matches, column.is_(None)) if len(known) < len(value) else matches
     if op == "startswith":
         return sa.func.substr(column, 1, len(value)) == value  # type: ignore[no-any-return]
     if op == "contains":

@@ -70,7 +70,12 @@ def check_value(column: str, kind: str, value: object) -> object:
     """`value` ready to store in a column of `kind`, or a ConsoleError."""
     if value is None:
         return None
-    given = kind_of(value)
+    try:
+        given = kind_of(value)
+    except ConsoleError as e:
+        raise ConsoleError(f"{column}: {e}") from None
+    if given == "string":
+        _check_text(column, [value])  # type: ignore[list-item]
     if given == "integer" and not INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
         raise ConsoleError(f"{column}: {value} does not fit in a 64-bit integer")
     if given == "float" and not math.isfinite(value):  # type: ignore[arg-type]
@@ -109,7 +114,24 @@ def check_column(column: str, kind: str, values: list[object]) -> list[object]:
         fast = types <= {float} and math.isfinite(math.fsum(values))  # type: ignore[arg-type]
     else:
         fast = types <= {_EXACT_TYPES[kind], type(None)}
+        if fast and kind == "string":
+            _check_text(column, [v for v in values if v is not None])  # type: ignore[misc]
     return values if fast else [check_value(column, kind, v) for v in values]
+
+
+def _check_text(column: str, texts: list[str]) -> None:
+    """Text every database stores: PostgreSQL refuses NUL, and no driver can
+    encode a lone surrogate (half of an emoji's UTF-16 pair)."""
+    joined = "".join(texts)
+    if "\x00" in joined:
+        raise ConsoleError(f"{column}: text cannot hold the NUL character (\\x00)")
+    if not joined.isascii():
+        try:
+            joined.encode()
+        except UnicodeEncodeError as e:
+            raise ConsoleError(
+                f"{column}: text holds {e.object[e.start : e.end]!r}, which is not a character"
+            ) from None
 
 
 def parse_text(column: str, kind: str, text: str) -> object:

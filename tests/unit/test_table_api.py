@@ -256,3 +256,49 @@ def test_iter_in_any_order_lets_the_job_add_columns_between_rows(tables: TableSt
         break
     ordered.insert({"late": 1})
     assert ordered.count() == 6
+
+
+def test_in_with_none_matches_missing_values_and_takes_long_lists(people: Table) -> None:
+    assert names(people.where(city__in=[None]).read()) == ["Grace"]
+    assert names(people.where(city__in=["Austin", None]).read()) == ["Grace", "Edsger"]
+    # more values than PostgreSQL takes parameters in one statement
+    ages = [*range(100, 70_100), 36]
+    assert names(people.where(age__in=ages).read()) == ["Ada"]
+
+
+@pytest.mark.parametrize(
+    ("attempt", "named"),
+    [
+        (lambda t: t.take(2**64).read(), "take()"),
+        (lambda t: t.skip(2**63).read(), "skip()"),
+        (lambda t: t.order_by(None).read(), "order_by()"),
+        (lambda t: t.select("name", 1).read(), "select()"),
+        (lambda t: t.insert_many(None), "insert_many"),
+        (lambda t: t.insert({"name": "a\x00b"}), "name"),
+        (lambda t: t.insert_many([{"name": "ok"}, {"name": "\ud83d"}]), "name"),
+        (lambda t: t.where(name__contains="\x00").read(), "name"),
+        (lambda t: t.insert({"when": datetime(2026, 1, 1).date()}), "when"),
+        (lambda t: t.upsert({"age": 2**64}, key="age"), "age"),
+        (lambda t: t.upsert({"age": "old"}, key="age"), "age"),
+        (lambda t: t.update({"id": 2**64, "age": 1}), "2**64"),
+        (lambda t: t.update({"id": "one", "age": 1}), "'one'"),
+        (lambda t: t.update({"id": 1, "__version": "x", "age": 1}), "__version"),
+        (lambda t: t.delete(2**64), "2**64"),
+        (lambda t: t.delete("one"), "'one'"),
+    ],
+)
+def test_odd_values_are_one_error_naming_the_culprit_on_every_database(
+    people: Table, attempt: Any, named: str
+) -> None:
+    before = people.read()
+    with pytest.raises(ConsoleError) as caught:
+        attempt(people)
+    assert named.replace("2**64", str(2**64)) in str(caught.value)
+    assert people.read() == before
+
+
+@pytest.mark.parametrize("name", ["pg_class", "PG_type", "sqlite_stat1", "sqlite_x"])
+def test_database_reserved_table_names_are_refused(tables: TableStore, name: str) -> None:
+    with pytest.raises(ConsoleError, match="is reserved"):
+        tables.get(name, create=True)
+    assert tables.all() == []
