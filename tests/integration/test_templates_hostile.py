@@ -149,3 +149,56 @@ def test_make_thumbnails_refuses_image_bombs_by_their_header(services: Services)
     assert "bomb.png: over the 50,000,000-pixel limit" in log
     assert "Warning" not in log
     assert "Made 1 thumbnails in Photos; 2 failed" in log
+
+
+class Answering:
+    """A loopback server that answers every GET with one fixed JSON body."""
+
+    def __init__(self, body: bytes) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/2/tweets/search/recent"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"TWITTER_MAX_PAGES": "many"}, "TWITTER_MAX_PAGES"),
+        ({"TWITTER_TIMEOUT": "-1"}, "TWITTER_TIMEOUT"),
+        ({"TWITTER_SEARCH_URL": "file:///etc/passwd"}, "TWITTER_SEARCH_URL"),
+        ({"answer": '{"data": [{"text": "no id, no date"}]}'}, "malformed"),
+        ({"answer": '{"data": [{"id": "1", "created_at": "soon"}]}'}, "malformed"),
+        ({"answer": '{"data": [], "includes": {"users": [7]}}'}, "malformed"),
+    ],
+)
+def test_get_updates_names_a_bad_setting_or_a_malformed_answer(
+    services: Services, settings: dict[str, str], named: str
+) -> None:
+    server = Answering(settings.pop("answer", "{}").encode())
+    try:
+        services.app_settings.set("TWITTER_BEARER_TOKEN", "token", secret=True)
+        for key, value in {"TWITTER_SEARCH_URL": server.url, **settings}.items():
+            services.app_settings.set(key, value)
+        services.tables.create("Updates")
+        services.jobs.create("getUpdates", interval=1, unit="hour", template="getUpdates")
+        run = services.runner.run("getUpdates")
+    finally:
+        server.close()
+    assert run.status == "failed"
+    assert run.error is not None and named in run.error and "\n" not in run.error
+    assert services.tables.get("Updates").count() == 0
