@@ -3,6 +3,7 @@ against the table's columns and turned into SQL (never filtered in Python)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,10 @@ def condition_sql(table: sa.Table, condition: Condition, dialect: str) -> sa.Col
             matches = column == sa.any_(
                 sa.cast(sa.literal(known, ARRAY(column.type)), ARRAY(column.type))
             )
+        elif dialect == "sqlite" and len(known) > 1000 and _json_safe(known):
+            # one JSON parameter: SQLite takes at most 32,766 (as commonly built) a statement
+            values = sa.func.json_each(sa.literal(json.dumps(known))).table_valued("value")
+            matches = column.in_(sa.select(values.c.value))
         else:
             matches = column.in_(known)
         return sa.or_(matches, column.is_(None)) if len(known) < len(value) else matches
@@ -113,3 +118,9 @@ def condition_sql(table: sa.Table, condition: Condition, dialect: str) -> sa.Col
             return sa.func.strpos(column, value) > 0
         return column.contains(value, autoescape=True)  # type: ignore[no-any-return]
     return _COMPARE[op](column, value)  # type: ignore[no-any-return]
+
+
+def _json_safe(values: list[Any]) -> bool:
+    """Values JSON carries to SQLite as it stores them: whole numbers, text."""
+    kinds = set(map(type, values))
+    return kinds == {int} or kinds == {str}
