@@ -19,6 +19,7 @@ import requests
 import urllib3
 from PIL import Image, UnidentifiedImageError
 
+FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
 MAX_PIXELS = 50_000_000  # a larger image (a "decompression bomb") is refused unread
 
 
@@ -86,9 +87,11 @@ def make_thumbnail(session, url, side, max_bytes):
     try:
         with warnings.catch_warnings():  # Pillow warns past 89 megapixels; we refuse below
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(b"".join(data)))  # reads the header only
+            # The header only; and only the web's formats: an EPS would run
+            # Ghostscript on a stranger's file, and other rare decoders add risk.
+            image = Image.open(io.BytesIO(b"".join(data)), formats=FORMATS)
     except UnidentifiedImageError:
-        raise ThumbnailError("not an image") from None
+        raise ThumbnailError(f"not an image ({', '.join(FORMATS)})") from None
     except Image.DecompressionBombError:
         raise ThumbnailError(f"over the {MAX_PIXELS:,}-pixel limit") from None
     width, height = image.size

@@ -4,12 +4,14 @@ naming it, and an endless answer is read no further than its limit."""
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from PIL import Image
 
 from console.app import Services
 from tests.fakes.static_site import StaticSite, rss
@@ -202,3 +204,24 @@ def test_get_updates_names_a_bad_setting_or_a_malformed_answer(
     assert run.status == "failed"
     assert run.error is not None and named in run.error and "\n" not in run.error
     assert services.tables.get("Updates").count() == 0
+
+
+def test_make_thumbnails_opens_only_the_webs_image_formats(services: Services) -> None:
+    # An EPS would have Pillow run Ghostscript on a stranger's file.
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    tiff = io.BytesIO()
+    Image.new("RGB", (20, 20)).save(tiff, "TIFF")
+    with StaticSite() as site:
+        site.put("/a.eps", eps, "application/postscript")
+        site.put("/a.tiff", tiff.getvalue(), "image/tiff")
+        site.put("/a.gif", picture(20, 20, "GIF"), "image/gif")
+        services.tables.create("Photos")
+        services.tables.get("Photos").insert_many(
+            {"imageUrl": site.url(path)} for path in ("/a.eps", "/a.tiff", "/a.gif")
+        )
+        job(services, "makeThumbnails", THUMBNAIL_TABLE="Photos")
+        run = services.runner.run("makeThumbnails")
+    log = log_of(services, run)
+    assert "a.eps: not an image (PNG, JPEG, GIF, WEBP, BMP)" in log
+    assert "a.tiff: not an image" in log
+    assert "Made 1 thumbnails in Photos; 2 failed" in log
