@@ -86,6 +86,13 @@ def check_value(column: str, kind: str, value: object) -> object:
     if given == kind:
         if isinstance(value, datetime) and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
+        if isinstance(value, datetime) and value.year in (1, 9999):
+            try:  # stored in UTC, which may fall outside datetime's years
+                value.astimezone(UTC)
+            except OverflowError:
+                raise ConsoleError(
+                    f"{column}: {value} is outside the years 1 to 9999 in UTC"
+                ) from None
         if isinstance(value, bytearray | memoryview):
             return bytes(value)
         return value
@@ -110,6 +117,7 @@ def check_column(column: str, kind: str, values: list[object]) -> list[object]:
         fast = types <= {int} and min(numbers) >= INT64_MIN and max(numbers) <= INT64_MAX
     elif kind == "datetime":
         fast = types <= {datetime} and None not in map(attrgetter("tzinfo"), values)
+        fast = fast and not {1, 9999} & set(map(attrgetter("year"), values))
     elif kind == "float":  # finite, checked at C speed: inf and NaN make the sum so
         fast = types <= {float} and math.isfinite(math.fsum(values))  # type: ignore[arg-type]
     else:

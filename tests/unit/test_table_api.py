@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -306,3 +306,21 @@ def test_database_reserved_table_names_are_refused(tables: TableStore, name: str
     with pytest.raises(ConsoleError, match="is reserved"):
         tables.get(name, create=True)
     assert tables.all() == []
+
+
+def test_datetimes_whose_utc_falls_outside_the_calendar_are_one_error(tables: TableStore) -> None:
+    tables.create("Dates")
+    dates = tables.get("Dates")
+    dates.insert({"d": datetime(2026, 1, 1, tzinfo=UTC)})
+    early = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))
+    late = datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))
+    for attempt in (
+        lambda: dates.insert({"d": early}),
+        lambda: dates.insert_many([{"d": datetime(2026, 1, 2, tzinfo=UTC)}, {"d": late}]),
+        lambda: dates.where(d__lt=early).count(),
+    ):
+        with pytest.raises(ConsoleError, match=r"d: .* outside the years 1 to 9999"):
+            attempt()
+    assert dates.count() == 1
+    edge = datetime(1, 1, 1, 5, tzinfo=timezone(timedelta(hours=5)))  # year 1 in UTC too
+    assert dates.insert({"d": edge})["d"] == datetime(1, 1, 1, tzinfo=UTC)
