@@ -289,6 +289,8 @@ def test_in_with_none_matches_missing_values_and_takes_long_lists(people: Table)
         (lambda t: t.update({"id": 1, "__version": "x", "age": 1}), "__version"),
         (lambda t: t.delete(2**64), "2**64"),
         (lambda t: t.delete("one"), "'one'"),
+        (lambda t: t.insert({"score": float("nan")}), "score"),
+        (lambda t: t.insert_many([{"score": 1.5}, {"score": float("nan")}]), "score"),
     ],
 )
 def test_odd_values_are_one_error_naming_the_culprit_on_every_database(
