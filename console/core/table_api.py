@@ -483,6 +483,9 @@ def _stream_held(engine: sa.Engine, stmt: sa.Select[Any], batch: int) -> Iterato
                 if len(rows) < batch:
                     return
         finally:
-            conn.rollback()
-            conn.exec_driver_sql(f'CLOSE "{name}"')
-            conn.commit()
+            try:
+                conn.rollback()
+                conn.exec_driver_sql(f'CLOSE "{name}"')
+                conn.commit()
+            except sa.exc.SQLAlchemyError:
+                conn.invalidate()  # never back to the pool with the cursor's rows held
