@@ -69,7 +69,12 @@ class TableStore:
             conn.execute(
                 schema.user_tables.insert().values(name=name, name_key=name.lower(), created_at=now)
             )
-            self._build(name, {}).create(conn)
+            try:
+                self._build(name, {}).create(conn)
+            except (sa.exc.ProgrammingError, sa.exc.OperationalError) as e:
+                # e.g. PostgreSQL's sequence of table P is the relation P_id_seq
+                reason = str(e.orig).strip().splitlines()[0] if e.orig else type(e).__name__
+                raise ConsoleError(f"cannot create a table named {name!r}: {reason}") from None
         return TableInfo(name, tuple(self._system_columns()), now)
 
     def all(self) -> list[TableInfo]:

@@ -326,3 +326,14 @@ def test_datetimes_whose_utc_falls_outside_the_calendar_are_one_error(tables: Ta
     assert dates.count() == 1
     edge = datetime(1, 1, 1, 5, tzinfo=timezone(timedelta(hours=5)))  # year 1 in UTC too
     assert dates.insert({"d": edge})["d"] == datetime(1, 1, 1, tzinfo=UTC)
+
+
+def test_a_name_the_database_uses_for_another_object_is_one_error(tables: TableStore) -> None:
+    tables.create("P")
+    taken = "P_id_seq" if tables.store.dialect == "postgresql" else "Q"
+    if tables.store.dialect == "sqlite":  # an index's name: SQLite keeps one namespace for both
+        with tables.store.write() as conn:
+            conn.exec_driver_sql('CREATE INDEX "Q" ON "P" (id)')
+    with pytest.raises(ConsoleError, match=f"cannot create a table named '{taken}'"):
+        tables.get(taken, create=True)
+    assert [t.name for t in tables.all()] == ["P"]
