@@ -251,6 +251,8 @@ def test_iter_in_any_order_lets_the_job_add_columns_between_rows(tables: TableSt
         ordered.update({"id": row["id"], f"mark_{row['name']}": True})
     assert seen == ["e", "d", "c", "b", "a"]
     assert ordered.where(mark_c=True).count() == 1
+    chosen = ordered.where(name__in=["a", "c", "d"], mark_d__isnull=True).order_by("name")
+    assert [r["name"] for r in chosen.select("name").skip(1).iter(batch=1)] == ["c"]
     # stopping early leaves nothing open that blocks the next change
     for _row in ordered.order_by("name").iter(batch=1):
         break
