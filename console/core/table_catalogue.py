@@ -72,7 +72,7 @@ class TableStore:
             try:
                 self._build(name, {}).create(conn)
             except (sa.exc.ProgrammingError, sa.exc.OperationalError) as e:
-                # e.g. PostgreSQL's sequence of table P is the relation P_id_seq
+                # another application's sequence or index in a shared database
                 reason = str(e.orig).strip().splitlines()[0] if e.orig else type(e).__name__
                 raise ConsoleError(f"cannot create a table named {name!r}: {reason}") from None
         return TableInfo(name, tuple(self._system_columns()), now)

@@ -76,9 +76,6 @@ def check_value(column: str, kind: str, value: object) -> object:
         raise ConsoleError(f"{column}: {e}") from None
     if given == "string":
         _check_text(column, [value])  # type: ignore[list-item]
-    if given == "float" and math.isnan(value):  # type: ignore[arg-type]
-        # SQLite would store it as null, PostgreSQL as NaN: refused on both alike
-        raise ConsoleError(f"{column}: nan is not a number a table holds; store None instead")
     if given == "integer" and not INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
         raise ConsoleError(f"{column}: {value} does not fit in a 64-bit integer")
     if given == "float" and not math.isfinite(value):  # type: ignore[arg-type]
@@ -127,8 +124,6 @@ def check_column(column: str, kind: str, values: list[object]) -> list[object]:
         fast = types <= {_EXACT_TYPES[kind], type(None)}
         if fast and kind == "string":
             _check_text(column, [v for v in values if v is not None])  # type: ignore[misc]
-        if fast and kind == "float":
-            fast = not any(map(math.isnan, [v for v in values if v is not None]))  # type: ignore[arg-type]
     return values if fast else [check_value(column, kind, v) for v in values]
 
 
