@@ -14,7 +14,14 @@ from sqlalchemy.ext.compiler import compiles
 from console.core.bulk_insert import bulk_insert
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
 from console.core.table_conditions import Condition, condition_sql, parse_conditions
-from console.core.table_values import INT64_MAX, INT64_MIN, SYSTEM_COLUMNS, ColumnInfo, check_value
+from console.core.table_values import (
+    INT64_MAX,
+    INT64_MIN,
+    SYSTEM_COLUMNS,
+    ColumnInfo,
+    check_text,
+    check_value,
+)
 
 
 def _row_id(table: str, row_id: object) -> int:
@@ -80,11 +87,18 @@ class Table:
         batch = list(rows)
         if not batch:
             return 0
-        with self._tables.store.write() as conn:
-            sa_table, checked = self._tables.prepare(conn, self.name, batch, inserting=True)
-            now = self._tables.clock()
-            system = {"__createdAt": now, "__updatedAt": now, "__version": 1}
-            bulk_insert(conn, sa_table, len(batch), checked, system)
+        checked: dict[str, list[object]] = {}
+        try:
+            with self._tables.store.write() as conn:
+                sa_table, checked = self._tables.prepare(conn, self.name, batch, inserting=True)
+                now = self._tables.clock()
+                system = {"__createdAt": now, "__updatedAt": now, "__version": 1}
+                bulk_insert(conn, sa_table, len(batch), checked, system)
+        except (UnicodeEncodeError, sa.exc.StatementError) as e:
+            if isinstance(e, UnicodeEncodeError) or isinstance(e.orig, UnicodeEncodeError):
+                for name, values in checked.items():  # which column: only now, at a failure
+                    check_text(name, [v for v in values if isinstance(v, str)])
+            raise
         self._on_write(len(batch))
         return len(batch)
 

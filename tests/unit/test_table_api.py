@@ -282,6 +282,8 @@ def test_in_with_none_matches_missing_values_and_takes_long_lists(people: Table)
         (lambda t: t.insert_many(None), "insert_many"),
         (lambda t: t.insert({"name": "a\x00b"}), "name"),
         (lambda t: t.insert_many([{"name": "ok"}, {"name": "\ud83d"}]), "name"),
+        (lambda t: t.insert_many([{"name": "ok ☕"}] * 100 + [{"name": "\ud83d"}]), "'\\ud83d'"),
+        (lambda t: t.insert_many([{"name": "ok ☕"}] * 100 + [{"name": "a\x00"}]), "NUL"),
         (lambda t: t.where(name__contains="\x00").read(), "name"),
         (lambda t: t.insert({"when": datetime(2026, 1, 1).date()}), "when"),
         (lambda t: t.upsert({"age": 2**64}, key="age"), "age"),
