@@ -193,7 +193,7 @@ def test_get_updates_names_a_bad_setting_or_a_malformed_answer(
 ) -> None:
     server = Answering(settings.pop("answer", "{}").encode())
     try:
-        services.app_settings.set("TWITTER_BEARER_TOKEN", "token", secret=True)
+        services.app_settings.set("TWITTER_BEARER_TOKEN", "bearer-token", secret=True)
         for key, value in {"TWITTER_SEARCH_URL": server.url, **settings}.items():
             services.app_settings.set(key, value)
         services.tables.create("Updates")
