@@ -125,7 +125,8 @@ def check_column(column: str, kind: str, values: list[object]) -> list[object]:
     else:
         fast = types <= {_EXACT_TYPES[kind], type(None)}
         if fast and kind == "string":
-            texts: list[str] = [v for v in values if v is not None]  # type: ignore[misc]
+            given: list[Any] = values
+            texts: list[str] = [v for v in given if v is not None] if type(None) in types else given
             check_text(column, texts, encode=len(texts) <= 64)
     return values if fast else [check_value(column, kind, v) for v in values]
 
