@@ -117,16 +117,19 @@ def install_desktop_entry(command: Sequence[str] | None = None) -> list[Path]:
     data = data_home()
     entry, *icon_paths = desktop_entry_paths(data)
     text = _entry_text(command or installed_command(), autostart=False)
-    written: list[Path] = []
+    # Every file is staged beside its place first, and only then are they all
+    # moved in: a failure leaves what was there before, an earlier install too.
+    staged: list[tuple[Path, Path]] = []
     try:
         for (icon, _place), target in zip(_icons(), icon_paths, strict=True):
-            _write(target, icon.read_bytes())
-            written.append(target)
-        # The entry last: a menu never shows it with its icon still missing.
-        _write(entry, text.encode("utf-8"))
+            staged.append((_stage(target, icon.read_bytes()), target))
+        staged.append((_stage(entry, text.encode("utf-8")), entry))
     except ConsoleError:
-        _remove(written)  # all or nothing
+        _remove([partial for partial, _target in staged])  # all or nothing
         raise
+    # The entry last: a menu never shows it with its icon still missing.
+    for partial, target in staged:
+        _replace(partial, target)
     _touch(data / "icons" / "hicolor")
     return [entry, *icon_paths]
 
@@ -176,11 +179,25 @@ def _check_platform() -> None:
 
 def _write(path: Path, data: bytes) -> None:
     """Writes `path` whole or not at all: a menu never reads half an entry."""
+    _replace(_stage(path, data), path)
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """`data` in a hidden file beside `path`, ready for `_replace`."""
     partial = path.with_name(f".{path.name}.partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial.write_bytes(data)
         partial.chmod(0o644)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise ConsoleError(f"cannot write {path}: {e.strerror or e}") from None
+    return partial
+
+
+def _replace(partial: Path, path: Path) -> None:
+    try:
         partial.replace(path)
     except OSError as e:
         with contextlib.suppress(OSError):

@@ -3,16 +3,50 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 
 from console.core.bulk_insert import bulk_insert
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
 from console.core.table_conditions import Condition, condition_sql, parse_conditions
-from console.core.table_values import SYSTEM_COLUMNS, ColumnInfo
+from console.core.table_values import (
+    INT64_MAX,
+    INT64_MIN,
+    SYSTEM_COLUMNS,
+    ColumnInfo,
+    check_text,
+    check_value,
+)
+
+
+def _row_id(table: str, row_id: object) -> int:
+    """A row id as the database can compare it; any other value names no row."""
+    if (
+        isinstance(row_id, int)
+        and not isinstance(row_id, bool)
+        and INT64_MIN <= row_id <= INT64_MAX
+    ):
+        return row_id
+    raise NotFoundError(f"no row with id {row_id!r} in {table}")
+
+
+def _whole(what: str, n: object) -> int:
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= INT64_MAX:
+        raise ConsoleError(f"{what} needs a whole number from 0 to {INT64_MAX}, not {n!r}")
+    return n
+
+
+def _names(what: str, columns: tuple[object, ...]) -> tuple[str, ...]:
+    for name in columns:
+        if not isinstance(name, str):
+            raise ConsoleError(f"{what} takes column names, not {name!r}")
+    return columns  # type: ignore[return-value]  # all str, as checked
+
 
 if TYPE_CHECKING:
     from console.core.table_catalogue import TableStore
@@ -48,14 +82,23 @@ class Table:
 
     def insert_many(self, rows: Iterable[Mapping[str, object]]) -> int:
         """Store many rows in one transaction: all of them, or none."""
+        if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+            raise ConsoleError(f"insert_many takes a list of rows, not {type(rows).__name__}")
         batch = list(rows)
         if not batch:
             return 0
-        with self._tables.store.write() as conn:
-            sa_table, checked = self._tables.prepare(conn, self.name, batch, inserting=True)
-            now = self._tables.clock()
-            system = {"__createdAt": now, "__updatedAt": now, "__version": 1}
-            bulk_insert(conn, sa_table, len(batch), checked, system)
+        checked: dict[str, list[object]] = {}
+        try:
+            with self._tables.store.write() as conn:
+                sa_table, checked = self._tables.prepare(conn, self.name, batch, inserting=True)
+                now = self._tables.clock()
+                system = {"__createdAt": now, "__updatedAt": now, "__version": 1}
+                bulk_insert(conn, sa_table, len(batch), checked, system)
+        except (UnicodeEncodeError, sa.exc.StatementError) as e:
+            if isinstance(e, UnicodeEncodeError) or isinstance(e.orig, UnicodeEncodeError):
+                for name, values in checked.items():  # which column: only now, at a failure
+                    check_text(name, [v for v in values if isinstance(v, str)])
+            raise
         self._on_write(len(batch))
         return len(batch)
 
@@ -64,8 +107,10 @@ class Table:
         still be the stored one, else ConflictError."""
         if "id" not in row:
             raise ConsoleError("update needs the row's id")
-        row_id = row["id"]
+        row_id = _row_id(self.name, row["id"])
         expected = row.get("__version")
+        if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+            raise ConsoleError(f"__version must be the row's version number, not {expected!r}")
         changes = {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS}
         with self._tables.store.write() as conn:
             sa_table, values = self._tables.prepare_row(conn, self.name, changes, inserting=False)
@@ -83,7 +128,7 @@ class Table:
                     sa.select(sa_table.c["__version"]).where(sa_table.c.id == row_id)
                 ).scalar()
                 if current is None:
-                    raise NotFoundError(f"no row with id {row_id} in {self.name}")
+                    raise NotFoundError(f"no row with id {row_id!r} in {self.name}")
                 raise ConflictError(
                     f"row {row_id} of {self.name} was changed by someone else "
                     f"(your version {expected}, now {current}); reload it and try again"
@@ -98,13 +143,15 @@ class Table:
         if not isinstance(key, str) or key not in row or row[key] is None:
             raise ConsoleError(f"upsert: the row needs a value for its key column {key!r}")
         with self._tables.store.write() as conn:
-            sa_table, _ = self._tables.load(self.name)
             found = None
-            if key in sa_table.c:
-                self._tables.lock(conn, self.name)  # two upserts of one key do not both insert
+            self._tables.lock(conn, self.name)  # two upserts of one key do not both insert
+            # the schema as this transaction sees it: another writer may have added the key column
+            sa_table, columns = self._tables._read_schema(conn, self.name)
+            if key in columns:
+                value = check_value(key, columns[key].kind, row[key])
                 found = conn.execute(
                     sa.select(sa_table.c.id)
-                    .where(sa_table.c[key] == row[key])
+                    .where(sa_table.c[key] == value)
                     .order_by(sa_table.c.id)
                     .limit(1)
                 ).scalar()
@@ -134,12 +181,16 @@ class Table:
         self.delete_many([row_id])
 
     def delete_many(self, row_ids: Iterable[object]) -> int:
-        ids = list(row_ids)
+        given = list(row_ids)
+        ids = [i for i in given if isinstance(i, int) and not isinstance(i, bool)]
+        ids = [i for i in ids if INT64_MIN <= i <= INT64_MAX]
+        if len(ids) < len(given):
+            _row_id(self.name, next(i for i in given if i not in ids))
         sa_table, _ = self._tables.load(self.name)
         with self._tables.store.write() as conn:
             deleted = conn.execute(sa_table.delete().where(sa_table.c.id.in_(ids))).rowcount
         if deleted == 0 and ids:
-            raise NotFoundError(f"no row with id {ids[0]} in {self.name}")
+            raise NotFoundError(f"no row with id {ids[0]!r} in {self.name}")
         self._on_write(deleted)
         return int(deleted)
 
@@ -226,23 +277,21 @@ class Query:
         return replace(self, filters=self.filters + parsed)
 
     def order_by(self, column: str) -> Query:
+        (column,) = _names("order_by()", (column,))
         return replace(self, ordering=(*self.ordering, (column, False)))
 
     def order_by_descending(self, column: str) -> Query:
+        (column,) = _names("order_by_descending()", (column,))
         return replace(self, ordering=(*self.ordering, (column, True)))
 
     def take(self, n: int) -> Query:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ConsoleError(f"take() needs a whole number ≥ 0, not {n!r}")
-        return replace(self, limit=n)
+        return replace(self, limit=_whole("take()", n))
 
     def skip(self, n: int) -> Query:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ConsoleError(f"skip() needs a whole number ≥ 0, not {n!r}")
-        return replace(self, offset=n)
+        return replace(self, offset=_whole("skip()", n))
 
     def select(self, *columns: str) -> Query:
-        return replace(self, columns=tuple(columns))
+        return replace(self, columns=_names("select()", columns))
 
     # -- SQL ---------------------------------------------------------------
 
@@ -349,7 +398,13 @@ class Query:
 
     def _stream(self, batch: int) -> Iterator[dict[str, Any]]:
         stmt = self._statement()
-        with self.table._tables.store.read() as conn:
+        store = self.table._tables.store
+        if store.dialect == "postgresql":
+            yield from _stream_held(store.engine, stmt, batch)
+            return
+        # SQLite in WAL mode lets the job write (even add a column) while this
+        # read stays open on its own connection.
+        with store.read() as conn:
             for row in conn.execution_options(yield_per=batch).execute(stmt):
                 yield dict(row._mapping)
 
@@ -407,3 +462,44 @@ class Query:
                 conn.execute(sa.select(sa.func.setval(sequence, top)))
         target._on_write(moved)  # one count: the same rows, written once
         return moved
+
+
+class _DeclareHeld(sa.sql.expression.Executable, sa.sql.expression.ClauseElement):
+    """PostgreSQL's `DECLARE name NO SCROLL CURSOR WITH HOLD FOR <select>`."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, select: sa.Select[Any]) -> None:
+        self.name, self.select = name, select
+
+
+@compiles(_DeclareHeld, "postgresql")
+def _compile_declare_held(element: _DeclareHeld, compiler: Any, **kw: Any) -> str:
+    name = compiler.preparer.quote(element.name)
+    return f"DECLARE {name} NO SCROLL CURSOR WITH HOLD FOR {compiler.process(element.select, **kw)}"
+
+
+def _stream_held(engine: sa.Engine, stmt: sa.Select[Any], batch: int) -> Iterator[dict[str, Any]]:
+    """Rows of `stmt` fetched `batch` at a time from a holdable cursor, which
+    PostgreSQL materialises when the DECLARE commits: the read then holds no
+    lock on the table, so the job may write to it, even add a column (an open
+    plain read would block that ALTER TABLE forever, the job waiting on itself)."""
+    name = f"console_iter_{uuid.uuid4().hex}"
+    fetch = sa.text(f'FETCH FORWARD {int(batch)} FROM "{name}"').columns(*stmt.selected_columns)
+    with engine.connect() as conn:
+        conn.execute(_DeclareHeld(name, stmt))
+        conn.commit()
+        try:
+            while True:
+                rows = [dict(r._mapping) for r in conn.execute(fetch)]
+                conn.commit()
+                yield from rows
+                if len(rows) < batch:
+                    return
+        finally:
+            try:
+                conn.rollback()
+                conn.exec_driver_sql(f'CLOSE "{name}"')
+                conn.commit()
+            except sa.exc.SQLAlchemyError:
+                conn.invalidate()  # never back to the pool with the cursor's rows held

@@ -69,7 +69,12 @@ class TableStore:
             conn.execute(
                 schema.user_tables.insert().values(name=name, name_key=name.lower(), created_at=now)
             )
-            self._build(name, {}).create(conn)
+            try:
+                self._build(name, {}).create(conn)
+            except (sa.exc.ProgrammingError, sa.exc.OperationalError) as e:
+                # another application's sequence or index in a shared database
+                reason = str(e.orig).strip().splitlines()[0] if e.orig else type(e).__name__
+                raise ConsoleError(f"cannot create a table named {name!r}: {reason}") from None
         return TableInfo(name, tuple(self._system_columns()), now)
 
     def all(self) -> list[TableInfo]:
@@ -369,7 +374,10 @@ class TableStore:
                     )
                 sample = next((r[key] for r in rows if r.get(key) is not None), None)
                 if sample is not None:
-                    new[key] = kind_of(sample)
+                    try:
+                        new[key] = kind_of(sample)
+                    except ConsoleError as e:
+                        raise ConsoleError(f"{key}: {e}") from None
             if new:
                 columns = self._add_columns(conn, table, dict(columns), new)
                 sa_table = self._build(table, columns)

@@ -3,11 +3,13 @@ against the table's columns and turned into SQL (never filtered in Python)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from console.core.errors import ConsoleError
 from console.core.table_values import ColumnInfo, check_value
@@ -69,6 +71,7 @@ def parse_conditions(
                 raise ConsoleError(f"where(): {key}: {name} holds {kind} values, not text")
             if not isinstance(value, str):
                 raise ConsoleError(f"where(): {key} takes text, not {value!r}")
+            value = check_value(name, kind, value)
         elif value is None and op not in ("eq", "ne"):
             raise ConsoleError(f"where(): {key} cannot compare with None; use {name}__isnull")
         else:
@@ -92,7 +95,20 @@ def condition_sql(table: sa.Table, condition: Condition, dialect: str) -> sa.Col
     if op == "isnull":
         return column.is_(None) if value else column.is_not(None)  # type: ignore[no-any-return]
     if op == "in":
-        return column.in_(value)  # type: ignore[no-any-return]
+        # None in the list matches a missing value, as col=None does
+        known = [v for v in value if v is not None]
+        if dialect == "postgresql" and len(known) > 1000:
+            # one array parameter: PostgreSQL's protocol takes at most 65,535 a statement
+            matches = column == sa.any_(
+                sa.cast(sa.literal(known, ARRAY(column.type)), ARRAY(column.type))
+            )
+        elif dialect == "sqlite" and len(known) > 1000 and _json_safe(known):
+            # one JSON parameter: SQLite takes at most 32,766 (as commonly built) a statement
+            values = sa.func.json_each(sa.literal(json.dumps(known))).table_valued("value")
+            matches = column.in_(sa.select(values.c.value))
+        else:
+            matches = column.in_(known)
+        return sa.or_(matches, column.is_(None)) if len(known) < len(value) else matches
     if op == "startswith":
         return sa.func.substr(column, 1, len(value)) == value  # type: ignore[no-any-return]
     if op == "contains":
@@ -102,3 +118,9 @@ def condition_sql(table: sa.Table, condition: Condition, dialect: str) -> sa.Col
             return sa.func.strpos(column, value) > 0
         return column.contains(value, autoescape=True)  # type: ignore[no-any-return]
     return _COMPARE[op](column, value)  # type: ignore[no-any-return]
+
+
+def _json_safe(values: list[Any]) -> bool:
+    """Values JSON carries to SQLite as it stores them: whole numbers, text."""
+    kinds = set(map(type, values))
+    return kinds == {int} or kinds == {str}

@@ -4,9 +4,11 @@ column, and a person's text turned into a value."""
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
@@ -70,7 +72,12 @@ def check_value(column: str, kind: str, value: object) -> object:
     """`value` ready to store in a column of `kind`, or a ConsoleError."""
     if value is None:
         return None
-    given = kind_of(value)
+    try:
+        given = kind_of(value)
+    except ConsoleError as e:
+        raise ConsoleError(f"{column}: {e}") from None
+    if given == "string":
+        check_text(column, [value])  # type: ignore[list-item]
     if given == "integer" and not INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
         raise ConsoleError(f"{column}: {value} does not fit in a 64-bit integer")
     if given == "float" and not math.isfinite(value):  # type: ignore[arg-type]
@@ -81,6 +88,13 @@ def check_value(column: str, kind: str, value: object) -> object:
     if given == kind:
         if isinstance(value, datetime) and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
+        if isinstance(value, datetime) and value.year in (1, 9999):
+            try:  # stored in UTC, which may fall outside datetime's years
+                value.astimezone(UTC)
+            except OverflowError:
+                raise ConsoleError(
+                    f"{column}: {value} is outside the years 1 to 9999 in UTC"
+                ) from None
         if isinstance(value, bytearray | memoryview):
             return bytes(value)
         return value
@@ -105,11 +119,34 @@ def check_column(column: str, kind: str, values: list[object]) -> list[object]:
         fast = types <= {int} and min(numbers) >= INT64_MIN and max(numbers) <= INT64_MAX
     elif kind == "datetime":
         fast = types <= {datetime} and None not in map(attrgetter("tzinfo"), values)
+        fast = fast and not {1, 9999} & set(map(attrgetter("year"), values))
     elif kind == "float":  # finite, checked at C speed: inf and NaN make the sum so
         fast = types <= {float} and math.isfinite(math.fsum(values))  # type: ignore[arg-type]
     else:
         fast = types <= {_EXACT_TYPES[kind], type(None)}
+        if fast and kind == "string":
+            given: list[Any] = values
+            texts: list[str] = [v for v in given if v is not None] if type(None) in types else given
+            check_text(column, texts, encode=len(texts) <= 64)
     return values if fast else [check_value(column, kind, v) for v in values]
+
+
+def check_text(column: str, texts: list[str], encode: bool = True) -> None:
+    """Text every database stores: PostgreSQL refuses NUL, and no driver can
+    encode a lone surrogate (half of an emoji's UTF-16 pair). Without `encode`
+    only NUL is looked for: a big batch leaves a surrogate to the driver's
+    UnicodeEncodeError (`Table.insert_many` names it), as encoding every text
+    twice would cost a tenth of the insert."""
+    if any(map(operator.contains, texts, repeat("\x00"))):
+        raise ConsoleError(f"{column}: text cannot hold the NUL character (\\x00)")
+    for text in texts if encode else ():
+        if not text.isascii():
+            try:
+                text.encode()
+            except UnicodeEncodeError as e:
+                raise ConsoleError(
+                    f"{column}: text holds {e.object[e.start : e.end]!r}, which is not a character"
+                ) from None
 
 
 def parse_text(column: str, kind: str, text: str) -> object:

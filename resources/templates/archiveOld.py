@@ -15,13 +15,12 @@ from datetime import UTC, datetime, timedelta
 def archiveOld():
     settings = config.app_settings
     name = settings["ARCHIVE_TABLE"]
-    days_text = settings["ARCHIVE_AFTER_DAYS"].strip()
-    batch_text = (settings.get("ARCHIVE_BATCH") or "10000").strip()
-    if not days_text.replace(".", "", 1).isdigit():
-        raise ValueError(f"ARCHIVE_AFTER_DAYS must be a number of days, not {days_text!r}")
-    if not batch_text.isdigit() or int(batch_text) < 1:
-        raise ValueError(f"ARCHIVE_BATCH must be a whole number ≥ 1, not {batch_text!r}")
-    days, batch = float(days_text), int(batch_text)
+    settings["ARCHIVE_AFTER_DAYS"]  # a missing setting is its own error
+    try:
+        days = number_setting(settings, "ARCHIVE_AFTER_DAYS", "", 0, 100_000)  # ~270 years
+        batch = number_setting(settings, "ARCHIVE_BATCH", "10000", 1, 10_000_000, whole=True)
+    except ValueError as e:  # one line naming the setting, no script frames
+        raise ValueError(str(e)) from None
 
     source = tables.get_table(name)
     archive = tables.get_table(f"{source.name}_archive", create=True)
@@ -36,3 +35,16 @@ def archiveOld():
         moved += count
         console.log(f"Moved {moved} rows to {archive.name}")
     console.log(f"Archived {moved} rows; {source.count()} remain in {source.name}")
+
+
+def number_setting(settings, name, default, low, high, whole=False):
+    """The app setting `name` as a number from `low` to `high`, or one error naming it."""
+    text = str(settings.get(name) or default).strip()
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:  # also refuses nan
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{name} must be {kind} from {low:,} to {high:,}, not {text!r}")
+    return value

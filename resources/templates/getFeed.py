@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import feedparser
 import requests
+import urllib3
 
 MAX_FEED_BYTES = 20_000_000
 
@@ -30,7 +31,10 @@ def getFeed():
     urls = list(dict.fromkeys(u for u in re.split(r"[\s,]+", settings["FEED_URLS"]) if u))
     if not urls:
         raise ValueError("FEED_URLS holds no URL; give feed URLs separated by commas or spaces")
-    timeout = float(settings.get("FEED_TIMEOUT") or 30)
+    try:
+        timeout = number_setting(settings, "FEED_TIMEOUT", "30", 0.1, 3600)
+    except ValueError as e:  # one line naming the setting, no script frames
+        raise ValueError(str(e)) from None
     entries = tables.get_table(settings.get("FEED_TABLE") or "Feed", create=True)
     sources = tables.get_table(f"{entries.name}_sources", create=True)
 
@@ -60,7 +64,7 @@ def fetch_feed(session, url, entries, sources, timeout):
     try:
         response = session.get(url, headers=headers, timeout=timeout, stream=True)
         body = read_body(response)
-    except requests.RequestException as e:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as e:
         raise FeedError(f"could not fetch it: {type(e).__name__}") from None
     if response.status_code == 304:
         console.log(f"{url}: not modified")
@@ -95,13 +99,16 @@ def fetch_feed(session, url, entries, sources, timeout):
 def read_body(response):
     """The answer's bytes, refusing one larger than MAX_FEED_BYTES."""
     chunks, size = [], 0
-    for chunk in response.iter_content(65536):
+    while True:
+        # never more than one byte past the limit, so an endless answer costs no more
+        chunk = response.raw.read(min(65536, MAX_FEED_BYTES + 1 - size), decode_content=True)
+        if not chunk:
+            return b"".join(chunks)
         size += len(chunk)
         if size > MAX_FEED_BYTES:
             response.close()
             raise FeedError(f"larger than {MAX_FEED_BYTES:,} bytes; skipped")
         chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def new_rows(url, feed_entries, entries):
@@ -140,3 +147,16 @@ def to_row(url, entry, guid, link):
 
 def has_column(table, name):
     return any(c.name == name for c in table.columns)
+
+
+def number_setting(settings, name, default, low, high, whole=False):
+    """The app setting `name` as a number from `low` to `high`, or one error naming it."""
+    text = str(settings.get(name) or default).strip()
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:  # also refuses nan
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{name} must be {kind} from {low:,} to {high:,}, not {text!r}")
+    return value

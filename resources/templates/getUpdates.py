@@ -37,9 +37,14 @@ def getUpdates():
     if not api:
         api = "v1.1" if "/1.1/" in urlsplit(url).path else "v2"
     url = url or URLS[api]
+    if not re.match(r"https?://[^/?#\s]", url, re.I):
+        raise ValueError(f"TWITTER_SEARCH_URL must be an http(s) URL, not {url!r}")
     query = settings.get("TWITTER_QUERY") or "#mobileservices"
-    max_pages = int(settings.get("TWITTER_MAX_PAGES") or 10)
-    timeout = float(settings.get("TWITTER_TIMEOUT") or 30)
+    try:
+        max_pages = number_setting(settings, "TWITTER_MAX_PAGES", "10", 1, 1000, whole=True)
+        timeout = number_setting(settings, "TWITTER_TIMEOUT", "30", 0.1, 3600)
+    except ValueError as e:  # one line naming the setting, no script frames
+        raise ValueError(str(e)) from None
     if settings.get("TWITTER_BEARER_TOKEN"):
         auth = BearerAuth(settings["TWITTER_BEARER_TOKEN"])
     else:
@@ -79,7 +84,7 @@ def search_v1(url, query, since_id, auth, timeout, max_pages):
         body = fetch(url, params, auth, timeout)
         if not isinstance(body.get("statuses"), list):
             raise RuntimeError("Twitter's answer held no list of statuses")
-        fetched.extend((row_v1(t), unwanted_v1(t)) for t in body["statuses"])
+        fetched.extend(malformed_is_error(lambda t: (row_v1(t), unwanted_v1(t)), body["statuses"]))
         next_results = (body.get("search_metadata") or {}).get("next_results")
         if not next_results or not body["statuses"]:
             break
@@ -110,10 +115,13 @@ def search_v2(url, query, since_id, auth, timeout, max_pages):
         data = body.get("data", [])
         if not isinstance(data, list):
             raise RuntimeError("Twitter's answer held no list of tweets")
-        users = {
-            u.get("id"): u.get("username") for u in (body.get("includes") or {}).get("users", [])
-        }
-        fetched.extend((row_v2(t, users), False) for t in data)
+        users = dict(
+            malformed_is_error(
+                lambda u: (u.get("id"), u.get("username")),
+                (body.get("includes") or {}).get("users", []),
+            )
+        )
+        fetched.extend(malformed_is_error(lambda t, users=users: (row_v2(t, users), False), data))
         next_token = (body.get("meta") or {}).get("next_token")
         if not next_token or not data:
             break
@@ -205,3 +213,27 @@ def row_v2(tweet, users):
         "author": users.get(tweet.get("author_id")) or tweet.get("author_id") or "",
         "date": created.astimezone(UTC),
     }
+
+
+def malformed_is_error(convert, items):
+    """`convert` over the items of Twitter's answer; one that lacks a field or
+    holds an odd value fails the run with one clear line (and no rows written)."""
+    try:
+        return [convert(item) for item in items]
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise RuntimeError(
+            f"Twitter's answer held a malformed item ({type(e).__name__}: {e})"
+        ) from None
+
+
+def number_setting(settings, name, default, low, high, whole=False):
+    """The app setting `name` as a number from `low` to `high`, or one error naming it."""
+    text = str(settings.get(name) or default).strip()
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:  # also refuses nan
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{name} must be {kind} from {low:,} to {high:,}, not {text!r}")
+    return value

@@ -13,10 +13,13 @@
 
 import io
 import re
+import warnings
 
 import requests
+import urllib3
 from PIL import Image, UnidentifiedImageError
 
+FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
 MAX_PIXELS = 50_000_000  # a larger image (a "decompression bomb") is refused unread
 
 
@@ -28,8 +31,13 @@ def makeThumbnails():
     settings = config.app_settings
     table = tables.get_table(settings["THUMBNAIL_TABLE"])
     column = (settings.get("THUMBNAIL_URL_COLUMN") or "imageUrl").strip()
-    side = int(settings.get("THUMBNAIL_SIZE") or 128)
-    max_bytes = int(settings.get("THUMBNAIL_MAX_BYTES") or 20_000_000)
+    try:
+        side = number_setting(settings, "THUMBNAIL_SIZE", "128", 1, 4096, whole=True)
+        max_bytes = number_setting(
+            settings, "THUMBNAIL_MAX_BYTES", "20000000", 1, 10**9, whole=True
+        )
+    except ValueError as e:  # one line naming the setting, no script frames
+        raise ValueError(str(e)) from None
     names = {c.name for c in table.columns}
     if column not in names:
         raise ValueError(f"{table.name} has no column {column!r} (THUMBNAIL_URL_COLUMN)")
@@ -65,17 +73,27 @@ def make_thumbnail(session, url, side, max_bytes):
             if declared.isdigit() and int(declared) > max_bytes:
                 raise ThumbnailError(f"{int(declared):,} bytes, over the {max_bytes:,} limit")
             data, size = [], 0
-            for chunk in response.iter_content(65536):
+            while True:
+                # never more than one byte past the limit: an endless answer stops there
+                chunk = response.raw.read(min(65536, max_bytes + 1 - size), decode_content=True)
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > max_bytes:
                     raise ThumbnailError(f"over the {max_bytes:,}-byte limit")
                 data.append(chunk)
-    except requests.RequestException as e:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as e:
         raise ThumbnailError(f"could not fetch it: {type(e).__name__}") from None
     try:
-        image = Image.open(io.BytesIO(b"".join(data)))  # reads the header only
-    except (UnidentifiedImageError, Image.DecompressionBombError):
-        raise ThumbnailError("not an image") from None
+        with warnings.catch_warnings():  # Pillow warns past 89 megapixels; we refuse below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # The header only; and only the web's formats: an EPS would run
+            # Ghostscript on a stranger's file, and other rare decoders add risk.
+            image = Image.open(io.BytesIO(b"".join(data)), formats=FORMATS)
+    except UnidentifiedImageError:
+        raise ThumbnailError(f"not an image ({', '.join(FORMATS)})") from None
+    except Image.DecompressionBombError:
+        raise ThumbnailError(f"over the {MAX_PIXELS:,}-pixel limit") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise ThumbnailError(f"{width}×{height} pixels, over the {MAX_PIXELS:,}-pixel limit")
@@ -89,3 +107,16 @@ def make_thumbnail(session, url, side, max_bytes):
     else:
         image.convert("RGB").save(out, "JPEG", quality=85)
     return out.getvalue()
+
+
+def number_setting(settings, name, default, low, high, whole=False):
+    """The app setting `name` as a number from `low` to `high`, or one error naming it."""
+    text = str(settings.get(name) or default).strip()
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:  # also refuses nan
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{name} must be {kind} from {low:,} to {high:,}, not {text!r}")
+    return value

@@ -92,3 +92,21 @@ def test_uninstall_and_disable_when_nothing_is_there(
     out, _err = capsys.readouterr()
     assert "no desktop entry was installed" in out and "autostart was not enabled" in out
     assert not (xdg / "data").exists() and not (xdg / "config").exists()
+
+
+def test_a_failed_reinstall_leaves_the_earlier_install_whole(
+    xdg: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["desktop-entry", "install"]) == 0
+    data = xdg / "data"
+    before = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    entry = data / "applications" / "mobile-console.desktop"
+    assert entry in before
+    # The entry cannot be staged (its staging name is taken by a folder): the
+    # icons were, and must not replace or remove the installed ones.
+    (data / "applications" / ".mobile-console.desktop.partial").mkdir()
+    assert main(["desktop-entry", "install"]) == 2
+    _out, err = capsys.readouterr()
+    assert "cannot write" in err and len(err.strip().splitlines()) == 1
+    after = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    assert after == before

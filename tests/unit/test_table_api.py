@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -237,3 +237,110 @@ def test_binary_values_make_a_binary_column(tables: TableStore) -> None:
     assert blobs.where(data__isnull=False).first()["data"] == b"\x00\x01"  # type: ignore[index]
     with pytest.raises(ConsoleError, match="data holds binary"):
         blobs.insert({"data": "text"})
+
+
+def test_iter_in_any_order_lets_the_job_add_columns_between_rows(tables: TableStore) -> None:
+    # On PostgreSQL an open read of the table used to block the job's own
+    # ALTER TABLE ADD COLUMN forever.
+    tables.create("Ordered")
+    ordered = tables.get("Ordered")
+    ordered.insert_many({"name": name} for name in ("c", "a", "d", "b", "e"))
+    seen = []
+    for row in ordered.order_by_descending("name").iter(batch=2):
+        seen.append(row["name"])
+        ordered.update({"id": row["id"], f"mark_{row['name']}": True})
+    assert seen == ["e", "d", "c", "b", "a"]
+    assert ordered.where(mark_c=True).count() == 1
+    chosen = ordered.where(name__in=["a", "c", "d"], mark_d__isnull=True).order_by("name")
+    assert [r["name"] for r in chosen.select("name").skip(1).iter(batch=1)] == ["c"]
+    # stopping early leaves nothing open that blocks the next change
+    for _row in ordered.order_by("name").iter(batch=1):
+        break
+    ordered.insert({"late": 1})
+    assert ordered.count() == 6
+
+
+def test_in_with_none_matches_missing_values_and_takes_long_lists(people: Table) -> None:
+    assert names(people.where(city__in=[None]).read()) == ["Grace"]
+    assert names(people.where(city__in=["Austin", None]).read()) == ["Grace", "Edsger"]
+    # more values than SQLite (250,000 in Debian's build) or PostgreSQL
+    # (65,535) take parameters in one statement
+    ages = [*range(100, 300_100), 36]
+    assert names(people.where(age__in=ages).read()) == ["Ada"]
+    texts = [f"town{n}" for n in range(300_000)]
+    assert names(people.where(city__in=[*texts, "Austin", None]).read()) == ["Grace", "Edsger"]
+    assert people.where(age__in=ages).update(age=37) == 1
+
+
+@pytest.mark.parametrize(
+    ("attempt", "named"),
+    [
+        (lambda t: t.take(2**64).read(), "take()"),
+        (lambda t: t.skip(2**63).read(), "skip()"),
+        (lambda t: t.order_by(None).read(), "order_by()"),
+        (lambda t: t.select("name", 1).read(), "select()"),
+        (lambda t: t.insert_many(None), "insert_many"),
+        (lambda t: t.insert({"name": "a\x00b"}), "name"),
+        (lambda t: t.insert_many([{"name": "ok"}, {"name": "\ud83d"}]), "name"),
+        (lambda t: t.insert_many([{"name": "ok ☕"}] * 100 + [{"name": "\ud83d"}]), "'\\ud83d'"),
+        (lambda t: t.insert_many([{"name": "ok ☕"}] * 100 + [{"name": "a\x00"}]), "NUL"),
+        (lambda t: t.where(name__contains="\x00").read(), "name"),
+        (lambda t: t.insert({"when": datetime(2026, 1, 1).date()}), "when"),
+        (lambda t: t.upsert({"age": 2**64}, key="age"), "age"),
+        (lambda t: t.upsert({"age": "old"}, key="age"), "age"),
+        (lambda t: t.update({"id": 2**64, "age": 1}), "2**64"),
+        (lambda t: t.update({"id": "one", "age": 1}), "'one'"),
+        (lambda t: t.update({"id": 1, "__version": "x", "age": 1}), "__version"),
+        (lambda t: t.delete(2**64), "2**64"),
+        (lambda t: t.delete("one"), "'one'"),
+        (lambda t: t.insert({"score": float("nan")}), "score"),
+        (lambda t: t.insert_many([{"score": 1.5}, {"score": float("nan")}]), "score"),
+    ],
+)
+def test_odd_values_are_one_error_naming_the_culprit_on_every_database(
+    people: Table, attempt: Any, named: str
+) -> None:
+    before = people.read()
+    with pytest.raises(ConsoleError) as caught:
+        attempt(people)
+    assert named.replace("2**64", str(2**64)) in str(caught.value)
+    assert people.read() == before
+
+
+@pytest.mark.parametrize("name", ["pg_class", "PG_type", "sqlite_stat1", "sqlite_x"])
+def test_database_reserved_table_names_are_refused(tables: TableStore, name: str) -> None:
+    with pytest.raises(ConsoleError, match="is reserved"):
+        tables.get(name, create=True)
+    assert tables.all() == []
+
+
+def test_datetimes_whose_utc_falls_outside_the_calendar_are_one_error(tables: TableStore) -> None:
+    tables.create("Dates")
+    dates = tables.get("Dates")
+    dates.insert({"d": datetime(2026, 1, 1, tzinfo=UTC)})
+    early = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))
+    late = datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))
+    for attempt in (
+        lambda: dates.insert({"d": early}),
+        lambda: dates.insert_many([{"d": datetime(2026, 1, 2, tzinfo=UTC)}, {"d": late}]),
+        lambda: dates.where(d__lt=early).count(),
+    ):
+        with pytest.raises(ConsoleError, match=r"d: .* outside the years 1 to 9999"):
+            attempt()
+    assert dates.count() == 1
+    edge = datetime(1, 1, 1, 5, tzinfo=timezone(timedelta(hours=5)))  # year 1 in UTC too
+    assert dates.insert({"d": edge})["d"] == datetime(1, 1, 1, tzinfo=UTC)
+
+
+def test_a_name_the_database_uses_for_another_object_is_one_error(tables: TableStore) -> None:
+    # A shared database may hold other applications' objects: here a sequence
+    # (PostgreSQL) or an index (SQLite, one namespace with tables) named Counter.
+    tables.create("P")
+    with tables.store.write() as conn:
+        if tables.store.dialect == "postgresql":
+            conn.exec_driver_sql('CREATE SEQUENCE "Counter"')
+        else:
+            conn.exec_driver_sql('CREATE INDEX "Counter" ON "P" (id)')
+    with pytest.raises(ConsoleError, match="cannot create a table named 'Counter'"):
+        tables.get("Counter", create=True)
+    assert [t.name for t in tables.all()] == ["P"]

@@ -39,3 +39,11 @@ def test_binary_is_not_typed_as_text() -> None:
     with pytest.raises(ConsoleError, match="written by jobs"):
         parse_text("data", "binary", "abc")
     assert parse_text("data", "binary", " ") is None
+
+
+def test_nan_is_refused_typed_or_stored_as_sqlite_would_make_it_null() -> None:
+    with pytest.raises(ConsoleError, match="score: nan"):
+        parse_text("score", "float", "NaN")
+    with pytest.raises(ConsoleError, match="score: nan"):
+        check_column("score", "float", [1.0, None, float("nan")])
+    assert check_column("score", "float", [1.0, None, 2.5]) == [1.0, None, 2.5]
