@@ -83,6 +83,7 @@ class GridModel(QAbstractTableModel):
         self._visible: tuple[int, int] | None = None  # pages in view (None: any)
         self._first: Handle | None = None
         self._counting: Handle | None = None
+        self._reads: set[Handle] = set()
 
     # -- the view ----------------------------------------------------------
 
@@ -112,10 +113,11 @@ class GridModel(QAbstractTableModel):
         """Show a table, sorted and filtered; drops everything of the old view."""
         self._generation += 1
         generation = self._generation
-        for handle in (self._first, self._counting):
+        for handle in (self._first, self._counting, *self._reads):
             if handle is not None:
                 handle.cancel()
         self._counting = None
+        self._reads = set()
         self.beginResetModel()
         self._view = view
         self._count = 0
@@ -346,7 +348,7 @@ class GridModel(QAbstractTableModel):
             if generation == self._generation:
                 self._asked.discard(page)  # asked again when scrolled back
 
-        self._ops.run(
+        handle = self._ops.run(
             Op(
                 read,
                 success=lambda rows: self._on_page(generation, page, rows),
@@ -356,6 +358,9 @@ class GridModel(QAbstractTableModel):
             ),
             lane=self._lane,
         )
+        # A page read still going when the view changes (a pass for anchors
+        # over millions of keys) is interrupted, not waited for on the lane.
+        self._reads = {h for h in self._reads if not h.finished.is_set()} | {handle}
 
     def _by_anchor(self, view: View, page: int, generation: int) -> Any:
         browser = self._browser

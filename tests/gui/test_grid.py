@@ -85,8 +85,12 @@ def test_pages_load_lazily_and_the_last_row_directly(
     load_all(qtbot, model, [999])
     assert visible(model, 999, "n") == "1000"
     assert model.is_loaded(500) and not model.is_loaded(PAGE * 3 + 50)  # only what was asked
-    load_all(qtbot, model, [450])  # far from any loaded page: by anchor
+    load_all(qtbot, model, [450])  # far from any loaded page: by id
     assert visible(model, 450, "n") == "451"
+    model.set_view(View("Things", sort="n", descending=True))
+    qtbot.waitUntil(lambda: model.is_loaded(0), timeout=5000)
+    load_all(qtbot, model, [650])  # by anchor: the first key of every page
+    assert visible(model, 650, "n") == "350"
     model.close()
 
 
