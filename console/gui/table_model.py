@@ -63,6 +63,8 @@ class GridModel(QAbstractTableModel):
     view_cancelled = Signal(str)
     error_raised = Signal(str)
     new_rows_found = Signal(int)
+    #: Ctrl+End before the count: the last rows are shown, after the first page.
+    tail_shown = Signal()
     rows_written = Signal(str)
 
     def __init__(self, tables: TableStore, ops: Operations, parent: QObject | None = None) -> None:
@@ -84,6 +86,8 @@ class GridModel(QAbstractTableModel):
         self._first: Handle | None = None
         self._counting: Handle | None = None
         self._reads: set[Handle] = set()
+        self._tail_asked = 0  # the generation whose last rows were read before its count
+        self._placement = 0  # moves when the count moves rows: older page reads are dropped
 
     # -- the view ----------------------------------------------------------
 
@@ -183,9 +187,55 @@ class GridModel(QAbstractTableModel):
         self._visible = (first_row // PAGE - MARGIN_PAGES, last_row // PAGE + MARGIN_PAGES)
 
     def go_to_end(self) -> bool:
-        """Ctrl+End: True if `rowCount() - 1` is the last row now; else the
-        count is on its way and `count_changed` will bring the end."""
-        return self._exact or not (self._view and self._view.filters)
+        """Ctrl+End: True if `rowCount() - 1` is the last row now. Else (a
+        filtered view still being counted) the last rows are read at once by
+        the view's order reversed and put after the first page, and
+        `tail_shown` says when; the exact count moves them where they belong."""
+        if self._exact or not (self._view and self._view.filters):
+            return True
+        self._read_tail()
+        return False
+
+    def _read_tail(self) -> None:
+        view, generation, browser = self._view, self._generation, self._browser
+        if view is None or self._first is not None or self._tail_asked == generation:
+            return
+        self._tail_asked = generation
+
+        def shown(tail: list[dict[str, Any]]) -> None:
+            if generation != self._generation or self._exact:
+                return
+            first = self._pages.get(0, [])
+            known = {row["id"] for row in first}
+            rest = [row for row in tail if row["id"] not in known]
+            overlap = len(rest) < len(tail)  # the tail reaches the first page: all is read
+            count = len(first) + (len(rest) if overlap else PAGE)
+            if not overlap:  # room for the tail right after the first page
+                rest = tail
+            self._set_count(max(count, len(first)))
+            if rest:
+                self._pages[1] = rest
+                self._asked.add(1)
+                self.dataChanged.emit(
+                    self.index(PAGE, 0), self.index(self._count - 1, len(self._columns) - 1)
+                )
+            if overlap:
+                self._exact = True
+                if self._counting is not None:
+                    self._counting.cancel()
+            self.count_changed.emit(self._count, self._exact)
+            self.tail_shown.emit()
+
+        self._reads.add(
+            self._ops.run(
+                Op(
+                    lambda progress: browser.last_rows(view, PAGE, progress.cancel),
+                    shown,
+                    failure=lambda error: self.error_raised.emit(_message(error)),
+                ),
+                lane=self._lane,
+            )
+        )
 
     def row(self, row: int) -> dict[str, Any] | None:
         page = self._pages.get(row // PAGE)
@@ -318,7 +368,7 @@ class GridModel(QAbstractTableModel):
         if page in self._asked or view is None or self._first is not None:
             return
         self._asked.add(page)
-        generation, browser = self._generation, self._browser
+        generation, browser, placed = self._generation, self._browser, self._placement
         last_page = (self._count - 1) // PAGE
         read: Any
         if page == last_page and page > 0:
@@ -339,7 +389,7 @@ class GridModel(QAbstractTableModel):
             read = self._by_anchor(view, page, generation)
 
         def wanted() -> bool:
-            if generation != self._generation:
+            if generation != self._generation or placed != self._placement:
                 return False
             shown = self._visible
             return shown is None or shown[0] <= page <= shown[1]
@@ -351,7 +401,7 @@ class GridModel(QAbstractTableModel):
         handle = self._ops.run(
             Op(
                 read,
-                success=lambda rows: self._on_page(generation, page, rows),
+                success=lambda rows: self._on_page(generation, placed, page, rows),
                 failure=lambda error: self._on_page_failed(generation, page, error),
                 cancelled=dropped,
                 wanted=wanted,
@@ -453,9 +503,9 @@ class GridModel(QAbstractTableModel):
         else:
             self.set_view(View(view.table) if view is not None else View(""))
 
-    def _on_page(self, generation: int, page: int, rows: list[dict[str, Any]]) -> None:
-        if generation != self._generation:
-            return
+    def _on_page(self, generation: int, placed: int, page: int, rows: list[dict[str, Any]]) -> None:
+        if generation != self._generation or placed != self._placement:
+            return  # read for another view, or for rows since moved by the count
         self._pages[page] = rows
         self._pages.move_to_end(page)
         while len(self._pages) > CACHE_PAGES:
@@ -478,6 +528,7 @@ class GridModel(QAbstractTableModel):
         placed by the estimate: they are read again where they belong."""
         if count == self._count:
             return
+        self._placement += 1
         keep = self._pages.get(0)
         self._pages.clear()
         self._asked = set()

@@ -55,6 +55,7 @@ class GridView(QTableView):
         self._grid = model
         self._end_pending = False
         model.count_changed.connect(self._on_count)
+        model.tail_shown.connect(self._on_tail)
         self.verticalScrollBar().valueChanged.connect(self._tell_visible)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -73,6 +74,10 @@ class GridView(QTableView):
             column = max(0, self.currentIndex().column())
             self.setCurrentIndex(self._grid.index(last, column))
             self.scrollToBottom()
+
+    def _on_tail(self) -> None:
+        if self._end_pending:
+            self.go_to_last_row()  # and again when the count has placed them
 
     def _on_count(self, _count: int, exact: bool) -> None:
         if self._end_pending and exact:
