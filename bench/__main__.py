@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from bench import gui_bench, jobs_bench, scheduler_bench, templates_bench
+from bench import gui_bench, jobs_bench, scheduler_bench, templates_bench, window_bench
 from bench.common import Figure
 
 BENCHES: list[Callable[[], Figure | list[Figure]]] = [
@@ -26,6 +26,7 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     templates_bench.archive_old,
     templates_bench.remove_duplicates,
     templates_bench.get_feed,
+    window_bench.window,
 ]
 
 

@@ -98,7 +98,9 @@ from PySide6.QtWidgets import QHeaderView
 # What each grid needs is imported before the clock starts: an import is not
 # a stall of the grid.
 if {ours}:
+    from console.app import open_services
     from console.core.browse import View
+    from console.gui.operations import Operations
     from console.gui.table_model import GridModel
 else:
     from PySide6.QtSql import QSqlDatabase, QSqlTableModel
@@ -124,7 +126,8 @@ def wait(cond, limit=120):
 
 out = {}
 if {ours}:
-    model = GridModel({url}); view.setModel(model)
+    services = open_services(db_url={url}); ops = Operations()
+    model = GridModel(services.tables, ops); view.setModel(model)
     t = time.perf_counter(); model.set_view(View("Things"))
     wait(lambda: model.rowCount() > 0 and model.is_loaded(0))
     app.processEvents(); out["first_ms"] = (time.perf_counter() - t) * 1000

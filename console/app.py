@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from console.core import paths
+from console.core.changes import ChangeFeed
 from console.core.clock import Clock, utcnow
 from console.core.faults import FAULTS
 from console.core.jobs import JobStore
@@ -49,6 +50,11 @@ class Services:
         """What the user should know on opening (a home others can read)."""
         found = paths.looser_than_private(self.home, sqlite_file(self.location.db_url))
         return [found] if found else []
+
+    @property
+    def changes(self) -> ChangeFeed:
+        """Where every write of these services says what it changed."""
+        return self.store.changes
 
     def scheduler(self, **options: Any) -> ConsoleScheduler:
         """A scheduler over these services (not started); its failures and

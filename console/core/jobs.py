@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from console.core import schema, timing
+from console.core.changes import Change
 from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.names import check_identifier
@@ -213,6 +214,7 @@ class JobStore:
                 .returning(schema.jobs.c.id)
             ).scalar_one()
             RunLog.add_lease_in(conn, job_id)
+            self.store.announce(conn, Change("jobs", name))
         return self.get(name)
 
     def get(self, name: str) -> Job:
@@ -290,6 +292,7 @@ class JobStore:
                 )
             RunLog.forget_job_in(conn, job.name)
             conn.execute(schema.jobs.delete().where(schema.jobs.c.id == job.id))
+            self.store.announce(conn, Change("jobs", job.name), Change("runs", job.name))
 
     def enable(self, name: str) -> Job:
         """Enable a job within the tier's limit of enabled jobs."""
@@ -316,6 +319,7 @@ class JobStore:
                     next_run_at=job.next_run_at if job.enabled else job.next_fire(now),
                 )
             )
+            self.store.announce(conn, Change("jobs", job.name))
         return self.get(name)
 
     def disable(self, name: str) -> Job:
@@ -366,6 +370,7 @@ class JobStore:
                 else:
                     values["next_run_at"] = merged.next_fire(now)
             conn.execute(schema.jobs.update().where(schema.jobs.c.id == job.id).values(**values))
+            self.store.announce(conn, Change("jobs", job.name))
             return self.get_in(conn, name)
 
     def mark_started(self, job_id: int, at: datetime) -> None:
@@ -374,6 +379,7 @@ class JobStore:
             conn.execute(
                 schema.jobs.update().where(schema.jobs.c.id == job_id).values(last_run_at=at)
             )
+            self.store.announce(conn, Change("jobs"))
 
     @staticmethod
     def claim_tick_in(

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from console.core import owners, schema
+from console.core.changes import Change
 from console.core.clock import Clock, utcnow
 from console.core.store import Store
 
@@ -151,6 +152,7 @@ class RunLog:
                 )
                 .returning(schema.runs.c.id)
             ).scalar_one()
+            self.store.announce(conn, Change("runs", job_name))
         return Run(
             run_id,
             job_id,
@@ -218,7 +220,10 @@ class RunLog:
         if any_running is None:  # the usual case: no write, no lock
             return 0
         with self.store.write() as conn:
-            return self.fail_abandoned_in(conn, None, self.clock())
+            count = self.fail_abandoned_in(conn, None, self.clock())
+            if count:
+                self.store.announce(conn, Change("runs"))
+            return count
 
     def finish(self, run_id: int, status: str, error: str | None, rows_written: int) -> None:
         with self.store.write() as conn:
@@ -229,6 +234,7 @@ class RunLog:
                     status=status, error=error, rows_written=rows_written, ended_at=self.clock()
                 )
             )
+            self.store.announce(conn, Change("runs"))
 
     def get(self, run_id: int) -> Run:
         with self.store.read() as conn:
@@ -267,6 +273,7 @@ class RunLog:
                     for at, level, m in entries
                 ],
             )
+            self.store.announce(conn, Change("logs", job_name or ""))
 
     def log(
         self, job_name: str | None, level: str, message: str, run_id: int | None = None
@@ -314,6 +321,7 @@ class RunLog:
                     schema.runs.c.started_at < cutoff, schema.runs.c.status != "running"
                 )
             )
+            self.store.announce(conn, Change("logs"), Change("runs"))
         return int(removed)
 
     @staticmethod

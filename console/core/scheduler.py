@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from console.core import faults, schema, timing
 from console.core.alerts import Alert, alert_for
+from console.core.changes import Change
 from console.core.clock import Clock, utcnow
 from console.core.jobs import JobStore
 from console.core.retries import Retry, RetryQueue
@@ -270,6 +271,7 @@ class ConsoleScheduler:
             if won is None:
                 return None
             job, due = won
+            self.store.announce(conn, Change("jobs", job.name))  # its next run moved
             if not RunLog.acquire_in(conn, job_id, self.runner.owner, now):
                 skipped = (job.name, due)
             else:

@@ -18,6 +18,7 @@ from urllib.parse import quote, quote_plus
 import sqlalchemy as sa
 
 from console.core import schema
+from console.core.changes import Change
 from console.core.errors import ConsoleError, NotFoundError, SecretsUnavailableError
 from console.core.names import check_setting_name
 from console.core.settings import MASK
@@ -221,6 +222,7 @@ class AppSettings:
         with self.store.write() as conn:
             before = self._row(conn, name, "app")
             self._put(conn, name, None if secret else value, secret, "app", scope)
+            self.store.announce(conn, Change("settings", name))
         if not secret and before is not None and before.is_secret:
             self._forget_secret(name)
 
@@ -246,6 +248,7 @@ class AppSettings:
             if row.is_secret:
                 self.keyring.delete(row.name)
             conn.execute(schema.app_settings.delete().where(schema.app_settings.c.name == row.name))
+            self.store.announce(conn, Change("settings", row.name))
 
     def list(self, kind: str = "app") -> list[SettingView]:
         with self.store.read() as conn:
@@ -273,6 +276,7 @@ class AppSettings:
         with self.store.write() as conn:
             for name in IDENTITY:
                 self._put(conn, name, None, True, "identity")
+            self.store.announce(conn, Change("settings", "identity"))
 
     def identity_is_set(self) -> bool:
         return {v.name for v in self.list("identity")} == set(IDENTITY)

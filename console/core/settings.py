@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from console.core import schema
+from console.core.changes import Change
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.store import Store
 
@@ -231,6 +232,7 @@ class Settings:
             if guard is not None:
                 guard(conn, value)
             self._put(conn, key, json.dumps(value))
+            self.store.announce(conn, Change("settings", key))
         return value
 
     def _set_secret(self, declared: SettingSpec, value: str) -> str:
@@ -241,10 +243,12 @@ class Settings:
             self.keyring.set(name, value)
             with self.store.write() as conn:
                 self._put(conn, declared.key, json.dumps(None))
+                self.store.announce(conn, Change("settings", declared.key))
         else:
             self.keyring.delete(name)
             with self.store.write() as conn:
                 conn.execute(schema.settings.delete().where(schema.settings.c.key == declared.key))
+                self.store.announce(conn, Change("settings", declared.key))
         return value
 
     def install_id(self) -> str:

@@ -8,6 +8,7 @@ on the busy timeout instead of failing on a stale snapshot.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 
+from console.core.cancel import Cancel
+from console.core.changes import Change, ChangeFeed, notify_statement
 from console.core.errors import ConsoleError, DatabaseGoneError, DatabaseVersionError
 from console.core.paths import create_private_file
 
@@ -28,6 +31,8 @@ HEAD_REVISION = "0006"
 #: says so in one line). MOBILE_CONSOLE_BUSY_TIMEOUT_MS changes it.
 BUSY_TIMEOUT_MS = int(os.environ.get("MOBILE_CONSOLE_BUSY_TIMEOUT_MS", "") or 30_000)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_ANNOUNCED = "console_announced"
+_CANCEL = "console_cancel"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -93,13 +98,26 @@ class Store:
     """One database: its engine, transactions for reading and writing, and
     its schema kept at the newest revision."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(
+        self, url: str, *, migrate: bool = True, changes: ChangeFeed | None = None
+    ) -> None:
         self.url = url
         self.engine = make_engine(url)
         self._file = sqlite_file(url)
         self._identity: tuple[int, int] | None = None
         if self._file is not None:
             event.listen(self.engine, "do_connect", self._before_connect)
+        #: Where this database's writes announce what they changed.
+        self.changes = changes if changes is not None else ChangeFeed()
+
+        @event.listens_for(self.engine, "before_cursor_execute")
+        def _before_execute(conn: Connection, *_args: Any) -> None:
+            # A cancel that came before the statement reached the server
+            # (nothing there to interrupt yet) stops it here.
+            cancel = conn.info.get(_CANCEL)
+            if cancel is not None:
+                cancel.check()
+
         if migrate:
             self.migrate()
         self._remember_file()
@@ -139,21 +157,67 @@ class Store:
         return self.engine.dialect.name
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A connection in a read transaction (a consistent snapshot)."""
+    def read(self, cancel: Cancel | None = None) -> Iterator[Connection]:
+        """A connection in a read transaction (a consistent snapshot); setting
+        `cancel` interrupts the statement running on it."""
         self.check_file()
         with self.engine.connect() as conn, conn.begin():
-            yield conn
+            if cancel is None:
+                yield conn
+                return
+            cancel.check()
+            dbapi: Any = conn.connection.dbapi_connection
+            conn.info[_CANCEL] = cancel
+            ended = threading.Event()
+            helpers: list[threading.Thread] = []
+            try:
+                if self.dialect == "sqlite":
+                    # interrupt() stops only a statement already running; the
+                    # progress handler also stops one that starts just after.
+                    # Rarely (about every 10 ms of work): each call takes the
+                    # GIL from the GUI thread.
+                    dbapi.set_progress_handler(lambda: 1 if cancel.is_set() else 0, 1_000_000)
+                    try:
+                        with cancel.interrupts(dbapi.interrupt):
+                            yield conn
+                    finally:
+                        dbapi.set_progress_handler(None, 0)
+                else:
+                    with cancel.interrupts(lambda: helpers.append(_cancel_until(dbapi, ended))):
+                        yield conn
+            finally:
+                ended.set()
+                for helper in helpers:  # no late cancel may reach the pool's next user
+                    helper.join()
+                conn.info.pop(_CANCEL, None)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A connection in a write transaction: committed on success, rolled
-        back on any exception."""
+        back on any exception. What it `announce`s is published after commit."""
         self.check_file()
+        announced: list[Change] = []
         with self.engine.connect() as conn:
             conn = conn.execution_options(console_write=True)
-            with conn.begin():
-                yield conn
+            conn.info[_ANNOUNCED] = announced
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop(_ANNOUNCED, None)
+        self.changes.publish(*announced)
+
+    def announce(self, conn: Connection, *changes: Change) -> None:
+        """Say what this write changed: heard in this process after commit,
+        and by other processes (PostgreSQL NOTIFY, sent on commit)."""
+        if self.dialect == "postgresql":
+            for change in changes:
+                conn.execute(notify_statement(change, self.changes.origin))
+        pending = conn.info.get(_ANNOUNCED)
+        if pending is None:
+            self.changes.publish(*changes)
+        else:
+            pending.extend(c for c in changes if c not in pending)
 
     def current_revision(self) -> str | None:
         try:
@@ -219,3 +283,21 @@ def faults_describe(error: BaseException) -> str:
     from console.core.faults import describe
 
     return describe(error)
+
+
+def _cancel_until(dbapi: Any, ended: threading.Event) -> threading.Thread:
+    """PostgreSQL: psycopg's cancel() asks the server, on a connection of its
+    own, to stop the statement running now. A statement sent just after that
+    request would run on, so the request is repeated until the read ends."""
+
+    def repeat() -> None:
+        while not ended.is_set():
+            try:
+                dbapi.cancel()
+            except Exception:  # the connection is gone: nothing left to stop
+                return
+            ended.wait(0.2)
+
+    helper = threading.Thread(target=repeat, name="query-cancel", daemon=True)
+    helper.start()
+    return helper

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
 from console.core.bulk_insert import bulk_insert
+from console.core.changes import Change
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
 from console.core.table_conditions import Condition, condition_sql, parse_conditions
 from console.core.table_values import (
@@ -77,6 +78,7 @@ class Table:
             now = self._tables.clock()
             values.update({"__createdAt": now, "__updatedAt": now, "__version": 1})
             stored = conn.execute(sa_table.insert().values(values).returning(*sa_table.c)).one()
+            store.announce(conn, Change("rows", self.name, rows=1))
         self._on_write(1)
         return dict(stored._mapping)
 
@@ -94,6 +96,7 @@ class Table:
                 now = self._tables.clock()
                 system = {"__createdAt": now, "__updatedAt": now, "__version": 1}
                 bulk_insert(conn, sa_table, len(batch), checked, system)
+                self._tables.store.announce(conn, Change("rows", self.name, rows=len(batch)))
         except (UnicodeEncodeError, sa.exc.StatementError) as e:
             if isinstance(e, UnicodeEncodeError) or isinstance(e.orig, UnicodeEncodeError):
                 for name, values in checked.items():  # which column: only now, at a failure
@@ -133,6 +136,7 @@ class Table:
                     f"row {row_id} of {self.name} was changed by someone else "
                     f"(your version {expected}, now {current}); reload it and try again"
                 )
+            self._tables.store.announce(conn, Change("rows", self.name))
         self._on_write(1)
         return dict(stored._mapping)
 
@@ -173,6 +177,8 @@ class Table:
                     .values(values)
                     .returning(*sa_table.c)
                 ).one()
+            added = 1 if found is None else 0
+            self._tables.store.announce(conn, Change("rows", self.name, rows=added))
         self._on_write(1)
         return dict(stored._mapping)
 
@@ -189,6 +195,7 @@ class Table:
         sa_table, _ = self._tables.load(self.name)
         with self._tables.store.write() as conn:
             deleted = conn.execute(sa_table.delete().where(sa_table.c.id.in_(ids))).rowcount
+            self._tables.store.announce(conn, Change("rows", self.name))
         if deleted == 0 and ids:
             raise NotFoundError(f"no row with id {ids[0]!r} in {self.name}")
         self._on_write(deleted)
@@ -209,6 +216,7 @@ class Table:
             deleted = int(
                 conn.execute(sa_table.delete().where(sa_table.c.id.not_in(keep))).rowcount
             )
+            self._tables.store.announce(conn, Change("rows", self.name))
         self._on_write(deleted)
         return deleted
 
@@ -416,6 +424,7 @@ class Query:
         with tables.store.write() as conn:
             sa_table = tables.load(self.table.name)[0]
             deleted = int(conn.execute(sa_table.delete().where(self._chosen(sa_table))).rowcount)
+            tables.store.announce(conn, Change("rows", self.table.name))
         self.table._on_write(deleted)
         return deleted
 
@@ -432,6 +441,7 @@ class Query:
             )
             stmt = sa_table.update().where(self._chosen(sa_table)).values(checked)
             changed = int(conn.execute(stmt).rowcount)
+            tables.store.announce(conn, Change("rows", self.table.name))
         self.table._on_write(changed)
         return changed
 
@@ -452,6 +462,9 @@ class Query:
             copied = sa.select(*(sa_table.c[n] for n in names)).where(chosen)
             conn.execute(to_table.insert().from_select(names, copied))
             moved = int(conn.execute(sa_table.delete().where(chosen)).rowcount)
+            tables.store.announce(
+                conn, Change("rows", self.table.name), Change("rows", target.name, rows=moved)
+            )
             if moved and tables.store.dialect == "postgresql":
                 # Rows inserted with their ids leave the target's sequence
                 # behind: move it past them, so its own inserts do not collide.

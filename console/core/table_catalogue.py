@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from console.core import schema
+from console.core.changes import Change
 from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.names import check_identifier, check_table_name
@@ -75,6 +76,7 @@ class TableStore:
                 # another application's sequence or index in a shared database
                 reason = str(e.orig).strip().splitlines()[0] if e.orig else type(e).__name__
                 raise ConsoleError(f"cannot create a table named {name!r}: {reason}") from None
+            self.store.announce(conn, Change("tables", name))
         return TableInfo(name, tuple(self._system_columns()), now)
 
     def all(self) -> list[TableInfo]:
@@ -123,6 +125,7 @@ class TableStore:
             sa_table, _ = self._read_schema(conn, real)
             sa_table.drop(conn)
             conn.execute(schema.user_tables.delete().where(schema.user_tables.c.name == real))
+            self.store.announce(conn, Change("tables", real))
         self._cache.pop(real, None)
 
     def get(
@@ -184,6 +187,7 @@ class TableStore:
                     schema.user_columns.c.name == info.name,
                 )
             )
+            self.store.announce(conn, Change("columns", real))
         self._cache.pop(real, None)
 
     def set_index(self, table: str, column: str) -> None:
@@ -206,6 +210,7 @@ class TableStore:
                 )
                 .values(indexed=True)
             )
+            self.store.announce(conn, Change("columns", real))
         self._cache.pop(real, None)
 
     # -- for the script API and the browser -----------------------------
@@ -327,6 +332,7 @@ class TableStore:
             position += 1
             columns[name] = ColumnInfo(name, kind)
             lowered[name.lower()] = name
+            self.store.announce(conn, Change("columns", table))
         return columns
 
     def prepare_row(

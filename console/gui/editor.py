@@ -24,7 +24,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QToolTip, QVBoxLayout, QWidget
 
-from console.gui.tasks import TaskRunner
+from console.gui.operations import Operations
 
 #: The script API's globals: known to the checker, never "undefined".
 SCRIPT_GLOBALS = ("tables", "config", "console")
@@ -137,7 +137,7 @@ class CodeEditor(QPlainTextEdit):
     diagnostics_changed = Signal(list)
     modified_changed = Signal(bool)
 
-    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("editor")
         self._tasks = tasks
@@ -197,7 +197,7 @@ class CodeEditor(QPlainTextEdit):
             if generation == self._generation:  # drop a stale check
                 self.show_diagnostics(found)
 
-        self._tasks.submit(lambda: check_source(source), done)
+        self._tasks.submit(lambda: check_source(source), done, finish_on_close=False)
 
     def show_diagnostics(self, found: list[Diagnostic]) -> None:
         self.diagnostics = found
@@ -281,7 +281,7 @@ class CodeEditor(QPlainTextEdit):
 class ScriptPane(QWidget):
     """The editor and, beneath it, its diagnostics in words."""
 
-    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

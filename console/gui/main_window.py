@@ -27,16 +27,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.gui.operations import Operations
 from console.gui.shell import PAGES, CommandBar, NavBar, PageHeader, icon
-from console.gui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from console.app import Services
+    from console.core.changes import Change
     from console.core.scheduler import ConsoleScheduler
+    from console.gui.change_watch import ChangeWatch
     from console.gui.pages import Context, Page
     from console.gui.tray import TrayKeeper
 
-REFRESH_MS = 3000
+#: Changes that the status bar shows (the enabled jobs, the tier, the next run).
+STATUS_TOPICS = frozenset({"jobs", "settings", "external"})
 
 
 @dataclass
@@ -52,7 +55,6 @@ class Opened:
 class MainWindow(QMainWindow):
     """The console window over one set of services."""
 
-    services_attached = Signal()
     opening_failed = Signal(str)
 
     def __init__(
@@ -77,7 +79,9 @@ class MainWindow(QMainWindow):
         self._minimized = False
         self.setWindowTitle("Mobile Console")
         self.setWindowIcon(icon("app"))
-        self.tasks = TaskRunner(self)
+        #: Every worker of the window: the one way off the GUI thread.
+        self.tasks = Operations(self)
+        self.changes: ChangeWatch | None = None
 
         self.nav = NavBar(self)
         self.header = PageHeader(self)
@@ -115,9 +119,7 @@ class MainWindow(QMainWindow):
         self.command_bar.triggered.connect(self._on_command)
         QShortcut(QKeySequence("Escape"), self, self._back)
         QShortcut(QKeySequence("F5"), self, self._refresh_current)
-        self.tasks.task_failed.connect(self.notify)
-        self._timer = QTimer(self, interval=REFRESH_MS)
-        self._timer.timeout.connect(self._tick)
+        self.tasks.failed.connect(self.notify)
 
         settings = self._qsettings()
         geometry = settings.value("geometry")
@@ -171,7 +173,10 @@ class MainWindow(QMainWindow):
 
         # Started once the frame is on screen: the loading thread would
         # otherwise hold the interpreter while the first paint waits.
-        self._start_opening = lambda: self.tasks.submit(work, done, failed)
+        def start() -> None:
+            self.tasks.submit(work, done, failed)
+
+        self._start_opening = start
         if self.isVisible():
             QTimer.singleShot(0, self._begin_opening)
 
@@ -223,18 +228,20 @@ class MainWindow(QMainWindow):
             page.commands_changed.connect(self._update_commands)
             page.header_changed.connect(self._update_header)
         self.show_page(self._first_page)
-        self.tasks.submit(services.runner.keep_warm)  # Run Once starts at once
+        self.tasks.submit(services.runner.keep_warm, finish_on_close=False)  # Run Once at once
+        from console.gui.change_watch import ChangeWatch
+
+        self.changes = ChangeWatch(services.store, self.tasks, self)
+        self.changes.changed.connect(self._on_changes)
         if self.scheduler is not None:
             self.scheduler.start()
             from console.gui.tray import TrayKeeper
 
             self.tray = TrayKeeper(self, self.scheduler)
-            self._timer.timeout.connect(self.tray.refresh)  # the `tray` setting, the jobs
+            self.tray.refresh()  # then on changes of the jobs or the `tray` setting
             if self._minimized:
                 self.tray.start_hidden()
-        self._timer.start()
-        self._tick()
-        self.services_attached.emit()
+        self._update_status()
         self._mention_drafts(services)
 
     def _mention_drafts(self, services: Services) -> None:
@@ -309,12 +316,19 @@ class MainWindow(QMainWindow):
     def notify(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
 
-    # -- status and refresh ----------------------------------------------------
+    # -- status and change events ----------------------------------------------
 
-    def _tick(self) -> None:
+    def _on_changes(self, changes: frozenset[Change]) -> None:
+        """Redraw only what changed: the page shown, and the status bar."""
+        self.current_page().on_changes(changes)
+        if any(c.topic in STATUS_TOPICS for c in changes):
+            self._update_status()
+            if self.tray is not None:
+                self.tray.refresh()  # the `tray` setting, the jobs
+
+    def _update_status(self) -> None:
         from console.core.settings import TIER_LIMITS
 
-        self.current_page().refresh()
         services, scheduler = self.services, self.scheduler
         assert services is not None and self.ctx is not None
         note = self.ctx.keyring_note
@@ -379,22 +393,17 @@ class MainWindow(QMainWindow):
         settings = self._qsettings()
         settings.setValue("geometry", self.saveGeometry())
         settings.setValue("page", self.current_page().name if self.attached else self._first_page)
-        self._timer.stop()
-        if self.attached:
-            from console.gui.pages.data import DataPage
-            from console.gui.pages.scheduler import SchedulerPage
-
-            scheduler_page = self.pages["Scheduler"]
-            assert isinstance(scheduler_page, SchedulerPage)
-            scheduler_page.control.shutdown(timeout=3.0 if self._terminating else 10.0)
-            if self.scheduler is not None:
-                self.scheduler.stop(grace_s=0.0 if self._terminating else 3.0)
-            data_page = self.pages["Data"]
-            assert isinstance(data_page, DataPage)
-            data_page.shutdown()
+        if self.changes is not None:
+            self.changes.shutdown()
+        for page in self.pages.values():
+            page.shutdown()
+        if self.scheduler is not None:
+            self.scheduler.stop(grace_s=0.0 if self._terminating else 3.0)
         if self.tray is not None:
             self.tray.shutdown()
-        self.tasks.shutdown()  # an open still going finishes here
+        # Cancels what runs (a Run Once is recorded as cancelled), finishes
+        # saves and an open still going, joins every worker.
+        self.tasks.shutdown(timeout=3.0 if self._terminating else 10.0)
         for opened in self._opening:  # opened, never attached: close it all the same
             if opened.on_close is not None:
                 opened.on_close()

@@ -1,15 +1,18 @@
-"""Run Once from the window: the runner on a thread of its own, the log
-streamed back line by line by signal, Cancel at any time."""
+"""Run Once from the window: the runner as an operation on a lane of its
+own per job, the log streamed back line by line as progress, Cancel at any
+time (closing the window cancels too, and waits for the run to be recorded)."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from console.core.cancel import Cancel
 from console.core.errors import ConsoleError
 from console.core.runner import Runner
+from console.core.runs import Run
+from console.gui.operations import Op, Operations, Progress
 
 
 class RunControl(QObject):
@@ -18,51 +21,65 @@ class RunControl(QObject):
     run_finished = Signal(object)  # Run
     run_refused = Signal(str)
 
-    def __init__(self, runner: Runner, parent: QObject | None = None) -> None:
+    def __init__(self, runner: Runner, ops: Operations, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._runner = runner
-        self._threads: dict[str, tuple[threading.Thread, threading.Event]] = {}
+        self._ops = ops
+        self._running: dict[str, Cancel] = {}
 
     def is_running(self, name: str) -> bool:
-        return name.lower() in self._threads
+        return name.lower() in self._running
 
     def start(self, name: str) -> None:
-        if self.is_running(name):
+        key = name.lower()
+        if key in self._running:
             return
-        cancel = threading.Event()
+        # The user's Cancel ends the run, which is then recorded and shown as
+        # finished (cancelled); the operation's own cancel (closing) does the same.
+        stop = self._running[key] = Cancel()
+        runner = self._runner
 
-        def work() -> None:
-            outcome: tuple[Any, Any]
-            try:
-                run = self._runner.run(
+        def work(progress: Progress) -> Run:
+            with progress.cancel.interrupts(stop.set):
+                return runner.run(
                     name,
-                    on_line=self.line_received.emit,
-                    on_started=self.run_started.emit,
-                    cancel=cancel,
+                    on_line=progress.report,
+                    on_started=lambda run: progress.report(_Started(run)),
+                    cancel=stop,
                 )
-            except ConsoleError as e:
-                outcome = (self.run_refused, str(e))
-            except Exception as e:  # reported, never raised into Qt
-                outcome = (self.run_refused, f"{type(e).__name__}: {e}")
-            else:
-                outcome = (self.run_finished, run)
-            # No longer running before anyone hears that it ended.
-            self._threads.pop(name.lower(), None)
-            outcome[0].emit(outcome[1])
 
-        thread = threading.Thread(target=work, name=f"run-once-{name}", daemon=True)
-        self._threads[name.lower()] = (thread, cancel)
-        thread.start()
+        def progressed(value: Any) -> None:
+            if isinstance(value, _Started):
+                self.run_started.emit(value.run)
+            else:
+                self.line_received.emit(value)
+
+        def finished(run: Run) -> None:
+            self._running.pop(key, None)  # no longer running before anyone hears it ended
+            self.run_finished.emit(run)
+
+        def refused(error: Exception) -> None:
+            self._running.pop(key, None)
+            known = isinstance(error, ConsoleError)
+            self.run_refused.emit(str(error) if known else f"{type(error).__name__}: {error}")
+
+        def cancelled() -> None:
+            self._running.pop(key, None)
+
+        self._ops.run(Op(work, finished, refused, progressed, cancelled), lane=f"run-once-{key}")
 
     def cancel(self, name: str) -> None:
-        entry = self._threads.get(name.lower())
-        if entry:
-            entry[1].set()
+        stop = self._running.get(name.lower())
+        if stop is not None:
+            stop.set()
 
-    def shutdown(self, timeout: float = 10.0) -> None:
-        """Cancel every run still going and wait for it to be recorded."""
-        entries = list(self._threads.values())
-        for _, cancel in entries:
-            cancel.set()
-        for thread, _ in entries:
-            thread.join(timeout)
+    def shutdown(self) -> None:
+        """Cancel every run still going; the window's operations wait for
+        each to be recorded."""
+        for stop in list(self._running.values()):
+            stop.set()
+
+
+class _Started:
+    def __init__(self, run: Run) -> None:
+        self.run = run

@@ -1,21 +1,24 @@
 """The Browse grid's model: lazy, paged by key, never blocking the GUI.
 
 `rowCount` is the view's row count; `data` answers from a bounded cache of
-200-row pages and asks the loader thread (its own database connection) for a
-page it does not hold, showing "loading…" meanwhile. Each page is fetched by
-key from a neighbour page's first or last key, from the end of the table, or
-from an anchor (the first key of every page, gathered in one pass when the
-user jumps far). Every result carries the generation of the view it was
-asked for; a result for an older sort or filter is dropped.
+200-row pages and asks for a page it does not hold, showing "loading…"
+meanwhile. Page reads run in order on the grid's own lane of the window's
+operations; a request for a page no longer in view is dropped before it
+runs. Each page is fetched by key from a neighbour page's first or last key,
+from the end of the table (the view's order reversed: Ctrl+End needs no
+count), by id for a jump in a table shown by id, or from an anchor (the
+first key of every page, gathered in one pass) for a jump in another order.
+
+The row count starts as an estimate (exact for a small table) and is
+replaced by an exact count from a cancellable background operation. A sort
+or filter that takes long can be cancelled: the query is interrupted and the
+previous view comes back.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,132 +32,62 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from console.core.browse import Browser, Key, View
+from console.core.browse import Browser, Key, Opening, View
 from console.core.errors import ConflictError, ConsoleError
-from console.core.store import Store
-from console.core.user_tables import SYSTEM_COLUMNS, ColumnInfo, TableStore, parse_text
+from console.core.user_tables import SYSTEM_COLUMNS, ColumnInfo, TableInfo, TableStore, parse_text
 from console.gui.binary_cell import binary_text, binary_tooltip
+from console.gui.operations import Handle, Op, Operations, Progress
 
 PAGE = 200
 CACHE_PAGES = 24  # 4,800 rows at most in memory, whatever the table's size
 LOADING = "loading…"
+MARGIN_PAGES = 2  # pages either side of the visible rows still worth reading
 Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(order=True)
-class _Request:
-    priority: int
-    serial: int
-    kind: str = field(compare=False)
-    generation: int = field(compare=False)
-    args: dict[str, Any] = field(compare=False, default_factory=dict)
-
-
-class _Loader(threading.Thread):
-    """Reads and writes for one grid, in order of urgency, on its own connection."""
-
-    def __init__(self, db_url: str, deliver: Callable[[int, str, Any], None]) -> None:
-        super().__init__(name="grid-loader", daemon=True)
-        self._db_url = db_url
-        self._deliver = deliver
-        self._queue: queue.PriorityQueue[_Request] = queue.PriorityQueue()
-        self._serial = 0
-        self._anchors: dict[int, list[Key]] = {}
-        self.generation = 0
-
-    def ask(self, kind: str, generation: int, priority: int = 5, **args: Any) -> None:
-        self._serial += 1
-        # Newer page requests first: the user is looking at them now.
-        serial = -self._serial if kind == "page" else self._serial
-        self._queue.put(_Request(priority, serial, kind, generation, args))
-
-    def stop(self) -> None:
-        self._queue.put(_Request(-1, 0, "stop", 0))
-
-    def run(self) -> None:
-        store = Store(self._db_url, migrate=False)
-        browser = Browser(TableStore(store))
-        try:
-            while True:
-                request = self._queue.get()
-                if request.kind == "stop":
-                    return
-                if request.generation != self.generation and request.kind not in ("write",):
-                    continue  # asked for a view that is gone
-                try:
-                    result = self._handle(browser, request)
-                except Exception as e:  # shown beside the grid, never a crash
-                    self._deliver(request.generation, "error", (request.kind, request.args, e))
-                else:
-                    self._deliver(request.generation, request.kind, (request.args, result))
-        finally:
-            store.dispose()
-
-    def _handle(self, browser: Browser, request: _Request) -> Any:
-        view: View = request.args["view"]
-        if request.kind == "first":
-            # The first rows before the count: counting a million rows takes
-            # longer than showing the first two hundred (see docs/benchmarks.md).
-            return (
-                browser.tables.info(view.table),
-                browser.max_id(view.table),
-                browser.page(view, PAGE),
-            )
-        if request.kind == "count":
-            return browser.count(view)
-        if request.kind == "page":
-            page: int = request.args["page"]
-            if request.args.get("last_rows"):
-                return browser.last_rows(view, request.args["last_rows"])
-            if page == 0:
-                return browser.page(view, PAGE)
-            if request.args.get("after") is not None:
-                return browser.page(view, PAGE, after=request.args["after"])
-            if request.args.get("before") is not None:
-                return browser.page(view, PAGE, before=request.args["before"])
-            anchors = self._anchors.get(request.generation)
-            if anchors is None:
-                anchors = browser.page_anchors(view, PAGE)
-                self._anchors = {request.generation: anchors}
-            if page >= len(anchors):
-                return []
-            return browser.page_at_anchor(view, anchors[page], PAGE)
-        if request.kind == "newer":
-            return browser.count_newer(view.table, request.args["after_id"])
-        if request.kind == "write":
-            table = browser.tables.get(view.table)
-            action = request.args["action"]
-            if action == "update":
-                return table.update(request.args["row"])
-            if action == "insert":
-                return table.insert(request.args["row"])
-            if action == "delete":
-                return table.delete_many(request.args["ids"])
-        raise ValueError(request.kind)
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, _FOREGROUND, _TOOLTIP})
+_PENDING = QColor("#999999")
+_SYSTEM = QColor("#888888")
+_READ_ONLY = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_EDITABLE = _READ_ONLY | Qt.ItemFlag.ItemIsEditable
 
 
 class GridModel(QAbstractTableModel):
     """A user table's rows for the Browse grid."""
 
-    count_changed = Signal(int)
+    #: The row count, and whether it is exact (False: an estimate, "≈").
+    count_changed = Signal(int, bool)
+    #: True while a view (a sort, a filter) is being read; False once shown.
     loading_changed = Signal(bool)
+    #: A view's read was cancelled; the previous view is back. The text says so.
+    view_cancelled = Signal(str)
     error_raised = Signal(str)
     new_rows_found = Signal(int)
+    #: Ctrl+End before the count: the last rows are shown, after the first page.
+    tail_shown = Signal()
     rows_written = Signal(str)
-    _loaded = Signal(int, str, object)
 
-    def __init__(self, db_url: str, parent: QObject | None = None) -> None:
+    def __init__(self, tables: TableStore, ops: Operations, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._browser = Browser(tables)
+        self._ops = ops
+        self._lane = f"grid-{id(self)}"
         self._view: View | None = None
+        self._shown: View | None = None  # the last view that came in full
         self._columns: list[ColumnInfo] = []
         self._count = 0
-        self._max_id = 0
+        self._exact = False
+        self._low_id = self._high_id = 0
         self._pages: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
         self._asked: set[int] = set()
         self._generation = 0
-        self._loaded.connect(self._on_loaded)
-        self._loader = _Loader(db_url, self._loaded.emit)
-        self._loader.start()
+        self._anchors: tuple[int, list[Key]] | None = None
+        self._visible: tuple[int, int] | None = None  # pages in view (None: any)
+        self._first: Handle | None = None
+        self._counting: Handle | None = None
+        self._reads: set[Handle] = set()
+        self._tail_asked = 0  # the generation whose last rows were read before its count
+        self._placement = 0  # moves when the count moves rows: older page reads are dropped
 
     # -- the view ----------------------------------------------------------
 
@@ -166,34 +99,143 @@ class GridModel(QAbstractTableModel):
     def columns(self) -> list[ColumnInfo]:
         return list(self._columns)
 
+    @property
+    def exact(self) -> bool:
+        """Whether `rowCount` is the counted number of rows, not an estimate."""
+        return self._exact
+
+    @property
+    def lane(self) -> str:
+        """The name of this grid's ordered lane of the window's operations."""
+        return self._lane
+
+    @property
+    def loading(self) -> bool:
+        return self._first is not None
+
     def set_view(self, view: View) -> None:
         """Show a table, sorted and filtered; drops everything of the old view."""
         self._generation += 1
-        self._loader.generation = self._generation
+        generation = self._generation
+        for handle in (self._first, self._counting, *self._reads):
+            if handle is not None:
+                handle.cancel()
+        self._counting = None
+        self._reads = set()
         self.beginResetModel()
         self._view = view
         self._count = 0
+        self._exact = False
         self._pages.clear()
         self._asked.clear()
+        self._anchors = None
         self.endResetModel()
+        browser = self._browser
+
+        def first(progress: Progress) -> tuple[TableInfo, Opening]:
+            return browser.tables.info(view.table), browser.opening(view, PAGE, progress.cancel)
+
+        self._first = self._ops.run(
+            Op(
+                first,
+                success=lambda result: self._on_first(generation, result),
+                failure=lambda error: self._on_first_failed(generation, error),
+                cancelled=lambda: self._on_first_cancelled(generation),
+            ),
+            lane=self._lane,
+        )
         self.loading_changed.emit(True)
-        self._loader.ask("first", self._generation, priority=0, view=view)
-        self._loader.ask("count", self._generation, priority=0, view=view)
 
     def reload(self) -> None:
-        """Look again (new rows, another console's edits); keeps the scroll place."""
+        """Look again (new rows, another console's edits)."""
         if self._view is not None:
             self.set_view(self._view)
 
+    def cancel_loading(self) -> None:
+        """Stop reading the view (interrupting its query); the last view comes back."""
+        for handle in (self._first, self._counting):
+            if handle is not None:
+                handle.cancel()
+
     def close(self) -> None:
-        self._loader.stop()
-        self._loader.join(timeout=5)
+        """Stop everything this grid has going (the window joins the threads)."""
+        self._generation += 1
+        self.cancel_loading()
 
     def check_new_rows(self) -> None:
-        if self._view is not None and self._count:
-            self._loader.ask(
-                "newer", self._generation, priority=9, view=self._view, after_id=self._max_id
+        """Count rows added since the view was read (after a change event)."""
+        view, after, generation = self._view, self._high_id, self._generation
+        if view is None or self._first is not None:
+            return
+        browser = self._browser
+
+        def done(count: int) -> None:
+            if generation == self._generation and count:
+                self.new_rows_found.emit(count)
+
+        self._ops.run(
+            Op(
+                lambda _p: browser.count_newer(view.table, after),
+                done,
+                failure=lambda _e: None,  # the table went: the next change says so
+            ),
+            lane=self._lane,
+        )
+
+    def set_visible(self, first_row: int, last_row: int) -> None:
+        """The rows the user sees now: reads for pages far from them are dropped."""
+        self._visible = (first_row // PAGE - MARGIN_PAGES, last_row // PAGE + MARGIN_PAGES)
+
+    def go_to_end(self) -> bool:
+        """Ctrl+End: True if `rowCount() - 1` is the last row now. Else (a
+        filtered view still being counted) the last rows are read at once by
+        the view's order reversed and put after the first page, and
+        `tail_shown` says when; the exact count moves them where they belong."""
+        if self._exact or not (self._view and self._view.filters):
+            return True
+        self._read_tail()
+        return False
+
+    def _read_tail(self) -> None:
+        view, generation, browser = self._view, self._generation, self._browser
+        if view is None or self._first is not None or self._tail_asked == generation:
+            return
+        self._tail_asked = generation
+
+        def shown(tail: list[dict[str, Any]]) -> None:
+            if generation != self._generation or self._exact:
+                return
+            first = self._pages.get(0, [])
+            known = {row["id"] for row in first}
+            rest = [row for row in tail if row["id"] not in known]
+            overlap = len(rest) < len(tail)  # the tail reaches the first page: all is read
+            count = len(first) + (len(rest) if overlap else PAGE)
+            if not overlap:  # room for the tail right after the first page
+                rest = tail
+            self._set_count(max(count, len(first)))
+            if rest:
+                self._pages[1] = rest
+                self._asked.add(1)
+                self.dataChanged.emit(
+                    self.index(PAGE, 0), self.index(self._count - 1, len(self._columns) - 1)
+                )
+            if overlap:
+                self._exact = True
+                if self._counting is not None:
+                    self._counting.cancel()
+            self.count_changed.emit(self._count, self._exact)
+            self.tail_shown.emit()
+
+        self._reads.add(
+            self._ops.run(
+                Op(
+                    lambda progress: browser.last_rows(view, PAGE, progress.cancel),
+                    shown,
+                    failure=lambda error: self.error_raised.emit(_message(error)),
+                ),
+                lane=self._lane,
             )
+        )
 
     def row(self, row: int) -> dict[str, Any] | None:
         page = self._pages.get(row // PAGE)
@@ -222,34 +264,34 @@ class GridModel(QAbstractTableModel):
         return str(section + 1)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < self._count:
+        # Called for every role of every visible cell at each paint: the
+        # roles we do not answer leave first, and nothing is built per call.
+        if role not in _ROLES or not index.isValid():
             return None
-        if role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.EditRole,
-            Qt.ItemDataRole.ForegroundRole,
-            Qt.ItemDataRole.ToolTipRole,
-        ):
-            return None
-        row = self.row(index.row())
-        if row is None:
-            self._want(index.row() // PAGE)
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return QColor("#999999")
+        at = index.row()
+        page = self._pages.get(at // PAGE)
+        if page is None or at % PAGE >= len(page):
+            if not 0 <= at < self._count:
+                return None
+            self._want(at // PAGE)
+            if role == _FOREGROUND:
+                return _PENDING
             return LOADING if index.column() == 0 else None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return QColor("#888888") if self._columns[index.column()].system else None
-        value = row.get(self._columns[index.column()].name)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        column = self._columns[index.column()]
+        if role == _FOREGROUND:
+            return _SYSTEM if column.system else None
+        value = page[at % PAGE].get(column.name)
+        if role == _TOOLTIP:
             return binary_tooltip(value) if isinstance(value, bytes) else None
         return _text(value)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        flags = super().flags(index)
-        column = self._columns[index.column()] if index.isValid() else None
-        if column is not None and not column.system and column.kind != "binary":
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        column = self._columns[index.column()]
+        if not column.system and column.kind != "binary":
+            return _EDITABLE
+        return _READ_ONLY
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.EditRole or not index.isValid() or self._view is None:
@@ -267,22 +309,18 @@ class GridModel(QAbstractTableModel):
             self.error_raised.emit(str(e))
             return False
         change = {"id": row["id"], "__version": row["__version"], column.name: parsed}
-        self._loader.ask(
-            "write",
-            self._generation,
-            priority=1,
-            view=self._view,
-            action="update",
-            row=change,
-            at=index.row(),
-        )
+        table = self._browser.tables.get(self._view.table)
+
+        def saved(stored: dict[str, Any]) -> None:
+            self._replace_row(stored)
+            self.rows_written.emit("saved")
+
+        self._write(lambda: table.update(change), saved)
         return True
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if self._view is None or not 0 <= column < len(self._columns):
             return
-        from dataclasses import replace
-
         self.set_view(
             replace(
                 self._view,
@@ -295,115 +333,220 @@ class GridModel(QAbstractTableModel):
 
     def add_row(self) -> None:
         if self._view is not None:
-            self._loader.ask(
-                "write", self._generation, priority=1, view=self._view, action="insert", row={}
-            )
+            table = self._browser.tables.get(self._view.table)
+
+            def added(_row: Any) -> None:
+                self.rows_written.emit("added a row")
+                self.reload()
+
+            self._write(lambda: table.insert({}), added)
 
     def delete_rows(self, rows: list[int]) -> None:
         ids = [r["id"] for r in (self.row(i) for i in rows) if r is not None]
         if self._view is not None and ids:
-            self._loader.ask(
-                "write", self._generation, priority=1, view=self._view, action="delete", ids=ids
-            )
+            table = self._browser.tables.get(self._view.table)
+
+            def deleted(count: int) -> None:
+                self.rows_written.emit(f"deleted {count} row{'s' * (count != 1)}")
+                self.reload()
+
+            self._write(lambda: table.delete_many(ids), deleted)
+
+    def _write(self, work: Any, done: Any) -> None:
+        def failed(error: Exception) -> None:
+            self.error_raised.emit(_message(error))
+            if isinstance(error, ConflictError):
+                self.reload()
+
+        # A write is the user's: it finishes even if the window closes meanwhile.
+        self._ops.run(Op(lambda _p: work(), done, failed, finish_on_close=True))
 
     # -- loading ---------------------------------------------------------------
 
     def _want(self, page: int) -> None:
-        if page in self._asked or self._view is None:
+        view = self._view
+        if page in self._asked or view is None or self._first is not None:
             return
         self._asked.add(page)
-        hints: dict[str, Any] = {}
+        generation, browser, placed = self._generation, self._browser, self._placement
         last_page = (self._count - 1) // PAGE
+        read: Any
         if page == last_page and page > 0:
-            hints["last_rows"] = self._count - page * PAGE
+            read = _Read(browser.last_rows, view, self._count - page * PAGE)
         elif page - 1 in self._pages and self._pages[page - 1]:
-            hints["after"] = self._key(self._pages[page - 1][-1])
+            read = _Read(browser.page, view, PAGE, after=self._key(self._pages[page - 1][-1]))
         elif page + 1 in self._pages and self._pages[page + 1]:
-            hints["before"] = self._key(self._pages[page + 1][0])
-        self._loader.ask("page", self._generation, view=self._view, page=page, **hints)
-        self.loading_changed.emit(True)
+            read = _Read(browser.page, view, PAGE, before=self._key(self._pages[page + 1][0]))
+        elif view.sort == "id" and not view.filters:
+            # A jump in a table shown by id: the id that would start the page.
+            bound = (
+                self._high_id - page * PAGE + 1
+                if view.descending
+                else self._low_id + page * PAGE - 1
+            )
+            read = _Read(browser.page, view, PAGE, after=(0, None, bound))
+        else:
+            read = self._by_anchor(view, page, generation)
+
+        def wanted() -> bool:
+            if generation != self._generation or placed != self._placement:
+                return False
+            shown = self._visible
+            return shown is None or shown[0] <= page <= shown[1]
+
+        def dropped() -> None:
+            if generation == self._generation:
+                self._asked.discard(page)  # asked again when scrolled back
+
+        handle = self._ops.run(
+            Op(
+                read,
+                success=lambda rows: self._on_page(generation, placed, page, rows),
+                failure=lambda error: self._on_page_failed(generation, page, error),
+                cancelled=dropped,
+                wanted=wanted,
+            ),
+            lane=self._lane,
+        )
+        # A page read still going when the view changes (a pass for anchors
+        # over millions of keys) is interrupted, not waited for on the lane.
+        self._reads = {h for h in self._reads if not h.finished.is_set()} | {handle}
+
+    def _by_anchor(self, view: View, page: int, generation: int) -> Any:
+        browser = self._browser
+
+        def read(progress: Progress) -> list[dict[str, Any]]:
+            if self._anchors is None or self._anchors[0] != generation:
+                self._anchors = (generation, browser.page_anchors(view, PAGE, progress.cancel))
+            anchors = self._anchors[1]
+            if page >= len(anchors):
+                return []
+            return browser.page_at_anchor(view, anchors[page], PAGE, progress.cancel)
+
+        return read
 
     def _key(self, row: dict[str, Any]) -> Key:
         assert self._view is not None
         value = row.get(self._view.sort)
         return (1 if value is None else 0, value, int(row["id"]))
 
-    def _on_loaded(self, generation: int, kind: str, payload: Any) -> None:
-        if kind == "error":
-            failed_kind, args, error = payload
-            if failed_kind == "write" and isinstance(error, ConflictError):
-                self.error_raised.emit(str(error))
-                self.reload()
-            elif failed_kind == "write" or generation == self._generation:
-                self.error_raised.emit(
-                    str(error)
-                    if isinstance(error, ConsoleError)
-                    else f"{type(error).__name__}: {error}"
-                )
-                if failed_kind == "page":
-                    self._asked.discard(args.get("page"))
-            return
-        if kind == "write":
-            args, result = payload
-            if args["action"] == "update":
-                self._replace_row(result)
-                self.rows_written.emit("saved")
-            else:
-                self.rows_written.emit(
-                    "added a row"
-                    if args["action"] == "insert"
-                    else f"deleted {result} row{'s' * (result != 1)}"
-                )
-                self.reload()
-            return
+    def _on_first(self, generation: int, result: tuple[TableInfo, Opening]) -> None:
         if generation != self._generation:
-            return  # a result for a view that is gone
-        args, result = payload
-        if kind == "first":
-            info, max_id, first_page = result
-            self.beginResetModel()
-            # id, the user's columns, then the system's bookkeeping
-            self._columns = sorted(
-                info.columns, key=lambda c: 0 if c.name == "id" else 2 if c.system else 1
+            return
+        info, first = result
+        self._first = None
+        assert self._view is not None
+        self._shown = self._view
+        self.beginResetModel()
+        # id, the user's columns, then the system's bookkeeping
+        self._columns = sorted(
+            info.columns, key=lambda c: 0 if c.name == "id" else 2 if c.system else 1
+        )
+        self._count = first.count
+        self._exact = first.exact
+        self._low_id, self._high_id = first.low_id, first.high_id
+        self._pages.clear()
+        self._asked = {0}
+        self._pages[0] = first.rows
+        self.endResetModel()
+        self.loading_changed.emit(False)
+        self.count_changed.emit(self._count, self._exact)
+        if not first.exact:
+            self._count_exactly(generation)
+
+    def _count_exactly(self, generation: int) -> None:
+        view, browser = self._view, self._browser
+        assert view is not None
+
+        def counted(count: int) -> None:
+            if generation != self._generation:
+                return
+            self._counting = None
+            self._set_count(count)
+            self._exact = True
+            self.count_changed.emit(self._count, True)
+
+        def given_up() -> None:
+            if generation == self._generation:
+                self._counting = None
+
+        self._counting = self._ops.run(
+            Op(
+                lambda progress: browser.count(view, progress.cancel),
+                counted,
+                failure=lambda error: given_up(),
+                cancelled=given_up,
             )
-            self._count = len(first_page)  # until the count comes, right behind
-            self._max_id = max_id
-            self._pages.clear()
-            self._asked = {0}
-            self._pages[0] = first_page
-            self.endResetModel()
-        elif kind == "count":
-            self._set_count(int(result))
-            self.count_changed.emit(self._count)
-            self.loading_changed.emit(False)
-        elif kind == "page":
-            page = args["page"]
-            self._pages[page] = result
-            self._pages.move_to_end(page)
-            while len(self._pages) > CACHE_PAGES:
-                evicted, _ = self._pages.popitem(last=False)
-                self._asked.discard(evicted)
-            first = page * PAGE
-            last = min(self._count, first + PAGE) - 1
-            if last >= first:
-                self.dataChanged.emit(
-                    self.index(first, 0), self.index(last, max(0, len(self._columns) - 1))
-                )
-            self.loading_changed.emit(False)
-        elif kind == "newer" and result:
-            self.new_rows_found.emit(int(result))
+        )
+
+    def _on_first_failed(self, generation: int, error: Exception) -> None:
+        if generation != self._generation:
+            return
+        self._first = None
+        self.loading_changed.emit(False)
+        self.error_raised.emit(_message(error))
+
+    def _on_first_cancelled(self, generation: int) -> None:
+        if generation != self._generation:
+            return  # replaced by a newer view, not cancelled by the user
+        self._first = None
+        self.loading_changed.emit(False)
+        view, shown = self._view, self._shown
+        what = (
+            "filter"
+            if view is not None and view.filters
+            else f"sort by {view.sort if view else ''}"
+        )
+        self.view_cancelled.emit(f"{what} cancelled")
+        if shown is not None and shown != view:
+            self.set_view(shown)
+        else:
+            self.set_view(View(view.table) if view is not None else View(""))
+
+    def _on_page(self, generation: int, placed: int, page: int, rows: list[dict[str, Any]]) -> None:
+        if generation != self._generation or placed != self._placement:
+            return  # read for another view, or for rows since moved by the count
+        self._pages[page] = rows
+        self._pages.move_to_end(page)
+        while len(self._pages) > CACHE_PAGES:
+            evicted, _ = self._pages.popitem(last=False)
+            self._asked.discard(evicted)
+        first = page * PAGE
+        last = min(self._count, first + PAGE) - 1
+        if last >= first:
+            self.dataChanged.emit(
+                self.index(first, 0), self.index(last, max(0, len(self._columns) - 1))
+            )
+
+    def _on_page_failed(self, generation: int, page: int, error: Exception) -> None:
+        if generation == self._generation:
+            self._asked.discard(page)
+            self.error_raised.emit(_message(error))
 
     def _set_count(self, count: int) -> None:
-        """Grow (or, if rows went in between, shrink) to the counted rows,
-        keeping what is shown and where the user is."""
+        """Grow or shrink to the counted rows. Pages read from the end were
+        placed by the estimate: they are read again where they belong."""
+        if count == self._count:
+            return
+        self._placement += 1
+        keep = self._pages.get(0)
+        self._pages.clear()
+        self._asked = set()
+        if keep is not None:
+            self._pages[0] = keep
+            self._asked.add(0)
         if count > self._count:
             self.beginInsertRows(QModelIndex(), self._count, count - 1)
             self._count = count
             self.endInsertRows()
-        elif count < self._count:
+        else:
             self.beginRemoveRows(QModelIndex(), count, self._count - 1)
             self._count = count
             self.endRemoveRows()
+        if self._count and self._columns:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(self._count - 1, len(self._columns) - 1)
+            )
 
     def _replace_row(self, stored: dict[str, Any]) -> None:
         for number, page in self._pages.items():
@@ -413,6 +556,23 @@ class GridModel(QAbstractTableModel):
                     at = number * PAGE + i
                     self.dataChanged.emit(self.index(at, 0), self.index(at, len(self._columns) - 1))
                     return
+
+
+class _Read:
+    """One page read, for the grid's lane: the browser call with the op's cancel."""
+
+    def __init__(self, call: Any, *args: Any, **kwargs: Any) -> None:
+        self._call, self._args, self._kwargs = call, args, kwargs
+
+    def __call__(self, progress: Progress) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call(
+            *self._args, **self._kwargs, cancel=progress.cancel
+        )
+        return result
+
+
+def _message(error: Exception) -> str:
+    return str(error) if isinstance(error, ConsoleError) else f"{type(error).__name__}: {error}"
 
 
 def _text(value: Any) -> str:

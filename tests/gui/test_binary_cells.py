@@ -13,6 +13,7 @@ from PySide6.QtGui import QImage, QPixmap, QTextDocument
 
 from console.app import open_services
 from console.core.browse import View
+from console.gui.operations import Operations
 from console.gui.table_model import GridModel
 
 
@@ -29,10 +30,8 @@ def test_binary_cells_show_a_size_and_images_a_picture(qtbot: Any, home: Path) -
     services.tables.get("Pictures").insert_many(
         [{"name": "photo", "data": picture}, {"name": "noise", "data": b"\x00\x01" * 1000}]
     )
-    url = services.location.db_url
-    services.close()
-
-    model = GridModel(url)
+    ops = Operations()
+    model = GridModel(services.tables, ops)
     model.set_view(View("Pictures"))
     qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5000)
     column = [c.name for c in model.columns].index("data")
@@ -54,3 +53,5 @@ def test_binary_cells_show_a_size_and_images_a_picture(qtbot: Any, home: Path) -
     image = document.resource(QTextDocument.ResourceType.ImageResource, QUrl(source))
     assert isinstance(image, QImage | QPixmap) and (image.width(), image.height()) == (600, 300)
     model.close()
+    ops.shutdown()
+    services.close()

@@ -4,6 +4,7 @@ user does with it."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from console.app import open_services
 from console.core.browse import View
 from console.gui.main_window import MainWindow
+from console.gui.operations import Operations
 from console.gui.pages.data import DataPage
 from console.gui.record_model import Column, RecordModel
 from console.gui.table_model import LOADING, PAGE, GridModel
@@ -29,6 +31,22 @@ def filled(home: Path) -> str:
     return url
 
 
+@pytest.fixture
+def grid_model(filled: str) -> Iterator[Callable[[], GridModel]]:
+    """A grid over the filled table, on the services and operations a window gives it."""
+    services = open_services(db_url=filled)
+    ops = Operations()
+    made: list[GridModel] = []
+
+    def make() -> GridModel:
+        made.append(GridModel(services.tables, ops))
+        return made[-1]
+
+    yield make
+    ops.shutdown()
+    services.close()
+
+
 def visible(model: GridModel, row: int, column: str) -> Any:
     names = [c.name for c in model.columns]
     return model.data(model.index(row, names.index(column)))
@@ -40,8 +58,10 @@ def load_all(qtbot: Any, model: GridModel, rows: list[int]) -> None:
     qtbot.waitUntil(lambda: all(model.is_loaded(r) for r in rows), timeout=10000)
 
 
-def test_grid_model_passes_qtmodeltester(qtbot: Any, qtmodeltester: Any, filled: str) -> None:
-    model = GridModel(filled)
+def test_grid_model_passes_qtmodeltester(
+    qtbot: Any, qtmodeltester: Any, grid_model: Callable[[], GridModel]
+) -> None:
+    model = grid_model()
     model.set_view(View("Things"))
     qtbot.waitUntil(lambda: model.rowCount() == 1000, timeout=5000)
     load_all(qtbot, model, [0, 999])
@@ -55,23 +75,31 @@ def test_record_model_passes_qtmodeltester(qtmodeltester: Any) -> None:
     qtmodeltester.check(model, force_py=True)
 
 
-def test_pages_load_lazily_and_the_last_row_directly(qtbot: Any, filled: str) -> None:
-    model = GridModel(filled)
+def test_pages_load_lazily_and_the_last_row_directly(
+    qtbot: Any, grid_model: Callable[[], GridModel]
+) -> None:
+    model = grid_model()
     model.set_view(View("Things"))
     qtbot.waitUntil(lambda: model.rowCount() == 1000, timeout=5000)
     assert model.data(model.index(500, 0)) == LOADING  # not fetched yet
     load_all(qtbot, model, [999])
     assert visible(model, 999, "n") == "1000"
     assert model.is_loaded(500) and not model.is_loaded(PAGE * 3 + 50)  # only what was asked
-    load_all(qtbot, model, [450])  # far from any loaded page: by anchor
+    load_all(qtbot, model, [450])  # far from any loaded page: by id
     assert visible(model, 450, "n") == "451"
+    model.set_view(View("Things", sort="n", descending=True))
+    qtbot.waitUntil(lambda: model.is_loaded(0), timeout=5000)
+    load_all(qtbot, model, [650])  # by anchor: the first key of every page
+    assert visible(model, 650, "n") == "350"
     model.close()
 
 
-def test_sort_filter_edit_conflict_and_delete(qtbot: Any, filled: str, home: Path) -> None:
+def test_sort_filter_edit_conflict_and_delete(
+    qtbot: Any, grid_model: Callable[[], GridModel], home: Path
+) -> None:
     from PySide6.QtCore import Qt
 
-    model = GridModel(filled)
+    model = grid_model()
     errors: list[str] = []
     model.error_raised.connect(errors.append)
     model.set_view(View("Things"))
@@ -133,9 +161,9 @@ def test_export_writes_the_current_view(window: MainWindow, qtbot: Any, tmp_path
     grid = page.table_view
     qtbot.waitUntil(lambda: grid.model.rowCount() == 2500, timeout=5000)
     target = tmp_path / "things.csv"
-    job = grid.export_to(target)
-    with qtbot.waitSignal(job.finished, timeout=20000):
-        pass
+    with qtbot.waitSignal(grid.exported, timeout=20000) as ended:
+        grid.export_to(target)
+    assert ended.args == ["exported 2,500 rows to things.csv"]
     with target.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 2500

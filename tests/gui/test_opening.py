@@ -39,8 +39,7 @@ def test_the_frame_shows_first_then_the_pages(qtbot: Any, home: Path) -> None:
     window.nav.buttons["Data"].click()  # chosen while opening: shown once open
     window.command_bar.actions_by_name["Create"].trigger()  # nothing to do yet, no crash
     release.set()
-    with qtbot.waitSignal(window.services_attached, timeout=10000):
-        pass
+    qtbot.waitUntil(lambda: window.attached, timeout=10000)
     assert window.current_page().name == "Data"
     assert set(window.pages) == {"Dashboard", "Data", "Scheduler", "Configure", "Logs"}
     window.close()

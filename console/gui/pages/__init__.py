@@ -11,8 +11,9 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 if TYPE_CHECKING:  # the window paints before the core (and SQLAlchemy) is loaded
     from console.app import Services
+    from console.core.changes import Change
     from console.core.scheduler import ConsoleScheduler
-    from console.gui.tasks import TaskRunner
+    from console.gui.operations import Operations
 
 
 @dataclass
@@ -20,7 +21,7 @@ class Context:
     """What every page gets from the window, through its constructor."""
 
     services: Services
-    tasks: TaskRunner
+    tasks: Operations  # the one way off the GUI thread
     scheduler: ConsoleScheduler | None
     notify: Callable[[str], None]
     keyring_note: str | None = None
@@ -32,6 +33,8 @@ class Page(QWidget):
     commands_changed = Signal()
     header_changed = Signal()
     name = ""
+    #: The change topics (console.core.changes.TOPICS) this page shows.
+    topics: frozenset[str] = frozenset()
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +55,15 @@ class Page(QWidget):
 
     def refresh(self) -> None:
         """Read again from the database (off the GUI thread)."""
+
+    def on_changes(self, changes: frozenset[Change]) -> None:
+        """What changed while the page is shown; by default it reads again if
+        any of it is its topic (or another process wrote, what we cannot tell)."""
+        if any(c.topic in self.topics or c.topic == "external" for c in changes):
+            self.refresh()
+
+    def shutdown(self) -> None:
+        """The window is closing: stop what the page has going."""
 
     def can_leave(self) -> bool:
         """False to keep the user here (e.g. unsaved changes they chose to keep)."""

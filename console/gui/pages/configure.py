@@ -28,6 +28,7 @@ from console.gui.widgets import table_view
 
 class ConfigurePage(Page):
     name = "Configure"
+    topics = frozenset({"settings"})
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

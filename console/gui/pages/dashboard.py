@@ -10,11 +10,13 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QVBoxLayout, QWidget
 
+from console.core.changes import Change
 from console.core.formatting import duration_text, local_time
 from console.core.runs import Run
 from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
 from console.gui.shell import STATUS_COLOURS
+from console.gui.table_counts import TableCount, TableCounts
 from console.gui.widgets import table_view
 
 
@@ -29,7 +31,6 @@ class JobDay:
 class Summary:
     runs: list[Run]
     per_job: list[JobDay]
-    tables: list[tuple[str, int]]
 
 
 class DurationChart(QWidget):
@@ -67,6 +68,7 @@ class DurationChart(QWidget):
 
 class DashboardPage(Page):
     name = "Dashboard"
+    topics = frozenset({"runs", "tables", "rows"})
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -87,9 +89,10 @@ class DashboardPage(Page):
                 Column("Failed", lambda j: j.failed),
             ]
         )
-        self.tables = RecordModel[tuple[str, int]](
-            [Column("Table", lambda t: t[0]), Column("Rows", lambda t: f"{t[1]:,}")]
+        self.tables = RecordModel[TableCount](
+            [Column("Table", lambda t: t.info.name), Column("Rows", lambda t: t.shown)]
         )
+        self.counts = TableCounts(ctx.services.tables, ctx.tasks, self.tables.set_records)
         self.chart = DurationChart(self)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -111,30 +114,38 @@ class DashboardPage(Page):
         return "dashboard"
 
     def refresh(self) -> None:
+        self.ctx.tasks.latest("dashboard", self._read_summary, self._on_read)
+        self.counts.refresh()
+
+    def _read_summary(self) -> Summary:  # on a worker
         services = self.ctx.services
+        since = services.runs.clock() - timedelta(days=1)
+        day = services.runs.runs_since(since)
+        names = sorted({r.job_name for r in day})
+        per_job = [
+            JobDay(
+                n,
+                sum(r.job_name == n and r.status == "succeeded" for r in day),
+                sum(
+                    r.job_name == n and r.status in ("failed", "timed out", "interrupted")
+                    for r in day
+                ),
+            )
+            for n in names
+        ]
+        return Summary(services.runs.runs(limit=100), per_job)
 
-        def read() -> Summary:
-            since = services.runs.clock() - timedelta(days=1)
-            day = services.runs.runs_since(since)
-            names = sorted({r.job_name for r in day})
-            per_job = [
-                JobDay(
-                    n,
-                    sum(r.job_name == n and r.status == "succeeded" for r in day),
-                    sum(
-                        r.job_name == n and r.status in ("failed", "timed out", "interrupted")
-                        for r in day
-                    ),
-                )
-                for n in names
-            ]
-            tables = [(t.name, services.tables.count(t.name)) for t in services.tables.all()]
-            return Summary(services.runs.runs(limit=100), per_job, tables)
+    def on_changes(self, changes: frozenset[Change]) -> None:
+        topics = {c.topic for c in changes}
+        if topics & {"runs", "external"}:
+            self.ctx.tasks.latest("dashboard", self._read_summary, self._on_read)
+        if topics & {"tables", "rows", "columns", "external"}:
+            self.counts.refresh()
 
-        self.ctx.tasks.latest("dashboard", read, self._on_read)
+    def shutdown(self) -> None:
+        self.counts.cancel()
 
     def _on_read(self, summary: Summary) -> None:
         self.recent.set_records(summary.runs[:30])
         self.per_job.set_records(summary.per_job)
-        self.tables.set_records(summary.tables)
         self.chart.set_runs(list(reversed(summary.runs)))

@@ -3,22 +3,22 @@ and Columns."""
 
 from __future__ import annotations
 
-import base64
 import csv
-import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
+    QProgressBar,
     QProgressDialog,
     QPushButton,
     QStackedWidget,
@@ -29,80 +29,93 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.browse import OPERATORS, Browser, Filter, View
+from console.core.changes import Change
 from console.core.errors import ConsoleError
-from console.core.store import Store
-from console.core.user_tables import KINDS, ColumnInfo, TableInfo, TableStore
+from console.core.formatting import csv_value
+from console.core.user_tables import KINDS, ColumnInfo, TableInfo
 from console.gui.dialogs import CreateTableDialog
+from console.gui.operations import Handle, Op, Progress
 from console.gui.pages import Context, Page, error_label
 from console.gui.record_model import Column, RecordModel
 from console.gui.shell import small_caps_tabs
+from console.gui.table_counts import TableCount, TableCounts
 from console.gui.table_model import GridModel
 from console.gui.widgets import table_view
 
-NEW_ROWS_CHECK_MS = 2000
+#: How long a view may read before the busy bar (with Cancel) shows.
+BUSY_AFTER_MS = 150
 
 
-@dataclass(frozen=True)
-class TableRow:
-    info: TableInfo
-    rows: int | None
+class GridView(QTableView):
+    """The Browse grid: Ctrl+End goes to the last row even before the count."""
 
-
-class _Export(QObject):
-    """Streams a view to CSV on a thread of its own; progress by signal."""
-
-    progressed = Signal(int)
-    finished = Signal(str)
-
-    def __init__(self, db_url: str, view: View, path: Path, parent: QObject | None = None) -> None:
+    def __init__(self, model: GridModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.cancel = threading.Event()
-        self._args = (db_url, view, path)
+        self.setModel(model)
+        self._grid = model
+        self._end_pending = False
+        model.count_changed.connect(self._on_count)
+        model.tail_shown.connect(self._on_tail)
+        self.verticalScrollBar().valueChanged.connect(self._tell_visible)
 
-    def start(self) -> None:
-        threading.Thread(target=self._work, name="csv-export", daemon=True).start()
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        end = event.key() == Qt.Key.Key_End and (
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        )
+        if end and not self._grid.go_to_end():
+            self._end_pending = True  # the count is on its way; the end comes with it
+        elif event.key() == Qt.Key.Key_Home:
+            self._end_pending = False
+        super().keyPressEvent(event)
 
-    def _work(self) -> None:
-        db_url, view, path = self._args
-        store = Store(db_url, migrate=False)
-        partial = path.with_name(path.name + ".part")
-        written = 0
-        try:
-            browser = Browser(TableStore(store))
-            columns = [c.name for c in browser.tables.info(view.table).columns]
-            with partial.open("w", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f)
-                writer.writerow(columns)
-                for rows in browser.stream(view):
-                    if self.cancel.is_set():
-                        raise InterruptedError
-                    writer.writerows([[_csv(r.get(c)) for c in columns] for r in rows])
-                    written += len(rows)
-                    self.progressed.emit(written)
-            partial.replace(path)
-            self.finished.emit(f"exported {written:,} rows to {path.name}")
-        except InterruptedError:
-            partial.unlink(missing_ok=True)
-            self.finished.emit("export cancelled")
-        except Exception as e:  # said beside the grid
-            partial.unlink(missing_ok=True)
-            self.finished.emit(f"export failed: {e}")
-        finally:
-            store.dispose()
+    def go_to_last_row(self) -> None:
+        last = self._grid.rowCount() - 1
+        if last >= 0:
+            column = max(0, self.currentIndex().column())
+            self.setCurrentIndex(self._grid.index(last, column))
+            self.scrollToBottom()
+
+    def _on_tail(self) -> None:
+        if self._end_pending:
+            self.go_to_last_row()  # and again when the count has placed them
+
+    def _on_count(self, _count: int, exact: bool) -> None:
+        if self._end_pending and exact:
+            self._end_pending = False
+            self.go_to_last_row()
+
+    def _tell_visible(self, *_args: Any) -> None:
+        top = max(0, self.rowAt(0))
+        bottom = self.rowAt(self.viewport().height() - 1)
+        self._grid.set_visible(top, bottom if bottom >= 0 else self._grid.rowCount() - 1)
 
 
-def _csv(value: Any) -> Any:
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, bytes):  # a binary column: base64, as `table rows --json` shows it
-        return base64.b64encode(value).decode("ascii")
-    return value
+def export_csv(browser: Browser, view: View, path: Path, progress: Progress) -> int:
+    """Stream `view` (its sort and filter) to `path` as CSV, by key; written
+    beside it first, so a cancel or a failure leaves no half file."""
+    partial = path.with_name(path.name + ".part")
+    written = 0
+    try:
+        columns = [c.name for c in browser.tables.info(view.table).columns]
+        with partial.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(columns)
+            for rows in browser.stream(view, cancel=progress.cancel):
+                progress.check()
+                writer.writerows([[csv_value(r.get(c)) for c in columns] for r in rows])
+                written += len(rows)
+                progress.report(written)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return written
 
 
 class TableView(QWidget):
     """One table: Browse and Columns."""
+
+    #: How an export ended, in words ("exported 2,500 rows to things.csv").
+    exported = Signal(str)
 
     def __init__(self, page: DataPage) -> None:
         super().__init__(page)
@@ -136,9 +149,8 @@ class TableView(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.new_rows)
         bar.addWidget(self.export_button)
-        self.model = GridModel(ctx.services.location.db_url, self)
-        self.grid = QTableView(browse)
-        self.grid.setModel(self.model)
+        self.model = GridModel(ctx.services.tables, ctx.tasks, self)
+        self.grid = GridView(self.model, browse)
         self.grid.setSortingEnabled(True)
         self.grid.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.grid.setEditTriggers(
@@ -149,12 +161,35 @@ class TableView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # fixed row height
         header.setDefaultSectionSize(24)
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # Columns are sized from the first rows only: Qt's default reads 1,000
+        # rows of every column, half a second of the GUI thread at this size.
+        self.grid.horizontalHeader().setResizeContentsPrecision(40)
         self.status = error_label(browse)
         self.status.setObjectName("")
         self.error = error_label(browse)
+        # A sort or filter that reads long: what it does, progress, Cancel;
+        # after a cancelled sort, the offer to index the column.
+        self.busy = QWidget(browse)
+        busy_row = QHBoxLayout(self.busy)
+        busy_row.setContentsMargins(0, 0, 0, 0)
+        self.busy_text = QLabel(self.busy)
+        busy_bar = QProgressBar(self.busy)
+        busy_bar.setRange(0, 0)  # a query has no progress to tell: it is going
+        busy_bar.setMaximumHeight(10)
+        self.busy_cancel = QPushButton("Cancel", self.busy)
+        busy_row.addWidget(self.busy_text)
+        busy_row.addWidget(busy_bar, 1)
+        busy_row.addWidget(self.busy_cancel)
+        self.busy.hide()
+        self.index_offer = QPushButton("", browse)
+        self.index_offer.hide()
+        self._busy_timer = QTimer(self, singleShot=True, interval=BUSY_AFTER_MS)
+        self._busy_timer.timeout.connect(self._show_busy)
         box.addLayout(bar)
+        box.addWidget(self.busy)
         box.addWidget(self.grid, 1)
         box.addWidget(self.error)
+        box.addWidget(self.index_offer, 0, Qt.AlignmentFlag.AlignLeft)
         box.addWidget(self.status)
         self.tabs.addTab(browse, "Browse")
         self._sized = False
@@ -199,6 +234,10 @@ class TableView(QWidget):
         index_button.clicked.connect(self.set_index)
         drop_button.clicked.connect(self.drop_column)
         self.model.count_changed.connect(self._on_count)
+        self.model.loading_changed.connect(self._on_loading)
+        self.model.view_cancelled.connect(self._on_view_cancelled)
+        self.busy_cancel.clicked.connect(self.model.cancel_loading)
+        self.index_offer.clicked.connect(self._index_offered)
         self.model.error_raised.connect(self.error.setText)
         self.model.rows_written.connect(self._on_written)
         self.model.new_rows_found.connect(self._on_new_rows)
@@ -206,8 +245,8 @@ class TableView(QWidget):
         self.model.modelReset.connect(self._size_columns_once)  # the first page comes so
         self.grid.selectionModel().selectionChanged.connect(lambda *_: page.commands_changed.emit())
         QShortcut(QKeySequence.StandardKey.Copy, self.grid, self.copy_cells)
-        self._new_rows_timer = QTimer(self, interval=NEW_ROWS_CHECK_MS)
-        self._new_rows_timer.timeout.connect(self.model.check_new_rows)
+        self.export_job: Handle | None = None
+        self._offered_index: str | None = None
 
     # -- showing a table ---------------------------------------------------
 
@@ -216,13 +255,66 @@ class TableView(QWidget):
         self._sized = False
         self.error.clear()
         self.new_rows.hide()
+        self.index_offer.hide()
         self.model.set_view(View(name))
         self.grid.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self._new_rows_timer.start()
         self.load_columns()
 
     def hide_table(self) -> None:
-        self._new_rows_timer.stop()
+        self.model.cancel_loading()
+
+    def on_changes(self, changes: frozenset[Change]) -> None:
+        """This table's new rows become "N new rows"; its columns are read again."""
+        if self.table is None:
+            return
+        mine = [c for c in changes if c.name.lower() == self.table.lower() or not c.name]
+        topics = {c.topic for c in mine}
+        if topics & {"rows", "external"}:
+            self.model.check_new_rows()
+        if topics & {"columns", "external"}:
+            self.load_columns()
+
+    def _on_loading(self, loading: bool) -> None:
+        if loading:
+            self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self.busy.hide()
+
+    def _show_busy(self) -> None:
+        view = self.model.view
+        if view is None or not self.model.loading:
+            return
+        if view.filters:
+            f = view.filters[0]
+            text = f"Filtering {f.column} {f.operator} {f.text!r}…"
+        elif view.sort != "id":
+            text = f"Sorting by {view.sort}…"
+        else:
+            text = "Reading…"
+        self.busy_text.setText(text)
+        self.busy.show()
+
+    def _on_view_cancelled(self, message: str) -> None:
+        view = self.model.view
+        self.error.setText(message)
+        column = next(
+            (c for c in self.columns.records() if view is not None and c.name == view.sort), None
+        )
+        sort = self.grid.horizontalHeader()
+        sort.blockSignals(True)  # the cancelled sort leaves the header, not the other way
+        sort.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        sort.blockSignals(False)
+        if column is not None and not column.system and not column.indexed:
+            self._offered_index = column.name
+            self.index_offer.setText(f"Columns › Set as index: index {column.name}")
+            self.index_offer.show()
+
+    def _index_offered(self) -> None:
+        name, tables, table = self._offered_index, self.page.ctx.services.tables, self.table
+        self.index_offer.hide()
+        if name is not None and table is not None:
+            self._column_action(lambda: tables.set_index(table, name), f"indexed {name}")
 
     def load_columns(self) -> None:
         if self.table is None:
@@ -238,10 +330,13 @@ class TableView(QWidget):
         if current:
             self.filter_column.setCurrentText(current)
 
-    def _on_count(self, count: int) -> None:
+    def _on_count(self, count: int, exact: bool) -> None:
         view = self.model.view
         filtered = f" (filtered: {len(view.filters)})" if view and view.filters else ""
-        self.status.setText(f"{count:,} rows{filtered}")
+        shown = f"{count:,}" if exact else f"≈ {count:,}"
+        if view and view.filters and not exact:
+            shown = f"{count:,}+"  # counting the rest
+        self.status.setText(f"{shown} rows{filtered}")
         self.page.header_changed.emit()
 
     def _size_columns_once(self, *_args: Any) -> None:
@@ -321,26 +416,34 @@ class TableView(QWidget):
         if path:
             self.export_to(Path(path))
 
-    def export_to(self, path: Path) -> _Export:
-        """Export the current view (sort and filter) to `path`, with progress."""
+    def export_to(self, path: Path) -> Handle:
+        """Export the current view (sort and filter) to `path`, with progress;
+        `exported` says how it ended."""
         view = self.model.view
         assert view is not None
-        job = _Export(self.page.ctx.services.location.db_url, view, path, self)
+        browser = Browser(self.page.ctx.services.tables)
         total = max(1, self.model.rowCount())
         progress = QProgressDialog("Exporting…", "Cancel", 0, total, self)
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
-        progress.canceled.connect(job.cancel.set)
-        job.progressed.connect(progress.setValue)
 
-        def finished(message: str) -> None:
+        def ended(message: str) -> None:
             progress.reset()
             progress.deleteLater()
             self.page.ctx.notify(message)
             self.status.setText(message)
+            self.exported.emit(message)
 
-        job.finished.connect(finished)
-        job.start()
+        job = self.page.ctx.tasks.run(
+            Op(
+                lambda p: export_csv(browser, view, path, p),
+                success=lambda rows: ended(f"exported {rows:,} rows to {path.name}"),
+                failure=lambda e: ended(f"export failed: {e}"),
+                progress=lambda rows: progress.setValue(min(rows, total)),
+                cancelled=lambda: ended("export cancelled"),
+            )
+        )
+        progress.canceled.connect(job.cancel)
         self.export_job = job
         return job
 
@@ -392,25 +495,27 @@ class TableView(QWidget):
                 lambda: tables.drop_column(str(table), column.name), f"deleted {column.name}"
             )
 
-    def close(self) -> bool:
-        self._new_rows_timer.stop()
+    def shutdown(self) -> None:
         self.model.close()
-        return super().close()
+        if self.export_job is not None:
+            self.export_job.cancel()
 
 
 class DataPage(Page):
     name = "Data"
+    topics = frozenset({"tables", "rows", "columns"})
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.tables = RecordModel[TableRow](
+        self.tables = RecordModel[TableCount](
             [
                 Column("Name", lambda t: t.info.name),
-                Column("Rows", lambda t: "…" if t.rows is None else f"{t.rows:,}"),
+                Column("Rows", lambda t: t.shown),
                 Column("Columns", lambda t: len(t.info.columns)),
             ],
             key=lambda t: t.info.name,
         )
+        self.counts = TableCounts(ctx.services.tables, ctx.tasks, self._on_tables)
         self.stack = QStackedWidget(self)
         self.list = table_view(self, self.tables)
         self.list.doubleClicked.connect(
@@ -456,18 +561,21 @@ class DataPage(Page):
                 self.delete_table(self.tables.record(rows[0].row()))
 
     def refresh(self) -> None:
-        tables = self.ctx.services.tables
+        """The tables at once, with estimated counts; exact ones follow."""
+        self.counts.refresh()
 
-        def read() -> list[TableRow]:  # counted off the GUI thread
-            return [TableRow(info, tables.count(info.name)) for info in tables.all()]
+    def on_changes(self, changes: frozenset[Change]) -> None:
+        if self.in_table():
+            self.table_view.on_changes(changes)
+        elif any(c.topic in self.topics or c.topic == "external" for c in changes):
+            self.refresh()
 
-        self.ctx.tasks.latest("tables", read, self._on_tables)
-
-    def _on_tables(self, rows: list[TableRow]) -> None:
+    def _on_tables(self, rows: list[TableCount]) -> None:
         self.tables.set_records(rows)
         self.commands_changed.emit()
 
     def open_table(self, name: str) -> None:
+        self.counts.cancel()  # the user looks at rows now, not at counts
         self.table_view.show_table(name)
         self.stack.setCurrentWidget(self.table_view)
         self.header_changed.emit()
@@ -499,7 +607,7 @@ class DataPage(Page):
 
         self.ctx.tasks.submit(lambda: tables.create(name), created, refused)
 
-    def delete_table(self, row: TableRow) -> None:
+    def delete_table(self, row: TableCount) -> None:
         rows = "?" if row.rows is None else f"{row.rows:,}"
         if not self.confirm(
             "Delete table",
@@ -517,4 +625,5 @@ class DataPage(Page):
         )
 
     def shutdown(self) -> None:
-        self.table_view.close()
+        self.counts.cancel()
+        self.table_view.shutdown()

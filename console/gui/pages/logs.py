@@ -27,6 +27,7 @@ SHOWN = 2000
 
 class LogsPage(Page):
     name = "Logs"
+    topics = frozenset({"logs"})
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

@@ -232,10 +232,11 @@ class JobView(QWidget):
 
 class SchedulerPage(Page):
     name = "Scheduler"
+    topics = frozenset({"jobs", "runs", "logs"})
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.control = RunControl(ctx.services.runner, self)
+        self.control = RunControl(ctx.services.runner, ctx.tasks, self)
         self.control.line_received.connect(self._on_line)
         self.control.run_finished.connect(self._on_run_finished)
         self.control.run_started.connect(lambda _run: self._after_change())
@@ -316,6 +317,9 @@ class SchedulerPage(Page):
             self._job_command(command, job.name)
         elif command == "Save":
             self.save()
+
+    def shutdown(self) -> None:
+        self.control.shutdown()
 
     # -- actions ------------------------------------------------------------
 

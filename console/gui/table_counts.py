@@ -1,0 +1,90 @@
+"""Tables with their row counts, at once: an estimate first (exact when it
+is cheap), then the exact figure from a cancellable background count.
+
+Used by the Data page and the Dashboard. A newer listing cancels the counts
+of the older one, so a burst of changes never piles up full-table scans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from console.core.browse import Browser, View
+from console.core.user_tables import TableInfo, TableStore
+from console.gui.operations import Handle, Op, Operations
+
+
+@dataclass(frozen=True)
+class TableCount:
+    info: TableInfo
+    rows: int | None
+    exact: bool = True
+
+    @property
+    def shown(self) -> str:
+        """The count as the user sees it: "≈" marks an estimate."""
+        if self.rows is None:
+            return "…"
+        return f"{self.rows:,}" if self.exact else f"≈ {self.rows:,}"
+
+
+class TableCounts:
+    """Lists tables for one page: `listed` gets the list now and again as
+    each exact count comes in."""
+
+    def __init__(
+        self, tables: TableStore, ops: Operations, listed: Callable[[list[TableCount]], None]
+    ) -> None:
+        self._browser = Browser(tables)
+        self._ops = ops
+        self._listed = listed
+        self._counts: list[Handle] = []
+        self._rows: list[TableCount] = []
+        self._serial = 0
+
+    def refresh(self) -> None:
+        self.cancel()
+        self._serial += 1
+        serial, browser = self._serial, self._browser
+
+        def read() -> list[TableCount]:
+            return [TableCount(info, *browser.estimate(info.name)) for info in browser.tables.all()]
+
+        def listed(rows: list[TableCount]) -> None:
+            if serial != self._serial:
+                return
+            self._rows = rows
+            self._listed(rows)
+            for row in rows:
+                if not row.exact:
+                    self._count(serial, row.info.name)
+
+        self._ops.latest(f"table-counts-{id(self)}", read, listed)
+
+    def _count(self, serial: int, name: str) -> None:
+        browser = self._browser
+
+        def counted(rows: int) -> None:
+            if serial != self._serial:
+                return
+            self._rows = [
+                replace(r, rows=rows, exact=True) if r.info.name == name else r for r in self._rows
+            ]
+            self._listed(self._rows)
+
+        self._counts.append(
+            self._ops.run(
+                Op(
+                    lambda progress: browser.count(View(name), progress.cancel),
+                    counted,
+                    failure=lambda _e: None,  # dropped meanwhile: the next listing says so
+                )
+            )
+        )
+
+    def cancel(self) -> None:
+        """Stop the counts still going (a newer listing, the page closing)."""
+        for handle in self._counts:
+            handle.cancel()
+        self._counts = []
