@@ -14,6 +14,7 @@ from console.core import paths
 from console.core.clock import Clock, utcnow
 from console.core.faults import FAULTS
 from console.core.jobs import JobStore
+from console.core.redirects import RedirectStore
 from console.core.runner import Runner
 from console.core.runs import RunLog
 from console.core.scheduler import ConsoleScheduler
@@ -39,6 +40,7 @@ class Services:
     app_settings: AppSettings
     runner: Runner
     webhook: FailureWebhook
+    redirects: RedirectStore
 
     @property
     def home(self) -> Path:
@@ -106,6 +108,7 @@ def open_services(
             spool.replay(store)
         except FAULTS:
             pass  # kept for a later time; this console can still open
+    redirects = RedirectStore(store, clock)
     return Services(
         location=location,
         store=store,
@@ -124,6 +127,8 @@ def open_services(
             owner=owner,
             clock=clock,
             spool=spool,
+            redirects=redirects,
         ),
         webhook=FailureWebhook(settings, runs),
+        redirects=redirects,
     )
