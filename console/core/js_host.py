@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from console.core.js_prelude import PRELUDE
@@ -39,10 +40,10 @@ def preload_engine() -> None:
 
 
 def js_number(value: int) -> str:
-    """How JavaScript prints the double nearest to `value` (below 1e21 it
-    prints an integer-valued double in full)."""
+    """How JavaScript prints the double nearest to `value`: below 1e21, the
+    shortest digits that round-trip, then zeros (as Python's repr)."""
     as_double = float(value)
-    return str(int(as_double)) if abs(as_double) < 1e21 else repr(as_double)
+    return str(int(Decimal(repr(as_double)))) if abs(as_double) < 1e21 else repr(as_double)
 
 
 class ScriptFailed(Exception):
@@ -167,7 +168,7 @@ class JsRun:
         text = str(ctx.eval("__mc.drain()") or "")
         if not text:
             return False
-        ops = json.loads(text, object_hook=_dates if '"$date"' in text else None)
+        ops = json.loads(text, object_hook=_tagged if '"$' in text else None)
         results = self._do(ops)
         if results:
             self._turn(ctx, f"__mc.settle({json.dumps(results, default=_json_default)})")
@@ -344,24 +345,26 @@ class JsRun:
         message = where.group(3) if where else first
         line = int(where.group(2)) if where and where.group(1) == self.file else None
         frames = [s.strip() for s in lines if s.strip().startswith("at ")]
-        script_lines = []
         for frame in frames:
             match = _FRAME.search(frame)
             if match and match.group(1) == self.file:
-                script_lines.append(int(match.group(2)))
                 if line is None:
                     line = int(match.group(2))
-        if not syntax and frames:
-            self.console.error("Stack (script lines):")
-            for frame in frames:
-                if self.file in frame:
-                    self.console.error(f"  {frame}")
+        in_script = [frame for frame in frames if self.file in frame]
+        if not syntax and in_script:
+            self.console.error("Stack (script frames):")
+            for frame in in_script:
+                self.console.error(f"  {frame}")
         return f"{message} (line {line})" if line else message
 
 
-def _dates(obj: dict[str, Any]) -> Any:
-    if len(obj) == 1 and isinstance(obj.get("$date"), str):
-        return datetime.fromisoformat(obj["$date"].replace("Z", "+00:00"))
+def _tagged(obj: dict[str, Any]) -> Any:
+    """A Date or a BigInt from JavaScript, as Python's datetime or int."""
+    if len(obj) == 1:
+        if isinstance(obj.get("$date"), str):
+            return datetime.fromisoformat(obj["$date"].replace("Z", "+00:00"))
+        if isinstance(obj.get("$bigint"), str):
+            return int(obj["$bigint"])
     return obj
 
 
