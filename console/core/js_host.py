@@ -347,9 +347,8 @@ class JsRun:
         frames = [s.strip() for s in lines if s.strip().startswith("at ")]
         for frame in frames:
             match = _FRAME.search(frame)
-            if match and match.group(1) == self.file:
-                if line is None:
-                    line = int(match.group(2))
+            if match and match.group(1) == self.file and line is None:
+                line = int(match.group(2))
         in_script = [frame for frame in frames if self.file in frame]
         if not syntax and in_script:
             self.console.error("Stack (script frames):")
