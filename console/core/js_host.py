@@ -245,26 +245,35 @@ class JsRun:
         except Exception as e:
             return [self._failed(op, e) for op in group]
         out: list[dict[str, Any]] = []
-        plain = [op for op in group if not op.get("back")]
-        if plain:
+        batch: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            if not batch:
+                return
             try:
-                table.insert_many([self._checked_row(name, op["item"]) for op in plain])
-                out.extend({"id": op.get("id"), "ok": True} for op in plain)
+                table.insert_many([self._checked_row(name, op["item"]) for op in batch])
+                out.extend({"id": op.get("id"), "ok": True} for op in batch)
             except Exception:
                 # One bad row: each insert on its own, as each was its own call.
-                for op in plain:
+                for op in batch:
                     try:
                         table.insert(self._checked_row(name, op["item"]))
                         out.append({"id": op.get("id"), "ok": True})
                     except Exception as e:
                         out.append(self._failed(op, e))
+            batch.clear()
+
         for op in group:
-            if op.get("back"):
-                try:
-                    row = table.insert(self._checked_row(name, op["item"]))
-                    out.append({"id": op["id"], "ok": True, "row": self._to_js(name, row)})
-                except Exception as e:
-                    out.append(self._failed(op, e))
+            if not op.get("back"):
+                batch.append(op)
+                continue
+            flush()  # in the order the script made its calls
+            try:
+                row = table.insert(self._checked_row(name, op["item"]))
+                out.append({"id": op["id"], "ok": True, "row": self._to_js(name, row)})
+            except Exception as e:
+                out.append(self._failed(op, e))
+        flush()
         return out
 
     @staticmethod
@@ -470,7 +479,9 @@ def run_javascript(
 
     preload_engine()
     ctx = MiniRacer()
-    ctx.set_hard_memory_limit(int(payload["memory_bytes"]))
+    # V8's heap gets half the job's limit and stops the script cleanly there;
+    # the process as a whole (V8 included) is bounded at the full limit.
+    ctx.set_hard_memory_limit(int(payload["memory_bytes"]) // 2)
     limit_memory()
     run = JsRun(payload, console, tables, requests.Session())
     try:

@@ -71,8 +71,7 @@ class Table:
 
     def insert(self, row: Mapping[str, object]) -> dict[str, Any]:
         """Store one row; returns it as stored, with its id and system columns."""
-        store = self._tables.store
-        with store.write() as conn:
+        with self._tables.writing(self.name) as conn:
             sa_table, values = self._tables.prepare_row(conn, self.name, row, inserting=True)
             now = self._tables.clock()
             values.update({"__createdAt": now, "__updatedAt": now, "__version": 1})
@@ -89,7 +88,7 @@ class Table:
             return 0
         checked: dict[str, list[object]] = {}
         try:
-            with self._tables.store.write() as conn:
+            with self._tables.writing(self.name) as conn:
                 sa_table, checked = self._tables.prepare(conn, self.name, batch, inserting=True)
                 now = self._tables.clock()
                 system = {"__createdAt": now, "__updatedAt": now, "__version": 1}
@@ -112,7 +111,7 @@ class Table:
         if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
             raise ConsoleError(f"__version must be the row's version number, not {expected!r}")
         changes = {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS}
-        with self._tables.store.write() as conn:
+        with self._tables.writing(self.name) as conn:
             sa_table, values = self._tables.prepare_row(conn, self.name, changes, inserting=False)
             values.update(
                 {"__updatedAt": self._tables.clock(), "__version": sa_table.c["__version"] + 1}
@@ -142,7 +141,7 @@ class Table:
         Returns the row as stored."""
         if not isinstance(key, str) or key not in row or row[key] is None:
             raise ConsoleError(f"upsert: the row needs a value for its key column {key!r}")
-        with self._tables.store.write() as conn:
+        with self._tables.writing(self.name) as conn:
             found = None
             self._tables.lock(conn, self.name)  # two upserts of one key do not both insert
             # the schema as this transaction sees it: another writer may have added the key column
@@ -425,7 +424,7 @@ class Query:
         if not values:
             raise ConsoleError("update() needs at least one column=value")
         tables = self.table._tables
-        with tables.store.write() as conn:
+        with tables.writing(self.table.name) as conn:
             sa_table, checked = tables.prepare_row(conn, self.table.name, values, inserting=True)
             checked.update(
                 {"__updatedAt": tables.clock(), "__version": sa_table.c["__version"] + 1}
