@@ -25,7 +25,7 @@ function getUpdates() {
         token: settings.TWITTER_ACCESS_TOKEN,
         token_secret: settings.TWITTER_ACCESS_TOKEN_SECRET
     };
-    lastStoredId(function (sinceId) {
+    lastStoredId(function (sinceId, exact) {
         var fetched = [];
         fetchPage({q: query, result_type: 'recent', count: 100}, 1);
 
@@ -52,37 +52,40 @@ function getUpdates() {
                 if (next && results.statuses.length && page < maxPages) {
                     fetchPage(parseQuery(next), page + 1);
                 } else {
-                    store(fetched, sinceId);
+                    store(fetched, sinceId, exact);
                 }
             });
         }
     });
 }
 
-// The newest stored tweet's id, exact (a BigInt), or null when there is none.
+// The newest stored tweet's id (a BigInt) or null when there is none, and
+// whether it is exact.
 function lastStoredId(callback) {
     updatesTable.orderByDescending('twitterId').select('idStr').take(1).read({
         success: function (rows) {
             if (rows.length && rows[0].idStr) {
-                callback(BigInt(rows[0].idStr));
+                callback(BigInt(rows[0].idStr), true);
             } else if (rows.length) {
-                // Rows stored by another job without idStr: their twitterId, rounded.
+                // Rows stored by another job, without idStr: their twitterId is
+                // rounded here, so ask from a little below it and let the
+                // database say exactly which tweets are stored already.
                 updatesTable.orderByDescending('twitterId').select('twitterId').take(1).read({
                     success: function (more) {
                         var last = more[0].twitterId;
-                        callback(last === null ? null : BigInt(Math.round(last)));
+                        callback(last === null ? null : BigInt(Math.round(last)) - 4096n, false);
                     }
                 });
             } else {
-                callback(null);
+                callback(null, true);
             }
         }
     });
 }
 
-function store(tweets, sinceId) {
+function store(tweets, sinceId, exact) {
     var seen = {};
-    var stored = 0;
+    var rows = [];
     console.log('Fetched ' + tweets.length + ' new results from Twitter');
     tweets.forEach(function (tweet) {
         var id = BigInt(tweet.id_str);
@@ -90,16 +93,40 @@ function store(tweets, sinceId) {
             return;
         }
         seen[tweet.id_str] = true;
-        updatesTable.insert({
+        rows.push({
             twitterId: id,
             idStr: tweet.id_str,
             text: tweet.full_text || tweet.text || '',
             author: tweet.user.screen_name,
             date: new Date(tweet.created_at)
         });
-        stored++;
     });
-    console.log('Storing ' + stored + ' rows in Updates');
+    if (exact || !rows.length) {
+        insertAll(rows);
+        return;
+    }
+    var left = rows.length;
+    var fresh = [];
+    rows.forEach(function (row) {
+        updatesTable.where({twitterId: row.twitterId}).select('id').take(1).read({
+            success: function (found) {
+                if (!found.length) {
+                    fresh.push(row);
+                }
+                if (--left === 0) {
+                    insertAll(fresh);
+                }
+            }
+        });
+    });
+}
+
+// Inserts made in one turn share one transaction.
+function insertAll(rows) {
+    rows.forEach(function (row) {
+        updatesTable.insert(row);
+    });
+    console.log('Storing ' + rows.length + ' rows in Updates');
 }
 
 // Retweets and replies are not updates.

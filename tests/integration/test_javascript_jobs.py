@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from console.app import Services
-from console.core.errors import ConsoleError
+from console.core.errors import ConsoleError, NotFoundError
 from tests.integration.test_runner import log_of, make_job
 
 
@@ -86,7 +86,9 @@ function crud() {
   items.insert({name: 'b', n: 'not a number'}, {error: function (e) {
     console.log('insert error: ' + e.message);
   }});
-  items.update({id: 999, n: 3}, {error: function (e) { console.log('update error: ' + e.message); }});
+  items.update({id: 999, n: 3}, {error: function (e) {
+    console.log('update error: ' + e.message);
+  }});
   items.del(999, {error: function (e) { console.log('del error: ' + e.message); }});
   items.insert({name: 'c', n: 5});
   items.insert({name: 'd', n: 6});
@@ -101,7 +103,9 @@ function crud() {
       success: function (rows) { console.log('top %j of %d', rows, rows.totalCount); }
     });
     items.orderBy('nope').read({success: function (rows) { console.log('rows %d', rows.length); }});
-    tables.getTable('Missing').read({error: function (e) { console.log('read error: ' + e.message); }});
+    tables.getTable('Missing').read({error: function (e) {
+      console.log('read error: ' + e.message);
+    }});
   }, 10);
 }
 """,
@@ -125,7 +129,7 @@ def test_a_failed_write_without_callbacks_fails_the_run_but_keeps_the_others(
     services: Services,
 ) -> None:
     services.tables.create("Items")
-    run, log = run_js(
+    run, _log = run_js(
         services,
         "mixed",
         "var t = tables.getTable('Items');\n"
@@ -295,7 +299,7 @@ def test_a_memory_hog_hits_the_limit(services: Services) -> None:
 def test_a_syntax_error_is_refused_with_the_engines_line(services: Services) -> None:
     with pytest.raises(ConsoleError, match=r"syntax error on line 2: SyntaxError: Unexpected"):
         make_js(services, "bad", "var a = 1;\nvar b = ;\n")
-    with pytest.raises(Exception):  # noqa: B017, PT011
+    with pytest.raises(NotFoundError):
         services.jobs.get("bad")
     make_js(services, "good", "function good() {}")
     with pytest.raises(ConsoleError, match=r"line 3"):
