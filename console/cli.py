@@ -391,6 +391,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
             for label, value in [
                 ("name", job.name),
                 ("status", "Enabled" if job.enabled else "Disabled"),
+                ("language", "JavaScript" if job.language == "javascript" else "Python"),
                 ("schedule", job.schedule_text),
                 ("start", local_time(job.start_at)),
                 ("time zone", job.zone_text),

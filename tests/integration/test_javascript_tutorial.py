@@ -173,3 +173,22 @@ def test_the_getupdates_js_template_keeps_ids_exact_and_pages(
     assert standin.queries[-1]["since_id"] == str(max(originals))
     assert services.tables.get("Updates").where(twitterId=newest["id"]).count() == 1
     assert services.tables.get("Updates").count() == len(originals) + 1
+
+
+def test_python_jobs_requests_follow_the_redirect_before_signing(
+    services: Services, standin: TwitterStandIn
+) -> None:
+    """The Python getUpdates template, unchanged, with Twitter's own URL:
+    the stand-in accepts only signatures made for itself."""
+    creds = standin.credentials
+    services.app_settings.set_identity(creds.consumer_key, creds.consumer_secret)
+    services.app_settings.set("TWITTER_ACCESS_TOKEN", creds.access_token, secret=True)
+    services.app_settings.set("TWITTER_ACCESS_TOKEN_SECRET", creds.access_token_secret, secret=True)
+    services.tables.create("Updates")
+    services.jobs.create("getUpdates", interval=1, unit="hour", template="getUpdates")
+    tweet = standin.add_tweet("Hello #mobileservices")
+    services.redirects.add("https://api.twitter.com/", standin.search_url.split("1.1/")[0])
+    run = services.runner.run("getUpdates")
+    assert run.status == "succeeded", log_of(services, run.id)
+    assert [r["twitterId"] for r in services.tables.get("Updates").read()] == [tweet["id"]]
+    assert standin.replays_refused == 0 and standin.requests_served == 1
