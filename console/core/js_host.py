@@ -10,6 +10,7 @@ pending. Inserts queued in one turn into one table share one transaction.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -379,6 +380,8 @@ def _tagged(obj: dict[str, Any]) -> Any:
 def _json_default(value: object) -> Any:
     if isinstance(value, datetime):
         return {"$date": value.isoformat()}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")  # a binary column, as base64 text
     return str(value)
 
 
