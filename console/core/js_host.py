@@ -51,6 +51,11 @@ class ScriptFailed(Exception):
     """The run fails with this one-line summary (its details are logged)."""
 
 
+class OutOfTime(Exception):
+    """The script was still running JavaScript as its time ran out; what it
+    had logged is flushed, and the runner's timeout ends the process."""
+
+
 class _Precision:
     """One warning per field and direction; how many more at the end."""
 
@@ -118,13 +123,28 @@ class JsRun:
         self.precision = _Precision(console)
         self.unhandled: list[str] = []
         self._tables: dict[str, Table] = {}
+        # JavaScript stops a little before the runner's own timeout, so that
+        # what the script logged before an endless loop reaches the log.
+        timeout = float(payload.get("timeout_s") or 0)
+        margin = min(1.0, timeout / 4)
+        self.deadline = time.monotonic() + timeout - margin if timeout else None
+
+    def _left(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return max(0.01, self.deadline - time.monotonic())
 
     # -- the loop -------------------------------------------------------------
 
     def run(self, ctx: MiniRacer) -> None:
         """Run the script to its end; raises ScriptFailed, or the engine's
         JSOOMException when it reached its memory limit."""
-        from py_mini_racer import JSEvalException, JSOOMException, JSParseException
+        from py_mini_racer import (
+            JSEvalException,
+            JSOOMException,
+            JSParseException,
+            JSTimeoutException,
+        )
 
         config = {
             "identity": self.payload.get("identity", {}),
@@ -134,7 +154,7 @@ class JsRun:
         ctx.eval(PRELUDE)
         ctx.eval(f"__mc.configure({json.dumps(config)})")
         try:
-            ctx.eval(f"{self.script}\n//# sourceURL={self.file}")
+            ctx.eval(f"{self.script}\n//# sourceURL={self.file}", timeout_sec=self._left())
             self._turn(ctx, f"__mc.enter({json.dumps(self.name)})")
             while True:
                 if self._pump(ctx):
@@ -147,6 +167,10 @@ class JsRun:
                 self._turn(ctx, "__mc.fireDue()")
         except JSOOMException:
             raise
+        except JSTimeoutException:
+            self._flush_logs(ctx)
+            self.console.error("The script was still running when its time ran out")
+            raise OutOfTime from None
         except JSParseException as e:
             raise ScriptFailed(self._describe(str(e), syntax=True)) from None
         except JSEvalException as e:
@@ -161,7 +185,7 @@ class JsRun:
             )
 
     def _turn(self, ctx: MiniRacer, code: str) -> None:
-        ctx.eval(code)
+        ctx.eval(code, timeout_sec=self._left())
 
     def _pump(self, ctx: MiniRacer) -> bool:
         """Do what the last turn queued and call its callbacks; False when
@@ -495,4 +519,8 @@ def run_javascript(
         return {"t": "done", "ok": False, "kind": "memory"}
     except ScriptFailed as e:
         return {"t": "done", "ok": False, "kind": "exception", "error": str(e)}
+    except OutOfTime:
+        time.sleep(5.0)  # the runner ends the process now, as "timed out"
+        error = f"timed out after {payload.get('timeout_s')} s"
+        return {"t": "done", "ok": False, "kind": "exception", "error": error}
     return {"t": "done", "ok": True}

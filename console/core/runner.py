@@ -334,6 +334,7 @@ class Runner:
             "db_url": self.db_url,
             "memory_bytes": job.memory_mb * 1024 * 1024,
             "language": job.language,
+            "timeout_s": job.timeout_s,
             **config.payload(),
         }
         status, error, rows = "failed", None, 0

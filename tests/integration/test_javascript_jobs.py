@@ -279,10 +279,21 @@ def test_a_missing_module_fails_the_run_naming_it(
     assert "\n" not in (run.error or "")
 
 
-def test_an_endless_loop_times_out(services: Services) -> None:
-    run, _log = run_js(services, "spin", "function spin() { while (true) {} }", timeout_s=1)
+def test_an_endless_loop_times_out_keeping_what_it_logged(services: Services) -> None:
+    services.runner.keep_warm()  # the host is ready: its one second is the script's
+    try:
+        run, log = run_js(
+            services,
+            "spin",
+            "function spin() { console.log('about to spin'); while (true) {} }",
+            timeout_s=2,
+        )
+    finally:
+        services.runner.close()
     assert run.status == "timed out"
-    assert run.error == "timed out after 1 s"
+    assert run.error == "timed out after 2 s"
+    assert "about to spin" in log
+    assert "The script was still running when its time ran out" in log
 
 
 def test_a_memory_hog_hits_the_limit(services: Services) -> None:
