@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 SAFE = 2**53
 HTTP_TIMEOUT_S = 60.0
+#: An integer beyond 2^53 has at least 16 digits.
+_LONG_DIGITS = re.compile(r"\d{16}")
 _FRAME = re.compile(r"\(?([^\s()]+\.js):(\d+):(\d+)\)?$")
 
 
@@ -69,6 +71,9 @@ class _Precision:
         self._counts[key] = seen + 1
         if seen == 0:
             self._console.warn(_precision_message(direction, field, exact, js))
+
+    def seen(self, direction: str, field: str) -> bool:
+        return f"{direction}|{field}" in self._counts
 
     def merge(self, counts: dict[str, int]) -> None:
         for key, n in counts.items():  # the engine counted every one; it sent the first
@@ -123,6 +128,7 @@ class JsRun:
         self.precision = _Precision(console)
         self.unhandled: list[str] = []
         self._tables: dict[str, Table] = {}
+        self._dates: dict[str, datetime] = {}
         # JavaScript stops a little before the runner's own timeout, so that
         # what the script logged before an endless loop reaches the log.
         timeout = float(payload.get("timeout_s") or 0)
@@ -193,11 +199,84 @@ class JsRun:
         text = str(ctx.eval("__mc.drain()") or "")
         if not text:
             return False
-        ops = json.loads(text, object_hook=_tagged if '"$' in text else None)
+        ops = json.loads(text)
+        tagged = "\\u0001" in text
+        if tagged or _LONG_DIGITS.search(text):
+            self._restore(ctx, ops, tagged)
         results = self._do(ops)
         if results:
             self._turn(ctx, f"__mc.settle({json.dumps(results, default=_json_default)})")
         return True
+
+    def _restore(self, ctx: MiniRacer, ops: list[dict[str, Any]], tagged: bool) -> None:
+        """Tagged Dates and BigInts back to datetime and int; integers beyond
+        2^53 leaving JavaScript noted. Rows (the bulk of a big turn) are
+        flat, so they are walked flat."""
+        for op in ops:
+            kind = op.get("t")
+            if kind == "rows":
+                rows = op["items"]
+            elif kind in ("insert", "update") and type(op.get("item")) is dict:
+                rows = [op["item"]]
+            elif kind in ("log", "precision"):
+                continue
+            else:
+                for key, value in op.items():
+                    op[key] = self._walk(ctx, value, key)
+                continue
+            for row in rows:
+                if type(row) is not dict:
+                    continue
+                for key, value in row.items():
+                    of = type(value)
+                    if of is str:
+                        if tagged and value[:1] == "\x01":
+                            row[key] = self._untag(value)
+                    elif of is int:
+                        if value > SAFE or value < -SAFE:
+                            self._leaving(ctx, key, value)
+                    elif of is dict or of is list:
+                        row[key] = self._walk(ctx, value, key)
+
+    def _walk(self, ctx: MiniRacer, value: Any, field: str) -> Any:
+        kind = type(value)
+        if kind is str and value[:1] == "\x01":
+            return self._untag(value)
+        if kind is dict:
+            for key, inner in value.items():
+                value[key] = self._walk(ctx, inner, key)
+        elif kind is list:
+            return [self._walk(ctx, inner, field) for inner in value]
+        elif kind is int and (value > SAFE or value < -SAFE):
+            self._leaving(ctx, field, value)
+        return value
+
+    def _untag(self, text: str) -> Any:
+        """A tagged Date or BigInt (see `serialize` in the prelude); any other
+        text that happens to start with U+0001 stays as it is."""
+        try:
+            if text[1:2] == "D":
+                return self._date(text[2:])
+            if text[1:2] == "B":
+                return int(text[2:])
+        except ValueError:
+            pass
+        return text
+
+    def _date(self, text: str) -> datetime:
+        # One datetime per distinct instant, so a batch stamped with one
+        # `new Date()` is converted for the database once.
+        found = self._dates.get(text)
+        if found is None:
+            found = self._dates[text] = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return found
+
+    def _leaving(self, ctx: MiniRacer, field: str, value: int) -> None:
+        if self.precision.seen("out", field):
+            self.precision.note("out", field, None, str(value))
+            return
+        origin = str(ctx.eval(f"__mc.origin({value})") or "") or None
+        self.precision.note("out", field, origin, str(value))
 
     def _flush_logs(self, ctx: MiniRacer) -> None:
         """What the script logged before its uncaught exception."""
@@ -225,10 +304,12 @@ class JsRun:
         while i < len(ops):
             op = ops[i]
             kind = op.get("t")
-            if kind == "insert":
+            if kind in ("insert", "rows"):
                 j = i + 1
                 while (
-                    j < len(ops) and ops[j].get("t") == "insert" and ops[j]["table"] == op["table"]
+                    j < len(ops)
+                    and ops[j].get("t") in ("insert", "rows")
+                    and ops[j]["table"] == op["table"]
                 ):
                     j += 1
                 results.extend(self._inserts(op["table"], ops[i:j]))
@@ -265,10 +346,19 @@ class JsRun:
         return {"id": op.get("id"), "ok": False, "error": message}
 
     def _inserts(self, name: str, group: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One turn's inserts into one table, in the script's order: rows
+        without a success callback in one `insert_many`, each one with a
+        success callback on its own (it gets its stored row back)."""
+        entries: list[dict[str, Any]] = []  # one per insert call, in order
+        for op in group:
+            if op["t"] == "rows":
+                entries.extend({"t": "insert", "table": name, "item": row} for row in op["items"])
+            else:
+                entries.append(op)
         try:
             table = self._table(name)
         except Exception as e:
-            return [self._failed(op, e) for op in group]
+            return [self._failed(op, e) for op in entries]
         out: list[dict[str, Any]] = []
         batch: list[dict[str, Any]] = []
 
@@ -277,7 +367,7 @@ class JsRun:
                 return
             try:
                 table.insert_many([self._checked_row(name, op["item"]) for op in batch])
-                out.extend({"id": op.get("id"), "ok": True} for op in batch)
+                out.extend({"id": op["id"], "ok": True} for op in batch if op.get("id"))
             except Exception:
                 # One bad row: each insert on its own, as each was its own call.
                 for op in batch:
@@ -288,7 +378,7 @@ class JsRun:
                         out.append(self._failed(op, e))
             batch.clear()
 
-        for op in group:
+        for op in entries:
             if not op.get("back"):
                 batch.append(op)
                 continue
@@ -303,9 +393,11 @@ class JsRun:
 
     @staticmethod
     def _checked_row(name: str, item: Any) -> dict[str, Any]:
-        if not isinstance(item, dict):
+        if type(item) is not dict:
             raise TypeError(f"{name}: a row must be an object")
-        return {k: v for k, v in item.items() if k != "id" or v is not None}
+        if "id" in item and item["id"] is None:  # {id: null}: the table gives the id
+            return {k: v for k, v in item.items() if k != "id"}
+        return item
 
     def _table_op(self, op: dict[str, Any]) -> dict[str, Any]:
         name = op["table"]
@@ -389,16 +481,6 @@ class JsRun:
             for frame in in_script:
                 self.console.error(f"  {frame}")
         return f"{message} (line {line})" if line else message
-
-
-def _tagged(obj: dict[str, Any]) -> Any:
-    """A Date or a BigInt from JavaScript, as Python's datetime or int."""
-    if len(obj) == 1:
-        if isinstance(obj.get("$date"), str):
-            return datetime.fromisoformat(obj["$date"].replace("Z", "+00:00"))
-        if isinstance(obj.get("$bigint"), str):
-            return int(obj["$bigint"])
-    return obj
 
 
 def _json_default(value: object) -> Any:

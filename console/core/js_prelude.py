@@ -53,16 +53,30 @@ PRELUDE = r"""
       return reviver ? reviver.call(this, key, value, context) : value;
     });
   };
-  function outgoing(key, value) {
-    const raw = this[key];
-    if (typeof value === "bigint") return {"$bigint": value.toString()};  // exact
-    if (raw instanceof Date) {
-      return isNaN(raw.getTime()) ? null : {"$date": raw.toISOString()};
+  // What crosses to Python: JSON, with a Date and a BigInt tagged (a string
+  // starting with \u0001, then D or B) so that they arrive as a datetime and
+  // an exact int. toJSON rather than a replacer
+  // function: JSON.stringify then runs at native speed (a replacer made a
+  // 200,000-insert turn twice as slow); the script's own toJSON for Date is
+  // back in place before any of its code runs again.
+  const dateToJSON = Object.getOwnPropertyDescriptor(Date.prototype, "toJSON");
+  function taggedDate() { return isNaN(this.getTime()) ? null : "\u0001D" + this.toISOString(); }
+  function taggedBigInt() { return "\u0001B" + this.toString(); }
+  function serialize(value) {
+    const bigIntToJSON = Object.getOwnPropertyDescriptor(BigInt.prototype, "toJSON");
+    const tag = {configurable: true, writable: true, enumerable: false};
+    Object.defineProperty(Date.prototype, "toJSON", Object.assign({value: taggedDate}, tag));
+    Object.defineProperty(BigInt.prototype, "toJSON", Object.assign({value: taggedBigInt}, tag));
+    try {
+      return JSON.stringify(value);
+    } finally {
+      Object.defineProperty(Date.prototype, "toJSON", dateToJSON);
+      if (bigIntToJSON) {
+        Object.defineProperty(BigInt.prototype, "toJSON", bigIntToJSON);
+      } else {
+        delete BigInt.prototype.toJSON;
+      }
     }
-    if (typeof value === "number" && Math.abs(value) > MAX_SAFE + 1 && Number.isInteger(value)) {
-      note("out", key, origins.get(value), value);
-    }
-    return value;
   }
   function incoming(row) {
     for (const key in row) {
@@ -364,9 +378,23 @@ PRELUDE = r"""
     },
     drain: function () {
       if (ops.length === 0) return "";
-      const out = ops;
+      // Inserts without callbacks travel as one list of rows per table.
+      const out = [];
+      let batch = null;
+      for (const op of ops) {
+        if (op.t === "insert" && op.id === null) {
+          if (batch === null || batch.table !== op.table) {
+            batch = {t: "rows", table: op.table, items: []};
+            out.push(batch);
+          }
+          batch.items.push(op.item);
+        } else {
+          batch = null;
+          out.push(op);
+        }
+      }
       ops = [];
-      return JSON.stringify(out, outgoing);
+      return serialize(out);
     },
     settle: function (results) { results.forEach(settleOne); },
     waiting: function () { return waiting.size; },
@@ -386,6 +414,10 @@ PRELUDE = r"""
         if (t.repeat) { t.due = Date.now() + t.ms; } else { timers.delete(id); }
         t.fn.apply(null, t.args);
       });
+    },
+    origin: function (value) {  // the digits a rounded number was parsed from, if known
+      const digits = origins.get(value);
+      return digits === undefined ? "" : digits;
     },
     precisionCounts: function () {
       const out = {};
