@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from console.app import Services
-from console.core.twitter_standin import TwitterStandIn
+from console.demo.twitter_standin import TwitterStandIn
 from tests.conftest import IN_CI
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
