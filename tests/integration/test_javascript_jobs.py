@@ -349,3 +349,29 @@ def test_a_warm_spare_runs_javascript_with_the_same_limits(services: Services) -
         assert run.error == "ran out of memory (limit 256 MiB)"
     finally:
         services.runner.close()
+
+
+def test_promises_and_async_functions_finish_before_the_run_ends(services: Services) -> None:
+    services.tables.create("Items")
+    run, log = run_js(
+        services,
+        "later",
+        "var t = tables.getTable('Items');\n"
+        "function readAll() {\n"
+        "  return new Promise(function (resolve, reject) {\n"
+        "    t.read({success: resolve, error: reject});\n"
+        "  });\n"
+        "}\n"
+        "function later() {\n"
+        "  Promise.resolve(5).then(function (v) { t.insert({n: v}); });\n"
+        "  (async function () {\n"
+        "    await new Promise(function (r) { setTimeout(r, 20); });\n"
+        "    t.insert({n: 6});\n"
+        "    var rows = await readAll();\n"
+        "    console.log('saw %d rows', rows.length);\n"
+        "  })();\n"
+        "}\n",
+    )
+    assert run.status == "succeeded", log
+    assert "saw 2 rows" in log
+    assert sorted(r["n"] for r in services.tables.get("Items").read()) == [5, 6]
