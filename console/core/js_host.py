@@ -171,6 +171,9 @@ class JsRun:
                 if due > 0:
                     time.sleep(due / 1000)
                 self._turn(ctx, "__mc.fireDue()")
+            rejection = str(ctx.eval("__mc.rejection()") or "")
+            if rejection:
+                raise ScriptFailed(self._describe(rejection))
         except JSOOMException:
             raise
         except JSTimeoutException:

@@ -22,6 +22,7 @@ PRELUDE = r"""
   const origins = new Map();   // a double beyond 2^53 -> the digits it was parsed from
   const precision = new Map(); // "in|field" -> how many times
   let config = {};
+  let rejected;
 
   function send(op) { ops.push(op); }
   function hold(what) { const id = nextId++; waiting.set(id, what); return id; }
@@ -374,7 +375,18 @@ PRELUDE = r"""
       if (typeof global[name] !== "function") {
         throw new ReferenceError("the script defines no function " + name + "()");
       }
-      global[name]();
+      const result = global[name]();
+      // An async job function: its rejection fails the run, as an uncaught
+      // exception does (Node ends on an unhandled rejection).
+      if (result !== null && typeof result === "object" && typeof result.then === "function") {
+        result.then(undefined, function (e) { rejected = e; });
+      }
+    },
+    rejection: function () {  // the job function's rejected promise, as V8 reports errors
+      if (rejected === undefined) return "";
+      const e = rejected;
+      if (e instanceof Error) return String(e) + "\n" + (e.stack || "");
+      return "Uncaught " + inspect(e);
     },
     drain: function () {
       if (ops.length === 0) return "";

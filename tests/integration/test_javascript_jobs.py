@@ -375,3 +375,17 @@ def test_promises_and_async_functions_finish_before_the_run_ends(services: Servi
     assert run.status == "succeeded", log
     assert "saw 2 rows" in log
     assert sorted(r["n"] for r in services.tables.get("Items").read()) == [5, 6]
+
+
+def test_an_async_job_function_that_rejects_fails_the_run(services: Services) -> None:
+    run, log = run_js(
+        services,
+        "broken",
+        "async function broken() {\n"
+        "  await new Promise(function (r) { setTimeout(r, 5); });\n"
+        "  throw new RangeError('no more');\n"
+        "}\n",
+    )
+    assert run.status == "failed"
+    assert run.error == "RangeError: no more (line 3)"
+    assert any("broken.js:3" in m for m in log)
