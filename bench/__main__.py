@@ -11,13 +11,21 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from bench import gui_bench, jobs_bench, scheduler_bench, templates_bench, window_bench
+from bench import (
+    gui_bench,
+    javascript_bench,
+    jobs_bench,
+    scheduler_bench,
+    templates_bench,
+    window_bench,
+)
 from bench.common import Figure
 
 BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     jobs_bench.insert_many,
     jobs_bench.run_once,
     jobs_bench.get_updates,
+    javascript_bench.inserts_in_a_loop,
     scheduler_bench.lateness,
     scheduler_bench.idle_cpu,
     gui_bench.first_paint,

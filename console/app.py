@@ -15,6 +15,7 @@ from console.core.changes import ChangeFeed
 from console.core.clock import Clock, utcnow
 from console.core.faults import FAULTS
 from console.core.jobs import JobStore
+from console.core.redirects import RedirectStore
 from console.core.runner import Runner
 from console.core.runs import RunLog
 from console.core.scheduler import ConsoleScheduler
@@ -40,6 +41,7 @@ class Services:
     app_settings: AppSettings
     runner: Runner
     webhook: FailureWebhook
+    redirects: RedirectStore
 
     @property
     def home(self) -> Path:
@@ -112,6 +114,7 @@ def open_services(
             spool.replay(store)
         except FAULTS:
             pass  # kept for a later time; this console can still open
+    redirects = RedirectStore(store, clock)
     return Services(
         location=location,
         store=store,
@@ -130,6 +133,8 @@ def open_services(
             owner=owner,
             clock=clock,
             spool=spool,
+            redirects=redirects,
         ),
         webhook=FailureWebhook(settings, runs),
+        redirects=redirects,
     )

@@ -132,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the zone its days and months count in (default this machine's, e.g. Europe/Paris)",
     )
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--script", metavar="FILE", help="the script (- for stdin)")
+    source.add_argument(
+        "--script", metavar="FILE", help="the script (- for stdin); FILE.js: a JavaScript job"
+    )
     source.add_argument("--template", metavar="NAME", help="a script from the templates")
     p = job.add_parser("list", help="list jobs")
     p.add_argument("--json", action="store_true")
@@ -198,6 +200,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key", nargs="?", metavar="KEY")
     p.add_argument("value", nargs="?", metavar="VALUE", help="the new value (- for stdin)")
     p.add_argument("--json", action="store_true")
+
+    redirect = commands.add_parser(
+        "redirect", help="URL-prefix redirects for jobs' HTTP requests"
+    ).add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = redirect.add_parser("add", help="send requests whose URL starts with FROM to TO instead")
+    p.add_argument("source", metavar="FROM")
+    p.add_argument("target", metavar="TO")
+    p = redirect.add_parser("list", help="list redirects")
+    p.add_argument("--json", action="store_true")
+    redirect.add_parser("delete", help="delete the redirect from FROM").add_argument(
+        "source", metavar="FROM"
+    )
     return parser
 
 
@@ -302,6 +316,7 @@ def _job_json(job: Job) -> dict[str, Any]:
         "retries": job.retries,
         "retry_delay": job.retry_delay_s,
         "timezone": job.timezone,
+        "language": job.language,
         "last_run": job.last_run_at,
         "next_run": job.next_run_at,
     }
@@ -329,7 +344,10 @@ def _print_line(line: LogLine) -> None:
 def cmd_job(services: Services, args: argparse.Namespace) -> int:
     jobs = services.jobs
     if args.action == "create":
+        from console.core.jobs import language_of_file
+
         script = _read_source(args.script) if args.script else None
+        language = language_of_file(args.script) if args.script else None
         job = jobs.create(
             args.name,
             interval=args.every,
@@ -341,6 +359,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
             retries=args.retries,
             retry_delay_s=args.retry_delay,
             timezone=args.timezone,
+            language=language,
         )
         print(f"created job {job.name} ({job.schedule_text}, disabled)")
     elif args.action == "list":
@@ -372,6 +391,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
             for label, value in [
                 ("name", job.name),
                 ("status", "Enabled" if job.enabled else "Disabled"),
+                ("language", "JavaScript" if job.language == "javascript" else "Python"),
                 ("schedule", job.schedule_text),
                 ("start", local_time(job.start_at)),
                 ("time zone", job.zone_text),
@@ -407,6 +427,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                 )
     elif args.action == "script":
         if args.set:
+            _check_file_language(jobs.get(args.name), args.set)
             jobs.set_script(args.name, _read_source(args.set))
             print(f"saved the script of {jobs.get(args.name).name}")
         else:
@@ -631,6 +652,34 @@ def cmd_config(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_file_language(job: Job, path: str) -> None:
+    """A `.js` file for a Python job (or a `.py` for a JavaScript one) is a mistake."""
+    suffix = path.lower().rsplit(".", 1)[-1] if "." in path else ""
+    given = {"js": "javascript", "mjs": "javascript", "cjs": "javascript", "py": "python"}
+    if suffix in given and given[suffix] != job.language:
+        raise ConsoleError(
+            f"{job.name} is a {job.language} job; {path} is {given[suffix]}: "
+            "create a new job for it"
+        )
+
+
+def cmd_redirect(services: Services, args: argparse.Namespace) -> int:
+    redirects = services.redirects
+    if args.action == "add":
+        added = redirects.add(args.source, args.target)
+        print(f"redirecting {added.from_prefix} to {added.to_prefix}")
+    elif args.action == "list":
+        listing = redirects.all()
+        if args.json:
+            print_json([{"from": r.from_prefix, "to": r.to_prefix} for r in listing])
+        else:
+            print_table(["FROM", "TO"], [(r.from_prefix, r.to_prefix) for r in listing])
+    elif args.action == "delete":
+        redirects.delete(args.source)
+        print(f"deleted the redirect from {args.source}")
+    return EXIT_OK
+
+
 def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     """Run the scheduler without a window until SIGTERM or SIGINT."""
     import signal
@@ -705,6 +754,7 @@ HANDLERS: dict[str, Any] = {
     "setting": cmd_setting,
     "tier": cmd_tier,
     "config": cmd_config,
+    "redirect": cmd_redirect,
 }
 
 

@@ -28,6 +28,9 @@ from console.core.store import Store
 UNITS = ("minute", "hour", "day", "month", "none")
 DEFAULT_TIMEOUT_S: int = JOB_TIMEOUT.default
 DEFAULT_MEMORY_MB: int = JOB_MEMORY.default
+LANGUAGES = ("python", "javascript")
+#: A template's file suffix says its language.
+SUFFIXES = {".py": "python", ".js": "javascript"}
 MAX_SCRIPT_BYTES = 1_000_000
 MAX_INTERVAL = 1_000_000
 
@@ -51,6 +54,7 @@ class Job:
     retry_delay_s: int = DEFAULT_DELAY_S
     #: The IANA zone its days and months count in; None: this machine's.
     timezone: str | None = None
+    language: str = "python"
 
     @property
     def zone(self) -> tzinfo:
@@ -72,8 +76,15 @@ class Job:
         return f"every {self.interval} {unit}"
 
 
-def placeholder_script(name: str) -> str:
+def placeholder_script(name: str, language: str = "python") -> str:
     """A new job's script: an empty function named after the job, as in the portal."""
+    if language == "javascript":
+        return (
+            f"function {name}() {{\n"
+            f'    console.warn("You are running an empty scheduled job. '
+            f"Update the script for job '{name}' or disable the job.\");\n"
+            "}\n"
+        )
     return (
         f"def {name}():\n"
         f'    console.warn("You are running an empty scheduled job. '
@@ -81,29 +92,66 @@ def placeholder_script(name: str) -> str:
     )
 
 
+def _templates() -> dict[str, str]:
+    """Template name -> file name; `getUpdates-js` is `getUpdates-js.js`."""
+    folder = resource("templates")
+    return {p.stem: p.name for p in folder.iterdir() if p.suffix in SUFFIXES}
+
+
 def template_names() -> list[str]:
-    return sorted(p.stem for p in resource("templates").glob("*.py"))
+    return sorted(_templates())
+
+
+def template_language(name: str) -> str:
+    """The language a template is written in (its file's suffix says)."""
+    file = _templates().get(name, ".py")
+    return SUFFIXES[file[file.rfind(".") :]]
+
+
+def language_of_file(path: str) -> str:
+    """The language a script file's extension picks: `.js` JavaScript, else Python."""
+    return "javascript" if path.lower().endswith((".js", ".mjs", ".cjs")) else "python"
 
 
 def load_template(name: str, job_name: str | None = None) -> str:
-    """A template's script; its entry function renamed after `job_name`."""
-    if name not in template_names():
+    """A template's script; its entry function renamed after `job_name`.
+    A template's entry function is its name without `-js`."""
+    files = _templates()
+    if name not in files:
         raise ConsoleError(
             f"no template {name!r}; templates: {', '.join(template_names()) or 'none'}"
         )
-    text = resource("templates", f"{name}.py").read_text("utf-8")
-    if job_name and job_name != name:
-        text = re.sub(rf"^def {re.escape(name)}\(", f"def {job_name}(", text, flags=re.M)
+    text = resource("templates", files[name]).read_text("utf-8")
+    entry = name.removesuffix("-js")
+    if job_name and job_name != entry:
+        keyword = "function" if template_language(name) == "javascript" else "def"
+        text = re.sub(
+            rf"^{keyword} {re.escape(entry)}\(", f"{keyword} {job_name}(", text, flags=re.M
+        )
     return text
 
 
-def check_script(script: object) -> str:
-    """The script if it is Python that compiles and is at most 1 MB."""
+def check_language(language: object) -> str:
+    if language not in LANGUAGES:
+        raise ConsoleError(f"the language must be python or javascript, not {language!r}")
+    return str(language)
+
+
+def check_script(script: object, language: str = "python") -> str:
+    """The script if it compiles (Python, or JavaScript by the engine's own
+    compile step) and is at most 1 MB."""
     if not isinstance(script, str):
         raise ConsoleError("a script must be text")
     size = len(script.encode("utf-8", "surrogatepass"))
     if size > MAX_SCRIPT_BYTES:
         raise ConsoleError(f"the script is {size:,} bytes; at most {MAX_SCRIPT_BYTES:,}")
+    if language == "javascript":
+        from console.core.js_syntax import javascript_syntax_error
+
+        problem = javascript_syntax_error(script)
+        if problem is not None:
+            raise ConsoleError(f"syntax error on line {problem.line}: {problem.message}")
+        return script
     try:
         compile(script, "<script>", "exec", dont_inherit=True)
     except SyntaxError as e:
@@ -171,9 +219,11 @@ class JobStore:
         retries: object = 0,
         retry_delay_s: object = DEFAULT_DELAY_S,
         timezone: str | None = None,
+        language: str | None = None,
     ) -> Job:
         """A new, disabled job; its days and months count in `timezone`
-        (default this machine's zone, stored with the job)."""
+        (default this machine's zone, stored with the job). Its language is
+        `language`, else its template's, else Python."""
         check_identifier(name, "job")
         zone_name = timing.local_zone_name() if timezone is None else check_zone_name(timezone)
         interval, unit = check_schedule(interval, unit)
@@ -185,7 +235,11 @@ class JobStore:
             raise ConsoleError("give a script or a template, not both")
         if template is not None:
             script = load_template(template, name)
-        text = check_script(placeholder_script(name) if script is None else script)
+            language = language or template_language(template)
+        language = check_language(language or "python")
+        text = check_script(
+            placeholder_script(name, language) if script is None else script, language
+        )
         now = self.clock()
         with self.store.write() as conn:
             clash = conn.execute(
@@ -207,6 +261,7 @@ class JobStore:
                     memory_mb=memory,
                     retries=retry_count,
                     retry_delay_s=retry_delay,
+                    language=language,
                     created_at=now,
                     updated_at=now,
                     timezone=zone_name,
@@ -243,8 +298,9 @@ class JobStore:
         return [_job(r._mapping) for r in rows]
 
     def set_script(self, name: str, script: str) -> Job:
-        """Save a script; one that does not compile is refused and the old kept."""
-        check_script(script)
+        """Save a script; one that does not compile (in the job's language) is
+        refused and the old kept."""
+        check_script(script, self.get(name).language)
         return self._change(name, script=script)
 
     def configure(

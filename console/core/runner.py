@@ -30,6 +30,7 @@ from console.core.errors import ConsoleError, DatabaseUnavailableError
 from console.core.host_process import HostProcess
 from console.core.jobs import Job, JobStore
 from console.core.owners import new_owner
+from console.core.redirects import RedirectStore
 from console.core.runs import Run, RunLog
 from console.core.secrets import AppSettings, Masker, ResolvedConfig
 from console.core.settings import Settings
@@ -165,6 +166,7 @@ class Runner:
         clock: Clock = utcnow,
         grace_s: float = 2.0,
         spool: Spool | None = None,
+        redirects: RedirectStore | None = None,
     ) -> None:
         self.db_url = db_url
         self.spool = spool
@@ -172,6 +174,7 @@ class Runner:
         self.owner = owner or new_owner()
         self.clock = clock
         self.grace_s = grace_s
+        self.redirects = redirects
         self._keep_warm = False
         self._spare: HostProcess | None = None
         self._spare_lock = threading.Lock()
@@ -330,10 +333,13 @@ class Runner:
             "script": job.script,
             "db_url": self.db_url,
             "memory_bytes": job.memory_mb * 1024 * 1024,
+            "language": job.language,
+            "timeout_s": job.timeout_s,
             **config.payload(),
         }
         status, error, rows = "failed", None, 0
         try:
+            payload["redirects"] = self.redirects.pairs() if self.redirects else []
             child = self._child().send(payload)
             status, error, rows = self._supervise(child, job, run, writer, cancel)
         except Exception as e:

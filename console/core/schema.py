@@ -115,6 +115,7 @@ jobs = Table(
     # The IANA zone days and months count in; NULL (jobs made before 0006):
     # the zone of the machine that runs them, as then.
     Column("timezone", String(64), nullable=True),
+    Column("language", String(16), nullable=False, server_default="python"),
 )
 
 leases = Table(
@@ -174,6 +175,14 @@ app_settings = Table(
     Column("kind", String(16), nullable=False, default="app"),
     # The lower-case names of the jobs that see it, comma-separated; NULL: all.
     Column("jobs", Text, nullable=True),
+)
+
+redirects = Table(
+    "redirects",
+    metadata,
+    Column("from_prefix", String(2000), primary_key=True),
+    Column("to_prefix", String(2000), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 #: The console's own table names; no user table may take one, in any case.

@@ -72,13 +72,12 @@ class Table:
 
     def insert(self, row: Mapping[str, object]) -> dict[str, Any]:
         """Store one row; returns it as stored, with its id and system columns."""
-        store = self._tables.store
-        with store.write() as conn:
+        with self._tables.writing(self.name) as conn:
             sa_table, values = self._tables.prepare_row(conn, self.name, row, inserting=True)
             now = self._tables.clock()
             values.update({"__createdAt": now, "__updatedAt": now, "__version": 1})
             stored = conn.execute(sa_table.insert().values(values).returning(*sa_table.c)).one()
-            store.announce(conn, Change("rows", self.name, rows=1))
+            self._tables.store.announce(conn, Change("rows", self.name, rows=1))
         self._on_write(1)
         return dict(stored._mapping)
 
@@ -91,7 +90,7 @@ class Table:
             return 0
         checked: dict[str, list[object]] = {}
         try:
-            with self._tables.store.write() as conn:
+            with self._tables.writing(self.name) as conn:
                 sa_table, checked = self._tables.prepare(conn, self.name, batch, inserting=True)
                 now = self._tables.clock()
                 system = {"__createdAt": now, "__updatedAt": now, "__version": 1}
@@ -115,7 +114,7 @@ class Table:
         if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
             raise ConsoleError(f"__version must be the row's version number, not {expected!r}")
         changes = {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS}
-        with self._tables.store.write() as conn:
+        with self._tables.writing(self.name) as conn:
             sa_table, values = self._tables.prepare_row(conn, self.name, changes, inserting=False)
             values.update(
                 {"__updatedAt": self._tables.clock(), "__version": sa_table.c["__version"] + 1}
@@ -146,7 +145,7 @@ class Table:
         Returns the row as stored."""
         if not isinstance(key, str) or key not in row or row[key] is None:
             raise ConsoleError(f"upsert: the row needs a value for its key column {key!r}")
-        with self._tables.store.write() as conn:
+        with self._tables.writing(self.name) as conn:
             found = None
             self._tables.lock(conn, self.name)  # two upserts of one key do not both insert
             # the schema as this transaction sees it: another writer may have added the key column
@@ -434,7 +433,7 @@ class Query:
         if not values:
             raise ConsoleError("update() needs at least one column=value")
         tables = self.table._tables
-        with tables.store.write() as conn:
+        with tables.writing(self.table.name) as conn:
             sa_table, checked = tables.prepare_row(conn, self.table.name, values, inserting=True)
             checked.update(
                 {"__updatedAt": tables.clock(), "__version": sa_table.c["__version"] + 1}

@@ -4,7 +4,8 @@ indexes, and the schema cache the script API and the browser read through."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +42,18 @@ class TableStore:
         self.store = store
         self.clock = clock
         self._cache: dict[str, tuple[sa.Table, dict[str, ColumnInfo]]] = {}
+
+    @contextmanager
+    def writing(self, table: str) -> Iterator[Connection]:
+        """A write transaction for rows of `table`. Columns it adds enter the
+        schema cache at once; if it rolls back, so do they, and the cache is
+        dropped (else the next write names a column that is not there)."""
+        try:
+            with self.store.write() as conn:
+                yield conn
+        except BaseException:
+            self._cache.pop(table, None)
+            raise
 
     # -- catalogue -------------------------------------------------------
 

@@ -15,6 +15,7 @@ from console.demo.memory_keyring import MemoryKeyring
 from console.demo.twitter_standin import TwitterStandIn
 
 QUERY = "#mobileservices"
+TWITTER_API = "https://api.twitter.com/"
 
 
 @dataclass
@@ -59,13 +60,18 @@ def start_demo(
 def _prepare(services: Services, standin: TwitterStandIn) -> None:
     if "updates" not in {t.name.lower() for t in services.tables.all()}:
         services.tables.create("Updates")
-    try:
-        services.jobs.get("getUpdates")
-    except NotFoundError:
-        services.jobs.create("getUpdates", interval=1, unit="minute", template="getUpdates")
+    for name, template in (("getUpdates", "getUpdates"), ("getUpdatesJs", "getUpdates-js")):
+        try:
+            services.jobs.get(name)
+        except NotFoundError:
+            services.jobs.create(name, interval=1, unit="minute", template=template)
+    # Both templates call https://api.twitter.com unchanged; a redirect sends
+    # them to the stand-in (a new port each time).
+    services.redirects.add(TWITTER_API, standin.search_url.split("1.1/")[0])
     credentials = standin.credentials
     settings = services.app_settings
-    settings.set("TWITTER_SEARCH_URL", standin.search_url)  # a new port each time
+    if "TWITTER_SEARCH_URL" in {s.name for s in settings.list()}:
+        settings.delete("TWITTER_SEARCH_URL")  # an older demo's; the redirect does it now
     settings.set("TWITTER_QUERY", QUERY)
     settings.set("TWITTER_ACCESS_TOKEN", credentials.access_token, secret=True)
     settings.set("TWITTER_ACCESS_TOKEN_SECRET", credentials.access_token_secret, secret=True)

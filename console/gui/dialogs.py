@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.errors import ConsoleError
-from console.core.jobs import MAX_INTERVAL, UNITS, template_names
+from console.core.jobs import MAX_INTERVAL, UNITS, template_language, template_names
 from console.core.names import check_identifier
 from console.core.schema import CONSOLE_TABLES
 from console.gui.pages import error_label
@@ -79,7 +79,8 @@ class CreateTableDialog(_NameDialog):
 
 
 class CreateJobDialog(_NameDialog):
-    """Name, interval, unit, start time, template: as the portal's dialog."""
+    """Name, interval, unit, start time, language, template: as the portal's
+    dialog. A template says its own language."""
 
     def __init__(self, taken: set[str], parent: QWidget | None = None) -> None:
         super().__init__("Create a new job", "job", taken, parent)
@@ -91,15 +92,28 @@ class CreateJobDialog(_NameDialog):
         self.start = QDateTimeEdit(QDateTime.currentDateTime(), self)
         self.start.setCalendarPopup(True)
         self.start.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+        self.language = QComboBox(self)
+        self.language.addItem("Python", "python")
+        self.language.addItem("JavaScript", "javascript")
         self.template = QComboBox(self)
         self.template.addItem("(empty job)", None)
         for name in template_names():
-            self.template.addItem(name, name)
+            label = "JavaScript" if template_language(name) == "javascript" else "Python"
+            self.template.addItem(f"{name} ({label})", name)
         self.form.addRow("Interval", self.interval)
         self.form.addRow("Unit", self.unit)
         self.form.addRow("Start", self.start)
+        self.form.addRow("Language", self.language)
         self.form.addRow("Template", self.template)
+        self.template.currentIndexChanged.connect(self._on_template_changed)
         self.validate()
+
+    def _on_template_changed(self, _index: int) -> None:
+        template = self.template.currentData()
+        if template is not None:
+            language = template_language(template)
+            self.language.setCurrentIndex(self.language.findData(language))
+        self.language.setEnabled(template is None)
 
     def start_at(self) -> datetime:
         return to_utc(self.start)

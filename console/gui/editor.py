@@ -1,6 +1,7 @@
-"""The script editor pane: line numbers, Python highlighting (Pygments),
-syntax errors and pyflakes warnings marked in the margin and underlined,
-and a modified marker. The checks run off the GUI thread."""
+"""The script editor pane: line numbers, Python or JavaScript highlighting
+(Pygments), syntax errors (and, for Python, pyflakes warnings) marked in the
+margin and underlined, and a modified marker. The checks run off the GUI
+thread; JavaScript's come from the engine's own compile step."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import ast
 import builtins
 from dataclasses import dataclass
 
-from pygments.lexers import PythonLexer
+from pygments.lexers import JavascriptLexer, PythonLexer
 from pygments.token import Comment, Keyword, Name, Number, Operator, String, _TokenType
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -38,8 +39,16 @@ class Diagnostic:
     error: bool
 
 
-def check_source(source: str) -> list[Diagnostic]:
-    """Syntax errors, else pyflakes' warnings, for a job script."""
+def check_source(source: str, language: str = "python") -> list[Diagnostic]:
+    """Syntax errors, else pyflakes' warnings, for a job script. JavaScript:
+    the engine's syntax error (V8's, as a run would see it)."""
+    if language == "javascript":
+        from console.core.js_syntax import javascript_syntax_error
+
+        problem = javascript_syntax_error(source)
+        if problem is None:
+            return []
+        return [Diagnostic(problem.line, 0, f"syntax error: {problem.message}", True)]
     try:
         tree = ast.parse(source, filename="<script>")
     except SyntaxError as e:
@@ -76,15 +85,27 @@ def _styles() -> list[tuple[_TokenType, QTextCharFormat]]:
     ]
 
 
-class PythonHighlighter(QSyntaxHighlighter):
-    """Pygments' Python lexer, applied block by block."""
+class ScriptHighlighter(QSyntaxHighlighter):
+    """Pygments' Python or JavaScript lexer, applied block by block."""
 
     def __init__(self, document: QTextDocument) -> None:
         super().__init__(document)
-        self._lexer = PythonLexer(stripnl=False, ensurenl=False)
+        self._lexer: PythonLexer | JavascriptLexer = PythonLexer(stripnl=False, ensurenl=False)
         self._styles = _styles()
+        self.language = "python"
+
+    def set_language(self, language: str) -> None:
+        if language == self.language:
+            return
+        self.language = language
+        lexer = JavascriptLexer if language == "javascript" else PythonLexer
+        self._lexer = lexer(stripnl=False, ensurenl=False)
+        self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:
+        if self.language == "javascript":
+            self._highlight_javascript(text)
+            return
         # A line inside a triple-quoted string keeps the string colour.
         inside = self.previousBlockState() == 1
         if inside:
@@ -104,6 +125,30 @@ class PythonHighlighter(QSyntaxHighlighter):
                     self.setFormat(start, len(value), style)
                     break
         if (text.count('"""') + text.count("'''")) % 2 == 1:
+            self.setCurrentBlockState(1)
+
+    def _highlight_javascript(self, text: str) -> None:
+        # A line inside a /* block comment */ keeps the comment colour.
+        comment = self._styles[0][1]
+        offset = 0
+        if self.previousBlockState() == 1:
+            end = text.find("*/")
+            if end < 0:
+                self.setFormat(0, len(text), comment)
+                self.setCurrentBlockState(1)
+                return
+            offset = end + 2
+            self.setFormat(0, offset, comment)
+        self.setCurrentBlockState(0)
+        rest = text[offset:]
+        for start, token, value in self._lexer.get_tokens_unprocessed(rest):
+            for kind, style in self._styles:
+                if token in kind:
+                    self.setFormat(offset + start, len(value), style)
+                    break
+        opened = rest.rfind("/*")
+        if opened >= 0 and rest.find("*/", opened + 2) < 0 and "//" not in rest[:opened]:
+            self.setFormat(offset + opened, len(rest) - opened, comment)
             self.setCurrentBlockState(1)
 
 
@@ -148,7 +193,8 @@ class CodeEditor(QPlainTextEdit):
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 4)
         self.diagnostics: list[Diagnostic] = []
         self._margin = _LineNumbers(self)
-        self._highlighter = PythonHighlighter(self.document())
+        self._highlighter = ScriptHighlighter(self.document())
+        self.language = "python"
         self._check_timer = QTimer(self, singleShot=True, interval=300)
         self._check_timer.timeout.connect(self._check)
         self._generation = 0
@@ -160,8 +206,10 @@ class CodeEditor(QPlainTextEdit):
 
     # -- content ---------------------------------------------------------
 
-    def set_script(self, text: str) -> None:
+    def set_script(self, text: str, language: str = "python") -> None:
         """Load a saved script: not modified, checked at once."""
+        self.language = language
+        self._highlighter.set_language(language)
         self.setPlainText(text)
         self.document().setModified(False)
         self._check()
@@ -180,7 +228,7 @@ class CodeEditor(QPlainTextEdit):
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             line = self.textCursor().block().text()
             indent = line[: len(line) - len(line.lstrip())]
-            if line.rstrip().endswith(":"):
+            if line.rstrip().endswith(":" if self.language == "python" else ("{", "(", "[")):
                 indent += "    "
             super().keyPressEvent(event)  # type: ignore[arg-type]
             self.insertPlainText(indent)
@@ -191,13 +239,13 @@ class CodeEditor(QPlainTextEdit):
 
     def _check(self) -> None:
         self._generation += 1
-        generation, source = self._generation, self.toPlainText()
+        generation, source, language = self._generation, self.toPlainText(), self.language
 
         def done(found: list[Diagnostic]) -> None:
             if generation == self._generation:  # drop a stale check
                 self.show_diagnostics(found)
 
-        self._tasks.submit(lambda: check_source(source), done, finish_on_close=False)
+        self._tasks.submit(lambda: check_source(source, language), done, finish_on_close=False)
 
     def show_diagnostics(self, found: list[Diagnostic]) -> None:
         self.diagnostics = found

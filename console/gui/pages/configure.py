@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.core.redirects import Redirect
 from console.core.secrets import SettingView
 from console.core.settings import SETTINGS, SPECS, SettingSpec
 from console.gui.pages import Context, Page, error_label
@@ -87,6 +88,31 @@ class ConfigurePage(Page):
         box.addWidget(self.setting_error)
         layout.addWidget(app, 1)
 
+        redirects = QGroupBox("Redirects for jobs' HTTP requests", self)
+        redirect_box = QVBoxLayout(redirects)
+        self.redirects = RecordModel[Redirect](
+            [Column("From", lambda r: r.from_prefix), Column("To", lambda r: r.to_prefix)],
+            key=lambda r: r.from_prefix,
+        )
+        self.redirects_view = table_view(redirects, self.redirects)
+        self.redirects_view.selectionModel().currentRowChanged.connect(self._on_redirect_selected)
+        redirect_row = QHBoxLayout()
+        self.redirect_from = QLineEdit(redirects)
+        self.redirect_from.setPlaceholderText("from (URL prefix), e.g. https://api.twitter.com/")
+        self.redirect_to = QLineEdit(redirects)
+        self.redirect_to.setPlaceholderText("to, e.g. http://127.0.0.1:8080/")
+        add_redirect = QPushButton("Add", redirects)
+        delete_redirect = QPushButton("Remove", redirects)
+        for widget in (self.redirect_from, self.redirect_to, add_redirect, delete_redirect):
+            redirect_row.addWidget(widget)
+        self.redirect_error = error_label(redirects)
+        redirect_box.addWidget(self.redirects_view, 1)
+        redirect_box.addLayout(redirect_row)
+        redirect_box.addWidget(self.redirect_error)
+        layout.addWidget(redirects, 1)
+        add_redirect.clicked.connect(self.add_redirect)
+        delete_redirect.clicked.connect(self.delete_redirect)
+
         console = QGroupBox("Console", self)
         console_form = QFormLayout(console)
         self.editors: dict[str, QWidget] = {}
@@ -125,6 +151,7 @@ class ConfigurePage(Page):
             )
 
         self.ctx.tasks.latest("configure", read, self._on_read)
+        self.ctx.tasks.latest("redirects", services.redirects.all, self.redirects.set_records)
 
     def _on_read(self, result: tuple[list[SettingView], bool, str | None, dict[str, Any]]) -> None:
         views, identity_set, problem, values = result
@@ -157,6 +184,38 @@ class ConfigurePage(Page):
             self.setting_name.setText(view.name)
             self.setting_secret.setChecked(view.is_secret)
             self.setting_value.setText("" if view.is_secret else (view.value or ""))
+
+    def _on_redirect_selected(self, current: Any, _previous: Any) -> None:
+        if current.isValid():
+            redirect = self.redirects.record(current.row())
+            self.redirect_from.setText(redirect.from_prefix)
+            self.redirect_to.setText(redirect.to_prefix)
+
+    def add_redirect(self) -> None:
+        source, target = self.redirect_from.text().strip(), self.redirect_to.text().strip()
+        redirects = self.ctx.services.redirects
+
+        def done(_r: Any) -> None:
+            self.redirect_error.clear()
+            self.ctx.notify(f"redirecting {source} to {target}")
+            self.refresh()
+
+        self.ctx.tasks.submit(
+            lambda: redirects.add(source, target),
+            done,
+            lambda e: self.redirect_error.setText(str(e)),
+        )
+
+    def delete_redirect(self) -> None:
+        source = self.redirect_from.text().strip()
+        if not source or not self.confirm("Remove redirect", f"Remove the redirect from {source}?"):
+            return
+        redirects = self.ctx.services.redirects
+        self.ctx.tasks.submit(
+            lambda: redirects.delete(source),
+            lambda _r: self.refresh(),
+            lambda e: self.redirect_error.setText(str(e)),
+        )
 
     def set_setting(self) -> None:
         name, value = self.setting_name.text().strip(), self.setting_value.text()

@@ -146,7 +146,7 @@ class JobView(QWidget):
             self.retries.setValue(job.retries)
             self.retry_delay.setValue(job.retry_delay_s)
             self.timezone.setText(job.zone_text)
-            self.script.editor.set_script(job.script)
+            self.script.editor.set_script(job.script, job.language)
             self.config_error.clear()
             self._offer_draft(job)
         if first:
@@ -391,6 +391,7 @@ class SchedulerPage(Page):
             dialog.unit.currentText(),
         )
         start_at, template = dialog.start_at(), dialog.template.currentData()
+        language = None if template else dialog.language.currentData()
 
         def created(job: Job) -> None:
             self.ctx.notify(f"created job {job.name} (disabled)")
@@ -403,7 +404,12 @@ class SchedulerPage(Page):
 
         self.ctx.tasks.submit(
             lambda: jobs.create(
-                name, interval=interval, unit=unit, start_at=start_at, template=template
+                name,
+                interval=interval,
+                unit=unit,
+                start_at=start_at,
+                template=template,
+                language=language,
             ),
             created,
             refused,
@@ -420,7 +426,8 @@ class SchedulerPage(Page):
         editor = view.script.editor
         script = editor.toPlainText() if editor.is_modified() else None
         try:
-            if script is not None:
+            # JavaScript is checked by its engine in `write`, off the GUI thread.
+            if script is not None and job.language == "python":
                 check_script(script)
         except ConsoleError as e:
             self._on_save_failed(e)
