@@ -180,7 +180,18 @@ def test_a_dead_hook_never_holds_up_the_scheduler(
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://example.com/hook", "file:///etc/passwd", "hooks.slack.com/x", "https://"]
+    "url",
+    [
+        "ftp://example.com/hook",
+        "file:///etc/passwd",
+        "hooks.slack.com/x",
+        "https://",
+        "http://[::1/hook",
+        "https://example.com:99999/hook",
+        "https://example.com:port/hook",
+        "https://example.com/a hook",
+        "https://example.com/\x00",
+    ],
 )
 def test_a_hook_that_is_not_an_http_url_is_refused(console: Services, url: str) -> None:
     console.settings.set("failure_webhook", "https://example.com/kept")
