@@ -546,7 +546,7 @@ def cmd_setting(services: Services, args: argparse.Namespace) -> int:
                 )
             (value,) = _read_secret_lines(1, [f"value of {args.key}"])
         else:
-            value = args.value if args.value is not None else sys.stdin.read().rstrip("\n")
+            value = args.value if args.value is not None else sys.stdin.read().rstrip("\r\n")
         jobs = None if args.jobs is None else args.jobs.split(",")
         settings.set(args.key, value, secret=args.secret, jobs=jobs)
         seen_by = f"; only {', '.join(j.strip() for j in jobs)} see it" if jobs else ""
