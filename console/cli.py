@@ -110,7 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--every", required=True, metavar="N", help="the interval, a whole number")
     p.add_argument("--unit", required=True, help="minute, hour, day, month or none")
-    p.add_argument("--start", metavar="ISO", help="first run time (default now)")
+    p.add_argument(
+        "--start",
+        metavar="ISO",
+        help="first run time (default now); without an offset, in the job's time zone",
+    )
     p.add_argument(
         "--timeout",
         metavar="SECONDS",
@@ -352,7 +356,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
             args.name,
             interval=args.every,
             unit=args.unit,
-            start_at=parse_iso_arg(args.start),
+            start_at=parse_iso_arg(args.start, args.timezone),
             timeout_s=args.timeout,
             script=script,
             template=args.template,
@@ -457,15 +461,32 @@ def _note_interrupted(services: Services) -> None:
         pass
 
 
-def parse_iso_arg(text: str | None) -> datetime | None:
+def parse_iso_arg(text: str | None, zone_name: str | None = None) -> datetime | None:
+    """`--start`: an ISO time; without an offset, a wall-clock time in the
+    job's zone (`--timezone`, else this machine's)."""
     if text is None:
         return None
     try:
-        datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        wall = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ConsoleError(f"--start {text!r} is not an ISO date and time") from None
     try:
-        return parse_iso(text)
+        if wall.tzinfo is not None:
+            return parse_iso(text)
+        from datetime import UTC
+
+        from console.core.timing import zone
+
+        tz = zone(zone_name)
+        start = wall.replace(tzinfo=tz).astimezone(UTC)
+        if start.astimezone(tz).replace(tzinfo=None) != wall:
+            # A time the clocks skip (spring forward) would silently become an
+            # hour later, and so would every daily or monthly run after it.
+            raise ConsoleError(
+                f"--start {text!r} does not exist in {getattr(tz, 'key', tz)}: the clocks "
+                "skip that hour (daylight saving); give a time outside it"
+            )
+        return start
     except (ValueError, OverflowError):  # year 1 in New York, 9999-12-31 at -05:00
         raise ConsoleError(
             f"--start {text!r} is out of range: give a time from 1970 to 9000"
