@@ -342,7 +342,14 @@ def _run_json(run: Run) -> dict[str, Any]:
 
 
 def _print_line(line: LogLine) -> None:
-    print(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}", flush=True)
+    try:
+        print(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}", flush=True)
+    except BrokenPipeError:
+        # The reader went away (`job run NAME | head`): that must not end the
+        # run half way. Print the rest to nowhere; the whole log is kept.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def cmd_job(services: Services, args: argparse.Namespace) -> int:

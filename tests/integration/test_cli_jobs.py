@@ -191,3 +191,35 @@ def test_a_start_in_the_spring_forward_gap_is_refused_with_one_line(
     assert code == 0, err
     shown = json.loads(cli(home, "job", "show", "fold", "--json", capsys=capsys)[1])
     assert shown["start"] == "2027-11-07T05:30:00+00:00"
+
+
+def test_job_run_piped_into_head_still_runs_the_job_to_its_end(
+    home: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    script = tmp_path / "chatty.py"
+    script.write_text(  # far more than a pipe holds, then the write that matters
+        "def chatty():\n"
+        "    for i in range(20000):\n"
+        "        print('line', i)\n"
+        "    tables.get_table('Done', create=True).insert({'ok': True})\n"
+    )
+    made = run_cli("job", "create", "chatty", "--every", "1", "--unit", "none",
+                   "--script", str(script))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    with subprocess.Popen(
+        [sys.executable, "-m", "console", "--home", str(home), "job", "run", "chatty"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "MOBILE_CONSOLE_HOME": str(home)},
+    ) as piped:  # `| head -2`
+        assert piped.stdout is not None and piped.stderr is not None
+        first = [piped.stdout.readline() for _ in range(2)]
+        piped.stdout.close()
+        err = piped.stderr.read()
+        code = piped.wait(60)
+    assert b"Run started" in first[0]
+    assert code == 0, err
+    assert err == b""
+    shown = json.loads(run_cli("job", "show", "chatty", "--json").stdout)
+    assert shown["runs"][0]["status"] == "succeeded"
+    assert json.loads(run_cli("table", "rows", "Done", "--json").stdout)[0]["ok"] is True
