@@ -341,15 +341,22 @@ def _run_json(run: Run) -> dict[str, Any]:
     }
 
 
-def _print_line(line: LogLine) -> None:
+def _print_on(text: str) -> None:
+    """Print a line of a run or of the worker, come what may to stdout."""
     try:
-        print(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}", flush=True)
-    except BrokenPipeError:
-        # The reader went away (`job run NAME | head`): that must not end the
-        # run half way. Print the rest to nowhere; the whole log is kept.
+        print(text, flush=True)
+    except OSError:
+        # The reader went away (`job run NAME | head`, `worker | head`) or the
+        # output cannot be written (/dev/full): that must neither end a run
+        # half way nor the worker's scheduler. Print the rest to nowhere; the
+        # runs and their logs are kept in the database.
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _print_line(line: LogLine) -> None:
+    _print_on(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}")
 
 
 def cmd_job(services: Services, args: argparse.Namespace) -> int:
@@ -716,7 +723,7 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     def say(message: str) -> None:
-        print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}", flush=True)
+        _print_on(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}")
 
     scheduler = services.scheduler(on_event=say)
     services.runner.keep_warm()
