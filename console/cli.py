@@ -411,7 +411,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                 ("status", "Enabled" if job.enabled else "Disabled"),
                 ("language", "JavaScript" if job.language == "javascript" else "Python"),
                 ("schedule", job.schedule_text),
-                ("start", local_time(job.start_at)),
+                ("start", _start_text(job)),
                 ("time zone", job.zone_text),
                 ("timeout", f"{job.timeout_s} s"),
                 ("memory limit", f"{job.memory_mb} MB"),
@@ -473,6 +473,17 @@ def _note_interrupted(services: Services) -> None:
         services.runs.interrupt_abandoned()
     except FAULTS:
         pass
+
+
+def _start_text(job: Job) -> str:
+    """The start on this machine's clock, like every time shown, and on the
+    job's own clock too when that reads otherwise (the one `--start` took)."""
+    shown = local_time(job.start_at)
+    try:
+        own = job.start_at.astimezone(job.zone).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, ValueError):
+        return shown
+    return shown if own == shown else f"{shown} ({own} in {job.zone_text})"
 
 
 def parse_iso_arg(text: str | None, zone_name: str | None = None) -> datetime | None:

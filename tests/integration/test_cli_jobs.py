@@ -173,6 +173,8 @@ def test_a_start_without_offset_is_wall_time_in_the_jobs_zone(
     assert made[0] == 0, made[2]
     shown = json.loads(cli(home, "job", "show", "ny", "--json", capsys=capsys)[1])
     assert shown["start"] == "2027-03-10T14:00:00+00:00"  # 09:00 EST, whatever the machine's zone
+    text = cli(home, "job", "show", "ny", capsys=capsys)[1]
+    assert "2027-03-10 09:00:00 in America/New_York" in text  # the time the user gave, shown
 
 
 def test_a_start_in_the_spring_forward_gap_is_refused_with_one_line(
