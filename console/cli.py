@@ -110,7 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--every", required=True, metavar="N", help="the interval, a whole number")
     p.add_argument("--unit", required=True, help="minute, hour, day, month or none")
-    p.add_argument("--start", metavar="ISO", help="first run time (default now)")
+    p.add_argument(
+        "--start",
+        metavar="ISO",
+        help="first run time (default now); without an offset, in the job's time zone",
+    )
     p.add_argument(
         "--timeout",
         metavar="SECONDS",
@@ -337,8 +341,22 @@ def _run_json(run: Run) -> dict[str, Any]:
     }
 
 
+def _print_on(text: str) -> None:
+    """Print a line of a run or of the worker, come what may to stdout."""
+    try:
+        print(text, flush=True)
+    except OSError:
+        # The reader went away (`job run NAME | head`, `worker | head`) or the
+        # output cannot be written (/dev/full): that must neither end a run
+        # half way nor the worker's scheduler. Print the rest to nowhere; the
+        # runs and their logs are kept in the database.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _print_line(line: LogLine) -> None:
-    print(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}", flush=True)
+    _print_on(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}")
 
 
 def cmd_job(services: Services, args: argparse.Namespace) -> int:
@@ -352,7 +370,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
             args.name,
             interval=args.every,
             unit=args.unit,
-            start_at=parse_iso_arg(args.start),
+            start_at=parse_iso_arg(args.start, args.timezone),
             timeout_s=args.timeout,
             script=script,
             template=args.template,
@@ -393,7 +411,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                 ("status", "Enabled" if job.enabled else "Disabled"),
                 ("language", "JavaScript" if job.language == "javascript" else "Python"),
                 ("schedule", job.schedule_text),
-                ("start", local_time(job.start_at)),
+                ("start", _start_text(job)),
                 ("time zone", job.zone_text),
                 ("timeout", f"{job.timeout_s} s"),
                 ("memory limit", f"{job.memory_mb} MB"),
@@ -457,15 +475,43 @@ def _note_interrupted(services: Services) -> None:
         pass
 
 
-def parse_iso_arg(text: str | None) -> datetime | None:
+def _start_text(job: Job) -> str:
+    """The start on this machine's clock, like every time shown, and on the
+    job's own clock too when that reads otherwise (the one `--start` took)."""
+    shown = local_time(job.start_at)
+    try:
+        own = job.start_at.astimezone(job.zone).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, ValueError):
+        return shown
+    return shown if own == shown else f"{shown} ({own} in {job.zone_text})"
+
+
+def parse_iso_arg(text: str | None, zone_name: str | None = None) -> datetime | None:
+    """`--start`: an ISO time; without an offset, a wall-clock time in the
+    job's zone (`--timezone`, else this machine's)."""
     if text is None:
         return None
     try:
-        datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        wall = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ConsoleError(f"--start {text!r} is not an ISO date and time") from None
     try:
-        return parse_iso(text)
+        if wall.tzinfo is not None:
+            return parse_iso(text)
+        from datetime import UTC
+
+        from console.core.timing import zone
+
+        tz = zone(zone_name)
+        start = wall.replace(tzinfo=tz).astimezone(UTC)
+        if start.astimezone(tz).replace(tzinfo=None) != wall:
+            # A time the clocks skip (spring forward) would silently become an
+            # hour later, and so would every daily or monthly run after it.
+            raise ConsoleError(
+                f"--start {text!r} does not exist in {getattr(tz, 'key', tz)}: the clocks "
+                "skip that hour (daylight saving); give a time outside it"
+            )
+        return start
     except (ValueError, OverflowError):  # year 1 in New York, 9999-12-31 at -05:00
         raise ConsoleError(
             f"--start {text!r} is out of range: give a time from 1970 to 9000"
@@ -546,7 +592,7 @@ def cmd_setting(services: Services, args: argparse.Namespace) -> int:
                 )
             (value,) = _read_secret_lines(1, [f"value of {args.key}"])
         else:
-            value = args.value if args.value is not None else sys.stdin.read().rstrip("\n")
+            value = args.value if args.value is not None else sys.stdin.read().rstrip("\r\n")
         jobs = None if args.jobs is None else args.jobs.split(",")
         settings.set(args.key, value, secret=args.secret, jobs=jobs)
         seen_by = f"; only {', '.join(j.strip() for j in jobs)} see it" if jobs else ""
@@ -688,7 +734,7 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     def say(message: str) -> None:
-        print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}", flush=True)
+        _print_on(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}")
 
     scheduler = services.scheduler(on_event=say)
     services.runner.keep_warm()

@@ -45,8 +45,17 @@ def check_http_url(key: str, value: str) -> str:
     value = value.strip()
     if not value:
         return ""
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        # `.port` raises on a port that is not a number or out of range.
+        good = (
+            parts.scheme.lower() in ("http", "https")
+            and bool(parts.hostname)
+            and (parts.port is None or parts.port > 0)
+        )
+    except ValueError:  # an unclosed "[" of an IPv6 host, a port like ":99999"
+        good = False
+    if not good or any(c.isspace() or not c.isprintable() for c in value):
         # The value may be a credential: never echoed.
         raise ConsoleError(f"{key} must be an http:// or https:// URL with a host")
     return value

@@ -308,8 +308,15 @@ class TableStore:
         if missing:
             columns = self._add_columns(conn, table, dict(columns), missing)
             sa_table = self._build(table, columns)
-            self._cache[table] = (sa_table, columns)
+            self._forget_uncommitted(table)
         return sa_table
+
+    def _forget_uncommitted(self, table: str) -> None:
+        """Columns just added belong to a transaction that may still roll
+        back (a value refused after them, a failed write): caching them would
+        make every later write of this process name a column that is not
+        there. The next write reads the committed schema again."""
+        self._cache.pop(table, None)
 
     def lock(self, conn: Connection, name: str) -> None:
         """Serialise schema changes to one table across connections."""
@@ -400,7 +407,7 @@ class TableStore:
             if new:
                 columns = self._add_columns(conn, table, dict(columns), new)
                 sa_table = self._build(table, columns)
-                self._cache[table] = (sa_table, columns)
+                self._forget_uncommitted(table)
         names = [k for k in keys if k in columns and k not in SYSTEM_COLUMNS]
         checked = {
             name: check_column(name, columns[name].kind, [row.get(name) for row in rows])

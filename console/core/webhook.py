@@ -30,6 +30,18 @@ TIMEOUT_S = 5.0
 RETRY_AFTER_S = 2.0
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib follows a 301/302/303 answer to a POST with a GET that drops the
+    body (and a redirect may lead to another host or to ftp://): the hook
+    would look told while the receiver got nothing. A 3xx is a failure."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class FailureWebhook:
     """Posts alerts to the failure web hook, one at a time, in order."""
 
@@ -140,10 +152,15 @@ class FailureWebhook:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with _OPENER.open(request, timeout=self.timeout_s) as response:
                 response.read(65536)
                 return ""
         except urllib.error.HTTPError as e:
+            if 300 <= e.code < 400:
+                return (
+                    f"HTTP {e.code} {e.reason}: it redirects, and a redirect is not followed; "
+                    "set the hook to the URL it redirects to"
+                )
             return f"HTTP {e.code} {e.reason}"
         except urllib.error.URLError as e:
             return f"{e.reason}"

@@ -89,3 +89,31 @@ def test_a_secret_setting_goes_to_the_keyring_from_stdin_and_shows_masked(
         services.close()
     assert run_cli("config", "failure_webhook", "").returncode == 0  # cleared
     assert run_cli("config", "failure_webhook").stdout.strip() == ""
+
+
+@pytest.mark.keyring
+@pytest.mark.parametrize("bad", ["http://[::1/hook", "https://hooks.example:99999/x"])
+def test_a_malformed_hook_url_from_stdin_is_one_line_and_changes_nothing(
+    run_cli: RunCli, bad: str
+) -> None:
+    need(bool(os.environ.get("MOBILE_CONSOLE_TEST_KEYRING")), "no Secret Service session")
+    refused = run_cli("config", "failure_webhook", stdin=bad + "\n")
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "http" in refused.stderr
+    assert "Traceback" not in refused.stderr and bad not in refused.stderr
+    assert run_cli("config", "failure_webhook").stdout.strip() == ""
+
+
+@pytest.mark.keyring
+def test_a_hook_url_piped_from_a_windows_file_loses_its_crlf(run_cli: RunCli, home: Path) -> None:
+    need(bool(os.environ.get("MOBILE_CONSOLE_TEST_KEYRING")), "no Secret Service session")
+    url = "https://hooks.example/run-failed?token=crlf-5e1f"
+    assert run_cli("config", "failure_webhook", stdin=url + "\r\n").returncode == 0
+
+    from console.app import open_services
+
+    services = open_services(home)
+    try:
+        assert services.settings.get("failure_webhook") == url
+    finally:
+        services.close()

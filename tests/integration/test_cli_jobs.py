@@ -162,3 +162,66 @@ def test_retries_are_kept_and_shown(home: Path, capsys: pytest.CaptureFixture[st
     assert (
         "retries:      3, first after 30 s" in cli(home, "job", "show", "flaky", capsys=capsys)[1]
     )
+
+
+def test_a_start_without_offset_is_wall_time_in_the_jobs_zone(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made = cli(home, "job", "create", "ny", "--every", "1", "--unit", "day",
+               "--start", "2027-03-10T09:00", "--timezone", "America/New_York",
+               capsys=capsys)  # fmt: skip
+    assert made[0] == 0, made[2]
+    shown = json.loads(cli(home, "job", "show", "ny", "--json", capsys=capsys)[1])
+    assert shown["start"] == "2027-03-10T14:00:00+00:00"  # 09:00 EST, whatever the machine's zone
+    text = cli(home, "job", "show", "ny", capsys=capsys)[1]
+    assert "2027-03-10 09:00:00 in America/New_York" in text  # the time the user gave, shown
+
+
+def test_a_start_in_the_spring_forward_gap_is_refused_with_one_line(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli(home, "job", "create", "gap", "--every", "1", "--unit", "day",
+                         "--start", "2027-03-14T02:30", "--timezone", "America/New_York",
+                         capsys=capsys)  # fmt: skip
+    assert code == 2 and err.count("\n") == 1
+    assert "does not exist in America/New_York" in err
+    assert "gap" not in cli(home, "job", "list", capsys=capsys)[1]
+    # the repeated hour in autumn is no gap: the first 01:30 (EDT) is taken
+    code, _, err = cli(home, "job", "create", "fold", "--every", "1", "--unit", "day",
+                       "--start", "2027-11-07T01:30", "--timezone", "America/New_York",
+                       capsys=capsys)  # fmt: skip
+    assert code == 0, err
+    shown = json.loads(cli(home, "job", "show", "fold", "--json", capsys=capsys)[1])
+    assert shown["start"] == "2027-11-07T05:30:00+00:00"
+
+
+def test_job_run_piped_into_head_still_runs_the_job_to_its_end(
+    home: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    script = tmp_path / "chatty.py"
+    script.write_text(  # far more than a pipe holds, then the write that matters
+        "def chatty():\n"
+        "    for i in range(20000):\n"
+        "        print('line', i)\n"
+        "    tables.get_table('Done', create=True).insert({'ok': True})\n"
+    )
+    made = run_cli("job", "create", "chatty", "--every", "1", "--unit", "none",
+                   "--script", str(script))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    with subprocess.Popen(
+        [sys.executable, "-m", "console", "--home", str(home), "job", "run", "chatty"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "MOBILE_CONSOLE_HOME": str(home)},
+    ) as piped:  # `| head -2`
+        assert piped.stdout is not None and piped.stderr is not None
+        first = [piped.stdout.readline() for _ in range(2)]
+        piped.stdout.close()
+        err = piped.stderr.read()
+        code = piped.wait(60)
+    assert b"Run started" in first[0]
+    assert code == 0, err
+    assert err == b""
+    shown = json.loads(run_cli("job", "show", "chatty", "--json").stdout)
+    assert shown["runs"][0]["status"] == "succeeded"
+    assert json.loads(run_cli("table", "rows", "Done", "--json").stdout)[0]["ok"] is True

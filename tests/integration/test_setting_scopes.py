@@ -3,11 +3,13 @@ jobs is seen by those jobs' scripts only."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from console.cli import main
+from tests.conftest import RunCli
 
 
 def cli(capsys: pytest.CaptureFixture[str], home: Path, *words: str) -> tuple[int, str, str]:
@@ -47,3 +49,9 @@ def test_a_scope_naming_no_job_is_refused(home: Path, capsys: pytest.CaptureFixt
     code, _out, err = cli(capsys, home, "setting", "set", "X", "v", "--jobs", "nosuchjob")
     assert code == 2 and err.strip() == "mobile-console: no job named 'nosuchjob'"
     assert cli(capsys, home, "setting", "list", "--json")[1].strip() == "[]"
+
+
+def test_a_value_piped_from_a_windows_file_loses_its_crlf(run_cli: RunCli) -> None:
+    assert run_cli("setting", "set", "QUERY", stdin="#mobileservices\r\n").returncode == 0
+    listed = json.loads(run_cli("setting", "list", "--json").stdout)
+    assert [row["value"] for row in listed if row["name"] == "QUERY"] == ["#mobileservices"]

@@ -180,7 +180,18 @@ def test_a_dead_hook_never_holds_up_the_scheduler(
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://example.com/hook", "file:///etc/passwd", "hooks.slack.com/x", "https://"]
+    "url",
+    [
+        "ftp://example.com/hook",
+        "file:///etc/passwd",
+        "hooks.slack.com/x",
+        "https://",
+        "http://[::1/hook",
+        "https://example.com:99999/hook",
+        "https://example.com:port/hook",
+        "https://example.com/a hook",
+        "https://example.com/\x00",
+    ],
 )
 def test_a_hook_that_is_not_an_http_url_is_refused(console: Services, url: str) -> None:
     console.settings.set("failure_webhook", "https://example.com/kept")
@@ -219,3 +230,42 @@ def test_the_hook_url_round_trips_through_the_real_keyring(
         assert services.keyring.get("console:failure_webhook") is None
     finally:
         services.close()
+
+
+@pytest.mark.parametrize("code", [302, 307])
+def test_a_hook_that_redirects_is_a_logged_failure_not_a_silent_get(
+    console: Services, clock: FakeClock, tmp_path: Path, receiver: Receiver, code: int
+) -> None:
+    seen: list[str] = []
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(f"POST {self.path}")
+            self.send_response(code)
+            self.send_header("Location", receiver.url)
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            seen.append(f"GET {self.path}")
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        console.settings.set("failure_webhook", f"http://127.0.0.1:{server.server_address[1]}/h")
+        flaky_job(console, clock, tmp_path)
+        run_ticks(console, clock, 1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == ["POST /h", "POST /h"]  # tried twice, never followed
+    assert receiver.bodies == []
+    newest = console.runs.runs()[0]
+    warnings = [e.message for e in console.runs.entries(run_id=newest.id, level="warning")]
+    assert len(warnings) == 1 and "redirect is not followed" in warnings[0]
+    told = [e.message for e in console.runs.entries(run_id=newest.id) if "was told" in e.message]
+    assert told == []

@@ -149,3 +149,34 @@ def test_sigterm_ends_a_busy_worker_within_ten_seconds(
     with console.store.read() as conn:
         holder = conn.execute(sa.select(schema.leases.c.owner)).scalar()
     assert holder is None
+
+
+def test_a_worker_whose_output_is_gone_still_runs_the_jobs(
+    console: Services, db_url: str, home: Path
+) -> None:
+    """`worker | head -1`, a log collector that died: its stdout is a pipe
+    nobody reads. Before, the scheduler thread died with BrokenPipeError and
+    the worker ran nothing, silently."""
+    console.tables.create("Ticks")
+    make_due(console, "tick", "def tick():\n    tables.get_table('Ticks').insert({'n': 1})\n")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to stdout now fails with EPIPE
+    with subprocess.Popen(
+        [sys.executable, "-m", "console", "--home", str(home), "--db", db_url, "worker"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    ) as worker:
+        os.close(write_end)
+        try:
+            wait_for(
+                lambda: ("tick", "succeeded", None) in runs_of(console) or worker.poll() is not None
+            )
+            assert worker.poll() is None, worker.communicate()[1]
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            _, err = worker.communicate(timeout=20)
+    assert worker.returncode == 0, err
+    assert "Traceback" not in err
+    assert console.tables.get("Ticks").count() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,18 @@ def test_masker_hides_raw_and_url_encoded_values() -> None:
         lambda s: repr(s),
         lambda s: repr({"token": s}),
         lambda s: quote(s),
+        lambda s: base64.b64encode(s.encode()).decode(),
+        lambda s: base64.urlsafe_b64encode(s.encode()).decode().rstrip("="),
     ],
-    ids=["json.dumps", "json.dumps no ASCII", "repr", "repr of a dict", "URL-encoded"],
+    ids=[
+        "json.dumps",
+        "json.dumps no ASCII",
+        "repr",
+        "repr of a dict",
+        "URL-encoded",
+        "base64",
+        "URL-safe base64 unpadded",
+    ],
 )
 def test_masker_hides_json_and_repr_forms(form: Any) -> None:
     secret = 'pa"ss\\wörd\n-123'
@@ -183,3 +194,11 @@ def test_a_keyring_backend_that_cannot_load_is_refused_with_why(
         assert services.app_settings.list() == []
     finally:
         services.close()
+
+
+def test_secrets_that_overlap_in_a_text_leave_no_piece_of_either() -> None:
+    mask = Masker(["key-one-abc123", "abc123-tail-xyz"])
+    assert mask("auth key-one-abc123-tail-xyz ok") == f"auth {MASK} ok"
+    assert mask("abc123-tail-xyz and key-one-abc123") == f"{MASK} and {MASK}"
+    nested = Masker(["outer-secret-value", "secret"])
+    assert nested("outer-secret-value / secret!") == f"{MASK} / {MASK}!"

@@ -344,3 +344,24 @@ def test_a_name_the_database_uses_for_another_object_is_one_error(tables: TableS
     with pytest.raises(ConsoleError, match="cannot create a table named 'Counter'"):
         tables.get("Counter", create=True)
     assert [t.name for t in tables.all()] == ["P"]
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        {"huge": 2**70},  # a new column, then a value that cannot go in it
+        {"fresh": 1, "age": "not a number"},  # a new column, then a clash on an old one
+    ],
+    ids=["value too big", "kind clash"],
+)
+def test_a_refused_row_adds_no_column_that_later_writes_trip_over(
+    people: Table, refused: dict[str, Any]
+) -> None:
+    with pytest.raises(ConsoleError):
+        people.insert(refused)
+    with pytest.raises(ConsoleError):
+        people.where(name="Ada").update(**refused)
+    stored = people.insert({"name": "Linus", "age": 28})  # the same Table object, as a script has
+    people.insert_many([{"name": "Ken", "age": 81}])
+    assert stored["name"] == "Linus" and people.count() == 7
+    assert not {"huge", "fresh"} & {c.name for c in people.columns}
