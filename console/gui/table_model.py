@@ -246,6 +246,13 @@ class GridModel(QAbstractTableModel):
     def is_loaded(self, row: int) -> bool:
         return self.row(row) is not None
 
+    def texts(self, column: int, rows: int) -> list[str]:
+        """The text of `column` in the first `rows` loaded rows (for sizing)."""
+        if not 0 <= column < len(self._columns):
+            return []
+        name = self._columns[column].name
+        return [_text(row.get(name)) for row in self._pages.get(0, [])[:rows]]
+
     # -- Qt's model --------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
