@@ -563,6 +563,10 @@ class GridModel(QAbstractTableModel):
         self._pages[page] = rows
         self._pages.move_to_end(page)
         while len(self._pages) > CACHE_PAGES:
+            if next(iter(self._pages)) == 0:
+                # The first page stays: Ctrl+Home and the view a Cancel brings
+                # back (at its top) show it without a read.
+                self._pages.move_to_end(0)
             evicted, _ = self._pages.popitem(last=False)
             self._asked.discard(evicted)
         first = page * PAGE
