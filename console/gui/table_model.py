@@ -18,7 +18,7 @@ previous view comes back.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,17 @@ _PENDING = QColor("#999999")
 _SYSTEM = QColor("#888888")
 _READ_ONLY = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _EDITABLE = _READ_ONLY | Qt.ItemFlag.ItemIsEditable
+
+
+@dataclass
+class _Kept:
+    view: View
+    columns: list[ColumnInfo]
+    count: int
+    exact: bool
+    low_id: int
+    high_id: int
+    pages: OrderedDict[int, list[dict[str, Any]]]
 
 
 class GridModel(QAbstractTableModel):
@@ -84,6 +95,7 @@ class GridModel(QAbstractTableModel):
         self._anchors: tuple[int, list[Key]] | None = None
         self._visible: tuple[int, int] | None = None  # pages in view (None: any)
         self._first: Handle | None = None
+        self._kept: _Kept | None = None  # the shown view's state while another reads
         self._counting: Handle | None = None
         self._reads: set[Handle] = set()
         self._tail_asked = 0  # the generation whose last rows were read before its count
@@ -122,11 +134,24 @@ class GridModel(QAbstractTableModel):
                 handle.cancel()
         self._counting = None
         self._reads = set()
+        if self._first is None and self._view is not None and self._view == self._shown:
+            # What the user sees now, kept while the new view reads: a Cancel
+            # puts it back at once instead of reading it again behind the
+            # interrupted query on the lane.
+            self._kept = _Kept(
+                self._view,
+                self._columns,
+                self._count,
+                self._exact,
+                self._low_id,
+                self._high_id,
+                self._pages,
+            )
         self.beginResetModel()
         self._view = view
         self._count = 0
         self._exact = False
-        self._pages.clear()
+        self._pages = OrderedDict()
         self._asked.clear()
         self._anchors = None
         self.endResetModel()
@@ -245,6 +270,13 @@ class GridModel(QAbstractTableModel):
 
     def is_loaded(self, row: int) -> bool:
         return self.row(row) is not None
+
+    def texts(self, column: int, rows: int) -> list[str]:
+        """The text of `column` in the first `rows` loaded rows (for sizing)."""
+        if not 0 <= column < len(self._columns):
+            return []
+        name = self._columns[column].name
+        return [_text(row.get(name)) for row in self._pages.get(0, [])[:rows]]
 
     # -- Qt's model --------------------------------------------------------
 
@@ -435,6 +467,7 @@ class GridModel(QAbstractTableModel):
             return
         info, first = result
         self._first = None
+        self._kept = None
         assert self._view is not None
         self._shown = self._view
         self.beginResetModel()
@@ -498,10 +531,31 @@ class GridModel(QAbstractTableModel):
             else f"sort by {view.sort if view else ''}"
         )
         self.view_cancelled.emit(f"{what} cancelled")
-        if shown is not None and shown != view:
+        kept, self._kept = self._kept, None
+        if shown is not None and shown != view and kept is not None and kept.view == shown:
+            self._restore(kept)
+        elif shown is not None and shown != view:
             self.set_view(shown)
         else:
             self.set_view(View(view.table) if view is not None else View(""))
+
+    def _restore(self, kept: _Kept) -> None:
+        """The view shown before a cancelled one, as it was (its pages kept)."""
+        self._generation += 1  # reads still queued for the cancelled view are dropped
+        generation = self._generation
+        self.beginResetModel()
+        self._view = kept.view
+        self._columns = kept.columns
+        self._count, self._exact = kept.count, kept.exact
+        self._low_id, self._high_id = kept.low_id, kept.high_id
+        self._pages = kept.pages
+        self._asked = set(kept.pages)
+        self._anchors = None
+        self.endResetModel()
+        self.count_changed.emit(self._count, self._exact)
+        if not self._exact:
+            self._count_exactly(generation)
+        self.check_new_rows()  # rows added while the cancelled view was reading
 
     def _on_page(self, generation: int, placed: int, page: int, rows: list[dict[str, Any]]) -> None:
         if generation != self._generation or placed != self._placement:
@@ -509,6 +563,10 @@ class GridModel(QAbstractTableModel):
         self._pages[page] = rows
         self._pages.move_to_end(page)
         while len(self._pages) > CACHE_PAGES:
+            if next(iter(self._pages)) == 0:
+                # The first page stays: Ctrl+Home and the view a Cancel brings
+                # back (at its top) show it without a read.
+                self._pages.move_to_end(0)
             evicted, _ = self._pages.popitem(last=False)
             self._asked.discard(evicted)
         first = page * PAGE

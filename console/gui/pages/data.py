@@ -4,12 +4,13 @@ and Columns."""
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QFontMetricsF, QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QProgressDialog,
     QPushButton,
     QStackedWidget,
+    QStyle,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -41,6 +43,8 @@ from console.gui.shell import small_caps_tabs
 from console.gui.table_counts import TableCount, TableCounts
 from console.gui.table_model import GridModel
 from console.gui.widgets import table_view
+
+SIZING_ROWS = 40  # rows whose text sizes the columns when a table opens
 
 #: How long a view may read before the busy bar (with Cancel) shows.
 BUSY_AFTER_MS = 150
@@ -161,9 +165,10 @@ class TableView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # fixed row height
         header.setDefaultSectionSize(24)
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        # Columns are sized from the first rows only: Qt's default reads 1,000
-        # rows of every column, half a second of the GUI thread at this size.
-        self.grid.horizontalHeader().setResizeContentsPrecision(40)
+        # Columns are sized from the first rows only (see _size_columns_once):
+        # Qt's default reads 1,000 rows of every column, half a second of the
+        # GUI thread at this size; a user's "resize to contents" reads as few.
+        self.grid.horizontalHeader().setResizeContentsPrecision(SIZING_ROWS)
         self.status = error_label(browse)
         self.status.setObjectName("")
         self.error = error_label(browse)
@@ -342,11 +347,21 @@ class TableView(QWidget):
     def _size_columns_once(self, *_args: Any) -> None:
         # Columns sized once from the first page, then left alone: no re-measuring
         # a million rows, no jumping widths while scrolling.
+        # Measured here from the first rows' text, not by resizeColumnsToContents:
+        # that asks the delegate for every role of every sampled cell (5 ms of
+        # the GUI thread between the first page's arrival and its first paint).
         if not self._sized and self.model.is_loaded(0):
             self._sized = True
-            self.grid.resizeColumnsToContents()
+            grid, header = self.grid, self.grid.horizontalHeader()
+            metrics = QFontMetricsF(grid.font())
+            # QStyledItemDelegate's text margin either side, and the grid line
+            margin = 2 * (grid.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+            margin += 1 if grid.showGrid() else 0
             for i in range(self.model.columnCount()):
-                self.grid.setColumnWidth(i, min(self.grid.columnWidth(i), 320))
+                texts = self.model.texts(i, SIZING_ROWS)
+                content = math.ceil(max((metrics.horizontalAdvance(t) for t in texts), default=0))
+                width = max(content + margin, header.sectionSizeHint(i))
+                grid.setColumnWidth(i, min(width, 320))
 
     def _on_new_rows(self, count: int) -> None:
         self.new_rows.setText(f"{count:,} new row{'s' * (count != 1)}")
