@@ -253,10 +253,13 @@ def fork_cpu() -> Figure:
 def workers_scale() -> list[Figure]:
     """PostgreSQL, 4 workers; then SQLite, 2 workers."""
     pg = os.environ.get("MOBILE_CONSOLE_TEST_PG")
+    only = os.environ.get("BENCH_WORKERS_ONLY")  # "postgresql" or "sqlite": that one alone
     figures = [fork_cpu()]
-    if pg:
-        figures += scale_run(pg, 4, "PostgreSQL, 4 workers")
-    else:
-        print("no PostgreSQL (make bench starts one): skipping its figure", file=sys.stderr)
-    figures += scale_run("sqlite", 2, "SQLite, 2 workers")
+    if only != "sqlite":
+        if pg:
+            figures += scale_run(pg, 4, "PostgreSQL, 4 workers")
+        else:
+            print("no PostgreSQL (make bench starts one): skipping its figure", file=sys.stderr)
+    if only != "postgresql":
+        figures += scale_run("sqlite", 2, "SQLite, 2 workers")
     return figures
