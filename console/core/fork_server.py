@@ -13,7 +13,8 @@ it is safe. It speaks over a Unix socketpair (SOCK_SEQPACKET): the runner
 sends the three pipe ends of a run (stdin, stdout, stderr) as SCM_RIGHTS;
 the server answers with the child's pid, and later with its exit status
 (`Popen.returncode`'s convention). When the runner's process goes away the
-socket closes and the server ends every child it started, then itself.
+socket closes and the server ends every child it started (each host's
+guardian ends its run's whole tree), then itself.
 
 Standard library only at import (the server imports the script host's
 preloads itself).
@@ -92,9 +93,12 @@ def serve(fd: int) -> NoReturn:
             except OSError:
                 message, fds = b"", []
             if not message:  # the runner is gone: nothing of its runs outlives it
+                # SIGTERM to each host, as a cancel does: its guardian ends the
+                # run's whole tree (a SIGKILL to the group would kill the
+                # guardian first and hand what escaped the group to PID 1).
                 for pid in children:
                     with contextlib.suppress(OSError):
-                        os.killpg(pid, signal.SIGKILL)
+                        os.kill(pid, signal.SIGTERM)
                 os._exit(0)
             pid = os.fork()
             if pid == 0:
