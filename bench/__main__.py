@@ -18,6 +18,7 @@ from bench import (
     scheduler_bench,
     templates_bench,
     window_bench,
+    workers_bench,
 )
 from bench.common import Figure
 
@@ -35,6 +36,7 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     templates_bench.remove_duplicates,
     templates_bench.get_feed,
     window_bench.window,
+    workers_bench.workers_scale,
 ]
 
 

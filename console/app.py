@@ -25,6 +25,7 @@ from console.core.spool import Spool
 from console.core.store import Store, sqlite_file
 from console.core.user_tables import TableStore
 from console.core.webhook import FailureWebhook
+from console.core.workers import WorkerRegistry
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Services:
     runner: Runner
     webhook: FailureWebhook
     redirects: RedirectStore
+    workers: WorkerRegistry
 
     @property
     def home(self) -> Path:
@@ -68,6 +70,7 @@ class Services:
             self.runner,
             self.settings,
             clock=self.jobs.clock,
+            claims=Store(self.store.url, migrate=False, changes=self.store.changes, pool_size=2),
             **options,
         )
         scheduler.alert_listeners.append(self.webhook)
@@ -137,4 +140,5 @@ def open_services(
         ),
         webhook=FailureWebhook(settings, runs),
         redirects=redirects,
+        workers=WorkerRegistry(store, clock),
     )

@@ -186,7 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     setting.add_parser("delete", help="delete an app setting").add_argument("key")
 
-    commands.add_parser("worker", help="run enabled jobs, no window, until SIGTERM/SIGINT")
+    p = commands.add_parser("worker", help="run enabled jobs, no window, until SIGTERM/SIGINT")
+    p.add_argument("--name", help="this worker's name, unique among live ones (default host:pid)")
+    p.add_argument(
+        "--max-runs", type=_positive, metavar="N", help="at most N runs at once on this worker"
+    )
+    p = commands.add_parser("workers", help="live and recently dead workers")
+    p.add_argument("--json", action="store_true")
 
     p = commands.add_parser("tier", help="show or set the enabled-job limit (see also config)")
     p.add_argument("tier", nargs="?", choices=tuple(TIER_LIMITS))
@@ -228,6 +234,13 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is below 0")
     if value > MAX_COUNT:
         raise argparse.ArgumentTypeError(f"{text!r} is above {MAX_COUNT:,}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is below 1")
     return value
 
 
@@ -338,6 +351,8 @@ def _run_json(run: Run) -> dict[str, Any]:
         "rows_written": run.rows_written,
         "attempt": run.attempt,
         "attempts": run.attempts,
+        "worker": run.owner,
+        "due": run.due_at,
     }
 
 
@@ -730,23 +745,33 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     """Run the scheduler without a window until SIGTERM or SIGINT."""
     import signal
     import threading
+    import time
+
+    from console.core.outage import is_unavailable
+    from console.core.workers import HEARTBEAT_S, default_name
 
     stop = threading.Event()
 
     def say(message: str) -> None:
         _print_on(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}")
 
-    scheduler = services.scheduler(on_event=say)
-    services.runner.keep_warm()
+    registry = services.workers
+    name = registry.register(args.name or default_name(), max_runs=args.max_runs).name
+    services.runner.owner = name  # its runs and leases carry the worker's name
+    scheduler = services.scheduler(on_event=say, max_runs=args.max_runs)
+    services.runner.use_fork_server()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
     enabled = services.jobs.enabled()
+    cap = f"; at most {args.max_runs} runs at once" if args.max_runs else ""
     say(
-        f"worker {services.runner.owner} on {services.location.db_url.split('@')[-1]}; "
-        f"{len(enabled)} job{'s' * (len(enabled) != 1)} enabled"
+        f"worker {name} on {services.location.db_url.split('@')[-1]}; "
+        f"{len(enabled)} job{'s' * (len(enabled) != 1)} enabled{cap}"
     )
     scheduler.start()
-    while not stop.wait(1.0):
+    next_beat = time.monotonic() + HEARTBEAT_S
+    while not stop.wait(max(0.0, next_beat - time.monotonic())):
+        next_beat = time.monotonic() + HEARTBEAT_S
         try:
             services.store.check_file()  # deleted or replaced: stop before forking in two
         except ConsoleError as e:
@@ -755,10 +780,63 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
             print(f"mobile-console: {scheduler.fatal}", file=sys.stderr, flush=True)
             scheduler.stop(grace_s=0)
             return EXIT_BAD_INPUT
+        try:
+            registry.heartbeat(name)
+        except Exception as e:  # the scheduler reports an outage, once
+            if not is_unavailable(e):
+                raise
     running = scheduler.active_runs()
     say("stopping" + (f"; letting {', '.join(running)} finish" if running else ""))
     scheduler.stop(grace_s=4.0)
+    try:
+        registry.stop(name)
+    except Exception as e:  # gone with the database: its heartbeat lapses instead
+        if not is_unavailable(e):
+            raise
     say("stopped")
+    return EXIT_OK
+
+
+def cmd_workers(services: Services, args: argparse.Namespace) -> int:
+    workers = services.workers.all()
+    if args.json:
+        print_json(
+            [
+                {
+                    "name": w.name,
+                    "host": w.host,
+                    "pid": w.pid,
+                    "state": w.state,
+                    "started": w.started_at,
+                    "heartbeat": w.heartbeat_at,
+                    "stopped": w.stopped_at,
+                    "max_runs": w.max_runs,
+                    "runs_in_flight": w.runs_in_flight,
+                    "running": list(w.running),
+                }
+                for w in workers
+            ]
+        )
+        return EXIT_OK
+    if not workers:
+        print("no workers in the last 24 hours")
+        return EXIT_OK
+    print_table(
+        ["NAME", "STATE", "HOST", "STARTED", "LAST HEARTBEAT", "RUNS IN FLIGHT"],
+        [
+            [
+                w.name,
+                w.state,
+                w.host,
+                local_time(w.started_at),
+                local_time(w.heartbeat_at),
+                w.runs_in_flight
+                if w.max_runs is None
+                else f"{w.runs_in_flight} (max {w.max_runs})",
+            ]
+            for w in workers
+        ],
+    )
     return EXIT_OK
 
 
@@ -793,6 +871,7 @@ DESKTOP_HANDLERS: dict[str, Any] = {
 
 HANDLERS: dict[str, Any] = {
     "worker": cmd_worker,
+    "workers": cmd_workers,
     "table": cmd_table,
     "job": cmd_job,
     "logs": cmd_logs,
@@ -831,6 +910,10 @@ def _window_request(
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["__fork-server__"]:  # the bundle's fork server (see fork_server.py)
+        from console.core.fork_server import serve_and_exit
+
+        serve_and_exit(argv[1:])
     if argv[:1] == ["__script-host__"]:  # the bundle's job runner (see host_process.child_command)
         from console.core.script_host import preload_flag, run_and_exit
 

@@ -438,6 +438,19 @@ class JobStore:
             self.store.announce(conn, Change("jobs"))
 
     @staticmethod
+    def mark_started_in(conn: sa.Connection, job_id: int, at: datetime) -> None:
+        """`mark_started` inside the caller's transaction (the scheduler's claim)."""
+        conn.execute(schema.jobs.update().where(schema.jobs.c.id == job_id).values(last_run_at=at))
+
+    @staticmethod
+    def next_run_in(conn: sa.Connection, job_id: int, default: datetime) -> datetime:
+        """The job's next due time, or `default` when it has none."""
+        due = conn.execute(
+            sa.select(schema.jobs.c.next_run_at).where(schema.jobs.c.id == job_id)
+        ).scalar()
+        return default if due is None else due
+
+    @staticmethod
     def claim_tick_in(
         conn: sa.Connection, job_id: int, now: datetime
     ) -> tuple[Job, datetime] | None:
@@ -445,7 +458,13 @@ class JobStore:
         the caller's transaction: (the job, the tick it was due) when this
         caller won that tick, None when it is not due or another console or
         worker won it first (the atomic UPDATE on next_run_at decides)."""
-        row = conn.execute(sa.select(schema.jobs).where(schema.jobs.c.id == job_id)).one_or_none()
+        # PostgreSQL: a job another instance is claiming at this moment is
+        # skipped, not waited for (SQLite's write lock serialises claims anyway).
+        row = conn.execute(
+            sa.select(schema.jobs)
+            .where(schema.jobs.c.id == job_id)
+            .with_for_update(skip_locked=True)
+        ).one_or_none()
         if row is None:
             return None
         job = _job(row._mapping)

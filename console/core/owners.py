@@ -8,7 +8,8 @@ import re
 import socket
 import uuid
 
-_LOCAL = re.compile(r"(?P<host>.+):(?P<pid>\d+):[0-9a-f]{6}")
+# host:pid:token (a console), or host:pid (a worker's default name)
+_LOCAL = re.compile(r"(?P<host>[^:]+):(?P<pid>\d+)(?::[0-9a-f]{6})?")
 
 
 def new_owner() -> str:

@@ -23,10 +23,11 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from console.core import faults
+from console.core import faults, fork_server
 from console.core.bounded_lines import BoundedLines
 from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError, DatabaseUnavailableError
+from console.core.fork_server import ForkServer
 from console.core.host_process import HostProcess
 from console.core.jobs import Job, JobStore
 from console.core.owners import new_owner
@@ -178,6 +179,7 @@ class Runner:
         self._keep_warm = False
         self._spare: HostProcess | None = None
         self._spare_lock = threading.Lock()
+        self._forks: ForkServer | None = None
 
     # -- a warm spare --------------------------------------------------------
 
@@ -200,8 +202,32 @@ class Runner:
             if self._keep_warm and self._spare is None:
                 self._spare = HostProcess(preload="all")
 
+    def use_fork_server(self) -> None:
+        """Fork every run's script host from one server that has done its
+        imports (`fork_server`): milliseconds of CPU a run instead of about
+        0.3 s, for a worker with many jobs. Where fork is not available, a
+        warm spare instead. `close` ends it."""
+        if not fork_server.available():
+            self.keep_warm()
+            return
+        with self._spare_lock:
+            if self._forks is None:
+                self._forks = ForkServer()
+
     def _child(self) -> HostProcess:
-        """The spare if one is alive (and a new spare behind it), else a new host."""
+        """A forked host, or the spare if one is alive (and a new spare
+        behind it), else a new host."""
+        forks = self._forks
+        if forks is not None:
+            if not forks.alive:  # it died (killed, out of memory): start another
+                with self._spare_lock:
+                    if self._forks is forks:
+                        forks.close()
+                        self._forks = forks = ForkServer()
+            try:
+                return forks.spawn()
+            except OSError:
+                pass  # a fresh interpreter instead, this once
         with self._spare_lock:
             spare, self._spare = self._spare, None
         if spare is not None and spare.proc.poll() is not None:
@@ -223,8 +249,11 @@ class Runner:
         with self._spare_lock:
             self._keep_warm = False
             spare, self._spare = self._spare, None
+            forks, self._forks = self._forks, None
         if spare is not None:
             spare.discard()
+        if forks is not None:
+            forks.close()
 
     # -- running -------------------------------------------------------------
 
@@ -240,23 +269,27 @@ class Runner:
         note: str | None = None,
         attempt: int = 1,
         attempts: int | None = None,
+        run: Run | None = None,
     ) -> Run:
         """Run the job now and wait for it; returns the finished run.
 
         A scheduled run is attempt 1 of 1 + the job's retries; `attempt` and
         `attempts` number a retry. Refused (ConsoleError) while another run
-        of the job holds its lease.
+        of the job holds its lease. `run`: already recorded, with the lease
+        taken, by the scheduler's claim.
         """
         job = self.jobs.get(name)
         if attempts is None:
             attempts = job.retries + 1 if trigger == "schedule" else 1
+        lease_held = lease_held or run is not None
         if not lease_held and not self.runs.acquire(job.id, self.owner):
             raise ConsoleError(f"{job.name} is running already; wait for it to finish or cancel it")
         try:
-            run = self.runs.start(
-                job.id, job.name, trigger, self.owner, attempt=attempt, attempts=attempts
-            )
-            self.jobs.mark_started(job.id, run.started_at)
+            if run is None:
+                run = self.runs.start(
+                    job.id, job.name, trigger, self.owner, attempt=attempt, attempts=attempts
+                )
+                self.jobs.mark_started(job.id, run.started_at)
             self.runs.heartbeat(job.id, self.owner, run.id)
             try:
                 if on_started is not None:

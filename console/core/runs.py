@@ -34,6 +34,8 @@ class Run:
     #: Attempt k of N: a scheduled run and its retries (N = 1 + the job's retries).
     attempt: int = 1
     attempts: int = 1
+    #: The scheduled tick a run was for (None for Run Once and retries).
+    due_at: datetime | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -88,6 +90,21 @@ class RunLog:
         ).rowcount
         return bool(taken)
 
+    @staticmethod
+    def live_lease_in(
+        conn: sa.Connection, job_id: int, now: datetime
+    ) -> tuple[datetime, datetime] | None:
+        """The job's lease if someone holds a live one: (expires, last heartbeat)."""
+        lease = schema.leases
+        row = conn.execute(
+            sa.select(lease.c.owner, lease.c.expires_at, lease.c.heartbeat_at).where(
+                lease.c.job_id == job_id
+            )
+        ).one_or_none()
+        if row is None or row.owner is None or row.expires_at < now:
+            return None
+        return row.expires_at, row.heartbeat_at or row.expires_at - LEASE_TTL
+
     def heartbeat(self, job_id: int, owner: str, run_id: int | None = None) -> bool:
         now = self.clock()
         values: dict[str, Any] = {"expires_at": now + LEASE_TTL, "heartbeat_at": now}
@@ -134,25 +151,53 @@ class RunLog:
         attempt: int = 1,
         attempts: int = 1,
     ) -> Run:
-        now = self.clock()
         with self.store.write() as conn:
-            self.fail_abandoned_in(conn, job_id, now)
-            run_id = conn.execute(
-                schema.runs.insert()
-                .values(
-                    job_id=job_id,
-                    job_name=job_name,
-                    trigger=trigger,
-                    status="running",
-                    owner=owner,
-                    started_at=now,
-                    rows_written=0,
-                    attempt=attempt,
-                    attempts=attempts,
-                )
-                .returning(schema.runs.c.id)
-            ).scalar_one()
+            run = self.start_in(
+                conn,
+                job_id,
+                job_name,
+                trigger,
+                owner,
+                self.clock(),
+                attempt=attempt,
+                attempts=attempts,
+            )
             self.store.announce(conn, Change("runs", job_name))
+        return run
+
+    @classmethod
+    def start_in(
+        cls,
+        conn: sa.Connection,
+        job_id: int,
+        job_name: str,
+        trigger: str,
+        owner: str,
+        now: datetime,
+        *,
+        attempt: int = 1,
+        attempts: int = 1,
+        due_at: datetime | None = None,
+    ) -> Run:
+        """Record a run as started, inside the caller's transaction (the
+        scheduler's claim: a tick won is a run recorded, whatever happens next)."""
+        cls.fail_abandoned_in(conn, job_id, now)
+        run_id = conn.execute(
+            schema.runs.insert()
+            .values(
+                job_id=job_id,
+                job_name=job_name,
+                trigger=trigger,
+                status="running",
+                owner=owner,
+                started_at=now,
+                rows_written=0,
+                attempt=attempt,
+                attempts=attempts,
+                due_at=due_at,
+            )
+            .returning(schema.runs.c.id)
+        ).scalar_one()
         return Run(
             run_id,
             job_id,
@@ -166,6 +211,7 @@ class RunLog:
             0,
             attempt,
             attempts,
+            due_at,
         )
 
     @staticmethod

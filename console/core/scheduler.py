@@ -15,6 +15,7 @@ hands the run to a thread of its own. User code never runs in this thread.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from console.core.alerts import Alert, alert_for
 from console.core.changes import Change
 from console.core.clock import Clock, utcnow
 from console.core.jobs import JobStore
+from console.core.outage import Outage, is_unavailable
 from console.core.retries import Retry, RetryQueue
 from console.core.runner import Runner
 from console.core.runs import Run, RunLog
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 #: measurable CPU.
 MAX_SLEEP_S = 15.0
 PURGE_EVERY = timedelta(hours=6)
+#: How many due ticks a step tries between two looks at which are still due.
+RECHECK_EVERY = 16
 
 Dispatch = Callable[[str, str | None], None]
 
@@ -52,6 +56,8 @@ class Claim:
     job_name: str
     due: datetime
     note: str | None
+    run: Run | None = None
+    following: datetime | None = None  # the job's next tick after this one
 
 
 @dataclass
@@ -75,6 +81,8 @@ class ConsoleScheduler:
         dispatch: Dispatch | None = None,
         on_event: Callable[[str], None] | None = None,
         on_alert: Callable[[Alert], None] | None = None,
+        max_runs: int | None = None,
+        claims: Store | None = None,
     ) -> None:
         self.store, self.jobs, self.runs, self.runner, self.settings = (
             store,
@@ -84,16 +92,36 @@ class ConsoleScheduler:
             settings,
         )
         self.clock = clock
-        self._dispatch = dispatch or self._start_run
+        # The thread's own connections: its claims never queue for a
+        # connection behind the runs it started (a hundred at once, say).
+        self._claims = claims or store
+        self._dispatch = dispatch
         self._on_event = on_event or (lambda _message: None)
+        #: At most this many runs at once (`worker --max-runs`); None: no cap.
+        self.max_runs = max_runs
+        self.outage = Outage(self._on_event)
         #: Told of each failure and recovery of a scheduled run (web hook,
         #: desktop notifications); called on the run's thread, never blocking it long.
         self.alert_listeners: list[Callable[[Alert], None]] = (
             [on_alert] if on_alert is not None else []
         )
         self.retries = RetryQueue(clock)
-        #: enabled job id -> its next due time (UTC), as the database says
+        #: enabled job id -> its next due time (UTC), as the database says,
+        #: for the jobs due before the thread wakes anyway (`_sync`)
         self._due: dict[int, datetime] = {}
+        self._later: datetime | None = None  # the earliest due beyond those
+        self._enabled = 0
+        #: job id -> when a dead worker's lease on it lapses: its tick waits till then
+        self._not_before: dict[int, datetime] = {}
+        self._waited: set[int] = set()
+        # Won this step, started together after it: while a step claims, no
+        # run of its own competes with it for the interpreter.
+        self._claimed: list[Claim] = []
+        self._due_ids: set[int] | None = None
+        self._fires_since_check = 0
+        # Each instance takes the ticks due at one instant in its own order,
+        # so several workers spread over them instead of queueing on each.
+        self._shuffle = random.Random()
         self._housekeeping = schedule.Scheduler()
         self._housekeeping.every(int(PURGE_EVERY.total_seconds())).seconds.do(self._purge)
         self._purged = False
@@ -143,6 +171,8 @@ class ConsoleScheduler:
             item.cancel.set()
         for item in active:
             item.thread.join(timeout=grace_s + 3)
+        if self._claims is not self.store:
+            self._claims.dispose()
 
     def pause(self) -> None:
         """Claim nothing (ticks nor retries) until `resume`; runs going go on."""
@@ -160,7 +190,7 @@ class ConsoleScheduler:
 
     def scheduled_count(self) -> int:
         """How many enabled jobs this scheduler keeps (as of its last look)."""
-        return len(self._due)
+        return self._enabled
 
     def join_runs(self, timeout: float = 60.0) -> bool:
         """Wait for the runs in progress (and what follows each: its retry
@@ -184,22 +214,42 @@ class ConsoleScheduler:
         self._sync()
         if self._paused.is_set():
             return None  # asleep until resumed (a wake)
-        for job_id, due in sorted(self._due.items(), key=lambda item: item[1]):
-            if due <= self.clock() and not self._stopping.is_set():
-                self._fire(job_id)
+        now = self.clock()
+        due_now = [job_id for job_id in self._due if self._wake_at(job_id) <= now]
+        self._shuffle.shuffle(due_now)
+        due_now.sort(key=self._due.__getitem__)  # stable: the shuffle orders equal dues
+        self._due_ids = None
+        for job_id in due_now:
+            if self._stopping.is_set() or not self.has_room():
+                break  # at --max-runs: the ticks are left to other workers, or to later
+            self._fire(job_id)
+        self._start_claimed()
         self._run_due_retries()  # after the ticks: a tick due as well wins
         if not self._purged:  # once at start, then every PURGE_EVERY
             self._purged = True
             self._purge()
         self._housekeeping.run_pending()
         idle = [t for t in (self.idle_seconds(), self.retries.idle_seconds()) if t is not None]
+        if not self.has_room() and any(t <= 0 for t in idle):
+            return MAX_SLEEP_S  # at --max-runs: a run that ends wakes the loop
         return min(idle, default=None)
+
+    def has_room(self) -> bool:
+        """Below this instance's cap on concurrent runs (if it has one)."""
+        if self.max_runs is None:
+            return True
+        with self._active_lock:
+            return len(self._active) + len(self._claimed) < self.max_runs
+
+    def _wake_at(self, job_id: int) -> datetime:
+        due, later = self._due[job_id], self._not_before.get(job_id)
+        return due if later is None else max(due, later)
 
     def idle_seconds(self) -> float | None:
         """Seconds until the earliest due job (negative when late), None with none."""
         if not self._due:
-            return None
-        return (min(self._due.values()) - self.clock()).total_seconds()
+            return None if self._later is None else (self._later - self.clock()).total_seconds()
+        return (min(map(self._wake_at, self._due)) - self.clock()).total_seconds()
 
     def next_due(self) -> tuple[str, datetime] | None:
         """The enabled job that runs next, and when."""
@@ -217,6 +267,7 @@ class ConsoleScheduler:
         while not self._stopping.is_set():
             try:
                 idle = self.step()
+                self.outage.ok()
             except Exception as e:  # the scheduler outlives any error, and says so
                 self.errors += 1
                 if faults.is_fatal(e):  # the database is gone or corrupt: stop, say why
@@ -224,37 +275,86 @@ class ConsoleScheduler:
                     self._on_event(f"stopping: {self.fatal}")
                     self._stopping.set()
                     break
-                log.exception("scheduler step failed")
-                idle = MAX_SLEEP_S
+                if is_unavailable(e):  # one line per outage, then quiet retries
+                    idle = self.outage.failed(e)
+                else:
+                    log.exception("scheduler step failed")
+                    idle = MAX_SLEEP_S
             wait = MAX_SLEEP_S if idle is None else max(0.0, min(idle, MAX_SLEEP_S))
             self._wake.wait(wait)
             self._wake.clear()
         self._on_event("scheduler stopped")
 
     def _sync(self) -> None:
-        with self.store.read() as conn:
+        # Only the jobs due before the thread wakes anyway, and the earliest of
+        # the rest: with hundreds of jobs, reading them all at every step is
+        # most of a worker's CPU.
+        jobs = schema.jobs
+        enabled = (jobs.c.enabled.is_(True), jobs.c.next_run_at.is_not(None))
+        horizon = self.clock() + timedelta(seconds=MAX_SLEEP_S)
+        with self._claims.read() as conn:
             rows = conn.execute(
-                sa.select(schema.jobs.c.id, schema.jobs.c.next_run_at).where(
-                    schema.jobs.c.enabled.is_(True), schema.jobs.c.next_run_at.is_not(None)
+                sa.select(jobs.c.id, jobs.c.next_run_at).where(
+                    *enabled, jobs.c.next_run_at <= horizon
                 )
             ).all()
-        self._due = {r.id: r.next_run_at for r in rows}
+            self._enabled, self._later = conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.min(jobs.c.next_run_at).filter(jobs.c.next_run_at > horizon),
+                ).where(*enabled)
+            ).one()
+        due = {r.id: r.next_run_at for r in rows}
+        for job_id in list(self._not_before):
+            if due.get(job_id) != self._due.get(job_id):  # claimed elsewhere, or edited
+                del self._not_before[job_id]
+        self._due = due
+
+    def _still_due(self, job_id: int) -> bool:
+        """False if another instance has surely claimed the job's tick since
+        this step began. Asked of the database once every `RECHECK_EVERY`
+        fires, for all due jobs at once: while several workers share hundreds
+        of due ticks, each would otherwise spend a transaction on every tick
+        another already won."""
+        if self._due_ids is None or self._fires_since_check >= RECHECK_EVERY:
+            jobs = schema.jobs
+            with self._claims.read() as conn:
+                self._due_ids = set(
+                    conn.execute(
+                        sa.select(jobs.c.id).where(
+                            jobs.c.enabled.is_(True), jobs.c.next_run_at <= self.clock()
+                        )
+                    ).scalars()
+                )
+            self._fires_since_check = 0
+        self._fires_since_check += 1
+        return job_id in self._due_ids
 
     def _fire(self, job_id: int) -> None:
+        if not self._still_due(job_id):  # the next sync, at once, says when it is due now
+            self._not_before[job_id] = self.clock() + timedelta(milliseconds=1)
+            return
         claim = self.claim(job_id)
         if claim is not None:
             self._on_event(f"running {claim.job_name} (due {claim.due.astimezone():%H:%M:%S})")
             try:
-                self._dispatch(claim.job_name, claim.note)
+                if self._dispatch is not None:
+                    self._dispatch(claim.job_name, claim.note)
+                else:  # started once every due tick is claimed (`_start_claimed`)
+                    self._claimed.append(claim)
             except Exception:  # one job's failure never keeps the others due now from running
                 self.errors += 1
                 log.exception("could not start %s", claim.job_name)
                 self._on_event(f"{claim.job_name} could not start; see the log")
+        if job_id in self._not_before:
+            return  # waits for a lease to lapse; its due is unchanged
         # The claim (ours or another instance's) moved next_run_at on.
-        with self.store.read() as conn:
-            due = conn.execute(
-                sa.select(schema.jobs.c.next_run_at).where(schema.jobs.c.id == job_id)
-            ).scalar()
+        due = None if claim is None else claim.following
+        if due is None:
+            with self._claims.read() as conn:
+                due = conn.execute(
+                    sa.select(schema.jobs.c.next_run_at).where(schema.jobs.c.id == job_id)
+                ).scalar()
         if due is None:
             self._due.pop(job_id, None)
         else:
@@ -263,10 +363,24 @@ class ConsoleScheduler:
     def claim(self, job_id: int) -> Claim | None:
         """Win this instance the job's due tick, or None: not due, another
         instance had it, or the previous run still holds the lease (skipped,
-        with a warning in the log)."""
+        with a warning in the log; or, when the holder has not been heard
+        from since the tick came due, kept until its lease lapses). The run
+        is recorded in the same transaction: a tick won is never lost with
+        its worker."""
         now = self.clock()
         skipped: tuple[str, datetime] | None = None
-        with self.store.write() as conn:
+        with self._claims.write() as conn:
+            holder = RunLog.live_lease_in(conn, job_id, now)
+            if holder is not None and holder[1] < JobStore.next_run_in(conn, job_id, now):
+                # Maybe a dead worker's lease: look again when it lapses. A
+                # live run will have heartbeaten by then, and the tick is
+                # skipped as before.
+                self._not_before[job_id] = holder[0] + timedelta(milliseconds=1)
+                self._waited.add(job_id)
+                return None
+            self._not_before.pop(job_id, None)
+            waited = job_id in self._waited
+            self._waited.discard(job_id)
             won = JobStore.claim_tick_in(conn, job_id, now)
             if won is None:
                 return None
@@ -285,9 +399,23 @@ class ConsoleScheduler:
                         f"worker was running (due from {due.astimezone():%Y-%m-%d %H:%M}); "
                         "running once now"
                     )
-                elif now - due > timedelta(minutes=1):
+                elif now - due > timedelta(minutes=1) or waited:
                     note = f"running late: this run was due at {due.astimezone():%Y-%m-%d %H:%M:%S}"
-                return Claim(job.name, due, note)
+                    if waited:
+                        note += " and waited for the lease of a worker that stopped answering"
+                run = RunLog.start_in(
+                    conn,
+                    job_id,
+                    job.name,
+                    "schedule",
+                    self.runner.owner,
+                    now,
+                    attempts=job.retries + 1,
+                    due_at=due,
+                )
+                JobStore.mark_started_in(conn, job_id, now)
+                self._claims.announce(conn, Change("runs", job.name))
+                return Claim(job.name, due, note, run, job.next_fire(now))
         name, due = skipped
         self.runs.log(
             name,
@@ -296,15 +424,31 @@ class ConsoleScheduler:
         )
         return None
 
-    def _start_run(self, name: str, note: str | None, retry: Retry | None = None) -> None:
+    def _start_claimed(self) -> None:
+        claimed, self._claimed = self._claimed, []
+        for claim in claimed:
+            try:
+                self._start_run(claim.job_name, claim.note, run=claim.run)
+            except Exception:  # one job's failure never keeps the others from running
+                self.errors += 1
+                log.exception("could not start %s", claim.job_name)
+                self._on_event(f"{claim.job_name} could not start; see the log")
+
+    def _start_run(
+        self, name: str, note: str | None, retry: Retry | None = None, run: Run | None = None
+    ) -> None:
         item = _Active(
-            threading.Thread(target=self._execute, args=(name, note, retry), name=f"run-{name}")
+            threading.Thread(
+                target=self._execute, args=(name, note, retry, run), name=f"run-{name}"
+            )
         )
         with self._active_lock:
             self._active[name] = item
         item.thread.start()
 
-    def _execute(self, name: str, note: str | None, retry: Retry | None = None) -> None:
+    def _execute(
+        self, name: str, note: str | None, retry: Retry | None = None, started: Run | None = None
+    ) -> None:
         with self._active_lock:
             mine = self._active[name]
         cancel = mine.cancel
@@ -317,15 +461,21 @@ class ConsoleScheduler:
                 cancel=cancel,
                 attempt=retry.attempt if retry else 1,
                 attempts=retry.attempts if retry else None,
+                run=started,
             )
             self._on_event(f"{name} {run.status}" + (f": {run.error}" if run.error else ""))
             self._after_run(run)
         except Exception as e:  # a job's failure never stops the scheduler
-            self._on_event(f"{name} could not run: {e}")
+            if is_unavailable(e):
+                self.outage.failed(e)  # said once for the whole outage
+            else:
+                self._on_event(f"{name} could not run: {e}")
         finally:
             with self._active_lock:
                 if self._active.get(name) is mine:  # not the retry it planned
                     self._active.pop(name)
+            if self.max_runs is not None:
+                self._wake.set()  # room for another run
 
     def _after_run(self, run: Run) -> None:
         """Plan a retry of a failed attempt, and tell the listeners of a

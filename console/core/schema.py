@@ -143,7 +143,23 @@ runs = Table(
     Column("rows_written", Integer, nullable=False, default=0),
     Column("attempt", Integer, nullable=False, server_default="1"),
     Column("attempts", Integer, nullable=False, server_default="1"),
+    # The scheduled tick a run was started for (None for Run Once): what
+    # "each tick exactly once" and start lateness are counted against.
+    Column("due_at", UTCDateTime(), nullable=True),
     Index("ix_runs_job_started", "job_id", "started_at"),
+)
+
+#: `mobile-console worker` processes, live and recently gone (owned by `workers`).
+workers = Table(
+    "workers",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("max_runs", Integer, nullable=True),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("heartbeat_at", UTCDateTime(), nullable=False),
+    Column("stopped_at", UTCDateTime(), nullable=True),
 )
 
 log_entries = Table(

@@ -26,7 +26,7 @@ from console.core.paths import create_private_file
 #: The newest schema revision this console knows (a unit test keeps it equal
 #: to the head of `migrations/versions`), so opening an up-to-date database
 #: never needs to load Alembic.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0005"
 #: How long a write waits for another process's lock before it gives up (and
 #: says so in one line). MOBILE_CONSOLE_BUSY_TIMEOUT_MS changes it.
 BUSY_TIMEOUT_MS = int(os.environ.get("MOBILE_CONSOLE_BUSY_TIMEOUT_MS", "") or 30_000)
@@ -99,10 +99,15 @@ class Store:
     its schema kept at the newest revision."""
 
     def __init__(
-        self, url: str, *, migrate: bool = True, changes: ChangeFeed | None = None
+        self,
+        url: str,
+        *,
+        migrate: bool = True,
+        changes: ChangeFeed | None = None,
+        **engine_options: Any,
     ) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, **engine_options)
         self._file = sqlite_file(url)
         self._identity: tuple[int, int] | None = None
         if self._file is not None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QToolButton
 from console.gui.dialogs import CreateJobDialog
 from console.gui.main_window import MainWindow
 from console.gui.pages.configure import ConfigurePage
+from console.gui.pages.dashboard import DashboardPage
 from console.gui.pages.logs import LogsPage
 from console.gui.pages.scheduler import SchedulerPage
 from tests.conftest import need
@@ -273,3 +274,28 @@ def test_the_console_settings_form_is_built_from_settings(window: MainWindow, qt
     settings = window.services.settings
     assert settings.get("log_retention_days") == 7
     assert settings.get("failure_webhook") == "https://hooks.example/hook?token=gui-5e1f"
+
+
+def test_the_dashboard_shows_workers_and_history_shows_who_ran_each_run(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_job_through_the_dialog(window, qtbot, monkeypatch, "elsewhere")
+    services = window.services
+    assert services is not None
+    services.workers.register("beta")
+    job = services.jobs.get("elsewhere")
+    services.runs.start(job.id, "elsewhere", "schedule", "beta")  # a run on worker beta
+    window.show_page("Dashboard")
+    dashboard = window.pages["Dashboard"]
+    assert isinstance(dashboard, DashboardPage)
+    model = dashboard.workers
+    qtbot.waitUntil(lambda: [w.name for w in model.records()] == ["beta"], timeout=5000)
+    cells = [model.index(0, c).data() for c in range(model.columnCount())]
+    assert (cells[0], cells[1], cells[5], cells[6]) == ("beta", "Live", "1", "elsewhere")
+    window.show_page("Scheduler")
+    page = scheduler(window)
+    page.job_view.tabs.setCurrentIndex(2)
+    runs = page.job_view.runs
+    qtbot.waitUntil(lambda: len(runs.records()) == 1, timeout=5000)
+    headers = [runs.headerData(c, Qt.Orientation.Horizontal) for c in range(runs.columnCount())]
+    assert runs.index(0, headers.index("WORKER")).data() == "beta"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -130,6 +132,9 @@ def test_a_killed_workers_lease_expires_and_another_takes_the_next_tick(
     assert len(runs) == 2
     assert runs[0][1] == "succeeded"
     assert runs[1][1] == "interrupted" and "stopped before it ended" in (runs[1][2] or "")
+    # by the worker's name (host:pid by default), and when it was last heard from
+    assert f"{socket.gethostname()}:{first.pid}, which ran it" in (runs[1][2] or "")
+    assert "last heard from" in (runs[1][2] or "")
     second.send_signal(signal.SIGTERM)
     second.communicate(timeout=10)
 
@@ -180,3 +185,87 @@ def test_a_worker_whose_output_is_gone_still_runs_the_jobs(
     assert worker.returncode == 0, err
     assert "Traceback" not in err
     assert console.tables.get("Ticks").count() == 1
+
+
+CONSOLE = [sys.executable, "-m", "console"]
+ALPHA = ["--name", "alpha", "--max-runs", "2"]
+
+
+def cli(home: Path, db_url: str, *words: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "console", "--home", str(home), "--db", db_url, *words],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
+
+
+def test_workers_are_listed_by_name_with_what_they_run_and_names_stay_unique(
+    console: Services, db_url: str, home: Path
+) -> None:
+    make_due(console, "long", "import time\ndef long():\n    time.sleep(600)\n", 900)
+    worker = subprocess.Popen(
+        [*CONSOLE, "--home", str(home), "--db", db_url, "worker", *ALPHA],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: runs_of(console)[:1] == [("long", "running", None)])
+        twin = cli(home, db_url, "worker", "--name", "alpha")
+        assert twin.returncode == 2
+        assert twin.stderr.count("\n") == 1 and "named 'alpha' is running already" in twin.stderr
+        listed = json.loads(cli(home, db_url, "workers", "--json").stdout)
+        assert [(w["name"], w["state"], w["runs_in_flight"], w["running"]) for w in listed] == [
+            ("alpha", "live", 1, ["long"])
+        ]
+        table = cli(home, db_url, "workers").stdout
+        assert "alpha" in table and "1 (max 2)" in table
+        shown = json.loads(cli(home, db_url, "job", "show", "long", "--json").stdout)
+        assert shown["runs"][0]["worker"] == "alpha"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=15)
+    listed = json.loads(cli(home, db_url, "workers", "--json").stdout)
+    assert [(w["name"], w["state"], w["runs_in_flight"]) for w in listed] == [
+        ("alpha", "stopped", 0)
+    ]
+
+
+def test_a_worker_refuses_a_database_of_a_newer_schema(
+    console: Services, db_url: str, home: Path
+) -> None:
+    with console.store.write() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    done = cli(home, db_url, "worker")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "newer Mobile Console" in done.stderr
+    assert done.stdout == ""
+
+
+def test_max_runs_caps_a_workers_runs_and_leaves_the_rest_due(
+    console: Services, tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    for name in ("a", "b", "c"):
+        make_due(
+            console,
+            name,
+            f"import os, time\ndef {name}():\n"
+            f"    while not os.path.exists({str(gate)!r}):\n        time.sleep(0.02)\n",
+        )
+    sched = console.scheduler(max_runs=2)
+    try:
+        sched.step()
+        wait_for(lambda: len([r for r in runs_of(console) if r[1] == "running"]) == 2)
+        assert len(sched.active_runs()) == 2
+        [waiting] = {"a", "b", "c"} - set(sched.active_runs())
+        next_run = console.jobs.get(waiting).next_run_at
+        assert next_run is not None and next_run <= console.jobs.clock()  # left due for others
+        gate.touch()
+        wait_for(lambda: not sched.active_runs())
+        sched.step()
+        wait_for(lambda: sorted(s for _, s, _ in runs_of(console)) == ["succeeded"] * 3)
+    finally:
+        sched.stop()

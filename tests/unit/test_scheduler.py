@@ -215,3 +215,18 @@ def test_the_thread_outlives_a_failing_step(home: Path) -> None:
     finally:
         sched.stop()
         services.close()
+
+
+def test_a_job_disabled_while_the_scheduler_knows_it_is_dropped_cleanly(
+    console: Services, clock: FakeClock
+) -> None:
+    console.jobs.create("soon", interval=1, unit="minute", start_at=clock.now)
+    console.jobs.enable("soon")
+    rec = Recorder(console)
+    sched = scheduler(console, rec)
+    assert sched.step() == 60
+    console.jobs.disable("soon")
+    assert sched.step() is None
+    clock.advance(minutes=2)
+    assert sched.step() is None
+    assert rec.runs == []

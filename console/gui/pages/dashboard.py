@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QVBoxLayout, QWidget
 from console.core.changes import Change
 from console.core.formatting import duration_text, local_time
 from console.core.runs import Run
+from console.core.workers import WorkerInfo
 from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
 from console.gui.shell import STATUS_COLOURS
@@ -31,6 +32,7 @@ class JobDay:
 class Summary:
     runs: list[Run]
     per_job: list[JobDay]
+    workers: list[WorkerInfo]
 
 
 class DurationChart(QWidget):
@@ -93,6 +95,18 @@ class DashboardPage(Page):
             [Column("Table", lambda t: t.info.name), Column("Rows", lambda t: t.shown)]
         )
         self.counts = TableCounts(ctx.services.tables, ctx.tasks, self.tables.set_records)
+        self.workers = RecordModel[WorkerInfo](
+            [
+                Column("Worker", lambda w: w.name),
+                Column("State", lambda w: w.state.capitalize(), status=True),
+                Column("Host", lambda w: w.host),
+                Column("Started", lambda w: local_time(w.started_at)),
+                Column("Last heartbeat", lambda w: local_time(w.heartbeat_at)),
+                Column("Runs in flight", lambda w: w.runs_in_flight),
+                Column("Running", lambda w: ", ".join(w.running)),
+            ],
+            key=lambda w: (w.name, w.state, w.heartbeat_at, w.running),
+        )
         self.chart = DurationChart(self)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -109,6 +123,9 @@ class DashboardPage(Page):
             box = QGroupBox(title, self)
             QVBoxLayout(box).addWidget(widget)
             grid.addWidget(box, row, col)
+        box = QGroupBox("Workers", self)
+        QVBoxLayout(box).addWidget(table_view(self, self.workers))
+        grid.addWidget(box, 2, 0, 1, 2)
 
     def title(self) -> str:
         return "dashboard"
@@ -133,7 +150,7 @@ class DashboardPage(Page):
             )
             for n in names
         ]
-        return Summary(services.runs.runs(limit=100), per_job)
+        return Summary(services.runs.runs(limit=100), per_job, services.workers.all())
 
     def on_changes(self, changes: frozenset[Change]) -> None:
         topics = {c.topic for c in changes}
@@ -148,4 +165,5 @@ class DashboardPage(Page):
     def _on_read(self, summary: Summary) -> None:
         self.recent.set_records(summary.runs[:30])
         self.per_job.set_records(summary.per_job)
+        self.workers.set_records(summary.workers)
         self.chart.set_runs(list(reversed(summary.runs)))

@@ -112,6 +112,7 @@ class JobView(QWidget):
             [
                 Column("Trigger", lambda r: r.trigger),
                 Column("Attempt", lambda r: f"{r.attempt} of {r.attempts}"),
+                Column("Worker", lambda r: r.owner),
                 Column("Started", lambda r: local_time(r.started_at)),
                 Column("Duration", lambda r: duration_text(r.duration_s)),
                 Column("Status", lambda r: r.status, status=True),

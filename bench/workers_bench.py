@@ -1,0 +1,265 @@
+"""Many workers on one database: 500 jobs due every minute, 4 `mobile-console
+worker` processes on PostgreSQL (2 on SQLite), one killed with SIGKILL every
+minute and started again. Every tick must run exactly once; how late do runs
+start, and how many runs a second does the set sustain.
+
+`make bench` runs 2 minutes of each; `BENCH_WORKERS_MINUTES=5 make bench`
+(or `python -m bench workers_scale`) the full 5-minute run.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.common import Figure, fresh_home
+
+JOBS = 500
+SLEEPERS = 100  # of them sleep 1 s; one fails; the rest are empty
+GOAL_P99_S = 5.0
+
+
+def minutes() -> int:
+    return int(os.environ.get("BENCH_WORKERS_MINUTES", "2"))
+
+
+def _fresh_postgres(url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _script(i: int) -> str:
+    name = f"job{i:03d}"
+    if i == 0:
+        return f"def {name}():\n    raise RuntimeError('this one fails')\n"
+    if i <= SLEEPERS:
+        return f"import time\ndef {name}():\n    time.sleep(1)\n"
+    return f"def {name}():\n    pass\n"
+
+
+def _prepare(home: Path, db_url: str, first_tick: datetime) -> None:
+    from console.app import open_services
+
+    services = open_services(home, db_url)
+    for i in range(JOBS):
+        name = f"job{i:03d}"
+        services.jobs.create(
+            name, interval=1, unit="minute", start_at=first_tick, script=_script(i)
+        )
+        services.jobs.enable(name)
+    services.close()
+
+
+class Fleet:
+    """The worker processes, each started again as soon as it is killed."""
+
+    def __init__(self, home: Path, db_url: str, count: int) -> None:
+        self.home, self.db_url = home, db_url
+        self.console = [sys.executable, "-m", "console", "--home", str(home), "--db", db_url]
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.logs = home / "workers"
+        self.logs.mkdir()
+        self.started = 0
+        self.slots = [self._start(i) for i in range(count)]
+
+    def _start(self, slot: int) -> subprocess.Popen[bytes]:
+        self.started += 1
+        with open(self.logs / f"w{slot}-{self.started}.log", "wb") as log:
+            proc = subprocess.Popen(
+                [*self.console, "worker", "--name", f"bench{slot}-{self.started}"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+            )
+        self.procs.append(proc)
+        return proc
+
+    def kill_and_restart(self, slot: int) -> None:
+        self.slots[slot].kill()
+        self.slots[slot].wait()
+        self.slots[slot] = self._start(slot)
+
+    def stop(self) -> None:
+        for proc in self.slots:
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _left_behind(status: str, error: str | None) -> bool:
+    """A run its worker was killed during: still running, or marked so since."""
+    return status in ("running", "interrupted") or "stopped before the run ended" in (error or "")
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * (len(ordered) - 1) + 0.5))] if ordered else 0.0
+
+
+def scale_run(db_url: str, workers: int, label: str) -> list[Figure]:
+    import sqlalchemy as sa
+
+    from console.core import schema
+
+    home = fresh_home()
+    if db_url == "sqlite":
+        db_url = f"sqlite:///{home / 'console.db'}"
+    else:
+        _fresh_postgres(db_url)
+    ticks = minutes()
+    now = datetime.now(UTC)
+    first = (now + timedelta(seconds=40)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    _prepare(home, db_url, first)
+    fleet = Fleet(home, db_url, workers)
+    rng = random.Random(17)
+    # One worker killed (SIGKILL) and started again at a random moment of every minute.
+    kills = [first + timedelta(minutes=k, seconds=rng.uniform(0, 60)) for k in range(ticks)]
+    last_tick = first + timedelta(minutes=ticks - 1)
+    end = last_tick + timedelta(seconds=45)  # late ticks (a dead worker's lease) run by then
+    stop = threading.Event()
+    try:
+        for k, at in enumerate(kills):
+            if stop.wait(max(0.0, (at - datetime.now(UTC)).total_seconds())):
+                break
+            if at < end:
+                fleet.kill_and_restart(k % workers)
+        stop.wait(max(0.0, (end - datetime.now(UTC)).total_seconds()))
+    finally:
+        fleet.stop()
+    from console.core.store import Store
+
+    store = Store(db_url, migrate=False)
+    with store.read() as conn:
+        runs = conn.execute(
+            sa.select(
+                schema.runs.c.job_name,
+                schema.runs.c.due_at,
+                schema.runs.c.started_at,
+                schema.runs.c.ended_at,
+                schema.runs.c.status,
+                schema.runs.c.error,
+            ).where(schema.runs.c.trigger == "schedule")
+        ).all()
+    store.dispose()
+    expected = Counter(
+        (f"job{i:03d}", first + timedelta(minutes=k)) for i in range(JOBS) for k in range(ticks)
+    )
+    ran = Counter((r.job_name, r.due_at) for r in runs if r.due_at is not None)
+    duplicates = sum((ran - expected).values())  # a tick twice, or a tick never due
+    misses = sum((expected - ran).values())
+    # When did the script start? Not later than its run ended, less its 1 s
+    # sleep: an upper bound, measured from the tick (the user's "when").
+    # A run its killed worker left behind counts from when it was recorded
+    # (it ended when the job's next run found it, a minute on).
+    late = [
+        (r.started_at - r.due_at).total_seconds()
+        if _left_behind(r.status, r.error)
+        else (r.ended_at - r.due_at).total_seconds()
+        - (1.0 if 1 <= int(r.job_name[3:]) <= SLEEPERS else 0.0)
+        for r in runs
+        if r.due_at <= last_tick
+    ]
+    p50, p99 = _percentile(late, 0.50), _percentile(late, 0.99)
+    per_second = len(runs) / (ticks * 60)
+    outcome = Counter(
+        "left by a killed worker" if _left_behind(r.status, r.error) else r.status for r in runs
+    )
+    print(
+        f"{label}: {len(runs)} runs over {ticks} min, {fleet.started - workers} kills; "
+        f"{dict(outcome)}; duplicates {duplicates}, misses {misses}; "
+        f"lateness p50 {p50:.2f} s p99 {p99:.2f} s max {max(late, default=0):.2f} s",
+        file=sys.stderr,
+    )
+    exact = duplicates == 0 and misses == 0
+    return [
+        Figure(
+            f"{label}: ticks run twice / missed ({ticks}×{JOBS})",
+            duplicates + misses,
+            None,
+            "",
+            "0 and 0",
+            exact,
+        ),
+        Figure(f"{label}: start lateness p50", p50, None, "s", "—", True),
+        Figure(f"{label}: start lateness p99", p99, None, "s", f"≤ {GOAL_P99_S:g} s", p99 <= 5),
+        Figure(
+            f"{label}: runs/s sustained",
+            per_second,
+            None,
+            "runs/s",
+            "≥ 8.3 (500/min)",
+            per_second >= JOBS / 60 * 0.99,
+        ),
+    ]
+
+
+def _cpu_per_run(fork: bool, runs: int = 40) -> float:
+    """CPU seconds a run costs the machine (the runner, its hosts, their
+    children), for an empty job run `runs` times in a row."""
+    import resource
+
+    from console.app import open_services
+
+    services = open_services(fresh_home())
+    services.jobs.create("empty", script="def empty():\n    pass\n")
+
+    def used() -> float:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    before = used()
+    if fork:
+        services.runner.use_fork_server()
+    else:
+        services.runner.keep_warm()  # the worker before: a warm spare, a new interpreter a run
+    for _ in range(runs):
+        services.runner.run("empty")
+    services.close()  # reaps the hosts (and the fork server's children with it)
+    return (used() - before) / runs
+
+
+def fork_cpu() -> Figure:
+    """CPU a run costs: forked from the fork server, against a fresh
+    interpreter a run (the warm spare the worker kept before)."""
+    fresh = _cpu_per_run(fork=False)
+    forked = _cpu_per_run(fork=True)
+    return Figure(
+        "CPU of an empty run, forked (baseline: a new interpreter)",
+        forked * 1000,
+        fresh * 1000,
+        "ms",
+        "≤ 0.2x",
+        forked <= 0.2 * fresh,
+    )
+
+
+def workers_scale() -> list[Figure]:
+    """PostgreSQL, 4 workers; then SQLite, 2 workers."""
+    pg = os.environ.get("MOBILE_CONSOLE_TEST_PG")
+    only = os.environ.get("BENCH_WORKERS_ONLY")  # "postgresql" or "sqlite": that one alone
+    figures = [fork_cpu()]
+    if only != "sqlite":
+        if pg:
+            figures += scale_run(pg, 4, "PostgreSQL, 4 workers")
+        else:
+            print("no PostgreSQL (make bench starts one): skipping its figure", file=sys.stderr)
+    if only != "postgresql":
+        figures += scale_run("sqlite", 2, "SQLite, 2 workers")
+    return figures
