@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -34,6 +33,7 @@ from PySide6.QtGui import QColor
 
 from console.core.browse import Browser, Key, Opening, View
 from console.core.errors import ConflictError, ConsoleError
+from console.core.formatting import cell_text
 from console.core.user_tables import SYSTEM_COLUMNS, ColumnInfo, TableInfo, TableStore, parse_text
 from console.gui.binary_cell import binary_text, binary_tooltip
 from console.gui.operations import Handle, Op, Operations, Progress
@@ -634,12 +634,5 @@ def _message(error: Exception) -> str:
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone().isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, bytes):
-        return binary_text(value)
-    return str(value)
+    # The grid shows a binary cell's size in KB/MB; everything else as the CLI does.
+    return binary_text(value) if isinstance(value, bytes) else cell_text(value)
