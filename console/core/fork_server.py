@@ -22,6 +22,7 @@ preloads itself).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import queue
@@ -201,7 +202,10 @@ class ForkServer:
         self._sock = ours
         self._spawn_lock = threading.Lock()
         self._lock = threading.Lock()
-        self._pids: queue.Queue[int] = queue.Queue()
+        # One per request sent, answered in order: the server forks in the
+        # order it reads, so many runs can wait for their pid at once.
+        self._waiting: collections.deque[queue.Queue[int]] = collections.deque()
+        self._line_lock = threading.Lock()  # the line's own, never held across I/O
         self._running: dict[int, ForkedProc] = {}
         self._early: dict[int, int] = {}  # exits reported before the spawn returned
         self._closed = False
@@ -216,16 +220,24 @@ class ForkServer:
         """A fresh script host, forked; OSError if the server is gone."""
         fds = [*os.pipe(), *os.pipe(), *os.pipe()]  # in_r, in_w, out_r, out_w, err_r, err_w
         in_r, in_w, out_r, out_w, err_r, err_w = fds
+        answer: queue.Queue[int] = queue.Queue(maxsize=1)
         try:
-            with self._spawn_lock:
+            with self._spawn_lock:  # the request and its place in line, together
                 if not self.alive:
                     raise OSError("the fork server has stopped")
-                socket.send_fds(self._sock, [b"F"], [in_r, out_w, err_w])
+                with self._line_lock:
+                    self._waiting.append(answer)
                 try:
-                    pid = self._pids.get(timeout=SPAWN_TIMEOUT_S)
-                except queue.Empty:
-                    self._closed = True  # a late answer would go to the next spawn
-                    raise OSError("the fork server does not answer") from None
+                    socket.send_fds(self._sock, [b"F"], [in_r, out_w, err_w])
+                except BaseException:
+                    with self._line_lock:
+                        self._waiting.remove(answer)
+                    raise
+            try:
+                pid = answer.get(timeout=SPAWN_TIMEOUT_S)
+            except queue.Empty:
+                self._closed = True  # a late answer would go to the wrong spawn
+                raise OSError("the fork server does not answer") from None
         except BaseException:
             for fd in fds:
                 os.close(fd)
@@ -252,7 +264,10 @@ class ForkServer:
             if not message:
                 break
             if message[:1] == b"P":
-                self._pids.put(int(message[1:]))
+                with self._line_lock:
+                    answer = self._waiting.popleft() if self._waiting else None
+                if answer is not None:
+                    answer.put(int(message[1:]))
             elif message[:1] == b"X":
                 pid, code = map(int, message[1:].split())
                 with self._lock:

@@ -104,10 +104,15 @@ class RetryQueue:
         self._pending: dict[int, Retry] = {}
         self._lock = threading.Lock()
 
+    @staticmethod
+    def may_retry(run: Run) -> bool:
+        """Whether the ended run has attempts left that it may earn."""
+        return run.status in RETRIED and run.attempt < run.attempts
+
     def plan(self, job: Job, run: Run) -> tuple[Retry | None, str | None]:
         """After a scheduled run ended: the retry it earns, if any, and the
         line for its log (a retry planned, or the retries dropped)."""
-        if run.status not in RETRIED or run.attempt >= run.attempts:
+        if not self.may_retry(run):
             return None, None
         left = run.attempts - run.attempt
         if not job.enabled:

@@ -152,6 +152,18 @@ class _LogWriter:
             )
 
 
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run is given besides its job, read at one moment: the limits,
+    the app settings (secrets from the keyring) and the redirects. The
+    scheduler reads them once for all the runs due at one instant, so a run
+    starts without waiting on the database."""
+
+    limits: dict[str, Any]
+    config: Callable[[str | None], ResolvedConfig]
+    redirects: list[tuple[str, str]]
+
+
 class Runner:
     """Runs jobs in child processes and records every run."""
 
@@ -257,6 +269,14 @@ class Runner:
 
     # -- running -------------------------------------------------------------
 
+    def inputs(self) -> RunInputs:
+        """The settings, app settings and redirects as they are now."""
+        return RunInputs(
+            self.settings.all(),
+            self.app_settings.resolver(),
+            self.redirects.pairs() if self.redirects else [],
+        )
+
     def run(
         self,
         name: str,
@@ -270,15 +290,19 @@ class Runner:
         attempt: int = 1,
         attempts: int | None = None,
         run: Run | None = None,
+        job: Job | None = None,
+        inputs: RunInputs | None = None,
     ) -> Run:
         """Run the job now and wait for it; returns the finished run.
 
         A scheduled run is attempt 1 of 1 + the job's retries; `attempt` and
         `attempts` number a retry. Refused (ConsoleError) while another run
         of the job holds its lease. `run`: already recorded, with the lease
-        taken, by the scheduler's claim.
+        taken (and pointing at it), by the scheduler's claim, which read
+        `job` too; `inputs`: read for it ahead (`inputs()`).
         """
-        job = self.jobs.get(name)
+        if job is None or run is None:
+            job = self.jobs.get(name)
         if attempts is None:
             attempts = job.retries + 1 if trigger == "schedule" else 1
         lease_held = lease_held or run is not None
@@ -290,11 +314,11 @@ class Runner:
                     job.id, job.name, trigger, self.owner, attempt=attempt, attempts=attempts
                 )
                 self.jobs.mark_started(job.id, run.started_at)
-            self.runs.heartbeat(job.id, self.owner, run.id)
+                self.runs.heartbeat(job.id, self.owner, run.id)
             try:
                 if on_started is not None:
                     on_started(run)
-                return self._run(job, run, on_line, cancel or threading.Event(), note)
+                return self._run(job, run, on_line, cancel or threading.Event(), note, inputs)
             except RunSpooledError:
                 raise  # its end is in the spool already
             except BaseException as e:
@@ -339,13 +363,14 @@ class Runner:
         on_line: LineCallback | None,
         cancel: threading.Event,
         note: str | None,
+        inputs: RunInputs | None,
     ) -> Run:
         config: ResolvedConfig
-        try:
-            config = self.app_settings.resolve(job.name)  # only the settings it may see
+        try:  # only the settings it may see
+            config = (inputs.config if inputs else self.app_settings.resolve)(job.name)
         except Exception as e:  # the database is gone, say: fail the run, not the caller
             config = ResolvedConfig(unavailable={"*": str(e)})
-        limits = self.settings.all()
+        limits = inputs.limits if inputs else self.settings.all()
         writer = _LogWriter(
             self.runs,
             run,
@@ -372,7 +397,10 @@ class Runner:
         }
         status, error, rows = "failed", None, 0
         try:
-            payload["redirects"] = self.redirects.pairs() if self.redirects else []
+            if inputs is not None:
+                payload["redirects"] = inputs.redirects
+            else:
+                payload["redirects"] = self.redirects.pairs() if self.redirects else []
             child = self._child().send(payload)
             status, error, rows = self._supervise(child, job, run, writer, cancel)
         except Exception as e:

@@ -91,6 +91,15 @@ class RunLog:
         return bool(taken)
 
     @staticmethod
+    def attach_in(conn: sa.Connection, job_id: int, owner: str, run_id: int) -> None:
+        """Point the job's lease, held by `owner`, at the run it is for."""
+        conn.execute(
+            schema.leases.update()
+            .where(schema.leases.c.job_id == job_id, schema.leases.c.owner == owner)
+            .values(run_id=run_id)
+        )
+
+    @staticmethod
     def live_lease_in(
         conn: sa.Connection, job_id: int, now: datetime
     ) -> tuple[datetime, datetime] | None:

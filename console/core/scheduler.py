@@ -28,10 +28,10 @@ from console.core import faults, schema, timing
 from console.core.alerts import Alert, alert_for
 from console.core.changes import Change
 from console.core.clock import Clock, utcnow
-from console.core.jobs import JobStore
+from console.core.jobs import Job, JobStore
 from console.core.outage import Outage, is_unavailable
 from console.core.retries import Retry, RetryQueue
-from console.core.runner import Runner
+from console.core.runner import RunInputs, Runner
 from console.core.runs import Run, RunLog
 from console.core.settings import Settings
 from console.core.store import Store
@@ -58,6 +58,7 @@ class Claim:
     note: str | None
     run: Run | None = None
     following: datetime | None = None  # the job's next tick after this one
+    job: Job | None = None  # as the claim read it
 
 
 @dataclass
@@ -413,9 +414,10 @@ class ConsoleScheduler:
                     attempts=job.retries + 1,
                     due_at=due,
                 )
+                RunLog.attach_in(conn, job_id, self.runner.owner, run.id)
                 JobStore.mark_started_in(conn, job_id, now)
                 self._claims.announce(conn, Change("runs", job.name))
-                return Claim(job.name, due, note, run, job.next_fire(now))
+                return Claim(job.name, due, note, run, job.next_fire(now), job)
         name, due = skipped
         self.runs.log(
             name,
@@ -426,20 +428,34 @@ class ConsoleScheduler:
 
     def _start_claimed(self) -> None:
         claimed, self._claimed = self._claimed, []
+        if not claimed:
+            return
+        # Read once for them all: no run waits on the database to start.
+        inputs = self.runner.inputs()
         for claim in claimed:
             try:
-                self._start_run(claim.job_name, claim.note, run=claim.run)
+                self._start_run(
+                    claim.job_name, claim.note, run=claim.run, job=claim.job, inputs=inputs
+                )
             except Exception:  # one job's failure never keeps the others from running
                 self.errors += 1
                 log.exception("could not start %s", claim.job_name)
                 self._on_event(f"{claim.job_name} could not start; see the log")
 
     def _start_run(
-        self, name: str, note: str | None, retry: Retry | None = None, run: Run | None = None
+        self,
+        name: str,
+        note: str | None,
+        retry: Retry | None = None,
+        run: Run | None = None,
+        job: Job | None = None,
+        inputs: RunInputs | None = None,
     ) -> None:
         item = _Active(
             threading.Thread(
-                target=self._execute, args=(name, note, retry, run), name=f"run-{name}"
+                target=self._execute,
+                args=(name, note, retry, run, job, inputs),
+                name=f"run-{name}",
             )
         )
         with self._active_lock:
@@ -447,7 +463,13 @@ class ConsoleScheduler:
         item.thread.start()
 
     def _execute(
-        self, name: str, note: str | None, retry: Retry | None = None, started: Run | None = None
+        self,
+        name: str,
+        note: str | None,
+        retry: Retry | None = None,
+        started: Run | None = None,
+        job: Job | None = None,
+        inputs: RunInputs | None = None,
     ) -> None:
         with self._active_lock:
             mine = self._active[name]
@@ -462,6 +484,8 @@ class ConsoleScheduler:
                 attempt=retry.attempt if retry else 1,
                 attempts=retry.attempts if retry else None,
                 run=started,
+                job=job,
+                inputs=inputs,
             )
             self._on_event(f"{name} {run.status}" + (f": {run.error}" if run.error else ""))
             self._after_run(run)
@@ -480,8 +504,11 @@ class ConsoleScheduler:
     def _after_run(self, run: Run) -> None:
         """Plan a retry of a failed attempt, and tell the listeners of a
         failure (no retry follows) or a recovery."""
-        job = self.jobs.get_by_id(run.job_id)
-        retry, message = (None, None) if job is None else self.retries.plan(job, run)
+        retry, message = None, None
+        if self.retries.may_retry(run):  # else no need to read the job again
+            job = self.jobs.get_by_id(run.job_id)
+            if job is not None:
+                retry, message = self.retries.plan(job, run)
         if message:
             self.runs.log(run.job_name, "warning", message, run_id=run.id)
         if retry is not None:

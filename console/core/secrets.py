@@ -313,43 +313,55 @@ class AppSettings:
         cannot be read is listed with the reason, for the script to report.
         For `job_name`, the settings scoped to other jobs are left out of what
         the script sees (and still masked in its log)."""
-        resolved = ResolvedConfig()
+        return self.resolver()(job_name)
+
+    def resolver(self) -> Callable[[str | None], ResolvedConfig]:
+        """`resolve` for any number of jobs from one read of the settings and
+        one keyring lookup per secret: the scheduler starts the runs of one
+        instant with it."""
         with self.store.read() as conn:
             rows = conn.execute(sa.select(schema.app_settings)).all()
-        for row in rows:
-            hidden = (
-                job_name is not None
-                and row.jobs is not None
-                and job_name.lower() not in row.jobs.split(",")
-            )
-            if hidden:
-                if row.is_secret:  # masked all the same, should it reach the log another way
-                    try:
-                        value = self.keyring.get(row.name)
-                    except SecretsUnavailableError:
-                        value = None
-                    if value:
-                        resolved.secret_app_values.append(value)
-                continue
-            target = resolved.identity if row.kind == "identity" else resolved.app_settings
-            if not row.is_secret:
-                target[row.name] = row.value or ""
-                continue
-            try:
-                value = self.keyring.get(row.name)
-            except SecretsUnavailableError as e:
-                resolved.unavailable[row.name] = str(e)
-                continue
-            if value is None:
-                resolved.unavailable[row.name] = (
-                    f"the keyring ({self.keyring.backend_name}) holds no value for {row.name}; "
-                    "set it again"
+        secrets: dict[str, str | SecretsUnavailableError | None] = {}
+
+        def secret(name: str) -> str | SecretsUnavailableError | None:
+            if name not in secrets:
+                try:
+                    secrets[name] = self.keyring.get(name)
+                except SecretsUnavailableError as e:
+                    secrets[name] = e
+            return secrets[name]
+
+        def resolve(job_name: str | None) -> ResolvedConfig:
+            resolved = ResolvedConfig()
+            for row in rows:
+                hidden = (
+                    job_name is not None
+                    and row.jobs is not None
+                    and job_name.lower() not in row.jobs.split(",")
                 )
-                continue
-            target[row.name] = value
-            if row.kind == "app":
-                resolved.secret_app_values.append(value)
-        return resolved
+                value = secret(row.name) if row.is_secret else None
+                if hidden:
+                    # masked all the same, should it reach the log another way
+                    if isinstance(value, str) and value:
+                        resolved.secret_app_values.append(value)
+                    continue
+                target = resolved.identity if row.kind == "identity" else resolved.app_settings
+                if not row.is_secret:
+                    target[row.name] = row.value or ""
+                elif isinstance(value, SecretsUnavailableError):
+                    resolved.unavailable[row.name] = str(value)
+                elif value is None:
+                    resolved.unavailable[row.name] = (
+                        f"the keyring ({self.keyring.backend_name}) holds no value for "
+                        f"{row.name}; set it again"
+                    )
+                else:
+                    target[row.name] = value
+                    if row.kind == "app":
+                        resolved.secret_app_values.append(value)
+            return resolved
+
+        return resolve
 
     def _forget_secret(self, name: str) -> None:
         try:
