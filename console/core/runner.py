@@ -120,11 +120,21 @@ class _LogWriter:
         if len(self._pending) >= FLUSH_LINES:
             self.flush()
 
+    def take(self) -> list[tuple[datetime, str, str]]:
+        """The lines not stored yet, for the caller to store (`put_back` if it cannot)."""
+        pending, self._pending = self._pending, []
+        return pending
+
+    def put_back(self, lines: list[tuple[datetime, str, str]]) -> None:
+        self._pending[:0] = lines
+
     def flush_if_due(self) -> None:
         if self._pending and time.monotonic() - self._last_flush >= FLUSH_S:
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self) -> str | None:
+        """Store the pending lines, or spool them; returns why they were
+        spooled (None: stored)."""
         pending, self._pending = self._pending, []
         self._last_flush = time.monotonic()
         try:
@@ -140,6 +150,7 @@ class _LogWriter:
                 self._spool.add_lines(self._run.id, self._run.job_name, pending)
             except OSError:  # the home's disk too: keep them (at most the log cap) and retry
                 self._pending[:0] = pending
+        return self.spooled
 
     def note_dropped(self) -> None:
         if self.dropped_lines:
@@ -308,6 +319,7 @@ class Runner:
         lease_held = lease_held or run is not None
         if not lease_held and not self.runs.acquire(job.id, self.owner):
             raise ConsoleError(f"{job.name} is running already; wait for it to finish or cancel it")
+        ended: Run | None = None
         try:
             if run is None:
                 run = self.runs.start(
@@ -318,7 +330,8 @@ class Runner:
             try:
                 if on_started is not None:
                     on_started(run)
-                return self._run(job, run, on_line, cancel or threading.Event(), note, inputs)
+                ended = self._run(job, run, on_line, cancel or threading.Event(), note, inputs)
+                return ended
             except RunSpooledError:
                 raise  # its end is in the spool already
             except BaseException as e:
@@ -327,7 +340,8 @@ class Runner:
                 raise
         finally:
             try:
-                self.runs.release(job.id, self.owner)
+                if ended is None:  # else its end released the lease
+                    self.runs.release(job.id, self.owner)
             except SQLAlchemyError:
                 pass  # the lease lapses on its own; the spool's replay frees it sooner
 
@@ -413,9 +427,18 @@ class Runner:
         }.get(status, ("error", f"Run failed: {error}"))
         writer.note_dropped()
         writer.add(*final, always=True)
-        writer.flush()
         masked_error = Masker(config.secret_values)(error) if error else None
-        unstored = self._finish(run, status, masked_error, rows) or writer.spooled
+        if writer.spooled is None:  # the usual case: the end in one transaction
+            lines = writer.take()
+            try:
+                return self.runs.end(run, status, masked_error, rows, lines, self.owner)
+            except (SQLAlchemyError, OSError) as e:
+                if self.spool is None:
+                    raise
+                writer.spooled = faults.describe(e)  # the spool takes the end instead
+                writer.put_back(lines)
+        spooled = writer.flush()
+        unstored = self._finish(run, status, masked_error, rows) or spooled
         if unstored is not None:
             assert self.spool is not None
             raise RunSpooledError(

@@ -4,7 +4,7 @@ at once, across every console and worker on a database."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -291,6 +291,34 @@ class RunLog:
             )
             self.store.announce(conn, Change("runs"))
 
+    def end(
+        self,
+        run: Run,
+        status: str,
+        error: str | None,
+        rows_written: int,
+        lines: Sequence[tuple[datetime, str, str]],
+        owner: str,
+    ) -> Run:
+        """A run's end in one transaction: its last log lines, its outcome,
+        and the job's lease released. Returns the run as ended."""
+        now = self.clock()
+        with self.store.write() as conn:
+            if lines:
+                self._append_in(conn, run.id, run.job_name, lines)
+            conn.execute(
+                schema.runs.update()
+                .where(schema.runs.c.id == run.id)
+                .values(status=status, error=error, rows_written=rows_written, ended_at=now)
+            )
+            conn.execute(
+                schema.leases.update()
+                .where(schema.leases.c.job_id == run.job_id, schema.leases.c.owner == owner)
+                .values(owner=None, expires_at=None, run_id=None)
+            )
+            self.store.announce(conn, Change("runs"))
+        return replace(run, status=status, error=error, rows_written=rows_written, ended_at=now)
+
     def get(self, run_id: int) -> Run:
         with self.store.read() as conn:
             row = conn.execute(sa.select(schema.runs).where(schema.runs.c.id == run_id)).one()
@@ -321,14 +349,23 @@ class RunLog:
         if not entries:
             return
         with self.store.write() as conn:
-            conn.execute(
-                schema.log_entries.insert(),
-                [
-                    {"run_id": run_id, "job_name": job_name, "at": at, "level": level, "message": m}
-                    for at, level, m in entries
-                ],
-            )
-            self.store.announce(conn, Change("logs", job_name or ""))
+            self._append_in(conn, run_id, job_name, entries)
+
+    def _append_in(
+        self,
+        conn: sa.Connection,
+        run_id: int | None,
+        job_name: str | None,
+        entries: Sequence[tuple[datetime, str, str]],
+    ) -> None:
+        conn.execute(
+            schema.log_entries.insert(),
+            [
+                {"run_id": run_id, "job_name": job_name, "at": at, "level": level, "message": m}
+                for at, level, m in entries
+            ],
+        )
+        self.store.announce(conn, Change("logs", job_name or ""))
 
     def log(
         self, job_name: str | None, level: str, message: str, run_id: int | None = None
