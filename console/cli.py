@@ -760,8 +760,14 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     services.runner.owner = name  # its runs and leases carry the worker's name
     scheduler = services.scheduler(on_event=say, max_runs=args.max_runs)
     services.runner.use_fork_server()
+    stopped_by: list[str] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopped_by.append(signal.Signals(signum).name)
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     enabled = services.jobs.enabled()
     cap = f"; at most {args.max_runs} runs at once" if args.max_runs else ""
     say(
@@ -778,7 +784,7 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
             scheduler.fatal = str(e)
         if scheduler.fatal is not None:
             print(f"mobile-console: {scheduler.fatal}", file=sys.stderr, flush=True)
-            scheduler.stop(grace_s=0)
+            scheduler.stop(grace_s=0, why=f"the worker {name} stopped: {scheduler.fatal}")
             return EXIT_BAD_INPUT
         try:
             registry.heartbeat(name)
@@ -787,7 +793,8 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
                 raise
     running = scheduler.active_runs()
     say("stopping" + (f"; letting {', '.join(running)} finish" if running else ""))
-    scheduler.stop(grace_s=4.0)
+    why = f" by {stopped_by[0]}" if stopped_by else ""
+    scheduler.stop(grace_s=4.0, why=f"the worker {name} was stopped{why}")
     try:
         registry.stop(name)
     except Exception as e:  # gone with the database: its heartbeat lapses instead

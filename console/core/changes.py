@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 #: What a change can be about; `external` is "another process wrote, we do
 #: not know what" (SQLite's data_version says only that).
-TOPICS = ("jobs", "runs", "logs", "tables", "columns", "rows", "settings", "external")
+TOPICS = ("jobs", "runs", "logs", "tables", "columns", "rows", "settings", "workers", "external")
 CHANNEL = "mobile_console_changes"
 
 

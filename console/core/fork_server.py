@@ -63,9 +63,15 @@ def serve(fd: int) -> NoReturn:
     # threads, which a fork does not carry over, and reserves address space
     # that RLIMIT_AS would count against every forked run.
     preload("tables")
+    import resource  # noqa: F401  (the host's memory limit)
+
     import requests  # noqa: F401
     import requests_oauthlib  # noqa: F401
 
+    import console.core.http_redirects  # noqa: F401
+    from console.core import process_tree
+
+    process_tree.preload()
     # What is loaded now is never collected: a child's collector then leaves
     # those pages alone, so they stay shared with the server instead of being
     # copied into every run.

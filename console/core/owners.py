@@ -20,12 +20,19 @@ def new_owner() -> str:
 def gone(owner: str) -> bool:
     """True when `owner` names a process on this machine that has ended; a
     lease it holds need not wait to lapse. False when it cannot be told
-    (another machine, another name format)."""
+    (another machine, another name format). A worker's name says nothing
+    for sure (`--name` is free text): ask `process_gone` with the host and
+    pid it registered."""
     match = _LOCAL.fullmatch(owner)
-    if match is None or match["host"] != socket.gethostname():
+    if match is None:
         return False
-    pid = int(match["pid"])
-    if pid == os.getpid():
+    return process_gone(match["host"], int(match["pid"]))
+
+
+def process_gone(host: str, pid: int) -> bool:
+    """True when process `pid` of this machine (`host`) has ended; False
+    when it is alive, or on another machine, where it cannot be told."""
+    if host != socket.gethostname() or pid == os.getpid():
         return False
     try:
         os.kill(pid, 0)

@@ -163,6 +163,20 @@ class _LogWriter:
             )
 
 
+class Cancel(threading.Event):
+    """A run's cancel: set by the user (the run is "cancelled"), or by its
+    console or worker as it stops (`interrupt`: the run is "interrupted",
+    and says why)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.interrupted: str | None = None
+
+    def interrupt(self, why: str) -> None:
+        self.interrupted = why
+        self.set()
+
+
 @dataclass(frozen=True)
 class RunInputs:
     """What a run is given besides its job, read at one moment: the limits,
@@ -423,6 +437,7 @@ class Runner:
         final = {
             "succeeded": ("information", f"Run succeeded in {elapsed}"),
             "cancelled": ("warning", "Run cancelled"),
+            "interrupted": ("warning", f"Run {error}"),
             "timed out": ("error", f"Run {error}"),
         }.get(status, ("error", f"Run failed: {error}"))
         writer.note_dropped()
@@ -490,7 +505,9 @@ class Runner:
             while selector_map:
                 now = time.monotonic()
                 if stopped_for is None and cancel.is_set():
-                    stopped_for, kill_at = "cancelled", now + self.grace_s
+                    interrupted = getattr(cancel, "interrupted", None)
+                    stopped_for = f"interrupted: {interrupted}" if interrupted else "cancelled"
+                    kill_at = now + self.grace_s
                     child.signal_group(signal.SIGTERM)
                 if stopped_for is None and now >= deadline:
                     stopped_for, kill_at = "timed out", now + self.grace_s
@@ -533,6 +550,8 @@ class Runner:
     ) -> tuple[str, str | None]:
         if stopped_for == "cancelled":
             return "cancelled", "cancelled by the user"
+        if stopped_for is not None and stopped_for.startswith("interrupted"):
+            return "interrupted", stopped_for
         if stopped_for == "timed out":
             return "timed out", f"timed out after {job.timeout_s} s"
         if done is not None:

@@ -80,7 +80,7 @@ class RunLog:
         lease = schema.leases
         free = sa.or_(lease.c.owner.is_(None), lease.c.expires_at < now)
         holder = conn.execute(sa.select(lease.c.owner).where(lease.c.job_id == job_id)).scalar()
-        if holder is not None and owners.gone(holder):
+        if holder is not None and RunLog.owner_gone_in(conn, holder):
             # Its console died on this machine: no need to wait for the lease to lapse.
             free = sa.or_(free, lease.c.owner == holder)
         taken = conn.execute(
@@ -89,6 +89,20 @@ class RunLog:
             .values(owner=owner, expires_at=now + ttl, heartbeat_at=now, run_id=None)
         ).rowcount
         return bool(taken)
+
+    @staticmethod
+    def owner_gone_in(conn: sa.Connection, owner: str) -> bool:
+        """True when the console or worker `owner` has surely ended: a worker
+        that said goodbye, or whose process on this machine is gone (by the
+        host and pid it registered, whatever its name), or a console of this
+        machine whose process is gone. False when it cannot be told."""
+        w = schema.workers
+        worker = conn.execute(
+            sa.select(w.c.host, w.c.pid, w.c.stopped_at).where(w.c.name == owner)
+        ).one_or_none()
+        if worker is None:
+            return owners.gone(owner)
+        return worker.stopped_at is not None or owners.process_gone(worker.host, worker.pid)
 
     @staticmethod
     def attach_in(conn: sa.Connection, job_id: int, owner: str, run_id: int) -> None:
@@ -103,7 +117,8 @@ class RunLog:
     def live_lease_in(
         conn: sa.Connection, job_id: int, now: datetime
     ) -> tuple[datetime, datetime] | None:
-        """The job's lease if someone holds a live one: (expires, last heartbeat)."""
+        """The job's lease if someone holds a live one: (expires, last heartbeat).
+        A holder that has surely ended (`owner_gone_in`) holds none."""
         lease = schema.leases
         row = conn.execute(
             sa.select(lease.c.owner, lease.c.expires_at, lease.c.heartbeat_at).where(
@@ -111,6 +126,8 @@ class RunLog:
             )
         ).one_or_none()
         if row is None or row.owner is None or row.expires_at < now:
+            return None
+        if RunLog.owner_gone_in(conn, row.owner):
             return None
         return row.expires_at, row.heartbeat_at or row.expires_at - LEASE_TTL
 
@@ -138,7 +155,7 @@ class RunLog:
         ).one_or_none()
         if lease is None or lease.owner is None or lease.expires_at < now:
             return None
-        return None if owners.gone(lease.owner) else str(lease.owner)
+        return None if RunLog.owner_gone_in(conn, lease.owner) else str(lease.owner)
 
     def release(self, job_id: int, owner: str) -> None:
         with self.store.write() as conn:
@@ -249,7 +266,7 @@ class RunLog:
                 row.holder == row.owner
                 and row.expires_at is not None
                 and row.expires_at >= now
-                and not owners.gone(row.owner)
+                and not RunLog.owner_gone_in(conn, row.owner)
             )
             if live:
                 continue

@@ -31,7 +31,7 @@ from console.core.clock import Clock, utcnow
 from console.core.jobs import Job, JobStore
 from console.core.outage import Outage, is_unavailable
 from console.core.retries import Retry, RetryQueue
-from console.core.runner import RunInputs, Runner
+from console.core.runner import Cancel, RunInputs, Runner
 from console.core.runs import Run, RunLog
 from console.core.settings import Settings
 from console.core.store import Store
@@ -61,10 +61,23 @@ class Claim:
     job: Job | None = None  # as the claim read it
 
 
+def _never_raising(on_event: Callable[[str], None]) -> Callable[[str], None]:
+    """`on_event`, whose failure (a closed terminal, say) is logged, never
+    the scheduler's or a run's."""
+
+    def say(message: str) -> None:
+        try:
+            on_event(message)
+        except Exception:
+            log.exception("could not report: %s", message)
+
+    return say
+
+
 @dataclass
 class _Active:
     thread: threading.Thread
-    cancel: threading.Event = field(default_factory=threading.Event)
+    cancel: Cancel = field(default_factory=Cancel)
 
 
 class ConsoleScheduler:
@@ -97,7 +110,7 @@ class ConsoleScheduler:
         # connection behind the runs it started (a hundred at once, say).
         self._claims = claims or store
         self._dispatch = dispatch
-        self._on_event = on_event or (lambda _message: None)
+        self._on_event = _never_raising(on_event or (lambda _message: None))
         #: At most this many runs at once (`worker --max-runs`); None: no cap.
         self.max_runs = max_runs
         self.outage = Outage(self._on_event)
@@ -151,8 +164,9 @@ class ConsoleScheduler:
         """Look again now: a job was enabled, disabled, edited or deleted."""
         self._wake.set()
 
-    def stop(self, grace_s: float = 5.0) -> None:
-        """Stop claiming; let running jobs finish up to `grace_s`, then end them."""
+    def stop(self, grace_s: float = 5.0, *, why: str = "the console stopped") -> None:
+        """Stop claiming; let running jobs finish up to `grace_s`, then end
+        them: they are "interrupted", and their log says `why`."""
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
@@ -169,7 +183,7 @@ class ConsoleScheduler:
         for item in active:
             item.thread.join(timeout=grace_s)
         for item in active:
-            item.cancel.set()
+            item.cancel.interrupt(f"{why} before the run ended")
         for item in active:
             item.thread.join(timeout=grace_s + 3)
         if self._claims is not self.store:

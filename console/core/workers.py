@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from console.core import schema
+from console.core import owners, schema
+from console.core.changes import Change
 from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError
 from console.core.store import Store
@@ -42,7 +43,7 @@ class WorkerInfo:
     started_at: datetime
     heartbeat_at: datetime
     stopped_at: datetime | None
-    state: str  # "live", "stopped" (said goodbye) or "lost" (heartbeat lapsed)
+    state: str  # "live", "stopped" (said goodbye) or "lost" (heartbeat lapsed, or process gone)
     running: tuple[str, ...]  # the jobs of its runs in flight
 
     @property
@@ -102,13 +103,17 @@ class WorkerRegistry:
                 ).rowcount
                 if not taken:
                     holder = conn.execute(sa.select(w).where(w.c.name == name)).one_or_none()
-                    if holder is not None:
+                    if holder is None:
+                        conn.execute(w.insert().values(name=name, **values))
+                    elif owners.process_gone(holder.host, holder.pid):  # killed, on this machine
+                        conn.execute(w.update().where(w.c.name == name).values(**values))
+                    else:
                         raise ConsoleError(
                             f"a worker named {name!r} is running already "
                             f"(on {holder.host}, pid {holder.pid}); stop it or give this one "
                             "another --name"
                         )
-                    conn.execute(w.insert().values(name=name, **values))
+                self.store.announce(conn, Change("workers", name))
         except sa.exc.IntegrityError:  # another worker took the name at this very moment
             raise ConsoleError(f"a worker named {name!r} is running already") from None
         return self.get(name)
@@ -122,6 +127,7 @@ class WorkerRegistry:
                 .where(w.c.name == name, w.c.pid == os.getpid(), w.c.host == socket.gethostname())
                 .values(heartbeat_at=self.clock(), stopped_at=None)
             )
+            self.store.announce(conn, Change("workers", name))
 
     def stop(self, name: str) -> None:
         """Said goodbye: the name is free at once."""
@@ -133,6 +139,7 @@ class WorkerRegistry:
                 .where(w.c.name == name, w.c.pid == os.getpid(), w.c.host == socket.gethostname())
                 .values(heartbeat_at=now, stopped_at=now)
             )
+            self.store.announce(conn, Change("workers", name))
 
     def get(self, name: str) -> WorkerInfo:
         found = [w for w in self.all() if w.name == name]
@@ -163,8 +170,8 @@ class WorkerRegistry:
         for r in rows:
             if r.stopped_at is not None:
                 state = "stopped"
-            elif r.heartbeat_at < now - WORKER_TTL:
-                state = "lost"
+            elif r.heartbeat_at < now - WORKER_TTL or owners.process_gone(r.host, r.pid):
+                state = "lost"  # not heard from, or its process on this machine has ended
             else:
                 state = "live"
             infos.append(

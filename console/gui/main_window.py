@@ -398,7 +398,10 @@ class MainWindow(QMainWindow):
         for page in self.pages.values():
             page.shutdown()
         if self.scheduler is not None:
-            self.scheduler.stop(grace_s=0.0 if self._terminating else 3.0)
+            self.scheduler.stop(
+                grace_s=0.0 if self._terminating else 3.0,
+                why="the console was stopped" if self._terminating else "the console was closed",
+            )
         if self.tray is not None:
             self.tray.shutdown()
         # Cancels what runs (a Run Once is recorded as cancelled), finishes

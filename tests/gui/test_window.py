@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QToolButton
 
+from console.core.formatting import local_time
 from console.gui.dialogs import CreateJobDialog
 from console.gui.main_window import MainWindow
 from console.gui.pages.configure import ConfigurePage
@@ -299,3 +301,39 @@ def test_the_dashboard_shows_workers_and_history_shows_who_ran_each_run(
     qtbot.waitUntil(lambda: len(runs.records()) == 1, timeout=5000)
     headers = [runs.headerData(c, Qt.Orientation.Horizontal) for c in range(runs.columnCount())]
     assert runs.index(0, headers.index("WORKER")).data() == "beta"
+
+
+def test_the_dashboards_workers_follow_heartbeats_and_a_silent_death(
+    window: MainWindow, qtbot: Any
+) -> None:
+    """A worker that dies says nothing: the Workers box shows it lost once
+    its heartbeat lapses, with no other write to wake it; a heartbeat shows
+    at once."""
+    import sqlalchemy as sa
+
+    from console.core import schema
+
+    services = window.services
+    assert services is not None
+    services.workers.register("gamma")
+    with services.store.write() as conn:  # last heard from 27 s ago: 3 s to live
+        conn.execute(
+            schema.workers.update().values(
+                heartbeat_at=services.runs.clock() - timedelta(seconds=27)
+            )
+        )
+    window.show_page("Dashboard")
+    dashboard = window.pages["Dashboard"]
+    assert isinstance(dashboard, DashboardPage)
+    model = dashboard.workers
+
+    def state() -> str | None:
+        return model.index(0, 1).data() if model.rowCount() else None
+
+    qtbot.waitUntil(lambda: state() == "Live", timeout=5000)
+    qtbot.waitUntil(lambda: state() == "Lost", timeout=10_000)
+    services.workers.heartbeat("gamma")  # it was only slow: back at once, by its event
+    qtbot.waitUntil(lambda: state() == "Live", timeout=5000)
+    with services.store.read() as conn:
+        beat = conn.execute(sa.select(schema.workers.c.heartbeat_at)).scalar_one()
+    assert model.index(0, 4).data() == local_time(beat)

@@ -150,7 +150,14 @@ def test_sigterm_ends_a_busy_worker_within_ten_seconds(
     out, _ = worker.communicate(timeout=12)
     assert time.monotonic() - started < 10, out
     assert worker.returncode == 0
-    assert runs_of(console)[0][1] == "cancelled"
+    # Not cancelled by anyone: interrupted, and the run says by what.
+    _, status, error = runs_of(console)[0]
+    assert status == "interrupted"
+    name = f"{socket.gethostname()}:{worker.pid}"
+    assert error == f"interrupted: the worker {name} was stopped by SIGTERM before the run ended"
+    run = console.runs.runs(limit=1)[0]
+    last = console.runs.entries(run_id=run.id)[-1]
+    assert last.message == f"Run {error}"
     with console.store.read() as conn:
         holder = conn.execute(sa.select(schema.leases.c.owner)).scalar()
     assert holder is None
@@ -269,3 +276,78 @@ def test_max_runs_caps_a_workers_runs_and_leaves_the_rest_due(
         wait_for(lambda: sorted(s for _, s, _ in runs_of(console)) == ["succeeded"] * 3)
     finally:
         sched.stop()
+
+
+def test_a_killed_worker_with_a_name_of_its_own_frees_its_job_at_once(
+    console: Services, db_url: str, home: Path
+) -> None:
+    """A worker named freely (`--name`) and killed on this machine: the next
+    worker sees from the pid it registered that it is gone, and takes the
+    job's next tick at once instead of waiting out its 30 s lease."""
+    make_due(console, "long", "import time\ndef long():\n    time.sleep(600)\n", 900)
+    first = subprocess.Popen(
+        [*CONSOLE, "--home", str(home), "--db", db_url, "worker", "--name", "night-shift"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(lambda: runs_of(console)[:1] == [("long", "running", None)])
+    first.kill()
+    first.wait()
+    listed = json.loads(cli(home, db_url, "workers", "--json").stdout)
+    assert [(w["name"], w["state"]) for w in listed] == [("night-shift", "lost")]
+    job = console.jobs.get("long")
+    with console.store.write() as conn:  # its next tick is due now; its lease is still live
+        conn.execute(
+            schema.jobs.update()
+            .where(schema.jobs.c.id == job.id)
+            .values(next_run_at=console.jobs.clock())
+        )
+    second = subprocess.Popen(
+        [*CONSOLE, "--home", str(home), "--db", db_url, "worker", "--name", "day-shift"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: len(runs_of(console)) == 2, seconds=15)  # well within the 30 s lease
+        newest, killed = runs_of(console)[:2]
+        assert newest[:2] == ("long", "running")
+        assert killed[1] == "interrupted"
+        assert "night-shift, which ran it, stopped before it ended" in (killed[2] or "")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.communicate(timeout=15)
+
+
+def test_a_live_worker_named_like_a_dead_process_keeps_its_run(
+    console: Services, db_url: str, home: Path, start_worker: Callable[[], subprocess.Popen[str]]
+) -> None:
+    """`--name` is free text: a live worker named `thishost:<a pid that has
+    ended>` is alive all the same, and nobody takes its run or its lease."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lookalike = f"{socket.gethostname()}:{dead.pid}"
+    make_due(console, "slow", "import time\ndef slow():\n    time.sleep(4)\n")
+    first = subprocess.Popen(
+        [*CONSOLE, "--home", str(home), "--db", db_url, "worker", "--name", lookalike],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: runs_of(console)[:1] == [("slow", "running", None)])
+        job = console.jobs.get("slow")
+        with console.store.write() as conn:
+            conn.execute(
+                schema.jobs.update()
+                .where(schema.jobs.c.id == job.id)
+                .values(next_run_at=console.jobs.clock())
+            )
+        second = start_worker()
+        wait_for(lambda: len(runs_of(console)) == 2 and runs_of(console)[0][1] == "succeeded")
+        newest, older = runs_of(console)[:2]
+        assert older[1] == "succeeded"  # never interrupted by the second worker
+        assert newest[1] == "succeeded"  # the tick ran once the first run let go
+        second.send_signal(signal.SIGTERM)
+        second.communicate(timeout=15)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=15)

@@ -31,6 +31,12 @@ def test_descendants_include_grandchildren_in_other_sessions() -> None:
         found = process_tree.descendants(os.getpid())
         assert child.pid in found and grandchild in found
         assert found.index(child.pid) < found.index(grandchild)  # parents first
+        # The children lists and the whole-machine scan (where the kernel
+        # keeps no such lists) find the same tree.
+        walked = process_tree._walk_children(os.getpid())
+        scanned = process_tree._scan_descendants(os.getpid())
+        assert walked is not None and {child.pid, grandchild} <= set(walked)
+        assert {child.pid, grandchild} <= set(scanned)
     finally:
         os.kill(grandchild, 9)
         child.kill()

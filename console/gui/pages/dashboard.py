@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QVBoxLayout, QWidget
 
 from console.core.changes import Change
 from console.core.formatting import duration_text, local_time
 from console.core.runs import Run
-from console.core.workers import WorkerInfo
+from console.core.workers import WORKER_TTL, WorkerInfo
 from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
 from console.gui.shell import STATUS_COLOURS
@@ -70,7 +70,7 @@ class DurationChart(QWidget):
 
 class DashboardPage(Page):
     name = "Dashboard"
-    topics = frozenset({"runs", "tables", "rows"})
+    topics = frozenset({"runs", "tables", "rows", "workers"})
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -126,6 +126,11 @@ class DashboardPage(Page):
         box = QGroupBox("Workers", self)
         QVBoxLayout(box).addWidget(table_view(self, self.workers))
         grid.addWidget(box, 2, 0, 1, 2)
+        # A worker that dies says nothing: read again when the first live
+        # worker's heartbeat would lapse, unless a heartbeat came first.
+        self._lapse = QTimer(self)
+        self._lapse.setSingleShot(True)
+        self._lapse.timeout.connect(self._read_workers)
 
     def title(self) -> str:
         return "dashboard"
@@ -156,14 +161,31 @@ class DashboardPage(Page):
         topics = {c.topic for c in changes}
         if topics & {"runs", "external"}:
             self.ctx.tasks.latest("dashboard", self._read_summary, self._on_read)
+        elif "workers" in topics:  # a heartbeat: the Workers box alone
+            self._read_workers()
         if topics & {"tables", "rows", "columns", "external"}:
             self.counts.refresh()
 
     def shutdown(self) -> None:
         self.counts.cancel()
+        self._lapse.stop()
+
+    def _read_workers(self) -> None:
+        if not self.isVisible():
+            return  # shown again, the page reads everything anyway
+        self.ctx.tasks.latest("dashboard-workers", self.ctx.services.workers.all, self._on_workers)
+
+    def _on_workers(self, workers: list[WorkerInfo]) -> None:
+        self.workers.set_records(workers)
+        lapses = [w.heartbeat_at + WORKER_TTL for w in workers if w.state == "live"]
+        if lapses:
+            wait = (min(lapses) - self.ctx.services.runs.clock()).total_seconds()
+            self._lapse.start(max(1000, int(wait * 1000) + 500))
+        else:
+            self._lapse.stop()
 
     def _on_read(self, summary: Summary) -> None:
         self.recent.set_records(summary.runs[:30])
         self.per_job.set_records(summary.per_job)
-        self.workers.set_records(summary.workers)
+        self._on_workers(summary.workers)
         self.chart.set_runs(list(reversed(summary.runs)))
