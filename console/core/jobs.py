@@ -8,6 +8,7 @@ the runner marks a start through `JobStore`.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -438,45 +439,42 @@ class JobStore:
             self.store.announce(conn, Change("jobs"))
 
     @staticmethod
-    def mark_started_in(conn: sa.Connection, job_id: int, at: datetime) -> None:
-        """`mark_started` inside the caller's transaction (the scheduler's claim)."""
-        conn.execute(schema.jobs.update().where(schema.jobs.c.id == job_id).values(last_run_at=at))
-
-    @staticmethod
-    def next_run_in(conn: sa.Connection, job_id: int, default: datetime) -> datetime:
-        """The job's next due time, or `default` when it has none."""
-        due = conn.execute(
-            sa.select(schema.jobs.c.next_run_at).where(schema.jobs.c.id == job_id)
-        ).scalar()
-        return default if due is None else due
-
-    @staticmethod
-    def claim_tick_in(
-        conn: sa.Connection, job_id: int, now: datetime
-    ) -> tuple[Job, datetime] | None:
-        """Move an enabled job whose tick is due on to its next one, inside
-        the caller's transaction: (the job, the tick it was due) when this
-        caller won that tick, None when it is not due or another console or
-        worker won it first (the atomic UPDATE on next_run_at decides)."""
-        # PostgreSQL: a job another instance is claiming at this moment is
-        # skipped, not waited for (SQLite's write lock serialises claims anyway).
-        row = conn.execute(
+    def lock_in(conn: sa.Connection, job_ids: Collection[int]) -> list[Job]:
+        """The jobs, locked for this transaction; on PostgreSQL a job another
+        instance is claiming at this moment is left out, not waited for
+        (SQLite's write lock serialises claims anyway)."""
+        rows = conn.execute(
             sa.select(schema.jobs)
-            .where(schema.jobs.c.id == job_id)
+            .where(schema.jobs.c.id.in_(list(job_ids)))
             .with_for_update(skip_locked=True)
-        ).one_or_none()
-        if row is None:
-            return None
-        job = _job(row._mapping)
-        if not job.enabled or job.next_run_at is None or job.next_run_at > now:
-            return None
-        due = job.next_run_at
-        won = conn.execute(
-            schema.jobs.update()
-            .where(schema.jobs.c.id == job_id, schema.jobs.c.next_run_at == due)
-            .values(next_run_at=job.next_fire(now))
-        ).rowcount
-        return (job, due) if won else None
+        ).all()
+        return [_job(row._mapping) for row in rows]
+
+    @staticmethod
+    def advance_in(
+        conn: sa.Connection, moves: Sequence[tuple[int, datetime, datetime | None, datetime | None]]
+    ) -> None:
+        """Move each job (id, due, following, started) on from its due tick to
+        the following one, inside the caller's claim; `started`: the run it
+        starts now (its last run), None for a tick skipped."""
+        jobs = schema.jobs
+        for started in (True, False):
+            params = [
+                {"i": i, "d": due, "f": following, "s": at}
+                for i, due, following, at in moves
+                if (at is not None) == started
+            ]
+            if not params:
+                continue
+            values: dict[str, Any] = {"next_run_at": sa.bindparam("f")}
+            if started:
+                values["last_run_at"] = sa.bindparam("s")
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == sa.bindparam("i"), jobs.c.next_run_at == sa.bindparam("d"))
+                .values(values),
+                params,
+            )
 
 
 def check_zone_name(name: object) -> str:

@@ -3,7 +3,7 @@ at once, across every console and worker on a database."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -91,6 +91,93 @@ class RunLog:
         return bool(taken)
 
     @staticmethod
+    def leases_in(conn: sa.Connection, job_ids: Collection[int]) -> dict[int, Any]:
+        """The jobs' leases (owner, expires_at, heartbeat_at), locked for the
+        caller's claim: nobody takes or lets go of one until it commits."""
+        lease = schema.leases
+        rows = conn.execute(
+            sa.select(lease.c.job_id, lease.c.owner, lease.c.expires_at, lease.c.heartbeat_at)
+            .where(lease.c.job_id.in_(list(job_ids)))
+            .with_for_update()
+        ).all()
+        return {row.job_id: row for row in rows}
+
+    @staticmethod
+    def lease_is_live_in(conn: sa.Connection, lease: Any, now: datetime) -> bool:
+        """Whether a lease row (`leases_in`) is held by someone still running."""
+        if lease is None or lease.owner is None or lease.expires_at < now:
+            return False
+        return not RunLog.owner_gone_in(conn, lease.owner)
+
+    @classmethod
+    def start_many_in(
+        cls,
+        conn: sa.Connection,
+        starts: Sequence[tuple[Any, datetime, int]],
+        owner: str,
+        now: datetime,
+    ) -> list[Run]:
+        """Record scheduled runs as started, each with its job's lease taken
+        and pointing at it, inside the caller's claim (whose `leases_in` found
+        the leases free): (job, due, attempts) each. One statement for all."""
+        if not starts:
+            return []
+        cls.fail_abandoned_in(conn, [job.id for job, _, _ in starts], now)
+        rows = [
+            {
+                "job_id": job.id,
+                "job_name": job.name,
+                "trigger": "schedule",
+                "status": "running",
+                "owner": owner,
+                "started_at": now,
+                "rows_written": 0,
+                "attempt": 1,
+                "attempts": attempts,
+                "due_at": due,
+            }
+            for job, due, attempts in starts
+        ]
+        ids = (
+            conn.execute(
+                schema.runs.insert().returning(schema.runs.c.id, sort_by_parameter_order=True),
+                rows,
+            )
+            .scalars()
+            .all()
+        )
+        lease = schema.leases
+        conn.execute(
+            lease.update()
+            .where(lease.c.job_id == sa.bindparam("j"))
+            .values(
+                owner=owner,
+                expires_at=now + LEASE_TTL,
+                heartbeat_at=now,
+                run_id=sa.bindparam("r"),
+            ),
+            [{"j": job.id, "r": run_id} for (job, _, _), run_id in zip(starts, ids, strict=True)],
+        )
+        return [
+            Run(
+                run_id,
+                job.id,
+                job.name,
+                "schedule",
+                "running",
+                owner,
+                now,
+                None,
+                None,
+                0,
+                1,
+                attempts,
+                due,
+            )
+            for (job, due, attempts), run_id in zip(starts, ids, strict=True)
+        ]
+
+    @staticmethod
     def owner_gone_in(conn: sa.Connection, owner: str) -> bool:
         """True when the console or worker `owner` has surely ended: a worker
         that said goodbye, or whose process on this machine is gone (by the
@@ -103,33 +190,6 @@ class RunLog:
         if worker is None:
             return owners.gone(owner)
         return worker.stopped_at is not None or owners.process_gone(worker.host, worker.pid)
-
-    @staticmethod
-    def attach_in(conn: sa.Connection, job_id: int, owner: str, run_id: int) -> None:
-        """Point the job's lease, held by `owner`, at the run it is for."""
-        conn.execute(
-            schema.leases.update()
-            .where(schema.leases.c.job_id == job_id, schema.leases.c.owner == owner)
-            .values(run_id=run_id)
-        )
-
-    @staticmethod
-    def live_lease_in(
-        conn: sa.Connection, job_id: int, now: datetime
-    ) -> tuple[datetime, datetime] | None:
-        """The job's lease if someone holds a live one: (expires, last heartbeat).
-        A holder that has surely ended (`owner_gone_in`) holds none."""
-        lease = schema.leases
-        row = conn.execute(
-            sa.select(lease.c.owner, lease.c.expires_at, lease.c.heartbeat_at).where(
-                lease.c.job_id == job_id
-            )
-        ).one_or_none()
-        if row is None or row.owner is None or row.expires_at < now:
-            return None
-        if RunLog.owner_gone_in(conn, row.owner):
-            return None
-        return row.expires_at, row.heartbeat_at or row.expires_at - LEASE_TTL
 
     def heartbeat(self, job_id: int, owner: str, run_id: int | None = None) -> bool:
         now = self.clock()
@@ -241,7 +301,9 @@ class RunLog:
         )
 
     @staticmethod
-    def fail_abandoned_in(conn: sa.Connection, job_id: int | None, now: datetime) -> int:
+    def fail_abandoned_in(
+        conn: sa.Connection, job_id: int | Collection[int] | None, now: datetime
+    ) -> int:
         """Mark `interrupted` the runs left `running` by a console or worker
         that went away (its lease lapsed, or its process is gone from this
         machine), saying which one and when it was last heard from. Every
@@ -258,8 +320,10 @@ class RunLog:
             .select_from(runs.outerjoin(lease, lease.c.job_id == runs.c.job_id))
             .where(runs.c.status == "running")
         )
-        if job_id is not None:
+        if isinstance(job_id, int):
             stmt = stmt.where(runs.c.job_id == job_id)
+        elif job_id is not None:
+            stmt = stmt.where(runs.c.job_id.in_(list(job_id)))
         count = 0
         for row in conn.execute(stmt).all():
             live = (

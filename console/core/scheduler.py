@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import schedule
 import sqlalchemy as sa
@@ -32,7 +33,7 @@ from console.core.jobs import Job, JobStore
 from console.core.outage import Outage, is_unavailable
 from console.core.retries import Retry, RetryQueue
 from console.core.runner import Cancel, RunInputs, Runner
-from console.core.runs import Run, RunLog
+from console.core.runs import LEASE_TTL, Run, RunLog
 from console.core.settings import Settings
 from console.core.store import Store
 
@@ -45,6 +46,8 @@ MAX_SLEEP_S = 15.0
 PURGE_EVERY = timedelta(hours=6)
 #: How many due ticks a step tries between two looks at which are still due.
 RECHECK_EVERY = 16
+#: How many due ticks one claim (one transaction) takes at most.
+CLAIM_BATCH = 16
 
 Dispatch = Callable[[str, str | None], None]
 
@@ -234,10 +237,13 @@ class ConsoleScheduler:
         self._shuffle.shuffle(due_now)
         due_now.sort(key=self._due.__getitem__)  # stable: the shuffle orders equal dues
         self._due_ids = None
-        for job_id in due_now:
-            if self._stopping.is_set() or not self.has_room():
+        while due_now and not self._stopping.is_set():
+            room = self.room()
+            if room == 0:
                 break  # at --max-runs: the ticks are left to other workers, or to later
-            self._fire(job_id)
+            batch = CLAIM_BATCH if room is None else min(room, CLAIM_BATCH)
+            self._fire(due_now[:batch])
+            del due_now[:batch]
         self._start_claimed()
         self._run_due_retries()  # after the ticks: a tick due as well wins
         if not self._purged:  # once at start, then every PURGE_EVERY
@@ -251,10 +257,14 @@ class ConsoleScheduler:
 
     def has_room(self) -> bool:
         """Below this instance's cap on concurrent runs (if it has one)."""
+        return self.room() != 0
+
+    def room(self) -> int | None:
+        """How many more runs this instance may start (None: no cap)."""
         if self.max_runs is None:
-            return True
+            return None
         with self._active_lock:
-            return len(self._active) + len(self._claimed) < self.max_runs
+            return max(0, self.max_runs - len(self._active) - len(self._claimed))
 
     def _wake_at(self, job_id: int) -> datetime:
         due, later = self._due[job_id], self._not_before.get(job_id)
@@ -325,12 +335,12 @@ class ConsoleScheduler:
                 del self._not_before[job_id]
         self._due = due
 
-    def _still_due(self, job_id: int) -> bool:
-        """False if another instance has surely claimed the job's tick since
+    def _still_due(self, job_ids: list[int]) -> list[int]:
+        """Those of `job_ids` another instance has not surely claimed since
         this step began. Asked of the database once every `RECHECK_EVERY`
-        fires, for all due jobs at once: while several workers share hundreds
-        of due ticks, each would otherwise spend a transaction on every tick
-        another already won."""
+        ticks, for all due jobs at once: while several workers share hundreds
+        of due ticks, each would otherwise spend a claim on ticks another
+        already won."""
         if self._due_ids is None or self._fires_since_check >= RECHECK_EVERY:
             jobs = schema.jobs
             with self._claims.read() as conn:
@@ -342,15 +352,17 @@ class ConsoleScheduler:
                     ).scalars()
                 )
             self._fires_since_check = 0
-        self._fires_since_check += 1
-        return job_id in self._due_ids
+        self._fires_since_check += len(job_ids)
+        return [job_id for job_id in job_ids if job_id in self._due_ids]
 
-    def _fire(self, job_id: int) -> None:
-        if not self._still_due(job_id):  # the next sync, at once, says when it is due now
+    def _fire(self, job_ids: list[int]) -> None:
+        due = self._still_due(job_ids)
+        for job_id in set(job_ids) - set(due):  # the next sync, at once, says when it is due now
             self._not_before[job_id] = self.clock() + timedelta(milliseconds=1)
+        if not due:
             return
-        claim = self.claim(job_id)
-        if claim is not None:
+        claims, moved = self.claim(due)
+        for claim in claims:
             self._on_event(f"running {claim.job_name} (due {claim.due.astimezone():%H:%M:%S})")
             try:
                 if self._dispatch is not None:
@@ -361,83 +373,109 @@ class ConsoleScheduler:
                 self.errors += 1
                 log.exception("could not start %s", claim.job_name)
                 self._on_event(f"{claim.job_name} could not start; see the log")
-        if job_id in self._not_before:
-            return  # waits for a lease to lapse; its due is unchanged
-        # The claim (ours or another instance's) moved next_run_at on.
-        due = None if claim is None else claim.following
-        if due is None:
+        # Where each job's next tick is now (ours or another instance's claim
+        # moved it on), except those waiting for a lease to lapse.
+        unknown = [j for j in due if j not in moved and j not in self._not_before]
+        if unknown:  # being claimed by another instance at this moment
             with self._claims.read() as conn:
-                due = conn.execute(
-                    sa.select(schema.jobs.c.next_run_at).where(schema.jobs.c.id == job_id)
-                ).scalar()
-        if due is None:
-            self._due.pop(job_id, None)
-        else:
-            self._due[job_id] = due
-
-    def claim(self, job_id: int) -> Claim | None:
-        """Win this instance the job's due tick, or None: not due, another
-        instance had it, or the previous run still holds the lease (skipped,
-        with a warning in the log; or, when the holder has not been heard
-        from since the tick came due, kept until its lease lapses). The run
-        is recorded in the same transaction: a tick won is never lost with
-        its worker."""
-        now = self.clock()
-        skipped: tuple[str, datetime] | None = None
-        with self._claims.write() as conn:
-            holder = RunLog.live_lease_in(conn, job_id, now)
-            if holder is not None and holder[1] < JobStore.next_run_in(conn, job_id, now):
-                # Maybe a dead worker's lease: look again when it lapses. A
-                # live run will have heartbeaten by then, and the tick is
-                # skipped as before.
-                self._not_before[job_id] = holder[0] + timedelta(milliseconds=1)
-                self._waited.add(job_id)
-                return None
-            self._not_before.pop(job_id, None)
-            waited = job_id in self._waited
-            self._waited.discard(job_id)
-            won = JobStore.claim_tick_in(conn, job_id, now)
-            if won is None:
-                return None
-            job, due = won
-            self.store.announce(conn, Change("jobs", job.name))  # its next run moved
-            if not RunLog.acquire_in(conn, job_id, self.runner.owner, now):
-                skipped = (job.name, due)
+                moved.update(
+                    conn.execute(
+                        sa.select(schema.jobs.c.id, schema.jobs.c.next_run_at).where(
+                            schema.jobs.c.id.in_(unknown)
+                        )
+                    ).tuples()
+                )
+        for job_id in due:
+            if job_id in self._not_before:
+                continue  # waits for a lease to lapse; its due is unchanged
+            following = moved.get(job_id)
+            if following is None:
+                self._due.pop(job_id, None)
             else:
-                missed = timing.missed_between(
-                    job.start_at, job.interval, job.unit, due, now, job.zone
-                )
-                note = None
-                if missed > 1:
-                    note = (
-                        f"missed {missed - 1} run{'s' * (missed > 2)} while no console or "
-                        f"worker was running (due from {due.astimezone():%Y-%m-%d %H:%M}); "
-                        "running once now"
-                    )
-                elif now - due > timedelta(minutes=1) or waited:
-                    note = f"running late: this run was due at {due.astimezone():%Y-%m-%d %H:%M:%S}"
-                    if waited:
-                        note += " and waited for the lease of a worker that stopped answering"
-                run = RunLog.start_in(
-                    conn,
-                    job_id,
-                    job.name,
-                    "schedule",
-                    self.runner.owner,
-                    now,
-                    attempts=job.retries + 1,
-                    due_at=due,
-                )
-                RunLog.attach_in(conn, job_id, self.runner.owner, run.id)
-                JobStore.mark_started_in(conn, job_id, now)
-                self._claims.announce(conn, Change("runs", job.name))
-                return Claim(job.name, due, note, run, job.next_fire(now), job)
-        name, due = skipped
-        self.runs.log(
-            name,
-            "warning",
-            f"skipped the run due at {due.astimezone():%H:%M:%S}: the previous run is still going",
-        )
+                self._due[job_id] = following
+
+    def claim(self, job_ids: list[int]) -> tuple[list[Claim], dict[int, datetime | None]]:
+        """Win this instance the due ticks of `job_ids`, in one transaction.
+        Returns the ticks won, and where each job's next tick now is, for the
+        jobs that tells (those another instance is claiming at this moment
+        are left out). A tick is not won when it is not due, another instance
+        had it, or the previous run still holds the job's lease: skipped,
+        with a warning in the log; or, when the holder has not been heard
+        from since the tick came due (a dead worker, maybe), kept until its
+        lease lapses. A tick won is a run recorded in the same transaction:
+        it is never lost with its worker."""
+        now = self.clock()
+        claims: list[Claim] = []
+        moved: dict[int, datetime | None] = {}
+        skipped: list[tuple[str, datetime]] = []
+        with self._claims.write() as conn:
+            locked = JobStore.lock_in(conn, job_ids)
+            due_jobs = []
+            for job in locked:
+                if job.enabled and job.next_run_at is not None and job.next_run_at <= now:
+                    due_jobs.append(job)
+                else:  # claimed and committed by another instance, or disabled
+                    moved[job.id] = job.next_run_at if job.enabled else None
+            leases = RunLog.leases_in(conn, [job.id for job in due_jobs])
+            advance: list[tuple[int, datetime, datetime | None, datetime | None]] = []
+            starts: list[tuple[Job, datetime, int]] = []
+            notes: dict[int, str | None] = {}
+            for job in due_jobs:
+                assert job.next_run_at is not None
+                due = job.next_run_at
+                lease: Any = leases.get(job.id)  # a row every job has (None: never mind)
+                live = RunLog.lease_is_live_in(conn, lease, now)
+                if live and (lease.heartbeat_at or lease.expires_at - LEASE_TTL) < due:
+                    # Maybe a dead worker's lease: look again when it lapses. A
+                    # live run will have heartbeaten by then, and the tick is
+                    # skipped as before.
+                    self._not_before[job.id] = lease.expires_at + timedelta(milliseconds=1)
+                    self._waited.add(job.id)
+                    continue
+                self._not_before.pop(job.id, None)
+                waited = job.id in self._waited
+                self._waited.discard(job.id)
+                following = job.next_fire(now)
+                moved[job.id] = following
+                if live:  # the previous run is still going
+                    advance.append((job.id, due, following, None))
+                    skipped.append((job.name, due))
+                    continue
+                advance.append((job.id, due, following, now))
+                starts.append((job, due, job.retries + 1))
+                notes[job.id] = self._late_note(job, due, now, waited)
+            JobStore.advance_in(conn, advance)
+            runs = RunLog.start_many_in(conn, starts, self.runner.owner, now)
+            for (job, due, _attempts), run in zip(starts, runs, strict=True):
+                claims.append(Claim(job.name, due, notes[job.id], run, moved[job.id], job))
+            if advance:
+                self._claims.announce(conn, Change("jobs"))  # their next runs moved
+            if runs:
+                self._claims.announce(conn, Change("runs"))
+        for name, due in skipped:
+            self.runs.log(
+                name,
+                "warning",
+                f"skipped the run due at {due.astimezone():%H:%M:%S}: "
+                "the previous run is still going",
+            )
+        return claims, moved
+
+    @staticmethod
+    def _late_note(job: Job, due: datetime, now: datetime, waited: bool) -> str | None:
+        """What a run started late says first in its log, if anything."""
+        missed = timing.missed_between(job.start_at, job.interval, job.unit, due, now, job.zone)
+        if missed > 1:
+            return (
+                f"missed {missed - 1} run{'s' * (missed > 2)} while no console or "
+                f"worker was running (due from {due.astimezone():%Y-%m-%d %H:%M}); "
+                "running once now"
+            )
+        if now - due > timedelta(minutes=1) or waited:
+            note = f"running late: this run was due at {due.astimezone():%Y-%m-%d %H:%M:%S}"
+            if waited:
+                note += " and waited for the lease of a worker that stopped answering"
+            return note
         return None
 
     def _start_claimed(self) -> None:
