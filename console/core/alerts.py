@@ -51,11 +51,6 @@ def alert_for(runs: RunLog, run: Run) -> Alert | None:
         return None
     # The outcome before this run's chain of attempts: its own earlier
     # attempts failed unreported, so they are skipped.
-    earlier = [
-        r
-        for r in runs.runs(run.job_id, limit=run.attempt + 20)
-        if r.id < run.id and r.status not in ("running", "cancelled")
-    ][run.attempt - 1 :]
-    if earlier and earlier[0].status in RETRIED:
+    if runs.outcome_before(run, skip=run.attempt - 1) in RETRIED:
         return Alert(RECOVERED, run)
     return None

@@ -413,6 +413,24 @@ class RunLog:
         with self.store.read() as conn:
             return [_run(r._mapping) for r in conn.execute(stmt)]
 
+    def outcome_before(self, run: Run, *, skip: int = 0) -> str | None:
+        """The status of the job's last run that ended before `run` (a run
+        cancelled, or still going, does not count), passing over the `skip`
+        latest; None if there is none."""
+        runs = schema.runs
+        with self.store.read() as conn:
+            return conn.execute(
+                sa.select(runs.c.status)
+                .where(
+                    runs.c.job_id == run.job_id,
+                    runs.c.id < run.id,
+                    runs.c.status.not_in(("running", "cancelled")),
+                )
+                .order_by(runs.c.id.desc())
+                .offset(skip)
+                .limit(1)
+            ).scalar()
+
     def runs_since(self, since: datetime) -> list[Run]:
         stmt = (
             sa.select(schema.runs)
