@@ -237,14 +237,16 @@ class ConsoleScheduler:
         self._shuffle.shuffle(due_now)
         due_now.sort(key=self._due.__getitem__)  # stable: the shuffle orders equal dues
         self._due_ids = None
-        while due_now and not self._stopping.is_set():
-            room = self.room()
-            if room == 0:
-                break  # at --max-runs: the ticks are left to other workers, or to later
-            batch = CLAIM_BATCH if room is None else min(room, CLAIM_BATCH)
-            self._fire(due_now[:batch])
-            del due_now[:batch]
-        self._start_claimed()
+        try:
+            while due_now and not self._stopping.is_set():
+                room = self.room()
+                if room == 0:
+                    break  # at --max-runs: the ticks are left to other workers, or to later
+                batch = CLAIM_BATCH if room is None else min(room, CLAIM_BATCH)
+                self._fire(due_now[:batch])
+                del due_now[:batch]
+        finally:  # the ticks won are runs recorded: they start now, whatever failed after
+            self._start_claimed()
         self._run_due_retries()  # after the ticks: a tick due as well wins
         if not self._purged:  # once at start, then every PURGE_EVERY
             self._purged = True
@@ -378,13 +380,12 @@ class ConsoleScheduler:
         unknown = [j for j in due if j not in moved and j not in self._not_before]
         if unknown:  # being claimed by another instance at this moment
             with self._claims.read() as conn:
-                moved.update(
-                    conn.execute(
-                        sa.select(schema.jobs.c.id, schema.jobs.c.next_run_at).where(
-                            schema.jobs.c.id.in_(unknown)
-                        )
-                    ).tuples()
-                )
+                rows = conn.execute(
+                    sa.select(schema.jobs.c.id, schema.jobs.c.next_run_at).where(
+                        schema.jobs.c.id.in_(unknown)
+                    )
+                ).all()
+            moved.update((row.id, row.next_run_at) for row in rows)
         for job_id in due:
             if job_id in self._not_before:
                 continue  # waits for a lease to lapse; its due is unchanged

@@ -129,6 +129,44 @@ def test_two_instances_on_one_database_run_each_tick_once(
     assert runs == sorted(f"job{i}" for i in range(5) for _ in range(4))
 
 
+def test_a_job_another_instance_is_claiming_is_left_to_it_and_the_rest_run(
+    db_url: str, home: Path, clock: FakeClock
+) -> None:
+    """PostgreSQL: a job whose row another worker has locked in its claim is
+    skipped, not waited for; the other due jobs run now, and the locked one
+    runs at the next step if that claim came to nothing."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite's write lock serialises claims: nothing is ever skipped")
+    import sqlalchemy as sa
+
+    from console.core import schema
+
+    services = open_services(home, db_url, keyring_backend=MemoryKeyring(), clock=clock)
+    other = open_services(home, db_url, keyring_backend=MemoryKeyring(), clock=clock)
+    try:
+        for i in range(20):
+            services.jobs.create(f"job{i:02d}", interval=1, unit="minute", start_at=clock.now)
+            services.jobs.enable(f"job{i:02d}")
+        clock.advance(minutes=1)
+        rec = Recorder(services)
+        sched = scheduler(services, rec)
+        locked = services.jobs.get("job07")
+        with other.store.write() as conn:  # another worker's claim, still open
+            conn.execute(
+                sa.select(schema.jobs.c.id).where(schema.jobs.c.id == locked.id).with_for_update()
+            )
+            sched.step()
+        assert sorted(name for name, _, _ in rec.runs) == [
+            f"job{i:02d}" for i in range(20) if i != 7
+        ]
+        assert (sched.idle_seconds() or 0) <= 0  # it looks again at once
+        sched.step()  # that claim came to nothing: the tick is still due, and runs
+        assert sorted(name for name, _, _ in rec.runs) == [f"job{i:02d}" for i in range(20)]
+    finally:
+        other.close()
+        services.close()
+
+
 def test_the_tier_limit_applies_to_enabling(console: Services, clock: FakeClock) -> None:
     console.jobs.set_tier("free")
     console.jobs.create("one", interval=1, unit="hour")
