@@ -33,6 +33,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from typing import IO, NoReturn, cast
 
 from console.core.host_process import HostProcess
@@ -218,6 +219,7 @@ class ForkServer:
         # order it reads, so many runs can wait for their pid at once.
         self._waiting: collections.deque[queue.Queue[int]] = collections.deque()
         self._line_lock = threading.Lock()  # the line's own, never held across I/O
+        self._answered = time.monotonic()  # when the server last answered a spawn
         self._running: dict[int, ForkedProc] = {}
         self._early: dict[int, int] = {}  # exits reported before the spawn returned
         self._closed = False
@@ -245,11 +247,7 @@ class ForkServer:
                     with self._line_lock:
                         self._waiting.remove(answer)
                     raise
-            try:
-                pid = answer.get(timeout=SPAWN_TIMEOUT_S)
-            except queue.Empty:
-                self._closed = True  # a late answer would go to the wrong spawn
-                raise OSError("the fork server does not answer") from None
+            pid = self._await(answer, time.monotonic())
         except BaseException:
             for fd in fds:
                 os.close(fd)
@@ -267,6 +265,22 @@ class ForkServer:
             proc._exited(early)
         return ForkedHost(proc)
 
+    def _await(self, answer: queue.Queue[int], sent: float) -> int:
+        """The pid for a request sent at `sent`. Requests queued behind many
+        others wait their turn; only a server that answers nobody for
+        SPAWN_TIMEOUT_S is given up (a late answer would go to the wrong
+        spawn), or one that has died."""
+        while True:
+            try:
+                return answer.get(timeout=0.5)
+            except queue.Empty:
+                pass
+            if self._closed:
+                raise OSError("the fork server has stopped")
+            if time.monotonic() - max(sent, self._answered) > SPAWN_TIMEOUT_S:
+                self._closed = True
+                raise OSError("the fork server does not answer")
+
     def _read(self) -> None:
         while True:
             try:
@@ -276,6 +290,7 @@ class ForkServer:
             if not message:
                 break
             if message[:1] == b"P":
+                self._answered = time.monotonic()
                 with self._line_lock:
                     answer = self._waiting.popleft() if self._waiting else None
                 if answer is not None:

@@ -366,15 +366,15 @@ class JobStore:
                         f"the {tier} tier allows {limit} enabled job{'s' * (limit != 1)}; "
                         f"enabled now: {', '.join(enabled)}. Disable one or raise the tier"
                     )
+            if job.enabled:
+                # Nothing to write: writing back the next run read above
+                # could undo a claim committed since, and run its tick twice.
+                return job
             now = self.clock()
             conn.execute(
                 schema.jobs.update()
                 .where(schema.jobs.c.id == job.id)
-                .values(
-                    enabled=True,
-                    updated_at=now,
-                    next_run_at=job.next_run_at if job.enabled else job.next_fire(now),
-                )
+                .values(enabled=True, updated_at=now, next_run_at=job.next_fire(now))
             )
             self.store.announce(conn, Change("jobs", job.name))
         return self.get(name)
@@ -469,12 +469,20 @@ class JobStore:
             values: dict[str, Any] = {"next_run_at": sa.bindparam("f")}
             if started:
                 values["last_run_at"] = sa.bindparam("s")
-            conn.execute(
+            moved = conn.execute(
                 jobs.update()
                 .where(jobs.c.id == sa.bindparam("i"), jobs.c.next_run_at == sa.bindparam("d"))
                 .values(values),
                 params,
-            )
+            ).rowcount
+            if conn.dialect.supports_sane_multi_rowcount and moved != len(params):
+                # The rows were locked and read as due: only a database that
+                # let another claim through could get here. Win nothing.
+                raise ClaimConflictError(f"{len(params) - moved} of the ticks moved meanwhile")
+
+
+class ClaimConflictError(RuntimeError):
+    """A claim found a tick moved on under its lock; it is rolled back."""
 
 
 def check_zone_name(name: object) -> str:

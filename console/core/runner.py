@@ -353,11 +353,8 @@ class Runner:
                 self._finish(run, "failed", f"the console failed: {type(e).__name__}", 0)
                 raise
         finally:
-            try:
-                if ended is None:  # else its end released the lease
-                    self.runs.release(job.id, self.owner)
-            except SQLAlchemyError:
-                pass  # the lease lapses on its own; the spool's replay frees it sooner
+            if ended is None:  # else its end released the lease
+                self._release(job)
 
     def replay_spool(self) -> int:
         """Store runs' logs that were spooled while the database was away."""
@@ -460,7 +457,14 @@ class Runner:
                 f"the run of {job.name} {status}, but {unstored}; its log is kept in "
                 f"{self.spool.path} and is stored when the database is back"
             )
+        self._release(job)  # the database is back: let go of the job now
         return self.runs.get(run.id)
+
+    def _release(self, job: Job) -> None:
+        try:
+            self.runs.release(job.id, self.owner)
+        except SQLAlchemyError:
+            pass  # the lease lapses on its own; the spool's replay frees it sooner
 
     def _supervise(
         self, child: HostProcess, job: Job, run: Run, writer: _LogWriter, cancel: threading.Event

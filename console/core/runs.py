@@ -147,7 +147,7 @@ class RunLog:
             .all()
         )
         lease = schema.leases
-        conn.execute(
+        taken = conn.execute(
             lease.update()
             .where(lease.c.job_id == sa.bindparam("j"))
             .values(
@@ -157,7 +157,9 @@ class RunLog:
                 run_id=sa.bindparam("r"),
             ),
             [{"j": job.id, "r": run_id} for (job, _, _), run_id in zip(starts, ids, strict=True)],
-        )
+        ).rowcount
+        if conn.dialect.supports_sane_multi_rowcount and taken != len(starts):
+            raise RuntimeError(f"{len(starts) - taken} of the jobs' leases are missing")
         return [
             Run(
                 run_id,
@@ -263,7 +265,6 @@ class RunLog:
         *,
         attempt: int = 1,
         attempts: int = 1,
-        due_at: datetime | None = None,
     ) -> Run:
         """Record a run as started, inside the caller's transaction (the
         scheduler's claim: a tick won is a run recorded, whatever happens next)."""
@@ -280,7 +281,6 @@ class RunLog:
                 rows_written=0,
                 attempt=attempt,
                 attempts=attempts,
-                due_at=due_at,
             )
             .returning(schema.runs.c.id)
         ).scalar_one()
@@ -297,7 +297,6 @@ class RunLog:
             0,
             attempt,
             attempts,
-            due_at,
         )
 
     @staticmethod
@@ -319,6 +318,7 @@ class RunLog:
             )
             .select_from(runs.outerjoin(lease, lease.c.job_id == runs.c.job_id))
             .where(runs.c.status == "running")
+            .order_by(runs.c.id)  # one order for every writer: no deadlock between them
         )
         if isinstance(job_id, int):
             stmt = stmt.where(runs.c.job_id == job_id)
@@ -385,18 +385,20 @@ class RunLog:
         and the job's lease released. Returns the run as ended."""
         now = self.clock()
         with self.store.write() as conn:
-            if lines:
-                self._append_in(conn, run.id, run.job_name, lines)
-            conn.execute(
-                schema.runs.update()
-                .where(schema.runs.c.id == run.id)
-                .values(status=status, error=error, rows_written=rows_written, ended_at=now)
-            )
+            # The lease before the run, as a claim locks them: no deadlock
+            # with a claim that takes this run for abandoned.
             conn.execute(
                 schema.leases.update()
                 .where(schema.leases.c.job_id == run.job_id, schema.leases.c.owner == owner)
                 .values(owner=None, expires_at=None, run_id=None)
             )
+            conn.execute(
+                schema.runs.update()
+                .where(schema.runs.c.id == run.id)
+                .values(status=status, error=error, rows_written=rows_written, ended_at=now)
+            )
+            if lines:
+                self._append_in(conn, run.id, run.job_name, lines)
             self.store.announce(conn, Change("runs"))
         return replace(run, status=status, error=error, rows_written=rows_written, ended_at=now)
 

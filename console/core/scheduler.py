@@ -60,7 +60,6 @@ class Claim:
     due: datetime
     note: str | None
     run: Run | None = None
-    following: datetime | None = None  # the job's next tick after this one
     job: Job | None = None  # as the claim read it
 
 
@@ -335,6 +334,7 @@ class ConsoleScheduler:
         for job_id in list(self._not_before):
             if due.get(job_id) != self._due.get(job_id):  # claimed elsewhere, or edited
                 del self._not_before[job_id]
+                self._waited.discard(job_id)
         self._due = due
 
     def _still_due(self, job_ids: list[int]) -> list[int]:
@@ -409,6 +409,7 @@ class ConsoleScheduler:
         claims: list[Claim] = []
         moved: dict[int, datetime | None] = {}
         skipped: list[tuple[str, datetime]] = []
+        waits: dict[int, datetime] = {}  # job -> when a lease it waits for lapses
         with self._claims.write() as conn:
             locked = JobStore.lock_in(conn, job_ids)
             due_jobs = []
@@ -430,12 +431,9 @@ class ConsoleScheduler:
                     # Maybe a dead worker's lease: look again when it lapses. A
                     # live run will have heartbeaten by then, and the tick is
                     # skipped as before.
-                    self._not_before[job.id] = lease.expires_at + timedelta(milliseconds=1)
-                    self._waited.add(job.id)
+                    waits[job.id] = lease.expires_at + timedelta(milliseconds=1)
                     continue
-                self._not_before.pop(job.id, None)
                 waited = job.id in self._waited
-                self._waited.discard(job.id)
                 following = job.next_fire(now)
                 moved[job.id] = following
                 if live:  # the previous run is still going
@@ -448,11 +446,17 @@ class ConsoleScheduler:
             JobStore.advance_in(conn, advance)
             runs = RunLog.start_many_in(conn, starts, self.runner.owner, now)
             for (job, due, _attempts), run in zip(starts, runs, strict=True):
-                claims.append(Claim(job.name, due, notes[job.id], run, moved[job.id], job))
+                claims.append(Claim(job.name, due, notes[job.id], run, job))
             if advance:
                 self._claims.announce(conn, Change("jobs"))  # their next runs moved
             if runs:
                 self._claims.announce(conn, Change("runs"))
+        # Committed: now what this instance waits for, and what it waited for.
+        for job_id in moved:
+            self._not_before.pop(job_id, None)
+            self._waited.discard(job_id)
+        self._not_before.update(waits)
+        self._waited.update(waits)
         for name, due in skipped:
             self.runs.log(
                 name,
@@ -484,7 +488,12 @@ class ConsoleScheduler:
         if not claimed:
             return
         # Read once for them all: no run waits on the database to start.
-        inputs = self.runner.inputs()
+        inputs: RunInputs | None
+        try:
+            inputs = self.runner.inputs()
+        except Exception:  # each run reads for itself, and fails on its own if it must
+            log.exception("could not read the runs' settings ahead")
+            inputs = None
         for claim in claimed:
             try:
                 self._start_run(

@@ -105,8 +105,15 @@ class WorkerRegistry:
                     holder = conn.execute(sa.select(w).where(w.c.name == name)).one_or_none()
                     if holder is None:
                         conn.execute(w.insert().values(name=name, **values))
-                    elif owners.process_gone(holder.host, holder.pid):  # killed, on this machine
-                        conn.execute(w.update().where(w.c.name == name).values(**values))
+                    elif (
+                        owners.process_gone(holder.host, holder.pid)
+                        and conn.execute(
+                            w.update()
+                            .where(w.c.name == name, w.c.host == holder.host, w.c.pid == holder.pid)
+                            .values(**values)
+                        ).rowcount
+                    ):
+                        pass  # its holder was killed, on this machine: the name is ours now
                     else:
                         raise ConsoleError(
                             f"a worker named {name!r} is running already "
