@@ -300,13 +300,13 @@ class RunLog:
         )
 
     @staticmethod
-    def fail_abandoned_in(
+    def abandoned_in(
         conn: sa.Connection, job_id: int | Collection[int] | None, now: datetime
-    ) -> int:
-        """Mark `interrupted` the runs left `running` by a console or worker
-        that went away (its lease lapsed, or its process is gone from this
-        machine), saying which one and when it was last heard from. Every
-        job when `job_id` is None. Returns how many."""
+    ) -> list[tuple[int, str]]:
+        """The runs left `running` by a console or worker that went away (its
+        lease lapsed, or its process is gone from this machine): (run id, the
+        error saying which one and when it was last heard from). Every job's
+        when `job_id` is None. Reads only."""
         runs, lease = schema.runs, schema.leases
         stmt = (
             sa.select(
@@ -324,39 +324,46 @@ class RunLog:
             stmt = stmt.where(runs.c.job_id == job_id)
         elif job_id is not None:
             stmt = stmt.where(runs.c.job_id.in_(list(job_id)))
-        count = 0
+        gone: dict[str, bool] = {}  # asked once per owner: hundreds of runs, a few workers
+        found = []
         for row in conn.execute(stmt).all():
-            live = (
-                row.holder == row.owner
-                and row.expires_at is not None
-                and row.expires_at >= now
-                and not RunLog.owner_gone_in(conn, row.owner)
-            )
-            if live:
-                continue
+            held = row.holder == row.owner and row.expires_at is not None
+            if held and row.expires_at >= now:
+                if row.owner not in gone:
+                    gone[row.owner] = RunLog.owner_gone_in(conn, row.owner)
+                if not gone[row.owner]:
+                    continue  # live
             heard = row.heartbeat_at if row.holder == row.owner else None
             when = f"; last heard from at {heard:%Y-%m-%d %H:%M:%S} UTC" if heard else ""
+            found.append(
+                (row.id, f"interrupted: {row.owner}, which ran it, stopped before it ended{when}")
+            )
+        return found
+
+    @staticmethod
+    def fail_abandoned_in(
+        conn: sa.Connection, job_id: int | Collection[int] | None, now: datetime
+    ) -> int:
+        """Mark `interrupted` the runs `abandoned_in` finds. Returns how many."""
+        runs = schema.runs
+        count = 0
+        for run_id, error in RunLog.abandoned_in(conn, job_id, now):
             count += conn.execute(
                 runs.update()
-                .where(runs.c.id == row.id, runs.c.status == "running")
-                .values(
-                    status="interrupted",
-                    ended_at=now,
-                    error=f"interrupted: {row.owner}, which ran it, stopped before it ended{when}",
-                )
+                .where(runs.c.id == run_id, runs.c.status == "running")
+                .values(status="interrupted", ended_at=now, error=error)
             ).rowcount
         return count
 
     def interrupt_abandoned(self) -> int:
-        """`fail_abandoned_in` for every job, in its own transaction."""
+        """`fail_abandoned_in` for every job, in its own transaction; read
+        first, so that the usual case (none) writes nothing and takes no lock."""
+        now = self.clock()
         with self.store.read() as conn:
-            any_running = conn.execute(
-                sa.select(schema.runs.c.id).where(schema.runs.c.status == "running").limit(1)
-            ).first()
-        if any_running is None:  # the usual case: no write, no lock
-            return 0
+            if not self.abandoned_in(conn, None, now):
+                return 0
         with self.store.write() as conn:
-            count = self.fail_abandoned_in(conn, None, self.clock())
+            count = self.fail_abandoned_in(conn, None, now)
             if count:
                 self.store.announce(conn, Change("runs"))
             return count

@@ -48,6 +48,8 @@ PURGE_EVERY = timedelta(hours=6)
 RECHECK_EVERY = 16
 #: How many due ticks one claim (one transaction) takes at most.
 CLAIM_BATCH = 16
+#: How often a step looks for runs whose console or worker went away.
+ABANDONED_EVERY = timedelta(seconds=5)
 
 Dispatch = Callable[[str, str | None], None]
 
@@ -138,6 +140,7 @@ class ConsoleScheduler:
         # Each instance takes the ticks due at one instant in its own order,
         # so several workers spread over them instead of queueing on each.
         self._shuffle = random.Random()
+        self._abandoned_at: datetime | None = None  # when to look for abandoned runs next
         self._housekeeping = schedule.Scheduler()
         self._housekeeping.every(int(PURGE_EVERY.total_seconds())).seconds.do(self._purge)
         self._purged = False
@@ -226,7 +229,12 @@ class ConsoleScheduler:
 
     def step(self) -> float | None:
         """Sync with the database, run what is due; seconds until the next due."""
-        self.runs.interrupt_abandoned()  # runs whose console or worker went away
+        if self._abandoned_at is None or self.clock() >= self._abandoned_at:
+            # Runs whose console or worker went away: a lease lapses in 30 s,
+            # so a look every few seconds is soon enough (and a step comes
+            # many times a second while hundreds of ticks are claimed).
+            self.runs.interrupt_abandoned()
+            self._abandoned_at = self.clock() + ABANDONED_EVERY
         self.runner.replay_spool()  # logs kept while the database was away
         self._sync()
         if self._paused.is_set():

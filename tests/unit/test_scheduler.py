@@ -167,6 +167,24 @@ def test_a_job_another_instance_is_claiming_is_left_to_it_and_the_rest_run(
         services.close()
 
 
+def test_a_failing_event_listener_never_stops_the_scheduler(
+    console: Services, clock: FakeClock
+) -> None:
+    """A worker reports each run on its terminal; a terminal that is gone
+    makes that report fail, never the scheduling."""
+
+    def gone(_message: str) -> None:
+        raise OSError("the terminal is gone")
+
+    console.jobs.create("tick", interval=1, unit="minute", start_at=clock.now)
+    console.jobs.enable("tick")
+    rec = Recorder(console)
+    sched = console.scheduler(dispatch=rec, on_event=gone)
+    clock.advance(minutes=1)
+    sched.step()
+    assert [name for name, _, _ in rec.runs] == ["tick"]
+
+
 def test_the_tier_limit_applies_to_enabling(console: Services, clock: FakeClock) -> None:
     console.jobs.set_tier("free")
     console.jobs.create("one", interval=1, unit="hour")
