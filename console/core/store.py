@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.request import pathname2url
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -154,8 +155,23 @@ class Store:
                 "stopping so as not to write to two databases"
             )
 
-    def _before_connect(self, *_args: Any) -> None:
+    def _before_connect(
+        self, dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]
+    ) -> Any:
+        """Every new connection to the file this console opened: refused if it
+        is gone, and opened without the power to create it (`mode=rw`), so
+        that a file deleted between that check and the connect is not made
+        again, empty, as a second database."""
         self.check_file()
+        if self._identity is None or self._file is None:
+            return None  # the first connection, which may create the file
+        try:
+            return dialect.dbapi.connect(
+                f"file:{pathname2url(self._file)}?mode=rw", *cargs[1:], **{**cparams, "uri": True}
+            )
+        except dialect.dbapi.OperationalError:
+            self.check_file()  # gone since the check: say so
+            raise
 
     @property
     def dialect(self) -> str:

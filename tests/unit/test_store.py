@@ -86,3 +86,24 @@ def test_sqlite_times_are_stored_in_sqlalchemys_own_text() -> None:
     assert ours(None) is None
     with pytest.raises(ValueError):
         ours(datetime(2026, 1, 2))  # naive: ambiguous
+
+
+def test_a_file_deleted_just_before_a_new_connection_is_not_made_again(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check that the file is still there, and the connect after it, are
+    two steps: a file deleted between them must not come back as a second,
+    empty database."""
+    path = home / "gone.db"
+    store = Store(f"sqlite:///{path}")
+    store.engine.dispose()  # the next use opens a new connection
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    monkeypatch.setattr(store, "check_file", lambda: None)  # deleted after the check
+    with pytest.raises(sa.exc.OperationalError), store.engine.connect():
+        pass
+    assert not path.exists()
+    monkeypatch.undo()
+    with pytest.raises(ConsoleError, match="was deleted while this console had it open"):
+        store.engine.connect()
+    assert not path.exists()
