@@ -44,8 +44,6 @@ log = logging.getLogger(__name__)
 #: measurable CPU.
 MAX_SLEEP_S = 15.0
 PURGE_EVERY = timedelta(hours=6)
-#: How many due ticks a step tries between two looks at which are still due.
-RECHECK_EVERY = 16
 #: How many due ticks one claim (one transaction) takes at most.
 CLAIM_BATCH = 16
 #: How often a step looks for runs whose console or worker went away.
@@ -135,8 +133,6 @@ class ConsoleScheduler:
         # Won this step, started together after it: while a step claims, no
         # run of its own competes with it for the interpreter.
         self._claimed: list[Claim] = []
-        self._due_ids: set[int] | None = None
-        self._fires_since_check = 0
         # Each instance takes the ticks due at one instant in its own order,
         # so several workers spread over them instead of queueing on each.
         self._shuffle = random.Random()
@@ -243,7 +239,6 @@ class ConsoleScheduler:
         due_now = [job_id for job_id in self._due if self._wake_at(job_id) <= now]
         self._shuffle.shuffle(due_now)
         due_now.sort(key=self._due.__getitem__)  # stable: the shuffle orders equal dues
-        self._due_ids = None
         try:
             while due_now and not self._stopping.is_set():
                 room = self.room()
@@ -346,24 +341,21 @@ class ConsoleScheduler:
         self._due = due
 
     def _still_due(self, job_ids: list[int]) -> list[int]:
-        """Those of `job_ids` another instance has not surely claimed since
-        this step began. Asked of the database once every `RECHECK_EVERY`
-        ticks, for all due jobs at once: while several workers share hundreds
-        of due ticks, each would otherwise spend a claim on ticks another
-        already won."""
-        if self._due_ids is None or self._fires_since_check >= RECHECK_EVERY:
-            jobs = schema.jobs
-            with self._claims.read() as conn:
-                self._due_ids = set(
-                    conn.execute(
-                        sa.select(jobs.c.id).where(
-                            jobs.c.enabled.is_(True), jobs.c.next_run_at <= self.clock()
-                        )
-                    ).scalars()
-                )
-            self._fires_since_check = 0
-        self._fires_since_check += len(job_ids)
-        return [job_id for job_id in job_ids if job_id in self._due_ids]
+        """Those of `job_ids` still due, as the database says now: while
+        several workers share hundreds of due ticks, each would otherwise
+        spend a claim (a write lock) on ticks another has already won."""
+        jobs = schema.jobs
+        with self._claims.read() as conn:
+            due = set(
+                conn.execute(
+                    sa.select(jobs.c.id).where(
+                        jobs.c.id.in_(job_ids),
+                        jobs.c.enabled.is_(True),
+                        jobs.c.next_run_at <= self.clock(),
+                    )
+                ).scalars()
+            )
+        return [job_id for job_id in job_ids if job_id in due]
 
     def _fire(self, job_ids: list[int]) -> None:
         due = self._still_due(job_ids)
@@ -504,9 +496,7 @@ class ConsoleScheduler:
             inputs = None
         for claim in claimed:
             try:
-                self._start_run(
-                    claim.job_name, claim.note, run=claim.run, job=claim.job, inputs=inputs
-                )
+                self._start_run(claim.job_name, claim.note, claim=claim, inputs=inputs)
             except Exception:  # one job's failure never keeps the others from running
                 self.errors += 1
                 log.exception("could not start %s", claim.job_name)
@@ -517,15 +507,15 @@ class ConsoleScheduler:
         name: str,
         note: str | None,
         retry: Retry | None = None,
-        run: Run | None = None,
-        job: Job | None = None,
+        claim: Claim | None = None,
         inputs: RunInputs | None = None,
     ) -> None:
+        """Run the job on a thread of its own: a retry, or a tick this
+        instance claimed (its run recorded, its job read) with the inputs
+        read for it ahead."""
         item = _Active(
             threading.Thread(
-                target=self._execute,
-                args=(name, note, retry, run, job, inputs),
-                name=f"run-{name}",
+                target=self._execute, args=(name, note, retry, claim, inputs), name=f"run-{name}"
             )
         )
         with self._active_lock:
@@ -537,8 +527,7 @@ class ConsoleScheduler:
         name: str,
         note: str | None,
         retry: Retry | None = None,
-        started: Run | None = None,
-        job: Job | None = None,
+        claim: Claim | None = None,
         inputs: RunInputs | None = None,
     ) -> None:
         with self._active_lock:
@@ -553,8 +542,8 @@ class ConsoleScheduler:
                 cancel=cancel,
                 attempt=retry.attempt if retry else 1,
                 attempts=retry.attempts if retry else None,
-                run=started,
-                job=job,
+                run=claim.run if claim else None,
+                job=claim.job if claim else None,
                 inputs=inputs,
             )
             self._on_event(f"{name} {run.status}" + (f": {run.error}" if run.error else ""))
