@@ -99,7 +99,7 @@ from PySide6.QtWidgets import QHeaderView
 # a stall of the grid.
 if {ours}:
     from console.app import open_services
-    from console.core.browse import View
+    from console.core.tables.browse import View
     from console.gui.operations import Operations
     from console.gui.table_model import GridModel
 else:

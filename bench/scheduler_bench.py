@@ -19,7 +19,7 @@ def lateness() -> Figure:
     """100 enabled jobs all due within two seconds; how late does the
     scheduler hand each to the runner (p99, milliseconds)."""
     from console.app import open_services
-    from console.core import schema
+    from console.core.store import schema
 
     services = open_services(fresh_home())
     late: list[float] = []

@@ -121,7 +121,7 @@ def _percentile(values: list[float], p: float) -> float:
 def scale_run(db_url: str, workers: int, label: str) -> list[Figure]:
     import sqlalchemy as sa
 
-    from console.core import schema
+    from console.core.store import schema
 
     home = fresh_home()
     if db_url == "sqlite":
@@ -148,7 +148,7 @@ def scale_run(db_url: str, workers: int, label: str) -> list[Figure]:
         stop.wait(max(0.0, (end - datetime.now(UTC)).total_seconds()))
     finally:
         fleet.stop()
-    from console.core.store import Store
+    from console.core.store.database import Store
 
     store = Store(db_url, migrate=False)
     with store.read() as conn:

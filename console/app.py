@@ -11,21 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from console.core import paths
-from console.core.changes import ChangeFeed
 from console.core.clock import Clock, utcnow
-from console.core.faults import FAULTS
-from console.core.jobs import JobStore
-from console.core.redirects import RedirectStore
-from console.core.runner import Runner
-from console.core.runs import RunLog
-from console.core.scheduler import ConsoleScheduler
-from console.core.secrets import AppSettings, Keyring
-from console.core.settings import Settings
-from console.core.spool import Spool
-from console.core.store import Store, sqlite_file
-from console.core.user_tables import TableStore
-from console.core.webhook import FailureWebhook
-from console.core.workers import WorkerRegistry
+from console.core.config.app_settings import AppSettings, Keyring
+from console.core.config.redirects import RedirectStore
+from console.core.config.settings import Settings
+from console.core.jobs.job_store import JobStore
+from console.core.jobs.runs import RunLog
+from console.core.running.runner import Runner
+from console.core.scheduling.scheduler import ConsoleScheduler
+from console.core.scheduling.webhook import FailureWebhook
+from console.core.scheduling.workers import WorkerRegistry
+from console.core.store.changes import ChangeFeed
+from console.core.store.database import Store, sqlite_file
+from console.core.store.faults import FAULTS
+from console.core.store.spool import Spool
+from console.core.tables.user_tables import TableStore
 
 
 @dataclass

@@ -19,11 +19,11 @@ from console.core.formatting import duration_text, json_text, local_time, text_t
 # The core (and SQLAlchemy) loads only for commands: the window paints first.
 if TYPE_CHECKING:
     from console.app import Services
-    from console.core.host_process import HostProcess
-    from console.core.jobs import Job
-    from console.core.runner import LogLine
-    from console.core.runs import Run
-    from console.core.settings import SettingSpec
+    from console.core.config.settings import SettingSpec
+    from console.core.jobs.job_store import Job
+    from console.core.jobs.runs import Run
+    from console.core.running.host_process import HostProcess
+    from console.core.running.runner import LogLine
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 #: The largest --limit: beyond it a database's integer would overflow.
@@ -63,9 +63,9 @@ class _VersionAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from console.core.retries import DEFAULT_DELAY_S
-    from console.core.runs import LEVELS
-    from console.core.settings import JOB_TIMEOUT, TIER_LIMITS
+    from console.core.config.settings import JOB_TIMEOUT, TIER_LIMITS
+    from console.core.jobs.retries import DEFAULT_DELAY_S
+    from console.core.jobs.runs import LEVELS
 
     parser = _Parser(
         prog="mobile-console",
@@ -303,7 +303,7 @@ def _finite_or_none(value: object) -> object:
 def _read_source(path: str) -> str:
     """A script file (or stdin), read no further than the script limit: a
     device such as /dev/zero is refused after 1 MB, not read to the end."""
-    from console.core.jobs import MAX_SCRIPT_BYTES
+    from console.core.jobs.job_store import MAX_SCRIPT_BYTES
 
     try:
         if path == "-":
@@ -377,7 +377,7 @@ def _print_line(line: LogLine) -> None:
 def cmd_job(services: Services, args: argparse.Namespace) -> int:
     jobs = services.jobs
     if args.action == "create":
-        from console.core.jobs import language_of_file
+        from console.core.jobs.job_store import language_of_file
 
         script = _read_source(args.script) if args.script else None
         language = language_of_file(args.script) if args.script else None
@@ -482,7 +482,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
 def _note_interrupted(services: Services) -> None:
     """Mark runs whose console or worker went away (see RunLog); a database
     that cannot be written now (read-only, locked) only delays that."""
-    from console.core.faults import FAULTS
+    from console.core.store.faults import FAULTS
 
     try:
         services.runs.interrupt_abandoned()
@@ -515,7 +515,7 @@ def parse_iso_arg(text: str | None, zone_name: str | None = None) -> datetime | 
             return parse_iso(text)
         from datetime import UTC
 
-        from console.core.timing import zone
+        from console.core.jobs.timing import zone
 
         tz = zone(zone_name)
         start = wall.replace(tzinfo=tz).astimezone(UTC)
@@ -633,7 +633,7 @@ def cmd_setting(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_tier(services: Services, args: argparse.Namespace) -> int:
-    from console.core.settings import TIER_LIMITS
+    from console.core.config.settings import TIER_LIMITS
 
     if args.tier:
         services.set_setting("tier", args.tier)
@@ -674,7 +674,7 @@ def _piped_line() -> str | None:
 
 def cmd_config(services: Services, args: argparse.Namespace) -> int:
     """`config [KEY [VALUE]] [--json]`: the settings declared in SETTINGS."""
-    from console.core.settings import SETTINGS, spec
+    from console.core.config.settings import SETTINGS, spec
 
     if args.key is None:
         values = services.settings.all()
@@ -747,8 +747,8 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     import threading
     import time
 
-    from console.core.outage import is_unavailable
-    from console.core.workers import HEARTBEAT_S, default_name
+    from console.core.scheduling.workers import HEARTBEAT_S, default_name
+    from console.core.store.outage import is_unavailable
 
     stop = threading.Event()
 
@@ -918,11 +918,11 @@ def _window_request(
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["__fork-server__"]:  # the bundle's fork server (see fork_server.py)
-        from console.core.fork_server import serve_and_exit
+        from console.core.running.fork_server import serve_and_exit
 
         serve_and_exit(argv[1:])
     if argv[:1] == ["__script-host__"]:  # the bundle's job runner (see host_process.child_command)
-        from console.core.script_host import preload_flag, run_and_exit
+        from console.core.running.script_host import preload_flag, run_and_exit
 
         run_and_exit(preload_what=preload_flag(argv[1:]))
     early = _early_words(argv)
@@ -939,7 +939,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # other core, while this process loads its own (docs/benchmarks.md).
     host = None
     if early is not None and early[1][:2] == ["job", "run"]:
-        from console.core.host_process import HostProcess
+        from console.core.running.host_process import HostProcess
 
         host = HostProcess(preload="tables")
     try:
@@ -956,7 +956,7 @@ def _command(argv: list[str], host: HostProcess | None) -> int:
     except UsageError as e:
         print(f"mobile-console: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from console.core.faults import FAULTS, describe
+    from console.core.store.faults import FAULTS, describe
 
     try:
         if args.command in DESKTOP_HANDLERS:
@@ -990,7 +990,7 @@ def run() -> NoReturn:
     argv = sys.argv[1:]
     code = main(argv)
     if _window_request(_early_words(argv)) is None:
-        from console.core.host_process import exit_without_teardown
+        from console.core.running.host_process import exit_without_teardown
 
         exit_without_teardown(code)
     raise SystemExit(code)

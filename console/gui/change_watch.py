@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from console.core.changes import Change, ChangeFeed, DataVersion, Listener
-from console.core.store import Store
+from console.core.store.changes import Change, ChangeFeed, DataVersion, Listener
+from console.core.store.database import Store
 from console.gui.operations import Op, Operations
 
 GATHER_MS = 200

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.errors import ConsoleError
-from console.core.jobs import MAX_INTERVAL, UNITS, template_language, template_names
+from console.core.jobs.job_store import MAX_INTERVAL, UNITS, template_language, template_names
 from console.core.names import check_identifier
-from console.core.schema import CONSOLE_TABLES
+from console.core.store.schema import CONSOLE_TABLES
 from console.gui.pages import error_label
 
 

@@ -43,7 +43,7 @@ def check_source(source: str, language: str = "python") -> list[Diagnostic]:
     """Syntax errors, else pyflakes' warnings, for a job script. JavaScript:
     the engine's syntax error (V8's, as a run would see it)."""
     if language == "javascript":
-        from console.core.js_syntax import javascript_syntax_error
+        from console.core.jobs.js_syntax import javascript_syntax_error
 
         problem = javascript_syntax_error(source)
         if problem is None:

@@ -32,8 +32,8 @@ from console.gui.shell import PAGES, CommandBar, NavBar, PageHeader, icon
 
 if TYPE_CHECKING:
     from console.app import Services
-    from console.core.changes import Change
-    from console.core.scheduler import ConsoleScheduler
+    from console.core.scheduling.scheduler import ConsoleScheduler
+    from console.core.store.changes import Change
     from console.gui.change_watch import ChangeWatch
     from console.gui.pages import Context, Page
     from console.gui.tray import TrayKeeper
@@ -245,7 +245,7 @@ class MainWindow(QMainWindow):
         self._mention_drafts(services)
 
     def _mention_drafts(self, services: Services) -> None:
-        from console.core.drafts import Drafts
+        from console.core.jobs.drafts import Drafts
 
         for warning in services.warnings:
             self.notify(warning)
@@ -327,7 +327,7 @@ class MainWindow(QMainWindow):
                 self.tray.refresh()  # the `tray` setting, the jobs
 
     def _update_status(self) -> None:
-        from console.core.settings import TIER_LIMITS
+        from console.core.config.settings import TIER_LIMITS
 
         services, scheduler = self.services, self.scheduler
         assert services is not None and self.ctx is not None

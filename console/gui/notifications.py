@@ -26,7 +26,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from console.core.alerts import FAILED, Alert
+from console.core.scheduling.alerts import FAILED, Alert
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from console.core.cancel import Cancel
+from console.core.store.cancel import Cancel
 
 T = TypeVar("T")
 
@@ -207,7 +207,7 @@ class Operations(QObject):
                 if handle.cancel_flag.is_set():  # an interrupted query raises: a cancel
                     self._post(op.cancelled)
                     return
-                from console.core.faults import FAULTS, as_console_error
+                from console.core.store.faults import FAULTS, as_console_error
 
                 if isinstance(e, FAULTS):  # the database or the disk: one line, as the CLI says it
                     e = as_console_error(e)

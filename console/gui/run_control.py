@@ -8,10 +8,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from console.core.cancel import Cancel
 from console.core.errors import ConsoleError
-from console.core.runner import Runner
-from console.core.runs import Run
+from console.core.jobs.runs import Run
+from console.core.running.runner import Runner
+from console.core.store.cancel import Cancel
 from console.gui.operations import Op, Operations, Progress
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from console.core.browse import Browser, View
-from console.core.user_tables import TableInfo, TableStore
+from console.core.tables.browse import Browser, View
+from console.core.tables.user_tables import TableInfo, TableStore
 from console.gui.operations import Handle, Op, Operations
 
 

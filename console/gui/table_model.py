@@ -31,10 +31,16 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from console.core.browse import Browser, Key, Opening, View
 from console.core.errors import ConflictError, ConsoleError
 from console.core.formatting import cell_text
-from console.core.user_tables import SYSTEM_COLUMNS, ColumnInfo, TableInfo, TableStore, parse_text
+from console.core.tables.browse import Browser, Key, Opening, View
+from console.core.tables.user_tables import (
+    SYSTEM_COLUMNS,
+    ColumnInfo,
+    TableInfo,
+    TableStore,
+    parse_text,
+)
 from console.gui.binary_cell import binary_text, binary_tooltip
 from console.gui.operations import Handle, Op, Operations, Progress
 

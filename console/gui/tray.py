@@ -21,15 +21,15 @@ from PySide6.QtCore import QObject, QRectF, QSettings, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon, QPainter
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
-from console.core.alerts import FAILED, Alert
-from console.core.retries import RETRIED
+from console.core.jobs.retries import RETRIED
+from console.core.scheduling.alerts import FAILED, Alert
 from console.gui.notifications import Notifier
 from console.gui.shell import STATUS_COLOURS, icon
 
 if TYPE_CHECKING:
-    from console.core.jobs import Job
-    from console.core.runs import Run
-    from console.core.scheduler import ConsoleScheduler
+    from console.core.jobs.job_store import Job
+    from console.core.jobs.runs import Run
+    from console.core.scheduling.scheduler import ConsoleScheduler
     from console.gui.main_window import MainWindow
 
 NOTICE_KEY = "tray_notice_shown"

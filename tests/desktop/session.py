@@ -23,7 +23,7 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from console.app import open_services
-from console.core import schema
+from console.core.store import schema
 from console.gui import create_window
 from console.gui.main_window import MainWindow
 from console.gui.pages.scheduler import SchedulerPage

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QImage, QPixmap, QTextDocument
 
 from console.app import open_services
-from console.core.browse import View
+from console.core.tables.browse import View
 from console.gui.operations import Operations
 from console.gui.table_model import GridModel
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from console.core.browse import Filter, View
+from console.core.tables.browse import Filter, View
 from console.gui import create_window
 from console.gui.main_window import MainWindow
 from console.gui.operations import Op

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from console.app import open_services
-from console.core.browse import View
+from console.core.tables.browse import View
 from console.gui.main_window import MainWindow
 from console.gui.operations import Operations
 from console.gui.pages.data import DataPage
@@ -110,7 +110,7 @@ def test_sort_filter_edit_conflict_and_delete(
     load_all(qtbot, model, [0])
     assert visible(model, 0, "n") == "1000"
 
-    from console.core.browse import Filter
+    from console.core.tables.browse import Filter
 
     model.set_view(View("Things", filters=(Filter("word", "equals", "w3"),)))
     qtbot.waitUntil(lambda: model.rowCount() == 100, timeout=5000)

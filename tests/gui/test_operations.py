@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QThread
 
 from console.app import open_services
-from console.core.browse import Browser, View
+from console.core.tables.browse import Browser, View
 from console.gui.operations import Op, Operations, Progress
 
 

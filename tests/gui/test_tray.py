@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from console.app import open_services
-from console.core.alerts import FAILED, RECOVERED, Alert
-from console.core.runs import Run
+from console.core.jobs.runs import Run
+from console.core.scheduling.alerts import FAILED, RECOVERED, Alert
 from console.gui.main_window import MainWindow, Opened
 from console.gui.notifications import Notifier
 

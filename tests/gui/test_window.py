@@ -253,7 +253,7 @@ def test_the_console_settings_form_is_built_from_settings(window: MainWindow, qt
     need(bool(os.environ.get("MOBILE_CONSOLE_TEST_KEYRING")), "no Secret Service session")
     from PySide6.QtWidgets import QLineEdit, QSpinBox
 
-    from console.core.settings import SETTINGS
+    from console.core.config.settings import SETTINGS
 
     window.show_page("Configure")
     page = window.pages["Configure"]
@@ -311,7 +311,7 @@ def test_the_dashboards_workers_follow_heartbeats_and_a_silent_death(
     at once."""
     import sqlalchemy as sa
 
-    from console.core import schema
+    from console.core.store import schema
 
     services = window.services
     assert services is not None

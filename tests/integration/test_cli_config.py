@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from console.core.settings import MASK, SETTINGS
+from console.core.config.settings import MASK, SETTINGS
 from tests.conftest import RunCli, need
 
 

@@ -18,8 +18,8 @@ import pytest
 
 from console.cli import main
 from console.core.errors import ConsoleError
-from console.core.store import Store
-from console.core.user_tables import TableStore
+from console.core.store.database import Store
+from console.core.tables.user_tables import TableStore
 
 
 def one_line(err: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from console.app import Services, open_services
-from console.core import fork_server
+from console.core.running import fork_server
 from console.demo.memory_keyring import MemoryKeyring
 from tests.integration.test_runner import (
     log_of,

@@ -10,7 +10,7 @@ import pytest
 
 from console.app import Services
 from console.core.errors import ConsoleError
-from console.core.runner import LogLine
+from console.core.running.runner import LogLine
 
 
 def make_job(services: Services, name: str, body: str, **options: object) -> None:

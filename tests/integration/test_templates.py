@@ -20,9 +20,9 @@ import pytest
 from PIL import Image
 
 from console.app import Services, open_services
-from console.core.jobs import template_names
-from console.core.runner import LogLine
-from console.core.runs import Run
+from console.core.jobs.job_store import template_names
+from console.core.jobs.runs import Run
+from console.core.running.runner import LogLine
 from tests.fakes.static_site import StaticSite, rss
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)

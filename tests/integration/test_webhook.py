@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from console.app import Services, open_services
-from console.core import schema
 from console.core.errors import ConsoleError
+from console.core.store import schema
 from console.demo.memory_keyring import MemoryKeyring
 from tests.conftest import need
 from tests.fakes.clock import FakeClock

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from console.app import open_services
-from console.core.drafts import Drafts
+from console.core.jobs.drafts import Drafts
 from console.demo.memory_keyring import MemoryKeyring
 
 #: A window whose editor holds unsaved text, closing and so asking

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from console.app import open_services
-from console.core import schema
+from console.core.store import schema
 from console.demo.memory_keyring import MemoryKeyring
 from tests.conftest import need
 

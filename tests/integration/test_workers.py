@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from console.app import Services, open_services
-from console.core import schema
+from console.core.store import schema
 from console.demo.memory_keyring import MemoryKeyring
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.core.settings import JOB_MEMORY, JOB_TIMEOUT, SETTINGS, readme_table
+from console.core.config.settings import JOB_MEMORY, JOB_TIMEOUT, SETTINGS, readme_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -17,10 +17,10 @@ def test_readme_settings_table_is_the_one_generated_from_settings() -> None:
     text = README.read_text("utf-8")
     table = _between(
         text,
-        "`python -m console.core.settings`; tests/unit/test_docs.py checks it -->",
+        "`python -m console.core.config.settings`; tests/unit/test_docs.py checks it -->",
         "<!-- end of settings table -->",
     )
-    assert table.strip() == readme_table(), "regenerate: python -m console.core.settings"
+    assert table.strip() == readme_table(), "regenerate: python -m console.core.config.settings"
 
 
 def test_every_setting_is_documented_with_its_help() -> None:

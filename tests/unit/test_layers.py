@@ -36,7 +36,7 @@ def _loaded_in_a_fresh_process(code: str, home: Path) -> list[str]:
 
 
 def test_every_core_module_and_the_composition_root_load_no_qt(home: Path) -> None:
-    assert "console.core.scheduler" in CORE_MODULES  # the walk found the package
+    assert "console.core.scheduling.scheduler" in CORE_MODULES  # the walk found the package
     imports = "\n".join(f"import {name}" for name in [*CORE_MODULES, "console.app"])
     assert _loaded_in_a_fresh_process(imports, home) == []
 

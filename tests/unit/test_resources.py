@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.core.jobs import load_template, template_names
+from console.core.jobs.job_store import load_template, template_names
 from console.core.resources import MissingResourceError, resource
 
 

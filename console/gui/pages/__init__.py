@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 if TYPE_CHECKING:  # the window paints before the core (and SQLAlchemy) is loaded
     from console.app import Services
-    from console.core.changes import Change
-    from console.core.scheduler import ConsoleScheduler
+    from console.core.scheduling.scheduler import ConsoleScheduler
+    from console.core.store.changes import Change
     from console.gui.operations import Operations
 
 
@@ -33,7 +33,7 @@ class Page(QWidget):
     commands_changed = Signal()
     header_changed = Signal()
     name = ""
-    #: The change topics (console.core.changes.TOPICS) this page shows.
+    #: The change topics (console.core.store.changes.TOPICS) this page shows.
     topics: frozenset[str] = frozenset()
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.redirects import Redirect
-from console.core.secrets import SettingView
-from console.core.settings import SETTINGS, SPECS, SettingSpec
+from console.core.config.app_settings import SettingView
+from console.core.config.redirects import Redirect
+from console.core.config.settings import SETTINGS, SPECS, SettingSpec
 from console.gui.pages import Context, Page, error_label
 from console.gui.record_model import Column, RecordModel
 from console.gui.widgets import table_view

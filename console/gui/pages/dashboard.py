@@ -10,10 +10,10 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QVBoxLayout, QWidget
 
-from console.core.changes import Change
 from console.core.formatting import duration_text, local_time
-from console.core.runs import Run
-from console.core.workers import WORKER_TTL, WorkerInfo
+from console.core.jobs.runs import Run
+from console.core.scheduling.workers import WORKER_TTL, WorkerInfo
+from console.core.store.changes import Change
 from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
 from console.gui.shell import STATUS_COLOURS

@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.browse import OPERATORS, Browser, Filter, View
-from console.core.changes import Change
 from console.core.errors import ConsoleError
 from console.core.formatting import csv_value
-from console.core.user_tables import KINDS, ColumnInfo, TableInfo
+from console.core.store.changes import Change
+from console.core.tables.browse import OPERATORS, Browser, Filter, View
+from console.core.tables.user_tables import KINDS, ColumnInfo, TableInfo
 from console.gui.dialogs import CreateTableDialog
 from console.gui.operations import Handle, Op, Progress
 from console.gui.pages import Context, Page, error_label
@@ -388,7 +388,7 @@ class TableView(QWidget):
         )
         kinds = {c.name: c.kind for c in self.columns.records()}
         if candidate.operator != "contains":
-            from console.core.user_tables import parse_text
+            from console.core.tables.user_tables import parse_text
 
             try:
                 parse_text(candidate.column, kinds.get(candidate.column, "string"), candidate.text)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.formatting import local_time
-from console.core.runs import LEVELS, LogEntry
+from console.core.jobs.runs import LEVELS, LogEntry
 from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
 from console.gui.widgets import table_view

@@ -22,14 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.drafts import Drafts
+from console.core.config.settings import JOB_MEMORY, JOB_TIMEOUT
 from console.core.errors import ConsoleError
 from console.core.formatting import duration_text, local_time
-from console.core.jobs import MAX_INTERVAL, UNITS, Job, check_script
-from console.core.retries import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
-from console.core.runner import LogLine
-from console.core.runs import Run
-from console.core.settings import JOB_MEMORY, JOB_TIMEOUT
+from console.core.jobs.drafts import Drafts
+from console.core.jobs.job_store import MAX_INTERVAL, UNITS, Job, check_script
+from console.core.jobs.retries import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
+from console.core.jobs.runs import Run
+from console.core.running.runner import LogLine
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.editor import ScriptPane
 from console.gui.pages import Context, Page, error_label

@@ -1,0 +1,393 @@
+"""App settings and secrets: plain values in the database, secret values only
+in the operating system's keyring, masked wherever they could show.
+
+The database records which settings are secret, never their values. With no
+usable keyring, storing or reading a secret is refused with the reason and
+the fix; there is no plaintext fallback.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import sqlalchemy as sa
+
+from console.core.config.settings import MASK
+from console.core.errors import ConsoleError, NotFoundError, SecretsUnavailableError
+from console.core.names import check_setting_name
+from console.core.store import schema
+from console.core.store.changes import Change
+from console.core.store.database import Store
+
+#: Shorter secret values are refused when set: a value that short cannot be
+#: masked safely (it turns up by chance in any log, and masking every "abc"
+#: would hide the log and point at the secret).
+MIN_SECRET_LENGTH = 6
+FIX_HINT = (
+    "unlock a Secret Service such as gnome-keyring or KWallet, "
+    "or choose a backend with PYTHON_KEYRING_BACKEND"
+)
+IDENTITY = {
+    "twitter_consumer_key": "Twitter consumer key",
+    "twitter_consumer_secret": "Twitter consumer secret",
+}
+
+
+def check_secret_value(name: str, value: str) -> str:
+    """A secret long enough to be masked wherever it shows."""
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConsoleError(
+            f"{name} is {len(value)} character{'s' * (len(value) != 1)} long; a secret needs "
+            f"at least {MIN_SECRET_LENGTH}: a shorter one cannot be masked safely in logs"
+        )
+    return value
+
+
+def written_forms(value: str) -> set[str]:
+    """The ways a script may write a secret into its log: as it is, as
+    `repr` shows it, URL-encoded, escaped in JSON (`json.dumps` with or
+    without ASCII escapes), and base64-encoded whole."""
+    forms = {value, quote(value, safe=""), quote(value, safe="~"), quote_plus(value), quote(value)}
+    forms.add(value.encode("unicode_escape").decode("ascii"))
+    forms.add(repr(value)[1:-1])
+    forms.add(json.dumps(value)[1:-1])
+    forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+    # Base64 of the whole value (a token pasted into a header or a data URL),
+    # standard and URL-safe, with its padding or without.
+    raw = value.encode("utf-8")
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        forms.update((encoded.decode("ascii"), encoded.decode("ascii").rstrip("=")))
+    return {f for f in forms if f}
+
+
+class Masker:
+    """Replaces every secret value in a text, in every form it may be
+    written in (see `written_forms`), by `MASK`."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        variants: set[str] = set()
+        for value in values:
+            if value:  # short ones are refused when set; older ones are masked all the same
+                variants.update(written_forms(value))
+        ordered = sorted(variants, key=len, reverse=True)
+        # A lookahead finds a match at every position, overlapping ones too:
+        # two secrets that overlap in a text ("…123" and "123…") are masked
+        # as one stretch, where a plain `sub` would leave the second's tail.
+        alternatives = "|".join(map(re.escape, ordered))
+        self._pattern = re.compile(f"(?=({alternatives}))") if ordered else None
+        # Most lines hold no secret: a plain search tells so several times faster.
+        self._any = re.compile(alternatives) if ordered else None
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is None or self._any is None or not self._any.search(text):
+            return text
+        pieces: list[str] = []
+        kept_to = covered_to = 0  # text[:kept_to] is done; a mask runs to covered_to
+        for match in self._pattern.finditer(text):
+            start, end = match.span(1)
+            if start >= covered_to:
+                if covered_to > kept_to:
+                    pieces.append(MASK)
+                pieces.append(text[covered_to:start])
+                kept_to = covered_to = start
+            covered_to = max(covered_to, end)
+        if covered_to > kept_to:
+            pieces.append(MASK)
+        pieces.append(text[covered_to:])
+        return "".join(pieces)
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+
+@dataclass
+class ResolvedConfig:
+    """What a run's script sees as `config`, resolved by the parent."""
+
+    app_settings: dict[str, str] = field(default_factory=dict)
+    identity: dict[str, str] = field(default_factory=dict)
+    #: name -> why a secret could not be read (no keyring…)
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+    #: the values of the secret app settings (to mask in the run's log)
+    secret_app_values: list[str] = field(default_factory=list)
+
+    @property
+    def secret_values(self) -> list[str]:
+        return [*self.identity.values(), *self.secret_app_values]
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "app_settings": self.app_settings,
+            "identity": self.identity,
+            "unavailable": self.unavailable,
+            "secret_values": self.secret_values,
+        }
+
+
+@dataclass(frozen=True)
+class SettingView:
+    name: str
+    value: str | None
+    is_secret: bool
+    kind: str
+    #: The jobs that see it (lower case); empty: every job.
+    jobs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "jobs", tuple(j for j in self.jobs if j))
+
+    @property
+    def shown(self) -> str:
+        return MASK if self.is_secret else (self.value or "")
+
+
+class Keyring:
+    """The OS keyring, through the `keyring` package, under one service name
+    per console database so two homes never share secrets (`install_id`
+    gives the database's id: `Settings.install_id`)."""
+
+    def __init__(self, install_id: Callable[[], str], backend: Any | None = None) -> None:
+        self._install_id = install_id
+        self._backend = backend
+        self._load_error: str | None = None
+        self._service: str | None = None
+
+    def backend(self) -> Any:
+        if self._backend is None:
+            import keyring
+            from keyring.backends import fail
+
+            try:
+                self._backend = keyring.get_keyring()
+            except Exception as e:  # PYTHON_KEYRING_BACKEND names one that cannot load
+                self._load_error = f"{type(e).__name__}: {e}"
+                self._backend = fail.Keyring()  # type: ignore[no-untyped-call]
+        return self._backend
+
+    @property
+    def backend_name(self) -> str:
+        backend = self.backend()
+        return f"{type(backend).__module__}.{type(backend).__qualname__}"
+
+    def problem(self) -> str | None:
+        """Why no secret can be kept, or None when the keyring is usable."""
+        from keyring.backends import chainer, fail
+
+        backend = self.backend()
+        if isinstance(backend, fail.Keyring) or (
+            isinstance(backend, chainer.ChainerBackend) and not backend.backends
+        ):
+            why = f"; loading the chosen one failed: {self._load_error}" if self._load_error else ""
+            return f"no usable keyring (backend {self.backend_name}{why}): {FIX_HINT}"
+        return None
+
+    def service(self) -> str:
+        if self._service is None:
+            self._service = f"mobile-console/{self._install_id()}"
+        return self._service
+
+    def set(self, name: str, value: str) -> None:
+        self._call("store", lambda b: b.set_password(self.service(), name, value))
+
+    def get(self, name: str) -> str | None:
+        return self._call("read", lambda b: b.get_password(self.service(), name))  # type: ignore[no-any-return]
+
+    def delete(self, name: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            self._call("delete", lambda b: b.delete_password(self.service(), name))
+        except SecretsUnavailableError as e:
+            if not isinstance(e.__cause__, PasswordDeleteError):
+                raise
+
+    def _call(self, verb: str, action: Any) -> Any:
+        problem = self.problem()
+        if problem:
+            raise SecretsUnavailableError(f"cannot {verb} a secret: {problem}")
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            return action(self.backend())
+        except PasswordDeleteError as e:
+            raise SecretsUnavailableError(str(e)) from e
+        except Exception as e:  # D-Bus, a locked collection, a dismissed prompt…
+            raise SecretsUnavailableError(
+                f"cannot {verb} a secret: the keyring ({self.backend_name}) said "
+                f"{type(e).__name__}: {e}; {FIX_HINT}"
+            ) from None
+
+
+class AppSettings:
+    """The app settings scripts read as `config.app_settings`, and the
+    identity they read as `config.twitter_consumer_key/secret`."""
+
+    def __init__(self, store: Store, keyring: Keyring) -> None:
+        self.store = store
+        self.keyring = keyring
+
+    def set(
+        self, name: str, value: str, *, secret: bool = False, jobs: Sequence[str] | None = None
+    ) -> None:
+        """Set an app setting; `jobs`: only those jobs see it (None: every job)."""
+        check_setting_name(name)
+        scope = self._scope(jobs)
+        if name in IDENTITY:
+            raise ConsoleError(f"{name} is the {IDENTITY[name]}: set it with `identity twitter`")
+        if not isinstance(value, str):
+            raise ConsoleError("a setting's value must be text")
+        if secret:
+            check_secret_value(name, value)
+            self.keyring.set(name, value)  # refused before anything is written
+        with self.store.write() as conn:
+            before = self._row(conn, name, "app")
+            self._put(conn, name, None if secret else value, secret, "app", scope)
+            self.store.announce(conn, Change("settings", name))
+        if not secret and before is not None and before.is_secret:
+            self._forget_secret(name)
+
+    def _scope(self, jobs: Sequence[str] | None) -> str | None:
+        """The stored form of a scope: known job names, lower case."""
+        if jobs is None:
+            return None
+        names = [j.strip() for j in jobs if j.strip()]
+        if not names:
+            raise ConsoleError("--jobs needs at least one job name (leave it out for every job)")
+        with self.store.read() as conn:
+            known = set(conn.execute(sa.select(schema.jobs.c.name_key)).scalars())
+        missing = [n for n in names if n.lower() not in known]
+        if missing:
+            raise ConsoleError(f"no job named {', '.join(map(repr, missing))}")
+        return ",".join(sorted({n.lower() for n in names}))
+
+    def delete(self, name: str) -> None:
+        with self.store.write() as conn:
+            row = self._row(conn, name, "app")
+            if row is None:
+                raise NotFoundError(f"no app setting named {name!r}")
+            if row.is_secret:
+                self.keyring.delete(row.name)
+            conn.execute(schema.app_settings.delete().where(schema.app_settings.c.name == row.name))
+            self.store.announce(conn, Change("settings", row.name))
+
+    def list(self, kind: str = "app") -> list[SettingView]:
+        with self.store.read() as conn:
+            rows = conn.execute(
+                sa.select(schema.app_settings)
+                .where(schema.app_settings.c.kind == kind)
+                .order_by(schema.app_settings.c.name)
+            ).all()
+        return [
+            SettingView(r.name, r.value, r.is_secret, r.kind, tuple((r.jobs or "").split(",")))
+            for r in rows
+        ]
+
+    def set_identity(self, consumer_key: str, consumer_secret: str) -> None:
+        """Store Twitter's consumer key and secret, both in the keyring."""
+        for name, value in (
+            ("twitter_consumer_key", consumer_key),
+            ("twitter_consumer_secret", consumer_secret),
+        ):
+            if not value.strip():
+                raise ConsoleError(f"the {IDENTITY[name]} is empty")
+            check_secret_value(f"the {IDENTITY[name]}", value.strip())
+        self.keyring.set("twitter_consumer_key", consumer_key.strip())
+        self.keyring.set("twitter_consumer_secret", consumer_secret.strip())
+        with self.store.write() as conn:
+            for name in IDENTITY:
+                self._put(conn, name, None, True, "identity")
+            self.store.announce(conn, Change("settings", "identity"))
+
+    def identity_is_set(self) -> bool:
+        return {v.name for v in self.list("identity")} == set(IDENTITY)
+
+    def resolve(self, job_name: str | None = None) -> ResolvedConfig:
+        """Every setting's value, secrets read from the keyring; a secret that
+        cannot be read is listed with the reason, for the script to report.
+        For `job_name`, the settings scoped to other jobs are left out of what
+        the script sees (and still masked in its log)."""
+        return self.resolver()(job_name)
+
+    def resolver(self) -> Callable[[str | None], ResolvedConfig]:
+        """`resolve` for any number of jobs from one read of the settings and
+        one keyring lookup per secret: the scheduler starts the runs of one
+        instant with it."""
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(schema.app_settings)).all()
+        secrets: dict[str, str | SecretsUnavailableError | None] = {}
+
+        def secret(name: str) -> str | SecretsUnavailableError | None:
+            if name not in secrets:
+                try:
+                    secrets[name] = self.keyring.get(name)
+                except SecretsUnavailableError as e:
+                    secrets[name] = e
+            return secrets[name]
+
+        def resolve(job_name: str | None) -> ResolvedConfig:
+            resolved = ResolvedConfig()
+            for row in rows:
+                hidden = (
+                    job_name is not None
+                    and row.jobs is not None
+                    and job_name.lower() not in row.jobs.split(",")
+                )
+                value = secret(row.name) if row.is_secret else None
+                if hidden:
+                    # masked all the same, should it reach the log another way
+                    if isinstance(value, str) and value:
+                        resolved.secret_app_values.append(value)
+                    continue
+                target = resolved.identity if row.kind == "identity" else resolved.app_settings
+                if not row.is_secret:
+                    target[row.name] = row.value or ""
+                elif isinstance(value, SecretsUnavailableError):
+                    resolved.unavailable[row.name] = str(value)
+                elif value is None:
+                    resolved.unavailable[row.name] = (
+                        f"the keyring ({self.keyring.backend_name}) holds no value for "
+                        f"{row.name}; set it again"
+                    )
+                else:
+                    target[row.name] = value
+                    if row.kind == "app":
+                        resolved.secret_app_values.append(value)
+            return resolved
+
+        return resolve
+
+    def _forget_secret(self, name: str) -> None:
+        try:
+            self.keyring.delete(name)
+        except SecretsUnavailableError:
+            pass  # nothing can be there when there is no keyring
+
+    @staticmethod
+    def _row(conn: sa.Connection, name: str, kind: str) -> Any:
+        return conn.execute(
+            sa.select(schema.app_settings).where(
+                schema.app_settings.c.name == name, schema.app_settings.c.kind == kind
+            )
+        ).one_or_none()
+
+    @staticmethod
+    def _put(
+        conn: sa.Connection,
+        name: str,
+        value: str | None,
+        secret: bool,
+        kind: str,
+        jobs: str | None = None,
+    ) -> None:
+        table = schema.app_settings
+        values = {"value": value, "is_secret": secret, "kind": kind, "jobs": jobs}
+        updated = conn.execute(table.update().where(table.c.name == name).values(**values)).rowcount
+        if not updated:
+            conn.execute(table.insert().values(name=name, **values))

@@ -1,0 +1,329 @@
+"""A fork server for script hosts: one process that has done the script
+host's imports once, and forks a fresh child for every run.
+
+A new interpreter costs about 0.3 s of CPU before a script's first line
+(SQLAlchemy, requests); a fork of one that has already imported them costs
+a few milliseconds. A worker running hundreds of jobs a minute needs the
+second. Each run still gets a process of its own, in its own process group:
+the runner kills it on timeout or cancel, its memory limit is set in it, and
+whatever it does (exception, `os._exit`, segfault) ends only it.
+
+The server is single-threaded and holds no database connection, so forking
+it is safe. It speaks over a Unix socketpair (SOCK_SEQPACKET): the runner
+sends the three pipe ends of a run (stdin, stdout, stderr) as SCM_RIGHTS;
+the server answers with the child's pid, and later with its exit status
+(`Popen.returncode`'s convention). When the runner's process goes away the
+socket closes and the server ends every child it started (each host's
+guardian ends its run's whole tree), then itself.
+
+Standard library only at import (the server imports the script host's
+preloads itself).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import gc
+import os
+import queue
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import IO, NoReturn, cast
+
+from console.core.running.host_process import HostProcess
+
+SPAWN_TIMEOUT_S = 10.0
+
+
+def available() -> bool:
+    """Linux only: fork after imports is unsafe on macOS, absent on Windows."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SOCK_SEQPACKET")
+
+
+def server_command(fd: int) -> list[str]:
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "__fork-server__", f"--fd={fd}"]
+    return [sys.executable, "-m", "console.core.running.fork_server", f"--fd={fd}"]
+
+
+# -- the server process ---------------------------------------------------------
+
+
+def serve(fd: int) -> NoReturn:
+    """The server's main loop; never returns."""
+    from console.core.running.script_host import preload
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when it ends
+    # The table layer and requests, but not V8 (preload "all"): V8 starts
+    # threads, which a fork does not carry over, and reserves address space
+    # that RLIMIT_AS would count against every forked run.
+    preload("tables")
+    import resource  # noqa: F401  (the host's memory limit)
+
+    import requests  # noqa: F401
+    import requests_oauthlib  # noqa: F401
+
+    import console.core.running.http_redirects  # noqa: F401
+    from console.core.running import process_tree
+
+    process_tree.preload()
+    # What is loaded now is never collected: a child's collector then leaves
+    # those pages alone, so they stay shared with the server instead of being
+    # copied into every run.
+    gc.collect()
+    gc.freeze()
+    sock = socket.socket(fileno=fd)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the selector through the pipe
+    selector = selectors.DefaultSelector()
+    selector.register(sock, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    children: set[int] = set()
+
+    def reap() -> None:
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            children.discard(pid)
+            with contextlib.suppress(OSError):
+                sock.send(b"X%d %d" % (pid, os.waitstatus_to_exitcode(status)))
+
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is not sock:
+                with contextlib.suppress(OSError):
+                    os.read(wake_r, 4096)
+                reap()
+                continue
+            try:
+                message, fds, _flags, _addr = socket.recv_fds(sock, 16, 3)
+            except OSError:
+                message, fds = b"", []
+            if not message:  # the runner is gone: nothing of its runs outlives it
+                # SIGTERM to each host, as a cancel does: its guardian ends the
+                # run's whole tree (a SIGKILL to the group would kill the
+                # guardian first and hand what escaped the group to PID 1).
+                for pid in children:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGTERM)
+                os._exit(0)
+            pid = os.fork()
+            if pid == 0:
+                selector.close()
+                for own in (sock.fileno(), wake_r, wake_w):
+                    os.close(own)
+                _become_host(fds)
+            for passed in fds:
+                os.close(passed)
+            children.add(pid)
+            sock.send(b"P%d" % pid)
+        reap()
+
+
+def _become_host(fds: list[int]) -> NoReturn:
+    """In the forked child: a script host of its own, as if just started."""
+    try:
+        os.setsid()  # its own process group, ended as a whole
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        from console.core.running.process_tree import PARENT_ENV
+        from console.core.running.script_host import run_and_exit
+
+        # Its guardian watches the fork server, its parent, which ends with the runner.
+        os.environ[PARENT_ENV] = str(os.getppid())
+
+        run_and_exit()
+    except BaseException:
+        os._exit(70)
+
+
+def serve_and_exit(args: list[str]) -> NoReturn:
+    fd = next(int(a.split("=", 1)[1]) for a in args if a.startswith("--fd="))
+    serve(fd)
+
+
+# -- the runner's side ----------------------------------------------------------
+
+
+class ForkedProc:
+    """A forked script host, as the runner sees a `subprocess.Popen`: pid,
+    pipes, poll, wait, returncode (the server reports the exit)."""
+
+    def __init__(self, pid: int, stdin: IO[bytes], stdout: IO[bytes], stderr: IO[bytes]) -> None:
+        self.pid, self.stdin, self.stdout, self.stderr = pid, stdin, stdout, stderr
+        self.returncode: int | None = None
+        self._ended = threading.Event()
+
+    def _exited(self, code: int) -> None:
+        self.returncode = code
+        self._ended.set()
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._ended.wait(timeout):
+            raise subprocess.TimeoutExpired("script host", timeout or 0)
+        assert self.returncode is not None
+        return self.returncode
+
+
+class ForkedHost(HostProcess):
+    """A `HostProcess` whose process came from the fork server."""
+
+    def __init__(self, proc: ForkedProc) -> None:  # no super().__init__: nothing to start
+        # Duck-typed: the runner uses only pid, the pipes, poll, wait and returncode.
+        self.proc = cast("subprocess.Popen[bytes]", proc)
+        self.given_run = False
+        self._discarded = False
+
+
+class ForkServer:
+    """The runner's handle on its fork server."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = subprocess.Popen(
+            server_command(theirs.fileno()),
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl+C in the terminal is the runner's to handle
+        )
+        theirs.close()
+        self._sock = ours
+        self._spawn_lock = threading.Lock()
+        self._lock = threading.Lock()
+        # One per request sent, answered in order: the server forks in the
+        # order it reads, so many runs can wait for their pid at once.
+        self._waiting: collections.deque[queue.Queue[int]] = collections.deque()
+        self._line_lock = threading.Lock()  # the line's own, never held across I/O
+        self._answered = time.monotonic()  # when the server last answered a spawn
+        self._running: dict[int, ForkedProc] = {}
+        self._early: dict[int, int] = {}  # exits reported before the spawn returned
+        self._closed = False
+        self._reader = threading.Thread(target=self._read, name="fork-server", daemon=True)
+        self._reader.start()
+
+    @property
+    def alive(self) -> bool:
+        return not self._closed and self.proc.poll() is None
+
+    def spawn(self) -> ForkedHost:
+        """A fresh script host, forked; OSError if the server is gone."""
+        fds = [*os.pipe(), *os.pipe(), *os.pipe()]  # in_r, in_w, out_r, out_w, err_r, err_w
+        in_r, in_w, out_r, out_w, err_r, err_w = fds
+        answer: queue.Queue[int] = queue.Queue(maxsize=1)
+        try:
+            with self._spawn_lock:  # the request and its place in line, together
+                if not self.alive:
+                    raise OSError("the fork server has stopped")
+                with self._line_lock:
+                    self._waiting.append(answer)
+                try:
+                    socket.send_fds(self._sock, [b"F"], [in_r, out_w, err_w])
+                except BaseException:
+                    with self._line_lock:
+                        self._waiting.remove(answer)
+                    raise
+            pid = self._await(answer, time.monotonic())
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+        for fd in (in_r, out_w, err_w):
+            os.close(fd)
+        # The run's pipes live as long as the run; the runner closes them.
+        pipes = (open(in_w, "wb"), open(out_r, "rb"), open(err_r, "rb"))  # noqa: SIM115
+        proc = ForkedProc(pid, *pipes)
+        with self._lock:
+            early = self._early.pop(pid, None)
+            if early is None:
+                self._running[pid] = proc
+        if early is not None:
+            proc._exited(early)
+        return ForkedHost(proc)
+
+    def _await(self, answer: queue.Queue[int], sent: float) -> int:
+        """The pid for a request sent at `sent`. Requests queued behind many
+        others wait their turn; only a server that answers nobody for
+        SPAWN_TIMEOUT_S is given up (a late answer would go to the wrong
+        spawn), or one that has died."""
+        while True:
+            try:
+                return answer.get(timeout=0.5)
+            except queue.Empty:
+                pass
+            if self._closed:
+                raise OSError("the fork server has stopped")
+            if time.monotonic() - max(sent, self._answered) > SPAWN_TIMEOUT_S:
+                self._closed = True
+                raise OSError("the fork server does not answer")
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message = self._sock.recv(64)
+            except OSError:
+                message = b""
+            if not message:
+                break
+            if message[:1] == b"P":
+                self._answered = time.monotonic()
+                with self._line_lock:
+                    answer = self._waiting.popleft() if self._waiting else None
+                if answer is not None:
+                    answer.put(int(message[1:]))
+            elif message[:1] == b"X":
+                pid, code = map(int, message[1:].split())
+                with self._lock:
+                    proc = self._running.pop(pid, None)
+                    if proc is None:
+                        self._early[pid] = code
+                if proc is not None:
+                    proc._exited(code)
+        # The server died: its children were ended with it, or are ended now.
+        self._closed = True
+        with self._lock:
+            orphans, self._running = list(self._running.values()), {}
+        for proc in orphans:
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc._exited(-signal.SIGKILL)
+
+    def close(self) -> None:
+        """End the server (and any child it still has)."""
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+if __name__ == "__main__":
+    serve_and_exit(sys.argv[1:])

@@ -1,0 +1,577 @@
+"""Running a job: one child process per run, never the caller's process.
+
+The runner takes the job's lease, records the run, starts the script host in
+its own process group, sends it the payload (secrets included) on standard
+input, and streams its log back: masked, capped, stored in batches and
+handed to a live callback. A timeout or a cancel ends the whole group
+(SIGTERM, then SIGKILL after a grace period); whatever the child does, only
+that run fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from console.core.clock import Clock, utcnow
+from console.core.config.app_settings import AppSettings, Masker, ResolvedConfig
+from console.core.config.redirects import RedirectStore
+from console.core.config.settings import Settings
+from console.core.errors import ConsoleError, DatabaseUnavailableError
+from console.core.jobs.job_store import Job, JobStore
+from console.core.jobs.owners import new_owner
+from console.core.jobs.runs import Run, RunLog
+from console.core.running import fork_server
+from console.core.running.bounded_lines import BoundedLines
+from console.core.running.fork_server import ForkServer
+from console.core.running.host_process import HostProcess
+from console.core.store import faults
+from console.core.store.spool import Spool
+
+HEARTBEAT_S = 5.0
+FLUSH_S = 0.2
+FLUSH_LINES = 500
+MAX_LINE = 8_000
+#: Bytes held of one line of a job's output before it is cut (see BoundedLines).
+RAW_LINE = 64 * 1024
+PROTOCOL_LINE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line of a run's log as it streams."""
+
+    at: datetime
+    level: str
+    message: str
+
+
+LineCallback = Callable[[LogLine], None]
+
+
+def format_memory(mb: int) -> str:
+    return f"{mb // 1024} GiB" if mb % 1024 == 0 else f"{mb} MiB"
+
+
+def format_seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+class RunSpooledError(DatabaseUnavailableError):
+    """A run ended, but the database could not record it: its log and its end
+    are in the spool, stored when the database is back."""
+
+
+class _LogWriter:
+    """Masks, caps and stores a run's log lines, and passes them on live."""
+
+    def __init__(
+        self,
+        runs: RunLog,
+        run: Run,
+        masker: Masker,
+        on_line: LineCallback | None,
+        max_lines: int,
+        max_bytes: int,
+        clock: Clock,
+        spool: Spool | None = None,
+    ) -> None:
+        self._runs, self._run, self._mask, self._on_line = runs, run, masker, on_line
+        self._spool = spool
+        #: Why the database could not take the log, once it could not.
+        self.spooled: str | None = None
+        self._max_lines, self._max_bytes, self._clock = max_lines, max_bytes, clock
+        self._pending: list[tuple[datetime, str, str]] = []
+        self._last_flush = time.monotonic()
+        self.kept_lines = self.kept_bytes = self.dropped_lines = self.dropped_bytes = 0
+
+    def add(self, level: str, message: str, *, always: bool = False) -> None:
+        if not always and (
+            self.kept_lines >= self._max_lines or self.kept_bytes >= self._max_bytes
+        ):  # full: count it, spend nothing on masking it
+            self.dropped_lines += 1
+            self.dropped_bytes += len(message)
+            return
+        # Mask first, then cut: a secret across the cut is masked whole.
+        message = self._mask(message)
+        if len(message) > MAX_LINE:
+            message = message[:MAX_LINE] + f"… ({len(message) - MAX_LINE:,} more characters)"
+        size = len(message.encode("utf-8", "replace"))
+        if not always and self.kept_bytes + size > self._max_bytes:
+            self.dropped_lines += 1
+            self.dropped_bytes += size
+            return
+        if not always:  # the runner's own start and end lines are not the script's
+            self.kept_lines += 1
+            self.kept_bytes += size
+        line = LogLine(self._clock(), level, message)
+        self._pending.append((line.at, level, message))
+        if self._on_line is not None:
+            self._on_line(line)
+        if len(self._pending) >= FLUSH_LINES:
+            self.flush()
+
+    def take(self) -> list[tuple[datetime, str, str]]:
+        """The lines not stored yet, for the caller to store (`put_back` if it cannot)."""
+        pending, self._pending = self._pending, []
+        return pending
+
+    def put_back(self, lines: list[tuple[datetime, str, str]]) -> None:
+        self._pending[:0] = lines
+
+    def flush_if_due(self) -> None:
+        if self._pending and time.monotonic() - self._last_flush >= FLUSH_S:
+            self.flush()
+
+    def flush(self) -> str | None:
+        """Store the pending lines, or spool them; returns why they were
+        spooled (None: stored)."""
+        pending, self._pending = self._pending, []
+        self._last_flush = time.monotonic()
+        try:
+            if self.spooled is not None and self._spool is not None:
+                self._spool.replay(self._runs.store)  # the database may be back
+            self._runs.append(self._run.id, self._run.job_name, pending)
+            self.spooled = None  # all stored now
+        except (SQLAlchemyError, OSError) as e:
+            if self._spool is None:
+                raise
+            self.spooled = faults.describe(e)
+            try:
+                self._spool.add_lines(self._run.id, self._run.job_name, pending)
+            except OSError:  # the home's disk too: keep them (at most the log cap) and retry
+                self._pending[:0] = pending
+        return self.spooled
+
+    def note_dropped(self) -> None:
+        if self.dropped_lines:
+            self.add(
+                "warning",
+                f"{self.dropped_lines:,} more lines ({self.dropped_bytes / 1024:,.0f} KB) were "
+                f"dropped: one run keeps at most {self._max_lines:,} lines or "
+                f"{self._max_bytes / 1_000_000:g} MB of log",
+                always=True,
+            )
+
+
+class Cancel(threading.Event):
+    """A run's cancel: set by the user (the run is "cancelled"), or by its
+    console or worker as it stops (`interrupt`: the run is "interrupted",
+    and says why)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.interrupted: str | None = None
+
+    def interrupt(self, why: str) -> None:
+        self.interrupted = why
+        self.set()
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run is given besides its job, read at one moment: the limits,
+    the app settings (secrets from the keyring) and the redirects. The
+    scheduler reads them once for all the runs due at one instant, so a run
+    starts without waiting on the database."""
+
+    limits: dict[str, Any]
+    config: Callable[[str | None], ResolvedConfig]
+    redirects: list[tuple[str, str]]
+
+
+class Runner:
+    """Runs jobs in child processes and records every run."""
+
+    def __init__(
+        self,
+        db_url: str,
+        jobs: JobStore,
+        runs: RunLog,
+        app_settings: AppSettings,
+        settings: Settings,
+        *,
+        owner: str | None = None,
+        clock: Clock = utcnow,
+        grace_s: float = 2.0,
+        spool: Spool | None = None,
+        redirects: RedirectStore | None = None,
+    ) -> None:
+        self.db_url = db_url
+        self.spool = spool
+        self.jobs, self.runs, self.app_settings, self.settings = jobs, runs, app_settings, settings
+        self.owner = owner or new_owner()
+        self.clock = clock
+        self.grace_s = grace_s
+        self.redirects = redirects
+        self._keep_warm = False
+        self._spare: HostProcess | None = None
+        self._spare_lock = threading.Lock()
+        self._forks: ForkServer | None = None
+
+    # -- a warm spare --------------------------------------------------------
+
+    def keep_warm(self) -> None:
+        """Keep one script host started ahead, past its imports (SQLAlchemy,
+        requests), waiting for its payload: a run then starts in milliseconds
+        instead of a few hundred. For the window and the worker, which run
+        many jobs; `close` ends it."""
+        self._keep_warm = True
+        self._replace_spare()
+
+    @property
+    def spare_pid(self) -> int | None:
+        """The waiting script host's process id, if one waits."""
+        spare = self._spare
+        return None if spare is None else spare.proc.pid
+
+    def _replace_spare(self) -> None:
+        with self._spare_lock:
+            if self._keep_warm and self._spare is None:
+                self._spare = HostProcess(preload="all")
+
+    def use_fork_server(self) -> None:
+        """Fork every run's script host from one server that has done its
+        imports (`fork_server`): milliseconds of CPU a run instead of about
+        0.3 s, for a worker with many jobs. Where fork is not available, a
+        warm spare instead. `close` ends it."""
+        if not fork_server.available():
+            self.keep_warm()
+            return
+        with self._spare_lock:
+            if self._forks is None:
+                self._forks = ForkServer()
+
+    def _child(self) -> HostProcess:
+        """A forked host, or the spare if one is alive (and a new spare
+        behind it), else a new host."""
+        forks = self._forks
+        if forks is not None:
+            if not forks.alive:  # it died (killed, out of memory): start another
+                with self._spare_lock:
+                    if self._forks is forks:
+                        forks.close()
+                        self._forks = forks = ForkServer()
+            try:
+                return forks.spawn()
+            except OSError:
+                pass  # a fresh interpreter instead, this once
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        if spare is not None and spare.proc.poll() is not None:
+            spare.discard()  # it died waiting; never mind, start afresh
+            spare = None
+        child = spare or HostProcess()
+        self._replace_spare()
+        return child
+
+    def adopt(self, host: HostProcess) -> None:
+        """Use `host`, started ahead by the caller, for the next run."""
+        with self._spare_lock:
+            spare, self._spare = self._spare, host
+        if spare is not None:
+            spare.discard()
+
+    def close(self) -> None:
+        """End the spare, if any; runs in progress are the caller's to wait for."""
+        with self._spare_lock:
+            self._keep_warm = False
+            spare, self._spare = self._spare, None
+            forks, self._forks = self._forks, None
+        if spare is not None:
+            spare.discard()
+        if forks is not None:
+            forks.close()
+
+    # -- running -------------------------------------------------------------
+
+    def inputs(self) -> RunInputs:
+        """The settings, app settings and redirects as they are now."""
+        return RunInputs(
+            self.settings.all(),
+            self.app_settings.resolver(),
+            self.redirects.pairs() if self.redirects else [],
+        )
+
+    def run(
+        self,
+        name: str,
+        *,
+        trigger: str = "run once",
+        on_line: LineCallback | None = None,
+        cancel: threading.Event | None = None,
+        on_started: Callable[[Run], None] | None = None,
+        lease_held: bool = False,
+        note: str | None = None,
+        attempt: int = 1,
+        attempts: int | None = None,
+        run: Run | None = None,
+        job: Job | None = None,
+        inputs: RunInputs | None = None,
+    ) -> Run:
+        """Run the job now and wait for it; returns the finished run.
+
+        A scheduled run is attempt 1 of 1 + the job's retries; `attempt` and
+        `attempts` number a retry. Refused (ConsoleError) while another run
+        of the job holds its lease. `run`: already recorded, with the lease
+        taken (and pointing at it), by the scheduler's claim, which read
+        `job` too; `inputs`: read for it ahead (`inputs()`).
+        """
+        if job is None or run is None:
+            job = self.jobs.get(name)
+        if attempts is None:
+            attempts = job.retries + 1 if trigger == "schedule" else 1
+        lease_held = lease_held or run is not None
+        if not lease_held and not self.runs.acquire(job.id, self.owner):
+            raise ConsoleError(f"{job.name} is running already; wait for it to finish or cancel it")
+        ended: Run | None = None
+        try:
+            if run is None:
+                run = self.runs.start(
+                    job.id, job.name, trigger, self.owner, attempt=attempt, attempts=attempts
+                )
+                self.jobs.mark_started(job.id, run.started_at)
+                self.runs.heartbeat(job.id, self.owner, run.id)
+            try:
+                if on_started is not None:
+                    on_started(run)
+                ended = self._run(job, run, on_line, cancel or threading.Event(), note, inputs)
+                return ended
+            except RunSpooledError:
+                raise  # its end is in the spool already
+            except BaseException as e:
+                # Never leave a run "running" behind, whatever went wrong here.
+                self._finish(run, "failed", f"the console failed: {type(e).__name__}", 0)
+                raise
+        finally:
+            if ended is None:  # else its end released the lease
+                self._release(job)
+
+    def replay_spool(self) -> int:
+        """Store runs' logs that were spooled while the database was away."""
+        return 0 if self.spool is None else self.spool.replay(self.runs.store)
+
+    def _finish(self, run: Run, status: str, error: str | None, rows: int) -> str | None:
+        """Record the run's end; when the database cannot take it, keep it in
+        the spool and return why."""
+        try:
+            self.runs.finish(run.id, status, error, rows)
+            return None
+        except (SQLAlchemyError, OSError) as e:
+            if self.spool is None:
+                raise
+            try:
+                self.spool.add_finish(
+                    run.id, run.job_id, self.owner, status, error, rows, self.clock()
+                )
+            except OSError as spool_error:
+                raise DatabaseUnavailableError(
+                    f"the run of {run.job_name} {status}, but neither the database "
+                    f"({faults.describe(e)}) nor the spool ({faults.describe(spool_error)}) "
+                    "could record it"
+                ) from None
+            return faults.describe(e)
+
+    def _run(
+        self,
+        job: Job,
+        run: Run,
+        on_line: LineCallback | None,
+        cancel: threading.Event,
+        note: str | None,
+        inputs: RunInputs | None,
+    ) -> Run:
+        config: ResolvedConfig
+        try:  # only the settings it may see
+            config = (inputs.config if inputs else self.app_settings.resolve)(job.name)
+        except Exception as e:  # the database is gone, say: fail the run, not the caller
+            config = ResolvedConfig(unavailable={"*": str(e)})
+        limits = inputs.limits if inputs else self.settings.all()
+        writer = _LogWriter(
+            self.runs,
+            run,
+            Masker(config.secret_values),
+            on_line,
+            limits["run_log_max_lines"],
+            limits["run_log_max_bytes"],
+            self.clock,
+            self.spool,
+        )
+        attempt = f", attempt {run.attempt} of {run.attempts}" if run.attempts > 1 else ""
+        writer.add("information", f"Run started ({run.trigger}{attempt})", always=True)
+        if note:
+            writer.add("warning", note, always=True)
+        started = time.monotonic()
+        payload = {
+            "job": job.name,
+            "script": job.script,
+            "db_url": self.db_url,
+            "memory_bytes": job.memory_mb * 1024 * 1024,
+            "language": job.language,
+            "timeout_s": job.timeout_s,
+            **config.payload(),
+        }
+        status, error, rows = "failed", None, 0
+        try:
+            if inputs is not None:
+                payload["redirects"] = inputs.redirects
+            else:
+                payload["redirects"] = self.redirects.pairs() if self.redirects else []
+            child = self._child().send(payload)
+            status, error, rows = self._supervise(child, job, run, writer, cancel)
+        except Exception as e:
+            error = f"could not run the job: {type(e).__name__}: {e}"
+        elapsed = format_seconds(time.monotonic() - started)
+        final = {
+            "succeeded": ("information", f"Run succeeded in {elapsed}"),
+            "cancelled": ("warning", "Run cancelled"),
+            "interrupted": ("warning", f"Run {error}"),
+            "timed out": ("error", f"Run {error}"),
+        }.get(status, ("error", f"Run failed: {error}"))
+        writer.note_dropped()
+        writer.add(*final, always=True)
+        masked_error = Masker(config.secret_values)(error) if error else None
+        if writer.spooled is None:  # the usual case: the end in one transaction
+            lines = writer.take()
+            try:
+                return self.runs.end(run, status, masked_error, rows, lines, self.owner)
+            except (SQLAlchemyError, OSError) as e:
+                if self.spool is None:
+                    raise
+                writer.spooled = faults.describe(e)  # the spool takes the end instead
+                writer.put_back(lines)
+        spooled = writer.flush()
+        unstored = self._finish(run, status, masked_error, rows) or spooled
+        if unstored is not None:
+            assert self.spool is not None
+            raise RunSpooledError(
+                f"the run of {job.name} {status}, but {unstored}; its log is kept in "
+                f"{self.spool.path} and is stored when the database is back"
+            )
+        self._release(job)  # the database is back: let go of the job now
+        return self.runs.get(run.id)
+
+    def _release(self, job: Job) -> None:
+        try:
+            self.runs.release(job.id, self.owner)
+        except SQLAlchemyError:
+            pass  # the lease lapses on its own; the spool's replay frees it sooner
+
+    def _supervise(
+        self, child: HostProcess, job: Job, run: Run, writer: _LogWriter, cancel: threading.Event
+    ) -> tuple[str, str | None, int]:
+        proc = child.proc
+        assert proc.stdout is not None and proc.stderr is not None
+        selector = selectors.DefaultSelector()
+        selector.register(proc.stdout, selectors.EVENT_READ, "protocol")
+        selector.register(proc.stderr, selectors.EVENT_READ, "raw")
+        # A JSON line of the protocol holds one message of at most 64 K
+        # characters (script_api); a raw line is whatever the script wrote.
+        readers = {"protocol": BoundedLines(PROTOCOL_LINE), "raw": BoundedLines(RAW_LINE)}
+        done: dict[str, Any] | None = None
+        rows = 0
+        stopped_for: str | None = None
+        kill_at = float("inf")
+        deadline = time.monotonic() + job.timeout_s
+        next_heartbeat = time.monotonic() + HEARTBEAT_S
+        exited_at: float | None = None
+
+        def handle(kind: str, raw_line: bytes) -> None:
+            nonlocal done, rows
+            text = raw_line.decode("utf-8", "replace").rstrip("\r")
+            if kind == "raw":
+                if text.strip():
+                    writer.add("warning", text)
+                return
+            try:
+                message = json.loads(text)
+            except ValueError:
+                writer.add("warning", text)
+                return
+            if message.get("t") == "log":
+                writer.add(str(message.get("level", "information")), str(message.get("msg", "")))
+            elif message.get("t") == "rows":
+                rows += int(message.get("n", 0))
+            elif message.get("t") == "done":
+                done = message
+
+        selector_map = selector.get_map()
+        try:
+            while selector_map:
+                now = time.monotonic()
+                if stopped_for is None and cancel.is_set():
+                    interrupted = getattr(cancel, "interrupted", None)
+                    stopped_for = f"interrupted: {interrupted}" if interrupted else "cancelled"
+                    kill_at = now + self.grace_s
+                    child.signal_group(signal.SIGTERM)
+                if stopped_for is None and now >= deadline:
+                    stopped_for, kill_at = "timed out", now + self.grace_s
+                    child.signal_group(signal.SIGTERM)
+                if now >= kill_at:
+                    child.signal_group(signal.SIGKILL)
+                    kill_at = float("inf")
+                if now >= next_heartbeat:
+                    next_heartbeat = now + HEARTBEAT_S
+                    try:
+                        self.runs.heartbeat(job.id, self.owner)
+                    except SQLAlchemyError:
+                        pass  # the run goes on; its log goes to the spool meanwhile
+                if exited_at is None and proc.poll() is not None:
+                    exited_at = now
+                if exited_at is not None and now - exited_at > 1.0:
+                    break  # something it started still holds the pipes
+                for key, _ in selector.select(timeout=0.1):
+                    data = os.read(key.fd, 65536)
+                    kind = key.data
+                    if not data:
+                        selector.unregister(key.fileobj)
+                        for line in readers[kind].end():
+                            handle(kind, line)
+                        continue
+                    for line in readers[kind].feed(data):
+                        handle(kind, line)
+                writer.flush_if_due()
+        finally:
+            ended = not selector_map or exited_at is not None  # the pipes closed, or it exited
+            selector.close()
+            child.end(self.grace_s, ending=ended)  # nothing of the run outlives it
+            proc.stdout.close()
+            proc.stderr.close()
+        return (*self._outcome(job, proc.returncode, done, stopped_for), rows)
+
+    @staticmethod
+    def _outcome(
+        job: Job, returncode: int, done: dict[str, Any] | None, stopped_for: str | None
+    ) -> tuple[str, str | None]:
+        if stopped_for == "cancelled":
+            return "cancelled", "cancelled by the user"
+        if stopped_for is not None and stopped_for.startswith("interrupted"):
+            return "interrupted", stopped_for
+        if stopped_for == "timed out":
+            return "timed out", f"timed out after {job.timeout_s} s"
+        if done is not None:
+            if done.get("ok"):
+                return "succeeded", None
+            kind = done.get("kind")
+            if kind == "memory":
+                return "failed", f"ran out of memory (limit {format_memory(job.memory_mb)})"
+            if kind == "exit":
+                return "failed", f"exited early with code {done.get('code')}"
+            return "failed", str(done.get("error") or "failed")
+        if returncode < 0:
+            try:
+                name = signal.Signals(-returncode).name
+            except ValueError:
+                name = f"signal {-returncode}"
+            return "failed", f"crashed: killed by {name}"
+        return "failed", f"exited early with code {returncode}"

@@ -1,0 +1,168 @@
+"""The failure web hook: a JSON POST to the `failure_webhook` URL when a
+scheduled run fails and when its job recovers.
+
+Off the scheduler's critical path: alerts queue to a thread of its own, so a
+slow or dead receiver never delays a run. Each POST has a short timeout and
+one retry; a hook that still fails is logged in the run's log and never
+changes the run's result. The URL is a secret (Slack and Teams hook URLs
+are credentials): read from the keyring when needed, masked in every message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import urllib.error
+import urllib.request
+
+from console import __version__
+from console.core.config.app_settings import Masker
+from console.core.config.settings import Settings
+from console.core.jobs.runs import RunLog
+from console.core.scheduling.alerts import Alert
+
+log = logging.getLogger(__name__)
+
+KEY = "failure_webhook"
+TIMEOUT_S = 5.0
+RETRY_AFTER_S = 2.0
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib follows a 301/302/303 answer to a POST with a GET that drops the
+    body (and a redirect may lead to another host or to ftp://): the hook
+    would look told while the receiver got nothing. A 3xx is a failure."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+class FailureWebhook:
+    """Posts alerts to the failure web hook, one at a time, in order."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        runs: RunLog,
+        *,
+        timeout_s: float = TIMEOUT_S,
+        retry_after_s: float = RETRY_AFTER_S,
+    ) -> None:
+        self.settings, self.runs = settings, runs
+        self.timeout_s, self.retry_after_s = timeout_s, retry_after_s
+        self._queue: queue.Queue[Alert | None] = queue.Queue()
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, alert: Alert) -> None:
+        """Queue an alert; returns at once."""
+        if self._closing.is_set():
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="failure-webhook", daemon=True
+                )
+                self._thread.start()
+        self._queue.put(alert)
+
+    def close(self, timeout_s: float = 3.0) -> None:
+        """Send what is queued (for at most `timeout_s`), then stop."""
+        with self._lock:
+            thread = self._thread
+        if thread is None:
+            return
+        self._queue.put(None)
+        thread.join(timeout_s)
+        self._closing.set()  # a retry still waiting gives up
+
+    def drain(self, timeout_s: float = 30.0) -> bool:
+        """Wait until every queued alert was posted or given up (tests)."""
+        done = threading.Event()
+
+        def wait() -> None:
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=wait, daemon=True).start()
+        return done.wait(timeout_s)
+
+    def _loop(self) -> None:
+        while True:
+            alert = self._queue.get()
+            try:
+                if alert is None:
+                    return
+                self._send(alert)
+            except Exception:  # the hook never takes anything down with it
+                log.exception("failure web hook")
+            finally:
+                self._queue.task_done()
+
+    def _send(self, alert: Alert) -> None:
+        if not self.settings.is_set(KEY):
+            return
+        run = alert.run
+        try:
+            url = str(self.settings.get(KEY))
+        except Exception as e:  # a locked keyring, say
+            self.runs.log(
+                run.job_name, "warning", f"the failure web hook was not called: {e}", run.id
+            )
+            return
+        if not url:
+            return
+        mask = Masker([url])
+        body = json.dumps(alert.payload()).encode("utf-8")
+        problem = ""
+        for attempt in (1, 2):
+            problem = self._post(url, body)
+            if not problem:
+                self.runs.log(
+                    run.job_name,
+                    "information",
+                    f"the failure web hook was told ({alert.kind})",
+                    run.id,
+                )
+                return
+            if attempt == 1 and self._closing.wait(self.retry_after_s):
+                break
+        self.runs.log(
+            run.job_name,
+            "warning",
+            f"the failure web hook failed ({mask(problem)}); the run's result is unchanged",
+            run.id,
+        )
+
+    def _post(self, url: str, body: bytes) -> str:
+        """POST once; "" on a 2xx answer, else what went wrong."""
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": f"mobile-console/{__version__}",
+            },
+        )
+        try:
+            with _OPENER.open(request, timeout=self.timeout_s) as response:
+                response.read(65536)
+                return ""
+        except urllib.error.HTTPError as e:
+            if 300 <= e.code < 400:
+                return (
+                    f"HTTP {e.code} {e.reason}: it redirects, and a redirect is not followed; "
+                    "set the hook to the URL it redirects to"
+                )
+            return f"HTTP {e.code} {e.reason}"
+        except urllib.error.URLError as e:
+            return f"{e.reason}"
+        except (OSError, ValueError) as e:
+            return f"{type(e).__name__}: {e}"

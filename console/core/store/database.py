@@ -1,0 +1,324 @@
+"""The database: an engine for SQLite or any SQLAlchemy URL, kept migrated.
+
+SQLite runs in WAL mode with a busy timeout so the window reads while a job
+writes; writes take the lock up front (BEGIN IMMEDIATE) so two writers queue
+on the busy timeout instead of failing on a stale snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.request import pathname2url
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
+
+from console.core.errors import ConsoleError, DatabaseGoneError, DatabaseVersionError
+from console.core.paths import create_private_file
+from console.core.store.cancel import Cancel
+from console.core.store.changes import Change, ChangeFeed, notify_statement
+
+#: The newest schema revision this console knows (a unit test keeps it equal
+#: to the head of `migrations/versions`), so opening an up-to-date database
+#: never needs to load Alembic.
+HEAD_REVISION = "0006"
+#: How long a write waits for another process's lock before it gives up (and
+#: says so in one line). MOBILE_CONSOLE_BUSY_TIMEOUT_MS changes it.
+BUSY_TIMEOUT_MS = int(os.environ.get("MOBILE_CONSOLE_BUSY_TIMEOUT_MS", "") or 30_000)
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_ANNOUNCED = "console_announced"
+_CANCEL = "console_cancel"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url`; for SQLite, WAL, busy timeout and foreign keys on."""
+    try:
+        parsed = make_url(url)
+        parsed.port  # noqa: B018  (a port that is not a number fails here, not later)
+    except ArgumentError:
+        raise ConsoleError(f"not a database URL: {url!r}") from None
+    except ValueError:
+        raise ConsoleError(f"not a database URL: {url!r} (its port is not a number)") from None
+    if parsed.get_backend_name() != "sqlite":
+        try:
+            return create_engine(parsed, pool_pre_ping=True, **kwargs)
+        except (NoSuchModuleError, ModuleNotFoundError) as e:
+            raise ConsoleError(f"no database driver for {parsed.drivername}: {e}") from None
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).parent
+        for above in [folder, *folder.parents]:
+            if above.exists() and not above.is_dir():
+                raise ConsoleError(f"cannot keep a database in {folder}: {above} is a file")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            create_private_file(database)  # 0600 from the first byte, and so its WAL
+        except OSError as e:
+            raise ConsoleError(f"cannot create the database in {folder}: {e.strerror}") from None
+    engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" below issue BEGIN itself, so DDL is
+        # transactional too (the pysqlite recipe in SQLAlchemy's SQLite docs).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("console_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL; None for other databases and memory."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return None if database.startswith("file:") else os.path.abspath(database)
+
+
+class Store:
+    """One database: its engine, transactions for reading and writing, and
+    its schema kept at the newest revision."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        migrate: bool = True,
+        changes: ChangeFeed | None = None,
+        **engine_options: Any,
+    ) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_options)
+        self._file = sqlite_file(url)
+        self._identity: tuple[int, int] | None = None
+        if self._file is not None:
+            event.listen(self.engine, "do_connect", self._before_connect)
+        #: Where this database's writes announce what they changed.
+        self.changes = changes if changes is not None else ChangeFeed()
+
+        @event.listens_for(self.engine, "before_cursor_execute")
+        def _before_execute(conn: Connection, *_args: Any) -> None:
+            # A cancel that came before the statement reached the server
+            # (nothing there to interrupt yet) stops it here.
+            cancel = conn.info.get(_CANCEL)
+            if cancel is not None:
+                cancel.check()
+
+        if migrate:
+            self.migrate()
+        self._remember_file()
+
+    def _remember_file(self) -> None:
+        if self._file is not None and self._identity is None:
+            try:
+                found = os.stat(self._file)
+            except OSError:
+                return
+            self._identity = (found.st_dev, found.st_ino)
+
+    def check_file(self) -> None:
+        """Refuse to go on when the SQLite file this console opened was
+        deleted or replaced under it: SQLite would carry on writing to the
+        deleted file, and a new connection would create an empty one (two
+        databases, each thinking it is the console's)."""
+        if self._identity is None or self._file is None:
+            return
+        try:
+            found = os.stat(self._file)
+            now: tuple[int, int] | None = (found.st_dev, found.st_ino)
+        except OSError:
+            now = None
+        if now != self._identity:
+            happened = "deleted" if now is None else "replaced"
+            raise DatabaseGoneError(
+                f"the database {self._file} was {happened} while this console had it open; "
+                "stopping so as not to write to two databases"
+            )
+
+    def _before_connect(
+        self, dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]
+    ) -> Any:
+        """Every new connection to the file this console opened: refused if it
+        is gone, and opened without the power to create it (`mode=rw`), so
+        that a file deleted between that check and the connect is not made
+        again, empty, as a second database."""
+        self.check_file()
+        if self._identity is None or self._file is None:
+            return None  # the first connection, which may create the file
+        try:
+            return dialect.dbapi.connect(
+                f"file:{pathname2url(self._file)}?mode=rw", *cargs[1:], **{**cparams, "uri": True}
+            )
+        except dialect.dbapi.OperationalError:
+            self.check_file()  # gone since the check: say so
+            raise
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self, cancel: Cancel | None = None) -> Iterator[Connection]:
+        """A connection in a read transaction (a consistent snapshot); setting
+        `cancel` interrupts the statement running on it."""
+        self.check_file()
+        with self.engine.connect() as conn, conn.begin():
+            if cancel is None:
+                yield conn
+                return
+            cancel.check()
+            dbapi: Any = conn.connection.dbapi_connection
+            conn.info[_CANCEL] = cancel
+            ended = threading.Event()
+            helpers: list[threading.Thread] = []
+            try:
+                if self.dialect == "sqlite":
+                    # interrupt() stops only a statement already running; the
+                    # progress handler also stops one that starts just after.
+                    # Rarely (about every 10 ms of work): each call takes the
+                    # GIL from the GUI thread.
+                    dbapi.set_progress_handler(lambda: 1 if cancel.is_set() else 0, 1_000_000)
+                    try:
+                        with cancel.interrupts(dbapi.interrupt):
+                            yield conn
+                    finally:
+                        dbapi.set_progress_handler(None, 0)
+                else:
+                    with cancel.interrupts(lambda: helpers.append(_cancel_until(dbapi, ended))):
+                        yield conn
+            finally:
+                ended.set()
+                for helper in helpers:  # no late cancel may reach the pool's next user
+                    helper.join()
+                conn.info.pop(_CANCEL, None)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection in a write transaction: committed on success, rolled
+        back on any exception. What it `announce`s is published after commit."""
+        self.check_file()
+        announced: list[Change] = []
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(console_write=True)
+            conn.info[_ANNOUNCED] = announced
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop(_ANNOUNCED, None)
+        self.changes.publish(*announced)
+
+    def announce(self, conn: Connection, *changes: Change) -> None:
+        """Say what this write changed: heard in this process after commit,
+        and by other processes (PostgreSQL NOTIFY, sent on commit)."""
+        if self.dialect == "postgresql":
+            for change in changes:
+                conn.execute(notify_statement(change, self.changes.origin))
+        pending = conn.info.get(_ANNOUNCED)
+        if pending is None:
+            self.changes.publish(*changes)
+        else:
+            pending.extend(c for c in changes if c not in pending)
+
+    def current_revision(self) -> str | None:
+        try:
+            with self.read() as conn:
+                names = set(inspect(conn).get_table_names())
+                if "alembic_version" not in names:
+                    self._refuse_foreign(names)
+                    return None
+                revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except OperationalError as e:
+            raise ConsoleError(f"cannot open the database: {faults_describe(e)}") from None
+        except DatabaseError as e:
+            raise ConsoleError(f"cannot open the database: {faults_describe(e)}") from None
+        if revision is None and names & {"jobs", "runs", "user_tables"}:
+            raise ConsoleError(
+                "the database's schema version is missing (alembic_version is empty), so "
+                "it cannot be upgraded safely; restore it from a backup"
+            )
+        return revision
+
+    def _refuse_foreign(self, names: set[str]) -> None:
+        """A SQLite file with tables but none of the console's was made by
+        another program: refused, never taken over."""
+        if self.dialect != "sqlite":
+            return
+        theirs = sorted(n for n in names if not n.startswith("sqlite_"))
+        if theirs:
+            shown = ", ".join(theirs[:3]) + (", …" if len(theirs) > 3 else "")
+            raise ConsoleError(
+                f"{self.url.split('///', 1)[-1]} is not a Mobile Console database (it holds "
+                f"tables {shown}); refusing to take it over: choose another --home or --db"
+            )
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision; refuse a newer database."""
+        current = self.current_revision()
+        if current == HEAD_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        known = {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
+        if current is not None and current not in known:
+            raise DatabaseVersionError(
+                f"this database was made by a newer Mobile Console (schema {current}); "
+                f"this one knows up to {HEAD_REVISION}: upgrade Mobile Console to open it"
+            )
+        with self.write() as conn:
+            if self.dialect == "postgresql":
+                # Two consoles opening a new database at once: one migrates.
+                conn.execute(text("SELECT pg_advisory_xact_lock(7206001)"))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def faults_describe(error: BaseException) -> str:
+    from console.core.store.faults import describe
+
+    return describe(error)
+
+
+def _cancel_until(dbapi: Any, ended: threading.Event) -> threading.Thread:
+    """PostgreSQL: psycopg's cancel() asks the server, on a connection of its
+    own, to stop the statement running now. A statement sent just after that
+    request would run on, so the request is repeated until the read ends."""
+
+    def repeat() -> None:
+        while not ended.is_set():
+            try:
+                dbapi.cancel()
+            except Exception:  # the connection is gone: nothing left to stop
+                return
+            ended.wait(0.2)
+
+    helper = threading.Thread(target=repeat, name="query-cancel", daemon=True)
+    helper.start()
+    return helper

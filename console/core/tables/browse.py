@@ -1,0 +1,275 @@
+"""Browsing a user table page by page, by key: the grid's data source.
+
+Pages are fetched with keyset pagination on (sort column, id), never OFFSET,
+so the last page of a million rows costs what the first does. Nulls sort
+last in either direction. A jump into the middle uses anchors: the key that
+starts every page, gathered by one pass over the keys (`page_anchors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from console.core.errors import ConsoleError
+from console.core.store.cancel import Cancel
+from console.core.tables.user_tables import ColumnInfo, TableStore, parse_text
+
+OPERATORS = ("equals", "contains", "less than", "greater than")
+Key = tuple[int, Any, int]  # (is null, value, id)
+
+
+@dataclass(frozen=True)
+class Filter:
+    column: str
+    operator: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A view's first rows, the table's id range, and a row count."""
+
+    rows: list[dict[str, Any]]
+    low_id: int
+    high_id: int
+    count: int
+    exact: bool
+
+
+@dataclass(frozen=True)
+class View:
+    """What the grid shows: one table, sorted and filtered."""
+
+    table: str
+    sort: str = "id"
+    descending: bool = False
+    filters: tuple[Filter, ...] = ()
+
+
+class Browser:
+    """Reads pages of one database's user tables on a connection of its own
+    (the grid's loader thread owns one Browser)."""
+
+    def __init__(self, tables: TableStore) -> None:
+        self.tables = tables
+
+    # -- statements --------------------------------------------------------
+
+    def _parts(self, view: View) -> tuple[sa.Table, sa.ColumnElement[Any], list[ColumnInfo]]:
+        sa_table, columns = self.tables.load(view.table, refresh=False)
+        if view.sort not in sa_table.c:
+            sa_table, columns = self.tables.load(view.table, refresh=True)
+            if view.sort not in sa_table.c:
+                raise ConsoleError(f"no column {view.sort!r} in {view.table}")
+        return sa_table, sa_table.c[view.sort], list(columns.values())
+
+    def _where(self, view: View, sa_table: sa.Table, columns: Sequence[ColumnInfo]) -> list[Any]:
+        kinds = {c.name: c.kind for c in columns}
+        conditions: list[Any] = []
+        for f in view.filters:
+            if f.column not in kinds:
+                raise ConsoleError(f"no column {f.column!r} in {view.table}")
+            column = sa_table.c[f.column]
+            if f.operator == "contains":
+                conditions.append(sa.cast(column, sa.Text).contains(f.text, autoescape=True))
+                continue
+            value = parse_text(f.column, kinds[f.column], f.text)
+            if f.operator == "equals":
+                conditions.append(column.is_(None) if value is None else column == value)
+            elif f.operator == "less than":
+                conditions.append(column < value)
+            elif f.operator == "greater than":
+                conditions.append(column > value)
+            else:
+                raise ConsoleError(f"unknown filter {f.operator!r}; use {', '.join(OPERATORS)}")
+        return conditions
+
+    @staticmethod
+    def _null_flag(sort: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+        return sa.case((sort.is_(None), 1), else_=0)
+
+    def _ordered(self, view: View, reverse: bool) -> tuple[sa.Select[Any], sa.Table, Any]:
+        sa_table, sort, columns = self._parts(view)
+        stmt = sa.select(sa_table).where(*self._where(view, sa_table, columns))
+        return stmt.order_by(*self._order(view, sa_table, sort, reverse)), sa_table, sort
+
+    def _order(self, view: View, sa_table: sa.Table, sort: Any, reverse: bool) -> list[Any]:
+        descending = view.descending != reverse
+        order: list[Any] = []
+        if view.sort != "id":
+            flag = self._null_flag(sort)
+            order += [flag.desc() if reverse else flag, sort.desc() if descending else sort]
+        order.append(sa_table.c.id.desc() if descending else sa_table.c.id)
+        return order
+
+    def _after(self, view: View, sa_table: sa.Table, sort: Any, key: Key, reverse: bool) -> Any:
+        """Rows strictly after `key` in the view's order (or before, reversed)."""
+        descending = view.descending != reverse
+        null, value, row_id = key
+
+        def beyond(column: Any, bound: Any, desc: bool) -> Any:
+            return column < bound if desc else column > bound
+
+        id_beyond = beyond(sa_table.c.id, row_id, descending)
+        if view.sort == "id":
+            return id_beyond
+        flag = self._null_flag(sort)
+        # nulls last: the flag runs 0 → 1 forwards, 1 → 0 reversed
+        flag_beyond = beyond(flag, null, reverse)
+        if null:
+            return sa.or_(flag_beyond, sa.and_(sort.is_(None), id_beyond))
+        return sa.or_(
+            flag_beyond,
+            sa.and_(sort.is_not(None), beyond(sort, value, descending)),
+            sa.and_(sort == value, id_beyond),
+        )
+
+    # -- queries -----------------------------------------------------------
+
+    def count(self, view: View, cancel: Cancel | None = None) -> int:
+        sa_table, _, columns = self._parts(view)
+        stmt = sa.select(sa.func.count()).select_from(sa_table)
+        stmt = stmt.where(*self._where(view, sa_table, columns))
+        with self.tables.store.read(cancel) as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def estimate(self, table: str, exact_below: int = 50_000) -> tuple[int, bool]:
+        """The table's row count at once: (rows, exact). Small tables are
+        counted; a big one is estimated without a scan (PostgreSQL's
+        `pg_class.reltuples`, else the id range, which is exact until rows
+        are deleted)."""
+        sa_table, _ = self.tables.load(table)
+        with self.tables.store.read() as conn:
+            low, high = _id_range(conn, sa_table)
+            return self._estimate(conn, sa_table, low, high, exact_below)
+
+    def _estimate(
+        self, conn: sa.Connection, sa_table: sa.Table, low: int, high: int, exact_below: int
+    ) -> tuple[int, bool]:
+        span = 0 if high == 0 else high - low + 1
+        if span <= exact_below:
+            count = conn.execute(sa.select(sa.func.count()).select_from(sa_table))
+            return int(count.scalar_one()), True
+        if self.tables.store.dialect == "postgresql":
+            tuples = conn.execute(
+                sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"),
+                {"name": f'"{sa_table.name}"'},
+            ).scalar()
+            if tuples is not None and tuples >= 0:
+                return int(tuples), False
+        return span, False
+
+    def opening(self, view: View, limit: int, cancel: Cancel | None = None) -> Opening:
+        """What showing a view starts with, in one read: its first rows, its
+        id range and its row count (exact when cheap, else an estimate; a
+        filtered view's count is unknown until counted)."""
+        stmt, sa_table, _ = self._ordered(view, reverse=False)
+        with self.tables.store.read(cancel) as conn:
+            rows = [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
+            low, high = _id_range(conn, sa_table)
+            if len(rows) < limit:
+                return Opening(rows, low, high, len(rows), True)
+            if view.filters:
+                return Opening(rows, low, high, len(rows), False)
+            count, exact = self._estimate(conn, sa_table, low, high, 50_000)
+        return Opening(rows, low, high, max(count, len(rows)), exact)
+
+    def key(self, view: View, row: dict[str, Any]) -> Key:
+        value = row.get(view.sort)
+        return (1 if value is None else 0, value, int(row["id"]))
+
+    def page(
+        self,
+        view: View,
+        limit: int,
+        *,
+        after: Key | None = None,
+        before: Key | None = None,
+        cancel: Cancel | None = None,
+    ) -> list[dict[str, Any]]:
+        """`limit` rows in view order: from the start, after a key, or
+        (with `before`) the rows just before a key."""
+        reverse = before is not None
+        stmt, sa_table, sort = self._ordered(view, reverse)
+        bound = before if reverse else after
+        if bound is not None:
+            stmt = stmt.where(self._after(view, sa_table, sort, bound, reverse))
+        with self.tables.store.read(cancel) as conn:
+            rows = [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
+        return rows[::-1] if reverse else rows
+
+    def last_rows(
+        self, view: View, limit: int, cancel: Cancel | None = None
+    ) -> list[dict[str, Any]]:
+        """The last `limit` rows in view order (Ctrl+End): the view's order
+        reversed, so it needs no count."""
+        stmt, _, _ = self._ordered(view, reverse=True)
+        with self.tables.store.read(cancel) as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt.limit(limit))][::-1]
+
+    def page_anchors(self, view: View, page_size: int, cancel: Cancel | None = None) -> list[Key]:
+        """The key of the first row of every page, by one pass over the keys
+        in the database (a window function): only the anchors come back, so
+        ten million rows cost no Python loop holding the GIL."""
+        sa_table, sort, columns = self._parts(view)
+        number = sa.func.row_number().over(order_by=self._order(view, sa_table, sort, False))
+        keys = (
+            sa.select(sort.label("value"), sa_table.c.id.label("key"), number.label("n"))
+            .where(*self._where(view, sa_table, columns))
+            .subquery()
+        )
+        stmt = sa.select(keys.c.value, keys.c.key).where((keys.c.n - 1) % page_size == 0)
+        with self.tables.store.read(cancel) as conn:
+            rows = conn.execute(stmt.order_by(keys.c.n)).all()
+        return [(1 if value is None else 0, value, int(row_id)) for value, row_id in rows]
+
+    def page_at_anchor(
+        self, view: View, anchor: Key, limit: int, cancel: Cancel | None = None
+    ) -> list[dict[str, Any]]:
+        """`limit` rows starting at the row whose key is `anchor`."""
+        null, value, row_id = anchor
+        # "after" the key just before the anchor: same sort value, id one step back
+        step = 1 if view.descending else -1
+        return self.page(view, limit, after=(null, value, row_id + step), cancel=cancel)
+
+    def stream(
+        self, view: View, batch: int = 2000, cancel: Cancel | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every row of the view, in batches, by key (CSV export)."""
+        after: Key | None = None
+        while True:
+            rows = self.page(view, batch, after=after, cancel=cancel)
+            if not rows:
+                return
+            yield rows
+            after = self.key(view, rows[-1])
+
+    def max_id(self, table: str) -> int:
+        sa_table, _ = self.tables.load(table)
+        with self.tables.store.read() as conn:
+            return int(conn.execute(sa.select(sa.func.max(sa_table.c.id))).scalar() or 0)
+
+    def count_newer(self, table: str, after_id: int) -> int:
+        """Rows added since the grid loaded (ids are never reused)."""
+        sa_table, _ = self.tables.load(table)
+        stmt = sa.select(sa.func.count()).select_from(sa_table).where(sa_table.c.id > after_id)
+        with self.tables.store.read() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def id_range(self, table: str) -> tuple[int, int]:
+        """The smallest and largest id (0, 0 for an empty table): two index lookups."""
+        sa_table, _ = self.tables.load(table)
+        with self.tables.store.read() as conn:
+            return _id_range(conn, sa_table)
+
+
+def _id_range(conn: sa.Connection, sa_table: sa.Table) -> tuple[int, int]:
+    # Two statements: SQLite answers a lone min() or max() from the index,
+    # but min() and max() together scan the whole table.
+    low = conn.execute(sa.select(sa.func.min(sa_table.c.id))).scalar()
+    high = conn.execute(sa.select(sa.func.max(sa_table.c.id))).scalar()
+    return int(low or 0), int(high or 0)

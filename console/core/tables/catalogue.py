@@ -1,0 +1,416 @@
+"""The catalogue of user tables: create, list, drop, their columns and
+indexes, and the schema cache the script API and the browser read through."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from console.core.clock import Clock, utcnow
+from console.core.errors import ConsoleError, NotFoundError
+from console.core.names import check_identifier, check_table_name
+from console.core.store import schema
+from console.core.store.changes import Change
+from console.core.store.database import Store
+from console.core.tables.api import Table
+from console.core.tables.ddl import AddColumn
+from console.core.tables.values import (
+    KINDS,
+    SA_TYPES,
+    SYSTEM_COLUMNS,
+    ColumnInfo,
+    TableInfo,
+    check_column,
+    kind_of,
+)
+
+
+def _index_name(table: str, column: str) -> str:
+    digest = hashlib.sha1(f"{table}.{column}".encode()).hexdigest()[:16]
+    return f"ix_u_{digest}"
+
+
+class TableStore:
+    """The user tables of one database: catalogue, schema and rows."""
+
+    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+        self._cache: dict[str, tuple[sa.Table, dict[str, ColumnInfo]]] = {}
+
+    @contextmanager
+    def writing(self, table: str) -> Iterator[Connection]:
+        """A write transaction for rows of `table`. Columns it adds enter the
+        schema cache at once; if it rolls back, so do they, and the cache is
+        dropped (else the next write names a column that is not there)."""
+        try:
+            with self.store.write() as conn:
+                yield conn
+        except BaseException:
+            self._cache.pop(table, None)
+            raise
+
+    # -- catalogue -------------------------------------------------------
+
+    def create(self, name: str) -> TableInfo:
+        check_identifier(name, "table")
+        self._check_length(name, "table")
+        if name.lower() in schema.CONSOLE_TABLES:
+            raise ConsoleError(f"{name!r} is the name of one of the console's own tables")
+        check_table_name(name)
+        with self.store.write() as conn:
+            if self.store.dialect == "postgresql":
+                # Creates of one name at once queue here: the second sees the
+                # first's table instead of failing on a unique index.
+                conn.execute(
+                    sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(name.lower())))
+                )
+            clash = conn.execute(
+                sa.select(schema.user_tables.c.name).where(
+                    schema.user_tables.c.name_key == name.lower()
+                )
+            ).scalar()
+            if clash is not None:
+                raise ConsoleError(f"a table named {clash!r} already exists")
+            if sa.inspect(conn).has_table(name):
+                raise ConsoleError(f"the database already holds a table named {name!r}")
+            now = self.clock()
+            conn.execute(
+                schema.user_tables.insert().values(name=name, name_key=name.lower(), created_at=now)
+            )
+            try:
+                self._build(name, {}).create(conn)
+            except (sa.exc.ProgrammingError, sa.exc.OperationalError) as e:
+                # another application's sequence or index in a shared database
+                reason = str(e.orig).strip().splitlines()[0] if e.orig else type(e).__name__
+                raise ConsoleError(f"cannot create a table named {name!r}: {reason}") from None
+            self.store.announce(conn, Change("tables", name))
+        return TableInfo(name, tuple(self._system_columns()), now)
+
+    def all(self) -> list[TableInfo]:
+        with self.store.read() as conn:
+            tables = conn.execute(
+                sa.select(schema.user_tables).order_by(schema.user_tables.c.name_key)
+            ).all()
+            columns = conn.execute(
+                sa.select(schema.user_columns).order_by(schema.user_columns.c.position)
+            ).all()
+        by_table: dict[str, list[ColumnInfo]] = {}
+        for c in columns:
+            by_table.setdefault(c.table_name, []).append(
+                ColumnInfo(c.name, c.kind, indexed=c.indexed)
+            )
+        return [
+            TableInfo(t.name, (*self._system_columns(), *by_table.get(t.name, [])), t.created_at)
+            for t in tables
+        ]
+
+    def info(self, name: str) -> TableInfo:
+        sa_table, columns = self.load(name, refresh=True)
+        with self.store.read() as conn:
+            created = conn.execute(
+                sa.select(schema.user_tables.c.created_at).where(
+                    schema.user_tables.c.name == sa_table.name
+                )
+            ).scalar_one()
+        return TableInfo(sa_table.name, tuple(columns.values()), created)
+
+    def resolve(self, name: str) -> str:
+        """The stored spelling of a table name, found case-insensitively."""
+        with self.store.read() as conn:
+            found = conn.execute(
+                sa.select(schema.user_tables.c.name).where(
+                    schema.user_tables.c.name_key == str(name).lower()
+                )
+            ).scalar()
+        if found is None:
+            raise NotFoundError(f"no table named {name!r}")
+        return str(found)
+
+    def drop(self, name: str) -> None:
+        real = self.resolve(name)
+        with self.store.write() as conn:
+            sa_table, _ = self._read_schema(conn, real)
+            sa_table.drop(conn)
+            conn.execute(schema.user_tables.delete().where(schema.user_tables.c.name == real))
+            self.store.announce(conn, Change("tables", real))
+        self._cache.pop(real, None)
+
+    def get(
+        self, name: str, on_write: Callable[[int], None] | None = None, create: bool = False
+    ) -> Table:
+        """The table named `name` (any letter case), for reading and writing;
+        with `create`, made first when there is none."""
+        try:
+            return Table(self, self.resolve(name), on_write)
+        except NotFoundError:
+            if not create:
+                raise
+        try:
+            self.create(name)
+        except ConsoleError:
+            pass  # made meanwhile by another connection, or a bad name: resolve says which
+        try:
+            return Table(self, self.resolve(name), on_write)
+        except NotFoundError:
+            self.create(name)  # raises the reason the name cannot be a table
+            raise
+
+    def count(self, name: str) -> int:
+        return self.get(name).count()
+
+    # -- columns ---------------------------------------------------------
+
+    def add_column(self, table: str, column: str, kind: str) -> ColumnInfo:
+        check_identifier(column, "column")
+        if kind not in KINDS:
+            raise ConsoleError(f"column type {kind!r} is not one of {', '.join(KINDS)}")
+        real = self.resolve(table)
+        with self.store.write() as conn:
+            self.lock(conn, real)
+            _, columns = self._read_schema(conn, real)
+            self._add_columns(conn, real, columns, {column: kind})
+        self._cache.pop(real, None)
+        return ColumnInfo(column, kind)
+
+    def drop_column(self, table: str, column: str) -> None:
+        real = self.resolve(table)
+        if column in SYSTEM_COLUMNS:
+            raise ConsoleError(f"{column} is a system column and cannot be deleted")
+        from alembic.migration import MigrationContext
+        from alembic.operations import Operations
+
+        with self.store.write() as conn:
+            self.lock(conn, real)
+            _, columns = self._read_schema(conn, real)
+            info = self._find_column(real, columns, column)
+            if info.indexed:
+                Operations(MigrationContext.configure(conn)).drop_index(
+                    _index_name(real, info.name), table_name=real
+                )
+            Operations(MigrationContext.configure(conn)).drop_column(real, info.name)
+            conn.execute(
+                schema.user_columns.delete().where(
+                    schema.user_columns.c.table_name == real,
+                    schema.user_columns.c.name == info.name,
+                )
+            )
+            self.store.announce(conn, Change("columns", real))
+        self._cache.pop(real, None)
+
+    def set_index(self, table: str, column: str) -> None:
+        """Index a column, as the portal's "Set as index"."""
+        real = self.resolve(table)
+        with self.store.write() as conn:
+            self.lock(conn, real)
+            sa_table, columns = self._read_schema(conn, real)
+            info = self._find_column(real, columns, column)
+            if info.system:
+                raise ConsoleError(f"{column} is a system column; it is indexed already")
+            if info.indexed:
+                return
+            sa.Index(_index_name(real, info.name), sa_table.c[info.name]).create(conn)
+            conn.execute(
+                schema.user_columns.update()
+                .where(
+                    schema.user_columns.c.table_name == real,
+                    schema.user_columns.c.name == info.name,
+                )
+                .values(indexed=True)
+            )
+            self.store.announce(conn, Change("columns", real))
+        self._cache.pop(real, None)
+
+    # -- for the script API and the browser -----------------------------
+
+    def load(self, name: str, refresh: bool = False) -> tuple[sa.Table, dict[str, ColumnInfo]]:
+        """The SQLAlchemy table and the columns of `name` (stored spelling),
+        from the cache unless `refresh`."""
+        if not refresh and name in self._cache:
+            return self._cache[name]
+        with self.store.read() as conn:
+            return self._read_schema(conn, name)
+
+    # -- internals -------------------------------------------------------
+
+    def _check_length(self, name: str, what: str) -> None:
+        limit = self.store.engine.dialect.max_identifier_length
+        if len(name.encode()) > limit:
+            raise ConsoleError(
+                f"{what} name {name!r} is {len(name)} characters; "
+                f"{self.store.engine.dialect.name} allows at most {limit}"
+            )
+
+    @staticmethod
+    def _system_columns() -> list[ColumnInfo]:
+        return [
+            ColumnInfo("id", "integer", system=True, indexed=True),
+            ColumnInfo("__createdAt", "datetime", system=True),
+            ColumnInfo("__updatedAt", "datetime", system=True),
+            ColumnInfo("__version", "integer", system=True),
+        ]
+
+    @staticmethod
+    def _find_column(table: str, columns: Mapping[str, ColumnInfo], name: str) -> ColumnInfo:
+        for info in columns.values():
+            if info.name.lower() == str(name).lower():
+                return info
+        raise NotFoundError(f"no column {name!r} in {table}")
+
+    @staticmethod
+    def _build(name: str, columns: Mapping[str, ColumnInfo]) -> sa.Table:
+        return sa.Table(
+            name,
+            sa.MetaData(),
+            sa.Column("id", schema.BigId, primary_key=True, autoincrement=True),
+            sa.Column("__createdAt", schema.UTCDateTime(), nullable=False),
+            sa.Column("__updatedAt", schema.UTCDateTime(), nullable=False),
+            sa.Column("__version", sa.Integer, nullable=False),
+            *(
+                sa.Column(c.name, SA_TYPES[c.kind]())
+                for c in columns.values()
+                if c.name not in SYSTEM_COLUMNS
+            ),
+        )
+
+    def _read_schema(self, conn: Connection, name: str) -> tuple[sa.Table, dict[str, ColumnInfo]]:
+        found = conn.execute(
+            sa.select(schema.user_tables.c.name).where(schema.user_tables.c.name == name)
+        ).scalar()
+        if found is None:
+            raise NotFoundError(f"no table named {name!r}")
+        rows = conn.execute(
+            sa.select(schema.user_columns)
+            .where(schema.user_columns.c.table_name == name)
+            .order_by(schema.user_columns.c.position)
+        ).all()
+        columns = {c.name: c for c in self._system_columns()}
+        for r in rows:
+            columns[r.name] = ColumnInfo(r.name, r.kind, indexed=r.indexed)
+        sa_table = self._build(name, columns)
+        self._cache[name] = (sa_table, columns)
+        return sa_table, columns
+
+    def ensure_columns(self, conn: Connection, table: str, kinds: Mapping[str, str]) -> sa.Table:
+        """Inside a write transaction: give `table` every column of `kinds` it
+        lacks; a column it has with another kind is an error."""
+        self.lock(conn, table)
+        sa_table, columns = self._read_schema(conn, table)
+        for name, kind in kinds.items():
+            if name in columns and columns[name].kind != kind:
+                raise ConsoleError(f"{table}.{name} holds {columns[name].kind} values, not {kind}")
+        missing = {n: k for n, k in kinds.items() if n not in columns}
+        if missing:
+            columns = self._add_columns(conn, table, dict(columns), missing)
+            sa_table = self._build(table, columns)
+            self._forget_uncommitted(table)
+        return sa_table
+
+    def _forget_uncommitted(self, table: str) -> None:
+        """Columns just added belong to a transaction that may still roll
+        back (a value refused after them, a failed write): caching them would
+        make every later write of this process name a column that is not
+        there. The next write reads the committed schema again."""
+        self._cache.pop(table, None)
+
+    def lock(self, conn: Connection, name: str) -> None:
+        """Serialise schema changes to one table across connections."""
+        if self.store.dialect == "postgresql":
+            conn.execute(
+                sa.select(schema.user_tables.c.name)
+                .where(schema.user_tables.c.name == name)
+                .with_for_update()
+            )
+
+    def _add_columns(
+        self,
+        conn: Connection,
+        table: str,
+        columns: dict[str, ColumnInfo],
+        new: Mapping[str, str],
+    ) -> dict[str, ColumnInfo]:
+        lowered = {c.lower(): c for c in columns}
+        position = len(columns)
+        for name, kind in new.items():
+            check_identifier(name, "column")
+            self._check_length(name, "column")
+            if name.lower() in lowered:
+                existing = lowered[name.lower()]
+                raise ConsoleError(f"{table} already has a column {existing!r}")
+            column = sa.Column(name, SA_TYPES[kind]())
+            conn.execute(AddColumn(sa.Table(table, sa.MetaData(), column), column))
+            conn.execute(
+                schema.user_columns.insert().values(
+                    table_name=table, name=name, kind=kind, position=position, indexed=False
+                )
+            )
+            position += 1
+            columns[name] = ColumnInfo(name, kind)
+            lowered[name.lower()] = name
+            self.store.announce(conn, Change("columns", table))
+        return columns
+
+    def prepare_row(
+        self, conn: Connection, table: str, row: Mapping[str, object], inserting: bool
+    ) -> tuple[sa.Table, dict[str, Any]]:
+        """`prepare` for one row, as a row."""
+        sa_table, checked = self.prepare(conn, table, [row], inserting)
+        return sa_table, {name: values[0] for name, values in checked.items()}
+
+    def prepare(
+        self, conn: Connection, table: str, rows: Sequence[Mapping[str, object]], inserting: bool
+    ) -> tuple[sa.Table, dict[str, list[object]]]:
+        """Rows checked against the table's columns, adding new ones, as one
+        list of values a column; inside
+        the write transaction so a schema change and its rows commit together."""
+        sa_table, columns = self._cache.get(table) or self._read_schema(conn, table)
+        keys: dict[str, None] = {}
+        last: Any = None
+        for row in rows:
+            if type(row) is not dict and not isinstance(row, Mapping):
+                raise ConsoleError(f"a row must be a dict, not {type(row).__name__}")
+            if row.keys() != last:  # the rows of a batch mostly share their keys
+                last = row.keys()
+                keys.update(dict.fromkeys(last))
+        unknown = [k for k in keys if k not in columns]
+        if unknown:
+            # Another connection may be adding the same columns: serialise on the
+            # table's catalogue row, then look again at what is there now.
+            self.lock(conn, table)
+            sa_table, columns = self._read_schema(conn, table)
+            unknown = [k for k in keys if k not in columns]
+        for key in keys:
+            if not isinstance(key, str):
+                raise ConsoleError(f"a column name must be a string, not {key!r}")
+            if inserting and key in SYSTEM_COLUMNS:
+                raise ConsoleError(f"{key} is a system column; the table sets it")
+        if unknown:
+            lowered = {c.lower(): c for c in columns}
+            new: dict[str, str] = {}
+            for key in unknown:
+                if key.lower() in lowered:
+                    raise ConsoleError(
+                        f"{table} has a column {lowered[key.lower()]!r}; "
+                        f"{key!r} differs only in letter case"
+                    )
+                sample = next((r[key] for r in rows if r.get(key) is not None), None)
+                if sample is not None:
+                    try:
+                        new[key] = kind_of(sample)
+                    except ConsoleError as e:
+                        raise ConsoleError(f"{key}: {e}") from None
+            if new:
+                columns = self._add_columns(conn, table, dict(columns), new)
+                sa_table = self._build(table, columns)
+                self._forget_uncommitted(table)
+        names = [k for k in keys if k in columns and k not in SYSTEM_COLUMNS]
+        checked = {
+            name: check_column(name, columns[name].kind, [row.get(name) for row in rows])
+            for name in names
+        }
+        return sa_table, checked

@@ -1,0 +1,109 @@
+"""The store: SQLite setup, migrations, refusing newer databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from console.core.errors import ConsoleError, DatabaseVersionError
+from console.core.store import schema
+from console.core.store.database import HEAD_REVISION, MIGRATIONS_DIR, Store
+
+
+def test_head_revision_constant_matches_the_migrations() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+
+
+def test_migrations_build_exactly_the_declared_schema(db_url: str) -> None:
+    store = Store(db_url)
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(home: Path) -> None:
+    store = Store(f"sqlite:///{home / 'c.db'}")
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_a_foreign_sqlite_database_is_refused_not_taken_over(home: Path) -> None:
+    url = f"sqlite:///{home / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # another program's database
+        conn.execute(sa.text("CREATE TABLE keepme (x INTEGER)"))
+        conn.execute(sa.text("INSERT INTO keepme VALUES (42)"))
+    with pytest.raises(ConsoleError, match="not a Mobile Console database"):
+        Store(url)
+    with engine.begin() as conn:
+        assert sa.inspect(conn).get_table_names() == ["keepme"]
+    engine.dispose()
+
+
+def test_a_newer_database_is_refused_with_a_clear_message(db_url: str) -> None:
+    store = Store(db_url)
+    with store.write() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(DatabaseVersionError, match="newer Mobile Console"):
+        Store(db_url)
+
+
+def test_a_bad_url_is_a_clear_error() -> None:
+    with pytest.raises(ConsoleError, match="not a database URL"):
+        Store("no such thing")
+
+
+def test_sqlite_times_are_stored_in_sqlalchemys_own_text() -> None:
+    """UTCDateTime writes SQLite's DATETIME text itself (faster); it must be
+    exactly what SQLAlchemy's processor writes, or sorting and equality in SQL
+    would differ between old and new rows."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy.dialects import sqlite
+
+    from console.core.store.schema import UTCDateTime
+
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs = sqlite.DATETIME().bind_processor(dialect)
+    for value in [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=timezone(timedelta(hours=-7, minutes=-30))),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]:
+        assert ours(value) == theirs(value.astimezone(UTC).replace(tzinfo=None))
+    assert ours(None) is None
+    with pytest.raises(ValueError):
+        ours(datetime(2026, 1, 2))  # naive: ambiguous
+
+
+def test_a_file_deleted_just_before_a_new_connection_is_not_made_again(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check that the file is still there, and the connect after it, are
+    two steps: a file deleted between them must not come back as a second,
+    empty database."""
+    path = home / "gone.db"
+    store = Store(f"sqlite:///{path}")
+    store.engine.dispose()  # the next use opens a new connection
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    monkeypatch.setattr(store, "check_file", lambda: None)  # deleted after the check
+    with pytest.raises(sa.exc.OperationalError), store.engine.connect():
+        pass
+    assert not path.exists()
+    monkeypatch.undo()
+    with pytest.raises(ConsoleError, match="was deleted while this console had it open"):
+        store.engine.connect()
+    assert not path.exists()
