@@ -6,6 +6,7 @@ import json
 import statistics
 
 from bench.common import Figure, fresh_home, python
+from console.core.tables.api import open_table
 
 OFFSCREEN = {
     "QT_QPA_PLATFORM": "offscreen",
@@ -165,7 +166,7 @@ def build_million() -> tuple[str, str]:
     home = fresh_home()
     services = open_services(home)
     services.tables.create("Things")
-    table = services.tables.get("Things")
+    table = open_table(services.tables, "Things")
     for start in range(0, ROWS, 100_000):
         table.insert_many(
             {"n": i, "text": f"row {i} of the big table", "flag": i % 3 == 0}
@@ -266,7 +267,7 @@ def job_stall() -> Figure:
         home = fresh_home()
         services = open_services(home)
         services.tables.create("Updates")
-        services.tables.get("Updates").insert_many([{"n": i} for i in range(1000)])
+        open_table(services.tables, "Updates").insert_many([{"n": i} for i in range(1000)])
         services.jobs.create("bulk", script=bulk_script(), timeout_s=600)
         services.close()
         return str(home)

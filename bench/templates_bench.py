@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import Figure, fresh_home, median_time, python
+from console.core.tables.api import open_table
 
 ROWS = 1_000_000
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
@@ -38,7 +39,7 @@ def _prepared(table: str, rows: object, template: str, settings: dict[str, str])
     home = fresh_home()
     services = open_services(home)
     services.tables.create(table)
-    target = services.tables.get(table)
+    target = open_table(services.tables, table)
     batch: list[dict[str, object]] = []
     for row in rows:  # type: ignore[attr-defined]
         batch.append(row)
@@ -95,7 +96,7 @@ def archive_old() -> Figure:
     services = open_services(home)
     services.tables.create("Events")
     services.tables.clock = lambda: LONG_AGO  # every row created long ago
-    events = services.tables.get("Events")
+    events = open_table(services.tables, "Events")
     for start in range(0, ROWS, 100_000):
         events.insert_many(
             {"n": i, "kind": f"kind{i % 50}", "payload": f"event number {i}"}

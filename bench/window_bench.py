@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Figure, python
+from console.core.tables.api import open_table
 
 OUT = Path(__file__).resolve().parent / "out"
 ROWS = int(os.environ.get("BENCH_ROWS", "10000000"))
@@ -57,7 +58,9 @@ def build_sqlite(rows: int) -> Path:
     (home / "console.db").unlink(missing_ok=True)
     services = open_services(home)
     services.tables.create("Things")
-    services.tables.get("Things").insert({"n": 0, "text": "row 0 of the big table", "flag": True})
+    open_table(services.tables, "Things").insert(
+        {"n": 0, "text": "row 0 of the big table", "flag": True}
+    )
     services.close()
     db = sqlite3.connect(home / "console.db")
     created, updated = db.execute('SELECT "__createdAt", "__updatedAt" FROM "Things"').fetchone()
@@ -84,7 +87,9 @@ def build_postgres(url: str, rows: int) -> None:
         conn.execute(sa.text("CREATE SCHEMA public"))
     services = open_services(tempfile.mkdtemp(prefix="mobile-console-bench-"), url)
     services.tables.create("Things")
-    services.tables.get("Things").insert({"n": 0, "text": "row 0 of the big table", "flag": True})
+    open_table(services.tables, "Things").insert(
+        {"n": 0, "text": "row 0 of the big table", "flag": True}
+    )
     services.close()
     with engine.begin() as conn:
         conn.execute(

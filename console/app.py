@@ -12,7 +12,8 @@ from typing import Any
 
 from console.core import paths
 from console.core.clock import Clock, utcnow
-from console.core.config.app_settings import AppSettings, Keyring
+from console.core.config.app_settings import AppSettings
+from console.core.config.keyring import Keyring
 from console.core.config.redirects import RedirectStore
 from console.core.config.settings import Settings
 from console.core.jobs.job_store import JobStore
@@ -25,7 +26,7 @@ from console.core.store.changes import ChangeFeed
 from console.core.store.database import Store, sqlite_file
 from console.core.store.faults import FAULTS
 from console.core.store.spool import Spool
-from console.core.tables.user_tables import TableStore
+from console.core.tables.catalogue import TableStore
 
 
 @dataclass

@@ -64,7 +64,7 @@ class _VersionAction(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     from console.core.config.settings import JOB_TIMEOUT, TIER_LIMITS
-    from console.core.jobs.retries import DEFAULT_DELAY_S
+    from console.core.jobs.retry_policy import DEFAULT_DELAY_S
     from console.core.jobs.runs import LEVELS
 
     parser = _Parser(
@@ -245,12 +245,14 @@ def _positive(text: str) -> int:
 
 
 def cmd_table(services: Services, args: argparse.Namespace) -> int:
+    from console.core.tables.api import open_table
+
     tables = services.tables
     if args.action == "create":
         info = tables.create(args.name)
         print(f"created table {info.name}")
     elif args.action == "list":
-        listing = [(t, tables.count(t.name)) for t in tables.all()]
+        listing = [(t, open_table(tables, t.name).count()) for t in tables.all()]
         if args.json:
             print_json(
                 [
@@ -267,7 +269,7 @@ def cmd_table(services: Services, args: argparse.Namespace) -> int:
                 ["NAME", "ROWS", "COLUMNS"], [(t.name, n, len(t.columns)) for t, n in listing]
             )
     elif args.action == "rows":
-        table = tables.get(args.name)
+        table = open_table(tables, args.name)
         columns = [c.name for c in table.columns]
         if args.desc and not args.order_by:
             raise ConsoleError("--desc goes with --order-by")

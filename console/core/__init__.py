@@ -1,5 +1,19 @@
-"""The console's core: storage, user tables, jobs, runner, scheduler, secrets.
+"""The console's core: everything but the window, usable from the command
+line and by a worker. Nothing in it imports Qt.
 
-Nothing in this package imports Qt; the command line and the window both
-stand on it.
+Six packages by idea, each allowed to import only those below it
+(pyproject.toml's `[tool.importlinter]` checks it; docs/architecture.md
+draws it):
+
+    scheduling   when jobs run: the scheduler, retries, alerts, workers
+    running      how one run runs: the runner and the child process
+    jobs         jobs, their runs, logs and leases, as records
+    tables       user tables: catalogue, the script API, browsing
+    config       settings, app settings and secrets, masking, redirects
+    store        the database: engine, schema, migrations, change events
+
+and the leaves every part may use: `errors`, `clock`, `paths` (where a
+console keeps its data), `names` (validation of names users give),
+`resources` (the product's bundled files) and `formatting` (values as
+people read them).
 """

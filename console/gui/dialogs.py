@@ -21,7 +21,7 @@ from console.core.errors import ConsoleError
 from console.core.jobs.job_store import MAX_INTERVAL, UNITS, template_language, template_names
 from console.core.names import check_identifier
 from console.core.store.schema import CONSOLE_TABLES
-from console.gui.pages import error_label
+from console.gui.widgets import error_label
 
 
 class _NameDialog(QDialog):

@@ -237,7 +237,7 @@ class MainWindow(QMainWindow):
             self.scheduler.start()
             from console.gui.tray import TrayKeeper
 
-            self.tray = TrayKeeper(self, self.scheduler)
+            self.tray = TrayKeeper(self, self.scheduler, parent=self)
             self.tray.refresh()  # then on changes of the jobs or the `tray` setting
             if self._minimized:
                 self.tray.start_hidden()

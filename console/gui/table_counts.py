@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from console.core.tables.browse import Browser, View
-from console.core.tables.user_tables import TableInfo, TableStore
+from console.core.tables.catalogue import TableStore
+from console.core.tables.values import TableInfo
 from console.gui.operations import Handle, Op, Operations
 
 

@@ -33,14 +33,10 @@ from PySide6.QtGui import QColor
 
 from console.core.errors import ConflictError, ConsoleError
 from console.core.formatting import cell_text
+from console.core.tables.api import open_table
 from console.core.tables.browse import Browser, Key, Opening, View
-from console.core.tables.user_tables import (
-    SYSTEM_COLUMNS,
-    ColumnInfo,
-    TableInfo,
-    TableStore,
-    parse_text,
-)
+from console.core.tables.catalogue import TableStore
+from console.core.tables.values import SYSTEM_COLUMNS, ColumnInfo, TableInfo, parse_text
 from console.gui.binary_cell import binary_text, binary_tooltip
 from console.gui.operations import Handle, Op, Operations, Progress
 
@@ -347,7 +343,7 @@ class GridModel(QAbstractTableModel):
             self.error_raised.emit(str(e))
             return False
         change = {"id": row["id"], "__version": row["__version"], column.name: parsed}
-        table = self._browser.tables.get(self._view.table)
+        table = open_table(self._browser.tables, self._view.table)
 
         def saved(stored: dict[str, Any]) -> None:
             self._replace_row(stored)
@@ -371,7 +367,7 @@ class GridModel(QAbstractTableModel):
 
     def add_row(self) -> None:
         if self._view is not None:
-            table = self._browser.tables.get(self._view.table)
+            table = open_table(self._browser.tables, self._view.table)
 
             def added(_row: Any) -> None:
                 self.rows_written.emit("added a row")
@@ -382,7 +378,7 @@ class GridModel(QAbstractTableModel):
     def delete_rows(self, rows: list[int]) -> None:
         ids = [r["id"] for r in (self.row(i) for i in rows) if r is not None]
         if self._view is not None and ids:
-            table = self._browser.tables.get(self._view.table)
+            table = open_table(self._browser.tables, self._view.table)
 
             def deleted(count: int) -> None:
                 self.rows_written.emit(f"deleted {count} row{'s' * (count != 1)}")

@@ -15,24 +15,48 @@ Only a close the user asked for is intercepted: closes from code (a signal,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QRectF, QSettings, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon, QPainter
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon, QWidget
 
-from console.core.jobs.retries import RETRIED
+from console.core.jobs.retry_policy import RETRIED
 from console.core.scheduling.alerts import FAILED, Alert
 from console.gui.notifications import Notifier
 from console.gui.shell import STATUS_COLOURS, icon
 
 if TYPE_CHECKING:
+    from console.app import Services
     from console.core.jobs.job_store import Job
     from console.core.jobs.runs import Run
     from console.core.scheduling.scheduler import ConsoleScheduler
-    from console.gui.main_window import MainWindow
+    from console.gui.operations import Operations
+    from console.gui.pages import Page
 
 NOTICE_KEY = "tray_notice_shown"
+
+
+class TrayWindow(Protocol):
+    """What the tray asks of the main window: its services, its pages and its
+    visibility (the window owns the tray, so the tray names no window class)."""
+
+    services: Services | None
+    tasks: Operations
+    pages: dict[str, Page]
+
+    def notify(self, text: str) -> None: ...
+    def show_page(self, name: str) -> None: ...
+    def isVisible(self) -> bool: ...
+    def isActiveWindow(self) -> bool: ...
+    def show(self) -> None: ...
+    def showNormal(self) -> None: ...
+    def hide(self) -> None: ...
+    def raise_(self) -> None: ...
+    def activateWindow(self) -> None: ...
+    def close(self) -> bool: ...
+
+
 STATE_COLOURS = {
     "running": STATUS_COLOURS["Enabled"],
     "paused": STATUS_COLOURS["Disabled"],
@@ -64,8 +88,9 @@ class TrayKeeper(QObject):
     state_changed = Signal(str)  # running, paused or failed
     _alerted = Signal(object)  # an Alert, from a run's thread to the GUI thread
 
-    def __init__(self, window: MainWindow, scheduler: ConsoleScheduler) -> None:
-        super().__init__(window)
+    def __init__(self, window: TrayWindow, scheduler: ConsoleScheduler, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._parent = parent  # the window as a widget: dialogs sit over it
         self.window, self.scheduler = window, scheduler
         self.quitting = False
         self.enabled_setting = True  # the `tray` setting, read off the GUI thread
@@ -171,7 +196,7 @@ class TrayKeeper(QObject):
 
     def ask_quit(self, enabled: int) -> bool:
         """No tray to keep to: quit (the jobs stop) or keep the window open?"""
-        box = QMessageBox(self.window)
+        box = QMessageBox(self._parent)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Quit Mobile Console?")
         jobs = f"{enabled} enabled job{'s' * (enabled != 1)}"

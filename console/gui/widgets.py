@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
 
 from console.core.formatting import local_time
 from console.gui.record_model import Column, RecordModel
@@ -50,3 +50,11 @@ def log_model() -> RecordModel[Any]:
             Column("Message", lambda e: e.message),
         ]
     )
+
+
+def error_label(parent: QWidget) -> QLabel:
+    """A message beside a field, red, empty until something is wrong."""
+    label = QLabel(parent)
+    label.setObjectName("fielderror")
+    label.setWordWrap(True)
+    return label

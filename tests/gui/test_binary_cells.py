@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QImage, QPixmap, QTextDocument
 
 from console.app import open_services
+from console.core.tables.api import open_table
 from console.core.tables.browse import View
 from console.gui.operations import Operations
 from console.gui.table_model import GridModel
@@ -27,7 +28,7 @@ def test_binary_cells_show_a_size_and_images_a_picture(qtbot: Any, home: Path) -
     services = open_services(home)
     services.tables.create("Pictures")
     picture = png(600, 300)
-    services.tables.get("Pictures").insert_many(
+    open_table(services.tables, "Pictures").insert_many(
         [{"name": "photo", "data": picture}, {"name": "noise", "data": b"\x00\x01" * 1000}]
     )
     ops = Operations()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from console.core.tables.api import open_table
 from console.core.tables.browse import Filter, View
 from console.gui import create_window
 from console.gui.main_window import MainWindow
@@ -30,7 +31,7 @@ def db_window(qtbot: Any, home: Path, db_url: str) -> Iterator[MainWindow]:
     yield win
 
 
-def open_table(window: MainWindow, qtbot: Any, name: str, rows: int) -> TableView:
+def show_table(window: MainWindow, qtbot: Any, name: str, rows: int) -> TableView:
     window.show_page("Data")
     page = window.pages["Data"]
     assert isinstance(page, DataPage)
@@ -50,7 +51,7 @@ def test_rows_another_process_inserts_show_as_new_rows(
     services = db_window.services
     assert services is not None
     services.tables.create("Things")
-    services.tables.get("Things").insert_many([{"n": i} for i in range(300)])
+    open_table(services.tables, "Things").insert_many([{"n": i} for i in range(300)])
     services.jobs.create(
         "adder",
         script="def adder():\n    tables.get_table('Things').insert_many("
@@ -78,8 +79,10 @@ def test_ctrl_end_before_the_count_goes_to_the_last_row(window: MainWindow, qtbo
     services = window.services
     assert services is not None
     services.tables.create("Things")
-    services.tables.get("Things").insert_many([{"n": i, "word": f"w{i}"} for i in range(1000)])
-    view = open_table(window, qtbot, "Things", 1000)
+    open_table(services.tables, "Things").insert_many(
+        [{"n": i, "word": f"w{i}"} for i in range(1000)]
+    )
+    view = show_table(window, qtbot, "Things", 1000)
     grid, model = view.grid, view.model
     grid.setFocus()
     pressed: list[int] = []
@@ -104,8 +107,8 @@ def test_a_cancelled_sort_leaves_the_grid_usable(window: MainWindow, qtbot: Any)
     services = window.services
     assert services is not None
     services.tables.create("Things")
-    services.tables.get("Things").insert_many([{"n": i} for i in range(500)])
-    view = open_table(window, qtbot, "Things", 500)
+    open_table(services.tables, "Things").insert_many([{"n": i} for i in range(500)])
+    view = show_table(window, qtbot, "Things", 500)
     model = view.model
     n = column(view, "n")
 
@@ -117,7 +120,7 @@ def test_a_cancelled_sort_leaves_the_grid_usable(window: MainWindow, qtbot: Any)
     assert model.loading
     qtbot.waitUntil(view.busy.isVisible, timeout=5000)  # a moment later, the busy bar
     assert view.busy_text.text() == "Sorting by n…"
-    services.tables.get("Things").insert({"n": 500})  # a row comes while the sort reads
+    open_table(services.tables, "Things").insert({"n": 500})  # a row comes while the sort reads
     view.busy_cancel.click()
     gate.set()
     qtbot.waitUntil(lambda: "sort by n cancelled" in view.error.text(), timeout=5000)
@@ -144,7 +147,7 @@ def test_a_big_table_is_listed_at_once_with_an_estimate_then_counted(
     services = window.services
     assert services is not None
     services.tables.create("Big")
-    big = services.tables.get("Big")
+    big = open_table(services.tables, "Big")
     big.insert_many({"n": i} for i in range(60_001))
     big.delete_many(range(2, 1002))  # the id range now overstates the rows by 1,000
     window.show_page("Data")

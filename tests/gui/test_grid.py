@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from console.app import open_services
+from console.core.tables.api import open_table
 from console.core.tables.browse import View
 from console.gui.main_window import MainWindow
 from console.gui.operations import Operations
@@ -23,7 +24,7 @@ from console.gui.table_model import LOADING, PAGE, GridModel
 def filled(home: Path) -> str:
     services = open_services(home)
     services.tables.create("Things")
-    services.tables.get("Things").insert_many(
+    open_table(services.tables, "Things").insert_many(
         [{"n": i, "word": f"w{i % 10}", "flag": i % 2 == 0} for i in range(1, 1001)]
     )
     url = services.location.db_url
@@ -128,23 +129,23 @@ def test_sort_filter_edit_conflict_and_delete(
     # Someone else edits the row first: our edit is refused and the row reloaded.
     row_id = int(visible(model, 0, "id"))
     other = open_services(home)
-    other.tables.get("Things").update({"id": row_id, "n": -1})
+    open_table(other.tables, "Things").update({"id": row_id, "n": -1})
     assert model.setData(model.index(0, n_column), "5")
     qtbot.waitUntil(lambda: any("changed by someone else" in e for e in errors), timeout=5000)
     load_all(qtbot, model, [0])
     assert visible(model, 0, "n") == "-1"
     assert model.setData(model.index(0, n_column), "5")
     qtbot.waitUntil(lambda: visible(model, 0, "n") == "5", timeout=5000)
-    assert other.tables.get("Things").where(id=row_id).read()[0]["n"] == 5
+    assert open_table(other.tables, "Things").where(id=row_id).read()[0]["n"] == 5
 
     model.delete_rows([0, 1])
     qtbot.waitUntil(lambda: model.rowCount() == 98, timeout=5000)
-    assert other.tables.get("Things").count() == 998
+    assert open_table(other.tables, "Things").count() == 998
     other.close()
     model.close()
 
 
-def open_table(window: MainWindow, qtbot: Any, name: str) -> DataPage:
+def show_table(window: MainWindow, qtbot: Any, name: str) -> DataPage:
     window.show_page("Data")
     page = window.pages["Data"]
     assert isinstance(page, DataPage)
@@ -156,8 +157,8 @@ def open_table(window: MainWindow, qtbot: Any, name: str) -> DataPage:
 def test_export_writes_the_current_view(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     tables = window.services.tables
     tables.create("Things")
-    tables.get("Things").insert_many([{"n": i, "text": f"line, {i}"} for i in range(2500)])
-    page = open_table(window, qtbot, "Things")
+    open_table(tables, "Things").insert_many([{"n": i, "text": f"line, {i}"} for i in range(2500)])
+    page = show_table(window, qtbot, "Things")
     grid = page.table_view
     qtbot.waitUntil(lambda: grid.model.rowCount() == 2500, timeout=5000)
     target = tmp_path / "things.csv"
@@ -173,8 +174,8 @@ def test_export_writes_the_current_view(window: MainWindow, qtbot: Any, tmp_path
 def test_new_rows_from_a_job_show_without_losing_the_place(window: MainWindow, qtbot: Any) -> None:
     services = window.services
     services.tables.create("Things")
-    services.tables.get("Things").insert_many([{"n": i} for i in range(300)])
-    page = open_table(window, qtbot, "Things")
+    open_table(services.tables, "Things").insert_many([{"n": i} for i in range(300)])
+    page = show_table(window, qtbot, "Things")
     grid = page.table_view
     qtbot.waitUntil(lambda: grid.model.rowCount() == 300, timeout=5000)
     grid.grid.scrollToBottom()

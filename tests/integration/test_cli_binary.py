@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from console.app import open_services
+from console.core.tables.api import open_table
 from tests.conftest import RunCli
 
 
@@ -14,7 +15,7 @@ def test_table_rows_show_binary_values(home: Path, run_cli: RunCli) -> None:
     services = open_services(home)
     services.tables.create("Blobs")
     data = bytes(range(256)) * 8
-    services.tables.get("Blobs").insert({"name": "b", "data": data})
+    open_table(services.tables, "Blobs").insert({"name": "b", "data": data})
     services.close()
 
     as_json = run_cli("table", "rows", "Blobs", "--json")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from console.core.config.settings import MASK, SETTINGS
+from console.core.config.masking import MASK
+from console.core.config.settings import SETTINGS
 from tests.conftest import RunCli, need
 
 

@@ -19,7 +19,7 @@ import pytest
 from console.cli import main
 from console.core.errors import ConsoleError
 from console.core.store.database import Store
-from console.core.tables.user_tables import TableStore
+from console.core.tables.catalogue import TableStore
 
 
 def one_line(err: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from console.cli import main
+from console.core.tables.api import open_table
 from tests.conftest import RunCli
 
 
@@ -52,7 +53,7 @@ def test_rows_order_and_limit(home: Path, capsys: pytest.CaptureFixture[str]) ->
 
     services = open_services(home)
     services.tables.create("Updates")
-    services.tables.get("Updates").insert_many(
+    open_table(services.tables, "Updates").insert_many(
         [{"twitterId": 2**63 - 1 - i, "text": f"t{i}"} for i in range(5)]
     )
     services.close()

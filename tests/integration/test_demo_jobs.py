@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from console.core.tables.api import open_table
 from console.demo import start_demo
 
 
@@ -16,11 +17,11 @@ def test_both_getupdates_templates_run_in_the_demo(home: Path) -> None:
         assert services.jobs.get("getUpdatesJs").language == "javascript"
         js = services.runner.run("getUpdatesJs")
         assert js.status == "succeeded", js.error
-        stored = services.tables.get("Updates").count()
+        stored = open_table(services.tables, "Updates").count()
         assert stored == js.rows_written > 0
         demo.standin.add_tweet("Fresh from the demo #mobileservices")
         py = services.runner.run("getUpdates")
         assert py.status == "succeeded", py.error
-        assert services.tables.get("Updates").count() == stored + 1
+        assert open_table(services.tables, "Updates").count() == stored + 1
     finally:
         demo.close()

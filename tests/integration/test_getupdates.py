@@ -12,6 +12,7 @@ import requests
 from requests_oauthlib import OAuth1
 
 from console.app import Services
+from console.core.tables.api import open_table
 from console.demo.twitter_standin import TwitterStandIn
 from tests.conftest import RunCli
 
@@ -36,7 +37,7 @@ def tutorial(services: Services, standin: TwitterStandIn) -> Services:
 
 
 def stored(services: Services) -> list[dict[str, object]]:
-    return services.tables.get("Updates").order_by("twitterId").read()
+    return open_table(services.tables, "Updates").order_by("twitterId").read()
 
 
 def log_of(services: Services, run_id: int) -> str:

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from console.app import Services
+from console.core.tables.api import open_table
 from console.demo.twitter_standin import TwitterStandIn
 
 
@@ -38,7 +39,7 @@ def log_of(services: Services, run_id: int) -> str:
 
 
 def stored(services: Services) -> list[dict[str, object]]:
-    return services.tables.get("Updates").order_by("twitterId").read()
+    return open_table(services.tables, "Updates").order_by("twitterId").read()
 
 
 @pytest.mark.parametrize("bearer", [False, True], ids=["oauth1", "bearer"])

@@ -14,6 +14,7 @@ import pytest
 
 from console.app import Services
 from console.core.errors import ConsoleError, NotFoundError
+from console.core.tables.api import open_table
 from tests.integration.test_runner import log_of, make_job
 
 
@@ -122,7 +123,7 @@ function crud() {
     assert 'top [{"name":"d"}] of 2' in log
     assert "rows 2" in log
     assert any(m.startswith("read error: no table") for m in log), log
-    assert sorted(r["name"] for r in services.tables.get("Items").read()) == ["c", "d"]
+    assert sorted(r["name"] for r in open_table(services.tables, "Items").read()) == ["c", "d"]
 
 
 def test_a_failed_write_without_callbacks_fails_the_run_but_keeps_the_others(
@@ -137,7 +138,7 @@ def test_a_failed_write_without_callbacks_fails_the_run_but_keeps_the_others(
     )
     assert run.status == "failed"
     assert "without an error callback" in (run.error or "")
-    assert sorted(r["n"] for r in services.tables.get("Items").read()) == [1, 3]
+    assert sorted(r["n"] for r in open_table(services.tables, "Items").read()) == [1, 3]
 
 
 def test_fire_and_forget_inserts_all_land_before_the_run_ends(services: Services) -> None:
@@ -158,7 +159,7 @@ def test_fire_and_forget_inserts_all_land_before_the_run_ends(services: Services
         "}",
     )
     assert run.status == "succeeded", log
-    assert services.tables.get("Items").count() == 603
+    assert open_table(services.tables, "Items").count() == 603
     assert run.rows_written == 603
     assert "never" not in log
 
@@ -374,7 +375,7 @@ def test_promises_and_async_functions_finish_before_the_run_ends(services: Servi
     )
     assert run.status == "succeeded", log
     assert "saw 2 rows" in log
-    assert sorted(r["n"] for r in services.tables.get("Items").read()) == [5, 6]
+    assert sorted(r["n"] for r in open_table(services.tables, "Items").read()) == [5, 6]
 
 
 def test_an_async_job_function_that_rejects_fails_the_run(services: Services) -> None:

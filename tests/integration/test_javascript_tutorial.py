@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from console.app import Services
+from console.core.tables.api import open_table
 from console.demo.twitter_standin import TwitterStandIn
 from tests.conftest import IN_CI
 
@@ -89,7 +90,7 @@ def test_the_tutorials_script_stores_tweets_and_asks_for_newer_ones_next(
     assert run.status == "succeeded", log_of(tutorial, run.id)
     log = log_of(tutorial, run.id)
     assert "Fetched 3 new results from Twitter" in log
-    rows = sorted(tutorial.tables.get("Updates").read(), key=lambda r: str(r["text"]))
+    rows = sorted(open_table(tutorial.tables, "Updates").read(), key=lambda r: str(r["text"]))
     first.sort(key=lambda t: str(t["text"]))
     assert [(r["text"], r["author"]) for r in rows] == [
         (t["text"], t["user"]["screen_name"]) for t in first
@@ -111,7 +112,7 @@ def test_the_tutorials_script_stores_tweets_and_asks_for_newer_ones_next(
     # The largest stored twitterId, plus one, in JavaScript's arithmetic.
     expected_since = js_double(float(max(r["twitterId"] for r in rows)) + 1)
     assert standin.queries[-1]["since_id"] == str(expected_since)
-    texts = [r["text"] for r in tutorial.tables.get("Updates").read()]
+    texts = [r["text"] for r in open_table(tutorial.tables, "Updates").read()]
     assert newer["text"] in texts
 
 
@@ -123,7 +124,7 @@ def test_http_500_says_could_not_contact_twitter_and_stores_nothing(
     run = tutorial.runner.run("getUpdates")
     assert run.status == "succeeded"  # the tutorial logs the failure and carries on
     assert "Could not contact Twitter" in log_of(tutorial, run.id)
-    assert tutorial.tables.get("Updates").count() == 0
+    assert open_table(tutorial.tables, "Updates").count() == 0
 
 
 def test_the_redirect_is_applied_before_signing(
@@ -134,7 +135,7 @@ def test_the_redirect_is_applied_before_signing(
     standin.add_tweet("Hello #mobileservices")
     run = tutorial.runner.run("getUpdates")
     assert run.status == "succeeded"
-    assert tutorial.tables.get("Updates").count() == 1
+    assert open_table(tutorial.tables, "Updates").count() == 1
     assert standin.requests_served == 1
     tutorial.redirects.delete("https://api.twitter.com/")
     tutorial.redirects.add("https://api.twitter.com/", "http://127.0.0.1:9/")  # nothing there
@@ -165,14 +166,14 @@ def test_the_getupdates_js_template_keeps_ids_exact_and_pages(
         and not t.get("retweeted_status")
         and t["in_reply_to_status_id"] is None
     }
-    ids = [r["twitterId"] for r in services.tables.get("Updates").read()]
+    ids = [r["twitterId"] for r in open_table(services.tables, "Updates").read()]
     assert sorted(ids) == sorted(originals)  # exact 64-bit ids, all pages
     newest = standin.add_tweet("One more #mobileservices")
     run = services.runner.run("getUpdates")
     assert run.status == "succeeded", log_of(services, run.id)
     assert standin.queries[-1]["since_id"] == str(max(originals))
-    assert services.tables.get("Updates").where(twitterId=newest["id"]).count() == 1
-    assert services.tables.get("Updates").count() == len(originals) + 1
+    assert open_table(services.tables, "Updates").where(twitterId=newest["id"]).count() == 1
+    assert open_table(services.tables, "Updates").count() == len(originals) + 1
 
 
 def test_python_jobs_requests_follow_the_redirect_before_signing(
@@ -190,5 +191,5 @@ def test_python_jobs_requests_follow_the_redirect_before_signing(
     services.redirects.add("https://api.twitter.com/", standin.search_url.split("1.1/")[0])
     run = services.runner.run("getUpdates")
     assert run.status == "succeeded", log_of(services, run.id)
-    assert [r["twitterId"] for r in services.tables.get("Updates").read()] == [tweet["id"]]
+    assert [r["twitterId"] for r in open_table(services.tables, "Updates").read()] == [tweet["id"]]
     assert standin.replays_refused == 0 and standin.requests_served == 1

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from console.app import open_services
+from console.core.tables.api import open_table
 from console.demo.memory_keyring import MemoryKeyring
 
 
@@ -24,7 +25,7 @@ def test_a_new_home_and_its_database_are_private(tmp_path: Path) -> None:
     try:
         services = open_services(home, keyring_backend=MemoryKeyring())
         services.tables.create("Notes")
-        services.tables.get("Notes").insert({"text": "private"})
+        open_table(services.tables, "Notes").insert({"text": "private"})
         assert mode(home) == 0o700
         for name in ("console.db", "console.db-wal", "console.db-shm"):
             assert mode(home / name) == 0o600, name

@@ -11,6 +11,7 @@ import pytest
 from console.app import Services
 from console.core.errors import ConsoleError
 from console.core.running.runner import LogLine
+from console.core.tables.api import open_table
 
 
 def make_job(services: Services, name: str, body: str, **options: object) -> None:
@@ -43,7 +44,7 @@ def test_a_succeeding_run_streams_its_log_and_records_rows(services: Services) -
     ]
     assert seen[-1].message.startswith("Run succeeded in")
     assert log_of(services, run.id) == [line.message for line in seen]
-    assert services.tables.get("Hello").count() == 3
+    assert open_table(services.tables, "Hello").count() == 3
     assert services.jobs.get("hello").last_run_at == run.started_at
 
 
@@ -137,7 +138,7 @@ def test_failing_runs_never_lose_earlier_rows(services: Services) -> None:
     for name, body in failing.items():
         make_job(services, name, body)
         assert services.runner.run(name).status == "failed"
-    rows = services.tables.get("Things").read()
+    rows = open_table(services.tables, "Things").read()
     assert sorted(r["n"] for r in rows if r["n"] < 50) == list(range(50))
     assert sum(1 for r in rows if r["n"] == 99) == 10  # committed before it died
 
@@ -217,7 +218,7 @@ def test_nan_and_infinity_are_refused_with_a_clear_error(services: Services, val
     run = services.runner.run("numbers")
     assert run.status == "failed"
     assert "NaN and infinity are not numbers a table holds" in (run.error or "")
-    assert services.tables.count("Numbers") == 0
+    assert open_table(services.tables, "Numbers").count() == 0
 
 
 def test_a_job_named_console_keeps_the_console_global(services: Services) -> None:

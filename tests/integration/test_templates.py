@@ -23,6 +23,7 @@ from console.app import Services, open_services
 from console.core.jobs.job_store import template_names
 from console.core.jobs.runs import Run
 from console.core.running.runner import LogLine
+from console.core.tables.api import open_table
 from tests.fakes.static_site import StaticSite, rss
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
@@ -71,24 +72,24 @@ def aged(services: Services, table: str, count: int, old: int) -> None:
     """`count` rows, the first `old` of them created long ago."""
     services.tables.create(table)
     services.tables.clock = lambda: LONG_AGO
-    services.tables.get(table).insert_many({"n": i, "word": f"w{i}"} for i in range(old))
+    open_table(services.tables, table).insert_many({"n": i, "word": f"w{i}"} for i in range(old))
     services.tables.clock = lambda: datetime.now(UTC)
-    services.tables.get(table).insert_many({"n": i} for i in range(old, count))
+    open_table(services.tables, table).insert_many({"n": i} for i in range(old, count))
 
 
 def test_archive_old_moves_old_rows_with_their_ids(services: Services) -> None:
     aged(services, "Events", 250, 200)
-    before = {r["id"]: r for r in services.tables.get("Events").read()}
+    before = {r["id"]: r for r in open_table(services.tables, "Events").read()}
     job(services, "archiveOld", ARCHIVE_TABLE="events", ARCHIVE_AFTER_DAYS="30", ARCHIVE_BATCH="64")
     run = services.runner.run("archiveOld")
     assert run.status == "succeeded", log_of(services, run)
-    archived = services.tables.get("Events_archive").read()
+    archived = open_table(services.tables, "Events_archive").read()
     assert [r["id"] for r in archived] == list(range(1, 201))
     assert archived == [before[i] for i in range(1, 201)]  # same values, same system columns
-    assert [r["id"] for r in services.tables.get("Events").read()] == list(range(201, 251))
+    assert [r["id"] for r in open_table(services.tables, "Events").read()] == list(range(201, 251))
     assert "Archived 200 rows; 50 remain in Events" in log_of(services, run)
     assert services.runner.run("archiveOld").status == "succeeded"  # nothing more to move
-    assert services.tables.get("Events_archive").count() == 200
+    assert open_table(services.tables, "Events_archive").count() == 200
 
 
 def test_archive_old_killed_midway_loses_and_doubles_nothing(services: Services) -> None:
@@ -121,14 +122,14 @@ def test_archive_old_killed_midway_loses_and_doubles_nothing(services: Services)
         blocker.close()
     assert killed
     assert run.status == "failed" and "SIGKILL" in (run.error or "")
-    kept = [r["n"] for r in services.tables.get("Events").read()]
-    moved = [r["n"] for r in services.tables.get("Events_archive").read()]
+    kept = [r["n"] for r in open_table(services.tables, "Events").read()]
+    moved = [r["n"] for r in open_table(services.tables, "Events_archive").read()]
     assert 0 < len(moved) < total and len(moved) % 2 == 0
     assert sorted(kept + moved) == list(range(total))  # every row once, in one table or the other
     services.app_settings.set("ARCHIVE_BATCH", "5000")
     assert services.runner.run("archiveOld").status == "succeeded"  # the next run finishes
-    assert services.tables.get("Events").count() == 0
-    assert sorted(r["n"] for r in services.tables.get("Events_archive").read()) == list(
+    assert open_table(services.tables, "Events").count() == 0
+    assert sorted(r["n"] for r in open_table(services.tables, "Events_archive").read()) == list(
         range(total)
     )
 
@@ -146,21 +147,21 @@ def test_remove_duplicates_keeps_the_oldest_of_each_group(services: Services) ->
         {"author": "bo", "text": None, "n": 5},
         {"author": "bo", "text": None, "n": 6},
     ]
-    services.tables.get("Updates").insert_many(rows)
+    open_table(services.tables, "Updates").insert_many(rows)
     job(services, "removeDuplicates", DEDUPE_TABLE="Updates", DEDUPE_KEYS="author, text")
     run = services.runner.run("removeDuplicates")
     assert run.status == "succeeded", log_of(services, run)
-    assert [r["n"] for r in services.tables.get("Updates").read()] == [1, 3, 5]
+    assert [r["n"] for r in open_table(services.tables, "Updates").read()] == [1, 3, 5]
     assert "Removed 3 duplicate rows of 6 from Updates" in log_of(services, run)
 
 
 def test_remove_duplicates_names_an_unknown_column(services: Services) -> None:
     services.tables.create("Updates")
-    services.tables.get("Updates").insert({"author": "ana"})
+    open_table(services.tables, "Updates").insert({"author": "ana"})
     job(services, "removeDuplicates", DEDUPE_TABLE="Updates", DEDUPE_KEYS="author,txet")
     run = services.runner.run("removeDuplicates")
     assert run.status == "failed" and "txet" in (run.error or "")
-    assert services.tables.get("Updates").count() == 1
+    assert open_table(services.tables, "Updates").count() == 1
 
 
 # -- getFeed -----------------------------------------------------------------
@@ -176,7 +177,7 @@ def test_get_feed_stores_new_entries_and_spares_unchanged_feeds(services: Servic
         run = services.runner.run("getFeed")
         log = log_of(services, run)
         assert run.status == "succeeded", log
-        rows = services.tables.get("Feed").order_by("id").read()
+        rows = open_table(services.tables, "Feed").order_by("id").read()
         assert [(r["feed"], r["guid"], r["title"], r["link"]) for r in rows] == [
             (site.url("/a.xml"), "a1", "One", "http://x/a1"),
             (site.url("/a.xml"), "a2", "Two", None),
@@ -192,8 +193,8 @@ def test_get_feed_stores_new_entries_and_spares_unchanged_feeds(services: Servic
         run = services.runner.run("getFeed")
         assert run.status == "succeeded", log_of(services, run)
         assert site.not_modified == 1  # a.xml
-        assert services.tables.get("Feed").count() == 4
-        assert services.tables.get("Feed").where(link="http://x/b2").count() == 1
+        assert open_table(services.tables, "Feed").count() == 4
+        assert open_table(services.tables, "Feed").where(link="http://x/b2").count() == 1
         assert f"{site.url('/a.xml')}: not modified" in log_of(services, run)
 
 
@@ -237,7 +238,7 @@ def test_make_thumbnails_fills_a_binary_column(services: Services) -> None:
         assert len(heavy.getvalue()) > 100_000
         site.put("/heavy.png", heavy.getvalue(), "image/png")
         services.tables.create("Photos")
-        services.tables.get("Photos").insert_many(
+        open_table(services.tables, "Photos").insert_many(
             [
                 {"name": "big", "imageUrl": site.url("/big.jpg")},
                 {"name": "small", "imageUrl": site.url("/small.png")},
@@ -252,7 +253,7 @@ def test_make_thumbnails_fills_a_binary_column(services: Services) -> None:
         run = services.runner.run("makeThumbnails")
         log = log_of(services, run)
         assert run.status == "succeeded", log
-        photos = {r["name"]: r for r in services.tables.get("Photos").read()}
+        photos = {r["name"]: r for r in open_table(services.tables, "Photos").read()}
         kinds = {c.name: c.kind for c in services.tables.info("Photos").columns}
         assert kinds["thumbnail"] == "binary"
         assert Image.open(io.BytesIO(photos["big"]["thumbnail"])).size == (128, 64)
@@ -276,7 +277,7 @@ def test_archive_and_dedupe_on_postgresql(home: Path, pg_url: str, memory_keyrin
     services = open_services(home, pg_url, keyring_backend=memory_keyring)
     try:
         aged(services, "Events", 30, 20)
-        events = services.tables.get("Events")
+        events = open_table(services.tables, "Events")
         events.insert_many([{"n": 0, "word": "w0"}, {"n": 1, "word": "w1"}])  # 2 duplicates
         job(services, "removeDuplicates", DEDUPE_TABLE="Events", DEDUPE_KEYS="n,word")
         job(services, "archiveOld", ARCHIVE_TABLE="Events", ARCHIVE_AFTER_DAYS="1")
@@ -285,7 +286,7 @@ def test_archive_and_dedupe_on_postgresql(home: Path, pg_url: str, memory_keyrin
         assert events.count() == 30
         run = services.runner.run("archiveOld")
         assert run.status == "succeeded", log_of(services, run)
-        archive = services.tables.get("Events_archive")
+        archive = open_table(services.tables, "Events_archive")
         assert [r["id"] for r in archive.read()] == list(range(1, 21))
         assert [r["n"] for r in events.read()] == list(range(20, 30))
     finally:

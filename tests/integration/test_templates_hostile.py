@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from console.app import Services
+from console.core.tables.api import open_table
 from tests.fakes.static_site import StaticSite, rss
 from tests.integration.test_templates import job, log_of, picture, png_header
 
@@ -59,7 +60,7 @@ def stalling() -> Iterator[Stalling]:
 
 def test_make_thumbnails_stops_reading_at_the_limit(services: Services, stalling: Stalling) -> None:
     services.tables.create("Photos")
-    services.tables.get("Photos").insert({"imageUrl": stalling.url("/endless.png")})
+    open_table(services.tables, "Photos").insert({"imageUrl": stalling.url("/endless.png")})
     job(services, "makeThumbnails", THUMBNAIL_TABLE="Photos", THUMBNAIL_MAX_BYTES="100000")
     run = services.runner.run("makeThumbnails")
     log = log_of(services, run)
@@ -84,14 +85,14 @@ def test_a_bad_number_setting_fails_the_run_with_one_line_naming_it(
     services: Services, template: str, settings: dict[str, str], named: str
 ) -> None:
     services.tables.create("Events")
-    services.tables.get("Events").insert({"imageUrl": "http://127.0.0.1:9/a.png"})
+    open_table(services.tables, "Events").insert({"imageUrl": "http://127.0.0.1:9/a.png"})
     base = {"ARCHIVE_TABLE": "Events", "THUMBNAIL_TABLE": "Events"}
     job(services, template, **base, **settings)
     run = services.runner.run(template)
     assert run.status == "failed"
     assert run.error is not None and named in run.error and "\n" not in run.error
     assert "Traceback" not in log_of(services, run)
-    assert services.tables.get("Events").count() == 1
+    assert open_table(services.tables, "Events").count() == 1
 
 
 def test_archive_old_of_an_empty_table_moves_nothing(services: Services) -> None:
@@ -131,7 +132,7 @@ def test_get_feed_survives_a_redirect_loop_and_a_bare_304(services: Services) ->
     assert run.status == "succeeded", log
     assert f"{base}/loop: could not fetch it: TooManyRedirects" in log
     assert f"{base}/same: not modified" in log
-    assert services.tables.get("Feed").count() == 1
+    assert open_table(services.tables, "Feed").count() == 1
 
 
 def test_make_thumbnails_refuses_image_bombs_by_their_header(services: Services) -> None:
@@ -140,7 +141,7 @@ def test_make_thumbnails_refuses_image_bombs_by_their_header(services: Services)
         site.put("/bomb.png", png_header(20_000, 20_000), "image/png")  # Pillow refuses
         site.put("/ok.png", picture(30, 30), "image/png")
         services.tables.create("Photos")
-        services.tables.get("Photos").insert_many(
+        open_table(services.tables, "Photos").insert_many(
             {"imageUrl": site.url(path)} for path in ("/warned.png", "/bomb.png", "/ok.png")
         )
         job(services, "makeThumbnails", THUMBNAIL_TABLE="Photos")
@@ -203,7 +204,7 @@ def test_get_updates_names_a_bad_setting_or_a_malformed_answer(
         server.close()
     assert run.status == "failed"
     assert run.error is not None and named in run.error and "\n" not in run.error
-    assert services.tables.get("Updates").count() == 0
+    assert open_table(services.tables, "Updates").count() == 0
 
 
 def test_make_thumbnails_opens_only_the_webs_image_formats(services: Services) -> None:
@@ -216,7 +217,7 @@ def test_make_thumbnails_opens_only_the_webs_image_formats(services: Services) -
         site.put("/a.tiff", tiff.getvalue(), "image/tiff")
         site.put("/a.gif", picture(20, 20, "GIF"), "image/gif")
         services.tables.create("Photos")
-        services.tables.get("Photos").insert_many(
+        open_table(services.tables, "Photos").insert_many(
             {"imageUrl": site.url(path)} for path in ("/a.eps", "/a.tiff", "/a.gif")
         )
         job(services, "makeThumbnails", THUMBNAIL_TABLE="Photos")

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from console.app import Services, open_services
 from console.core.store import schema
+from console.core.tables.api import open_table
 from console.demo.memory_keyring import MemoryKeyring
 
 
@@ -106,7 +107,7 @@ def test_two_workers_run_each_due_tick_exactly_once(
         assert "stopped" in out
     # Both have stopped (letting any run finish): a doubled run would be in by now.
     assert sorted(n for n, _, _ in runs_of(console)) == sorted(names)
-    assert sorted(r["job"] for r in console.tables.get("Ticks").read()) == sorted(names)
+    assert sorted(r["job"] for r in open_table(console.tables, "Ticks").read()) == sorted(names)
 
 
 def test_a_killed_workers_lease_expires_and_another_takes_the_next_tick(
@@ -191,7 +192,7 @@ def test_a_worker_whose_output_is_gone_still_runs_the_jobs(
             _, err = worker.communicate(timeout=20)
     assert worker.returncode == 0, err
     assert "Traceback" not in err
-    assert console.tables.get("Ticks").count() == 1
+    assert open_table(console.tables, "Ticks").count() == 1
 
 
 CONSOLE = [sys.executable, "-m", "console"]

@@ -4,10 +4,14 @@ program can use it without PySide6 (DESIGN.md, "Layers")."""
 from __future__ import annotations
 
 import json
+import os
 import pkgutil
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import console.core
 
@@ -64,3 +68,50 @@ def test_the_commands_that_open_no_window_load_no_qt(home: Path) -> None:
         f"        main(['--home', {str(home)!r}, *words])\n"
     )
     assert _loaded_in_a_fresh_process(code, home) == []
+
+
+# -- the layer rules (pyproject.toml's [tool.importlinter]) ----------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    """import-linter's verdict on the `console` package found in `tree`."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run(
+        [str(lint), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+    )
+
+
+def test_every_layer_rule_holds() -> None:
+    done = _lint_imports(ROOT)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "0 broken" in done.stdout or "broken" not in done.stdout.split("Contracts:")[-1]
+
+
+@pytest.mark.parametrize(
+    ("module", "added", "rule"),
+    [
+        # the store reaching up to the scheduler
+        ("core/store/schema.py", "import console.core.scheduling.scheduler", "The core:"),
+        # the core reaching up to the window
+        ("core/jobs/timing.py", "import console.gui.shell", "The product:"),
+        # a circle between two siblings of the window (dialogs <- pages)
+        ("gui/widgets.py", "import console.gui.dialogs", "No import circles"),
+    ],
+)
+def test_an_upward_import_or_a_circle_breaks_a_rule(
+    tmp_path: Path, module: str, added: str, rule: str
+) -> None:
+    shutil.copytree(ROOT / "console", tmp_path / "console", ignore=shutil.ignore_patterns("*.pyc"))
+    target = tmp_path / "console" / module
+    target.write_text(target.read_text() + f"\n{added}  # noqa\n")
+    done = _lint_imports(tmp_path)
+    assert done.returncode != 0
+    broken = done.stdout.split("Broken contracts")[-1]
+    assert rule in broken, done.stdout[-3000:]

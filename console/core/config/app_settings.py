@@ -8,102 +8,24 @@ the fix; there is no plaintext fallback.
 
 from __future__ import annotations
 
-import base64
-import json
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import sqlalchemy as sa
 
-from console.core.config.settings import MASK
+from console.core.config.keyring import Keyring
+from console.core.config.masking import MASK, check_secret_value
 from console.core.errors import ConsoleError, NotFoundError, SecretsUnavailableError
 from console.core.names import check_setting_name
 from console.core.store import schema
 from console.core.store.changes import Change
 from console.core.store.database import Store
 
-#: Shorter secret values are refused when set: a value that short cannot be
-#: masked safely (it turns up by chance in any log, and masking every "abc"
-#: would hide the log and point at the secret).
-MIN_SECRET_LENGTH = 6
-FIX_HINT = (
-    "unlock a Secret Service such as gnome-keyring or KWallet, "
-    "or choose a backend with PYTHON_KEYRING_BACKEND"
-)
 IDENTITY = {
     "twitter_consumer_key": "Twitter consumer key",
     "twitter_consumer_secret": "Twitter consumer secret",
 }
-
-
-def check_secret_value(name: str, value: str) -> str:
-    """A secret long enough to be masked wherever it shows."""
-    if len(value) < MIN_SECRET_LENGTH:
-        raise ConsoleError(
-            f"{name} is {len(value)} character{'s' * (len(value) != 1)} long; a secret needs "
-            f"at least {MIN_SECRET_LENGTH}: a shorter one cannot be masked safely in logs"
-        )
-    return value
-
-
-def written_forms(value: str) -> set[str]:
-    """The ways a script may write a secret into its log: as it is, as
-    `repr` shows it, URL-encoded, escaped in JSON (`json.dumps` with or
-    without ASCII escapes), and base64-encoded whole."""
-    forms = {value, quote(value, safe=""), quote(value, safe="~"), quote_plus(value), quote(value)}
-    forms.add(value.encode("unicode_escape").decode("ascii"))
-    forms.add(repr(value)[1:-1])
-    forms.add(json.dumps(value)[1:-1])
-    forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
-    # Base64 of the whole value (a token pasted into a header or a data URL),
-    # standard and URL-safe, with its padding or without.
-    raw = value.encode("utf-8")
-    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
-        forms.update((encoded.decode("ascii"), encoded.decode("ascii").rstrip("=")))
-    return {f for f in forms if f}
-
-
-class Masker:
-    """Replaces every secret value in a text, in every form it may be
-    written in (see `written_forms`), by `MASK`."""
-
-    def __init__(self, values: Iterable[str]) -> None:
-        variants: set[str] = set()
-        for value in values:
-            if value:  # short ones are refused when set; older ones are masked all the same
-                variants.update(written_forms(value))
-        ordered = sorted(variants, key=len, reverse=True)
-        # A lookahead finds a match at every position, overlapping ones too:
-        # two secrets that overlap in a text ("…123" and "123…") are masked
-        # as one stretch, where a plain `sub` would leave the second's tail.
-        alternatives = "|".join(map(re.escape, ordered))
-        self._pattern = re.compile(f"(?=({alternatives}))") if ordered else None
-        # Most lines hold no secret: a plain search tells so several times faster.
-        self._any = re.compile(alternatives) if ordered else None
-
-    def __call__(self, text: str) -> str:
-        if self._pattern is None or self._any is None or not self._any.search(text):
-            return text
-        pieces: list[str] = []
-        kept_to = covered_to = 0  # text[:kept_to] is done; a mask runs to covered_to
-        for match in self._pattern.finditer(text):
-            start, end = match.span(1)
-            if start >= covered_to:
-                if covered_to > kept_to:
-                    pieces.append(MASK)
-                pieces.append(text[covered_to:start])
-                kept_to = covered_to = start
-            covered_to = max(covered_to, end)
-        if covered_to > kept_to:
-            pieces.append(MASK)
-        pieces.append(text[covered_to:])
-        return "".join(pieces)
-
-    def __bool__(self) -> bool:
-        return self._pattern is not None
 
 
 @dataclass
@@ -146,83 +68,6 @@ class SettingView:
     @property
     def shown(self) -> str:
         return MASK if self.is_secret else (self.value or "")
-
-
-class Keyring:
-    """The OS keyring, through the `keyring` package, under one service name
-    per console database so two homes never share secrets (`install_id`
-    gives the database's id: `Settings.install_id`)."""
-
-    def __init__(self, install_id: Callable[[], str], backend: Any | None = None) -> None:
-        self._install_id = install_id
-        self._backend = backend
-        self._load_error: str | None = None
-        self._service: str | None = None
-
-    def backend(self) -> Any:
-        if self._backend is None:
-            import keyring
-            from keyring.backends import fail
-
-            try:
-                self._backend = keyring.get_keyring()
-            except Exception as e:  # PYTHON_KEYRING_BACKEND names one that cannot load
-                self._load_error = f"{type(e).__name__}: {e}"
-                self._backend = fail.Keyring()  # type: ignore[no-untyped-call]
-        return self._backend
-
-    @property
-    def backend_name(self) -> str:
-        backend = self.backend()
-        return f"{type(backend).__module__}.{type(backend).__qualname__}"
-
-    def problem(self) -> str | None:
-        """Why no secret can be kept, or None when the keyring is usable."""
-        from keyring.backends import chainer, fail
-
-        backend = self.backend()
-        if isinstance(backend, fail.Keyring) or (
-            isinstance(backend, chainer.ChainerBackend) and not backend.backends
-        ):
-            why = f"; loading the chosen one failed: {self._load_error}" if self._load_error else ""
-            return f"no usable keyring (backend {self.backend_name}{why}): {FIX_HINT}"
-        return None
-
-    def service(self) -> str:
-        if self._service is None:
-            self._service = f"mobile-console/{self._install_id()}"
-        return self._service
-
-    def set(self, name: str, value: str) -> None:
-        self._call("store", lambda b: b.set_password(self.service(), name, value))
-
-    def get(self, name: str) -> str | None:
-        return self._call("read", lambda b: b.get_password(self.service(), name))  # type: ignore[no-any-return]
-
-    def delete(self, name: str) -> None:
-        from keyring.errors import PasswordDeleteError
-
-        try:
-            self._call("delete", lambda b: b.delete_password(self.service(), name))
-        except SecretsUnavailableError as e:
-            if not isinstance(e.__cause__, PasswordDeleteError):
-                raise
-
-    def _call(self, verb: str, action: Any) -> Any:
-        problem = self.problem()
-        if problem:
-            raise SecretsUnavailableError(f"cannot {verb} a secret: {problem}")
-        from keyring.errors import PasswordDeleteError
-
-        try:
-            return action(self.backend())
-        except PasswordDeleteError as e:
-            raise SecretsUnavailableError(str(e)) from e
-        except Exception as e:  # D-Bus, a locked collection, a dismissed prompt…
-            raise SecretsUnavailableError(
-                f"cannot {verb} a secret: the keyring ({self.backend_name}) said "
-                f"{type(e).__name__}: {e}; {FIX_HINT}"
-            ) from None
 
 
 class AppSettings:

@@ -20,17 +20,16 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from console.core.config.masking import MASK
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.store import schema
 from console.core.store.changes import Change
 from console.core.store.database import Store
 
 if TYPE_CHECKING:
-    from console.core.config.app_settings import Keyring
+    from console.core.config.keyring import Keyring
 
 TIER_LIMITS: dict[str, int | None] = {"free": 1, "standard": 10, "unlimited": None}
-#: How a secret value is shown, anywhere.
-MASK = "••••••"
 #: The settings row naming this database in the keyring's service name; set
 #: once, by `install_id`, never by a user.
 INSTALL_ID = "install_id"

@@ -19,7 +19,7 @@ from console.core.clock import Clock, utcnow
 from console.core.config.settings import JOB_MEMORY, JOB_TIMEOUT, TIER_LIMITS, Settings
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.jobs import timing
-from console.core.jobs.retries import DEFAULT_DELAY_S, check_retries, check_retry_delay
+from console.core.jobs.retry_policy import DEFAULT_DELAY_S, check_retries, check_retry_delay
 from console.core.jobs.runs import RunLog
 from console.core.names import check_identifier
 from console.core.resources import resource

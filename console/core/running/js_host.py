@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from py_mini_racer import MiniRacer
 
     from console.core.running.script_api import ScriptConsole, ScriptTables
-    from console.core.tables.user_tables import Table
+    from console.core.tables.api import Table
 
 SAFE = 2**53
 HTTP_TIMEOUT_S = 60.0

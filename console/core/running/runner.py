@@ -24,7 +24,8 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.core.clock import Clock, utcnow
-from console.core.config.app_settings import AppSettings, Masker, ResolvedConfig
+from console.core.config.app_settings import AppSettings, ResolvedConfig
+from console.core.config.masking import Masker
 from console.core.config.redirects import RedirectStore
 from console.core.config.settings import Settings
 from console.core.errors import ConsoleError, DatabaseUnavailableError

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from console.core.tables.user_tables import Table, TableStore
+    from console.core.tables.api import Table
+    from console.core.tables.catalogue import TableStore
 
 Emit = Callable[[dict[str, Any]], None]
 #: The console masks secrets in a line and then cuts it to 8,000 characters;
@@ -131,11 +132,14 @@ class ScriptTables:
     def get_table(self, name: str, create: bool = False) -> Table:
         if self._tables is None:
             from console.core.store.database import Store
-            from console.core.tables.user_tables import TableStore
+            from console.core.tables.catalogue import TableStore
 
             self._tables = TableStore(Store(self._db_url, migrate=False))
-        return self._tables.get(
-            name, on_write=lambda n: self._emit({"t": "rows", "n": n}), create=create
+
+        from console.core.tables.api import open_table
+
+        return open_table(
+            self._tables, name, on_write=lambda n: self._emit({"t": "rows", "n": n}), create=create
         )
 
     getTable = get_table  # the portal's spelling

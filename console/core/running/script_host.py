@@ -96,7 +96,7 @@ def preload(what: str | None) -> None:
     if what in ("tables", "all"):
         import console.core.running.script_api
         import console.core.store.database
-        import console.core.tables.user_tables  # noqa: F401
+        import console.core.tables.api  # noqa: F401
     if what == "all":
         import requests  # noqa: F401
         import requests_oauthlib  # noqa: F401

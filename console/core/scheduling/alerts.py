@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from console.core.jobs.retries import RETRIED
+from console.core.jobs.retry_policy import RETRIED
 from console.core.jobs.runs import Run, RunLog
 
 FAILED, RECOVERED = "failed", "recovered"

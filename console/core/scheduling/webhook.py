@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 
 from console import __version__
-from console.core.config.app_settings import Masker
+from console.core.config.masking import Masker
 from console.core.config.settings import Settings
 from console.core.jobs.runs import RunLog
 from console.core.scheduling.alerts import Alert

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -14,6 +14,7 @@ from sqlalchemy.ext.compiler import compiles
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
 from console.core.store.changes import Change
 from console.core.tables.bulk_insert import bulk_insert
+from console.core.tables.catalogue import TableStore
 from console.core.tables.conditions import Condition, condition_sql, parse_conditions
 from console.core.tables.values import (
     INT64_MAX,
@@ -47,10 +48,6 @@ def _names(what: str, columns: tuple[object, ...]) -> tuple[str, ...]:
         if not isinstance(name, str):
             raise ConsoleError(f"{what} takes column names, not {name!r}")
     return columns  # type: ignore[return-value]  # all str, as checked
-
-
-if TYPE_CHECKING:
-    from console.core.tables.catalogue import TableStore
 
 
 class Table:
@@ -149,7 +146,7 @@ class Table:
             found = None
             self._tables.lock(conn, self.name)  # two upserts of one key do not both insert
             # the schema as this transaction sees it: another writer may have added the key column
-            sa_table, columns = self._tables._read_schema(conn, self.name)
+            sa_table, columns = self._tables.read_schema(conn, self.name)
             if key in columns:
                 value = check_value(key, columns[key].kind, row[key])
                 found = conn.execute(
@@ -515,3 +512,27 @@ def _stream_held(engine: sa.Engine, stmt: sa.Select[Any], batch: int) -> Iterato
                 conn.commit()
             except sa.exc.SQLAlchemyError:
                 conn.invalidate()  # never back to the pool with the cursor's rows held
+
+
+def open_table(
+    tables: TableStore,
+    name: str,
+    on_write: Callable[[int], None] | None = None,
+    create: bool = False,
+) -> Table:
+    """The table named `name` (any letter case), for reading and writing;
+    with `create`, made first when there is none."""
+    try:
+        return Table(tables, tables.resolve(name), on_write)
+    except NotFoundError:
+        if not create:
+            raise
+    try:
+        tables.create(name)
+    except ConsoleError:
+        pass  # made meanwhile by another connection, or a bad name: resolve says which
+    try:
+        return Table(tables, tables.resolve(name), on_write)
+    except NotFoundError:
+        tables.create(name)  # raises the reason the name cannot be a table
+        raise

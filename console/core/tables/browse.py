@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from console.core.errors import ConsoleError
 from console.core.store.cancel import Cancel
-from console.core.tables.user_tables import ColumnInfo, TableStore, parse_text
+from console.core.tables.catalogue import TableStore
+from console.core.tables.values import ColumnInfo, parse_text
 
 OPERATORS = ("equals", "contains", "less than", "greater than")
 Key = tuple[int, Any, int]  # (is null, value, id)

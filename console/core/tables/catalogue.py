@@ -4,7 +4,7 @@ indexes, and the schema cache the script API and the browser read through."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,7 +17,6 @@ from console.core.names import check_identifier, check_table_name
 from console.core.store import schema
 from console.core.store.changes import Change
 from console.core.store.database import Store
-from console.core.tables.api import Table
 from console.core.tables.ddl import AddColumn
 from console.core.tables.values import (
     KINDS,
@@ -135,34 +134,11 @@ class TableStore:
     def drop(self, name: str) -> None:
         real = self.resolve(name)
         with self.store.write() as conn:
-            sa_table, _ = self._read_schema(conn, real)
+            sa_table, _ = self.read_schema(conn, real)
             sa_table.drop(conn)
             conn.execute(schema.user_tables.delete().where(schema.user_tables.c.name == real))
             self.store.announce(conn, Change("tables", real))
         self._cache.pop(real, None)
-
-    def get(
-        self, name: str, on_write: Callable[[int], None] | None = None, create: bool = False
-    ) -> Table:
-        """The table named `name` (any letter case), for reading and writing;
-        with `create`, made first when there is none."""
-        try:
-            return Table(self, self.resolve(name), on_write)
-        except NotFoundError:
-            if not create:
-                raise
-        try:
-            self.create(name)
-        except ConsoleError:
-            pass  # made meanwhile by another connection, or a bad name: resolve says which
-        try:
-            return Table(self, self.resolve(name), on_write)
-        except NotFoundError:
-            self.create(name)  # raises the reason the name cannot be a table
-            raise
-
-    def count(self, name: str) -> int:
-        return self.get(name).count()
 
     # -- columns ---------------------------------------------------------
 
@@ -173,7 +149,7 @@ class TableStore:
         real = self.resolve(table)
         with self.store.write() as conn:
             self.lock(conn, real)
-            _, columns = self._read_schema(conn, real)
+            _, columns = self.read_schema(conn, real)
             self._add_columns(conn, real, columns, {column: kind})
         self._cache.pop(real, None)
         return ColumnInfo(column, kind)
@@ -187,7 +163,7 @@ class TableStore:
 
         with self.store.write() as conn:
             self.lock(conn, real)
-            _, columns = self._read_schema(conn, real)
+            _, columns = self.read_schema(conn, real)
             info = self._find_column(real, columns, column)
             if info.indexed:
                 Operations(MigrationContext.configure(conn)).drop_index(
@@ -208,7 +184,7 @@ class TableStore:
         real = self.resolve(table)
         with self.store.write() as conn:
             self.lock(conn, real)
-            sa_table, columns = self._read_schema(conn, real)
+            sa_table, columns = self.read_schema(conn, real)
             info = self._find_column(real, columns, column)
             if info.system:
                 raise ConsoleError(f"{column} is a system column; it is indexed already")
@@ -234,7 +210,7 @@ class TableStore:
         if not refresh and name in self._cache:
             return self._cache[name]
         with self.store.read() as conn:
-            return self._read_schema(conn, name)
+            return self.read_schema(conn, name)
 
     # -- internals -------------------------------------------------------
 
@@ -278,7 +254,7 @@ class TableStore:
             ),
         )
 
-    def _read_schema(self, conn: Connection, name: str) -> tuple[sa.Table, dict[str, ColumnInfo]]:
+    def read_schema(self, conn: Connection, name: str) -> tuple[sa.Table, dict[str, ColumnInfo]]:
         found = conn.execute(
             sa.select(schema.user_tables.c.name).where(schema.user_tables.c.name == name)
         ).scalar()
@@ -300,7 +276,7 @@ class TableStore:
         """Inside a write transaction: give `table` every column of `kinds` it
         lacks; a column it has with another kind is an error."""
         self.lock(conn, table)
-        sa_table, columns = self._read_schema(conn, table)
+        sa_table, columns = self.read_schema(conn, table)
         for name, kind in kinds.items():
             if name in columns and columns[name].kind != kind:
                 raise ConsoleError(f"{table}.{name} holds {columns[name].kind} values, not {kind}")
@@ -368,7 +344,7 @@ class TableStore:
         """Rows checked against the table's columns, adding new ones, as one
         list of values a column; inside
         the write transaction so a schema change and its rows commit together."""
-        sa_table, columns = self._cache.get(table) or self._read_schema(conn, table)
+        sa_table, columns = self._cache.get(table) or self.read_schema(conn, table)
         keys: dict[str, None] = {}
         last: Any = None
         for row in rows:
@@ -382,7 +358,7 @@ class TableStore:
             # Another connection may be adding the same columns: serialise on the
             # table's catalogue row, then look again at what is there now.
             self.lock(conn, table)
-            sa_table, columns = self._read_schema(conn, table)
+            sa_table, columns = self.read_schema(conn, table)
             unknown = [k for k in keys if k not in columns]
         for key in keys:
             if not isinstance(key, str):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 if TYPE_CHECKING:  # the window paints before the core (and SQLAlchemy) is loaded
     from console.app import Services
@@ -72,11 +72,3 @@ class Page(QWidget):
     def confirm(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self, title, text)
         return answer == QMessageBox.StandardButton.Yes
-
-
-def error_label(parent: QWidget) -> QLabel:
-    """A message beside a field, red, empty until something is wrong."""
-    label = QLabel(parent)
-    label.setObjectName("fielderror")
-    label.setWordWrap(True)
-    return label

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 from console.core.config.app_settings import SettingView
 from console.core.config.redirects import Redirect
 from console.core.config.settings import SETTINGS, SPECS, SettingSpec
-from console.gui.pages import Context, Page, error_label
+from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
-from console.gui.widgets import table_view
+from console.gui.widgets import error_label, table_view
 
 
 class ConfigurePage(Page):

@@ -34,15 +34,15 @@ from console.core.errors import ConsoleError
 from console.core.formatting import csv_value
 from console.core.store.changes import Change
 from console.core.tables.browse import OPERATORS, Browser, Filter, View
-from console.core.tables.user_tables import KINDS, ColumnInfo, TableInfo
+from console.core.tables.values import KINDS, ColumnInfo, TableInfo
 from console.gui.dialogs import CreateTableDialog
 from console.gui.operations import Handle, Op, Progress
-from console.gui.pages import Context, Page, error_label
+from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
 from console.gui.shell import small_caps_tabs
 from console.gui.table_counts import TableCount, TableCounts
 from console.gui.table_model import GridModel
-from console.gui.widgets import table_view
+from console.gui.widgets import error_label, table_view
 
 SIZING_ROWS = 40  # rows whose text sizes the columns when a table opens
 
@@ -388,7 +388,7 @@ class TableView(QWidget):
         )
         kinds = {c.name: c.kind for c in self.columns.records()}
         if candidate.operator != "contains":
-            from console.core.tables.user_tables import parse_text
+            from console.core.tables.values import parse_text
 
             try:
                 parse_text(candidate.column, kinds.get(candidate.column, "string"), candidate.text)

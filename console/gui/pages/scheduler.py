@@ -27,16 +27,16 @@ from console.core.errors import ConsoleError
 from console.core.formatting import duration_text, local_time
 from console.core.jobs.drafts import Drafts
 from console.core.jobs.job_store import MAX_INTERVAL, UNITS, Job, check_script
-from console.core.jobs.retries import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
+from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.jobs.runs import Run
 from console.core.running.runner import LogLine
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.editor import ScriptPane
-from console.gui.pages import Context, Page, error_label
+from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
 from console.gui.run_control import RunControl
 from console.gui.shell import small_caps_tabs, status_html
-from console.gui.widgets import log_model, table_view
+from console.gui.widgets import error_label, log_model, table_view
 
 
 class JobView(QWidget):

@@ -11,7 +11,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from console.app import Services, open_services
-from console.core.config.app_settings import MASK, Masker
+from console.core.config.masking import MASK, Masker
 from console.core.errors import ConsoleError, SecretsUnavailableError
 from console.demo.memory_keyring import MemoryKeyring
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from console.app import Services, open_services
-from console.core.config.settings import JOB_MEMORY, MASK, SETTINGS, SPECS, spec
+from console.core.config.masking import MASK
+from console.core.config.settings import JOB_MEMORY, SETTINGS, SPECS, spec
 from console.core.errors import ConsoleError, NotFoundError
 from console.demo.memory_keyring import MemoryKeyring
 

@@ -4,7 +4,7 @@ with the limits the console's settings declare."""
 from __future__ import annotations
 
 from console.app import Services
-from console.core.config.app_settings import MASK
+from console.core.config.masking import MASK
 
 
 def test_a_run_is_recorded_and_marks_the_jobs_last_run(services: Services) -> None:

@@ -11,6 +11,7 @@ import pytest
 from console.app import open_services
 from console.core.errors import ConsoleError
 from console.core.store.changes import Change, DataVersion, Listener
+from console.core.tables.api import open_table
 
 
 def test_writes_announce_what_they_changed_after_commit(home: Path, db_url: str) -> None:
@@ -18,7 +19,7 @@ def test_writes_announce_what_they_changed_after_commit(home: Path, db_url: str)
     heard: list[Change] = []
     services.changes.subscribe(heard.append)
     services.tables.create("Things")
-    services.tables.get("Things").insert_many([{"n": 1}, {"n": 2}])
+    open_table(services.tables, "Things").insert_many([{"n": 1}, {"n": 2}])
     services.jobs.create("tidy")
     services.settings.set("tier", "standard")
     assert Change("tables", "Things") in heard
@@ -45,7 +46,7 @@ def test_another_process_is_heard(home: Path, db_url: str) -> None:
         assert listener.listening.wait(10)
         rows = threading.Event()
         ours.changes.subscribe(lambda change: rows.set() if change.topic == "rows" else None)
-        theirs.tables.get("Things").insert({"n": 1})
+        open_table(theirs.tables, "Things").insert({"n": 1})
         assert rows.wait(10)
         listener.stop()
         assert Change("rows", "Things", rows=1) in heard
@@ -54,7 +55,7 @@ def test_another_process_is_heard(home: Path, db_url: str) -> None:
         version = DataVersion(ours.store.engine)
         assert not version.moved()  # the first read is the baseline
         assert not version.moved()
-        theirs.tables.get("Things").insert({"n": 1})
+        open_table(theirs.tables, "Things").insert({"n": 1})
         assert version.moved()
         assert not version.moved()
         version.close()

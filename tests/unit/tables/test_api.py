@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.store.database import Store
-from console.core.tables.user_tables import Table, TableStore
+from console.core.tables.api import Table, open_table
+from console.core.tables.catalogue import TableStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -26,7 +27,7 @@ def tables(db_url: str) -> Iterator[TableStore]:
 @pytest.fixture
 def people(tables: TableStore) -> Table:
     tables.create("People")
-    table = tables.get("People")
+    table = open_table(tables, "People")
     table.insert_many(
         [
             {"name": "Ada", "age": 36, "city": "London", "born": T0 - timedelta(days=3)},
@@ -143,17 +144,17 @@ def test_first(people: Table) -> None:
 
 def test_get_table_creates_on_request(tables: TableStore) -> None:
     with pytest.raises(NotFoundError):
-        tables.get("Archive")
-    made = tables.get("Archive", create=True)
+        open_table(tables, "Archive")
+    made = open_table(tables, "Archive", create=True)
     made.insert({"x": 1})
-    assert tables.get("archive", create=True).count() == 1
+    assert open_table(tables, "archive", create=True).count() == 1
     with pytest.raises(ConsoleError):
-        tables.get("bad name", create=True)
+        open_table(tables, "bad name", create=True)
 
 
 def test_iter_streams_by_key_in_batches_without_offset(tables: TableStore) -> None:
     tables.create("Many")
-    many = tables.get("Many")
+    many = open_table(tables, "Many")
     many.insert_many({"n": i % 7} for i in range(2500))
     statements: list[str] = []
 
@@ -183,7 +184,7 @@ def test_iter_streams_by_key_in_batches_without_offset(tables: TableStore) -> No
 
 def test_iter_lets_the_job_write_between_batches(tables: TableStore) -> None:
     tables.create("Work")
-    work = tables.get("Work")
+    work = open_table(tables, "Work")
     work.insert_many({"n": i} for i in range(10))
     for row in work.iter(batch=3):
         work.update({"id": row["id"], "done": True})
@@ -193,7 +194,7 @@ def test_iter_lets_the_job_write_between_batches(tables: TableStore) -> None:
 def test_move_to_keeps_ids_and_columns_in_one_transaction(
     people: Table, tables: TableStore
 ) -> None:
-    archive = tables.get("People_archive", create=True)
+    archive = open_table(tables, "People_archive", create=True)
     originals = {r["id"]: r for r in people.read()}
     assert people.where(city="London").order_by("id").take(1).move_to(archive) == 1
     assert people.where(city="London").move_to(archive) == 1
@@ -208,7 +209,7 @@ def test_move_to_keeps_ids_and_columns_in_one_transaction(
 
 def test_delete_duplicates_keeps_the_smallest_id(tables: TableStore) -> None:
     tables.create("Dupes")
-    dupes = tables.get("Dupes")
+    dupes = open_table(tables, "Dupes")
     dupes.insert_many(
         [
             {"a": 1, "b": "x", "c": 1},
@@ -227,7 +228,7 @@ def test_delete_duplicates_keeps_the_smallest_id(tables: TableStore) -> None:
 
 def test_binary_values_make_a_binary_column(tables: TableStore) -> None:
     tables.create("Blobs")
-    blobs = tables.get("Blobs")
+    blobs = open_table(tables, "Blobs")
     data = bytes(range(256)) * 10
     blobs.insert({"data": data, "name": "one"})
     kinds = {c.name: c.kind for c in tables.info("Blobs").columns}
@@ -243,7 +244,7 @@ def test_iter_in_any_order_lets_the_job_add_columns_between_rows(tables: TableSt
     # On PostgreSQL an open read of the table used to block the job's own
     # ALTER TABLE ADD COLUMN forever.
     tables.create("Ordered")
-    ordered = tables.get("Ordered")
+    ordered = open_table(tables, "Ordered")
     ordered.insert_many({"name": name} for name in ("c", "a", "d", "b", "e"))
     seen = []
     for row in ordered.order_by_descending("name").iter(batch=2):
@@ -310,13 +311,13 @@ def test_odd_values_are_one_error_naming_the_culprit_on_every_database(
 @pytest.mark.parametrize("name", ["pg_class", "PG_type", "sqlite_stat1", "sqlite_x"])
 def test_database_reserved_table_names_are_refused(tables: TableStore, name: str) -> None:
     with pytest.raises(ConsoleError, match="is reserved"):
-        tables.get(name, create=True)
+        open_table(tables, name, create=True)
     assert tables.all() == []
 
 
 def test_datetimes_whose_utc_falls_outside_the_calendar_are_one_error(tables: TableStore) -> None:
     tables.create("Dates")
-    dates = tables.get("Dates")
+    dates = open_table(tables, "Dates")
     dates.insert({"d": datetime(2026, 1, 1, tzinfo=UTC)})
     early = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))
     late = datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))
@@ -342,7 +343,7 @@ def test_a_name_the_database_uses_for_another_object_is_one_error(tables: TableS
         else:
             conn.exec_driver_sql('CREATE INDEX "Counter" ON "P" (id)')
     with pytest.raises(ConsoleError, match="cannot create a table named 'Counter'"):
-        tables.get("Counter", create=True)
+        open_table(tables, "Counter", create=True)
     assert [t.name for t in tables.all()] == ["P"]
 
 

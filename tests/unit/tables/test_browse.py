@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from console.core.store.database import Store
+from console.core.tables.api import open_table
 from console.core.tables.browse import Browser, Filter, View
-from console.core.tables.user_tables import TableStore
+from console.core.tables.catalogue import TableStore
 
 
 @pytest.fixture
@@ -18,12 +19,12 @@ def browser(db_url: str) -> Browser:
     rows: list[dict[str, Any]] = []
     for i in range(57):
         rows.append({"n": None if i % 7 == 0 else i % 5, "s": f"item {i % 11}"})
-    tables.get("Things").insert_many(rows)
+    open_table(tables, "Things").insert_many(rows)
     return Browser(tables)
 
 
 def expected(browser: Browser, view: View) -> list[int]:
-    rows = browser.tables.get("Things").read()
+    rows = open_table(browser.tables, "Things").read()
     present = [r for r in rows if r[view.sort] is not None]
     present.sort(key=lambda r: (r[view.sort], r["id"]), reverse=view.descending)
     nulls = sorted(

@@ -13,69 +13,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from console.core.clock import Clock
-from console.core.errors import ConsoleError
+from console.core.jobs.retry_policy import RETRIED, backoff, format_wait, retries_left
 
 if TYPE_CHECKING:
     from console.core.jobs.job_store import Job
     from console.core.jobs.runs import Run
-
-MAX_RETRIES = 10
-MIN_DELAY_S = 1
-MAX_DELAY_S = 86_400
-DEFAULT_DELAY_S = 60
-#: Statuses worth another attempt; "cancelled" was the user's decision.
-RETRIED = frozenset({"failed", "timed out"})
-
-
-def _whole(value: object, what: str) -> int:
-    if isinstance(value, bool):
-        raise ConsoleError(f"{what} must be a whole number, not {value!r}")
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ConsoleError(f"{what} must be a whole number, not {value!r}") from None
-
-
-def check_retries(value: object) -> int:
-    """A job's retry count: 0 to 10."""
-    retries = _whole(value, "--retries")
-    if not 0 <= retries <= MAX_RETRIES:
-        raise ConsoleError(f"--retries must be from 0 to {MAX_RETRIES}, not {retries}")
-    return retries
-
-
-def check_retry_delay(value: object) -> int:
-    """The wait before a job's first retry, in seconds: at least 1."""
-    delay = _whole(value, "--retry-delay (seconds)")
-    if not MIN_DELAY_S <= delay <= MAX_DELAY_S:
-        raise ConsoleError(
-            f"--retry-delay must be from {MIN_DELAY_S} to {MAX_DELAY_S:,} seconds, not {delay}"
-        )
-    return delay
-
-
-def backoff(delay_s: int, failed_attempt: int) -> timedelta:
-    """The wait after attempt `failed_attempt` (1 = the scheduled run) failed."""
-    return timedelta(seconds=delay_s * 2 ** (failed_attempt - 1))
-
-
-def format_wait(wait: timedelta) -> str:
-    seconds = int(wait.total_seconds())
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds / 60:g} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def _plural(n: int) -> str:
-    return f"{n} remaining retr{'y' if n == 1 else 'ies'}"
 
 
 @dataclass(frozen=True)
@@ -116,12 +62,12 @@ class RetryQueue:
             return None, None
         left = run.attempts - run.attempt
         if not job.enabled:
-            return None, f"{_plural(left)} dropped: the job is disabled"
+            return None, f"{retries_left(left)} dropped: the job is disabled"
         wait = backoff(job.retry_delay_s, run.attempt)
         due = (run.ended_at or self.clock()) + wait
         if job.next_run_at is not None and due >= job.next_run_at:
             return None, (
-                f"{_plural(left)} dropped: attempt {run.attempt + 1} of {run.attempts} would "
+                f"{retries_left(left)} dropped: attempt {run.attempt + 1} of {run.attempts} would "
                 f"start at {due.astimezone():%H:%M:%S}, not before the next scheduled run "
                 f"at {job.next_run_at.astimezone():%H:%M:%S}"
             )
@@ -172,10 +118,10 @@ class RetryQueue:
         if job is None:
             return "the job was deleted"
         if not job.enabled:
-            return f"{_plural(left)} dropped: the job was disabled"
+            return f"{retries_left(left)} dropped: the job was disabled"
         came_first = retry.before is not None and self.clock() >= retry.before
         if came_first or (job.last_run_at is not None and job.last_run_at > retry.after):
-            return f"{_plural(left)} dropped: the next run came first"
+            return f"{retries_left(left)} dropped: the next run came first"
         if job.next_run_at is not None and job.next_run_at <= retry.due:
-            return f"{_plural(left)} dropped: the next scheduled run is due first"
+            return f"{retries_left(left)} dropped: the next scheduled run is due first"
         return None

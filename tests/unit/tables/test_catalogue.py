@@ -9,7 +9,8 @@ import pytest
 
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
 from console.core.store.database import Store
-from console.core.tables.user_tables import TableStore
+from console.core.tables.api import open_table
+from console.core.tables.catalogue import TableStore
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_case_variants_and_console_tables_are_refused(tables: TableStore, name: 
 def test_the_longest_name_the_database_allows_is_accepted(tables: TableStore) -> None:
     longest = 63 if tables.store.dialect == "postgresql" else 64
     tables.create("a" * longest)
-    tables.get("a" * longest).insert({"b" * longest: 1})
+    open_table(tables, "a" * longest).insert({"b" * longest: 1})
     assert tables.all()[0].name == "a" * longest
     with pytest.raises(ConsoleError, match="at most"):
         tables.create("c" * (longest + 1))
@@ -58,27 +59,27 @@ def test_the_longest_name_the_database_allows_is_accepted(tables: TableStore) ->
 
 def test_insert_returns_the_stored_row_with_system_columns(tables: TableStore) -> None:
     tables.create("Updates")
-    row = tables.get("updates").insert({"text": "hello", "twitterId": 2**62 + 3})
+    row = open_table(tables, "updates").insert({"text": "hello", "twitterId": 2**62 + 3})
     assert row["id"] == 1
     assert row["__version"] == 1
     assert row["__createdAt"].tzinfo is not None
     assert row["twitterId"] == 2**62 + 3
-    assert tables.get("Updates").read() == [row]
+    assert open_table(tables, "Updates").read() == [row]
 
 
 def test_new_properties_add_typed_columns(tables: TableStore) -> None:
     tables.create("Things")
     when = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
-    tables.get("Things").insert({"s": "x", "i": 1, "f": 1.5, "b": True, "d": when})
+    open_table(tables, "Things").insert({"s": "x", "i": 1, "f": 1.5, "b": True, "d": when})
     kinds = {c.name: c.kind for c in tables.info("Things").columns if not c.system}
     assert kinds == {"s": "string", "i": "integer", "f": "float", "b": "boolean", "d": "datetime"}
-    (row,) = tables.get("Things").read()
+    (row,) = open_table(tables, "Things").read()
     assert (row["s"], row["i"], row["f"], row["b"], row["d"]) == ("x", 1, 1.5, True, when)
 
 
 def test_a_wrong_type_for_an_existing_column_is_refused(tables: TableStore) -> None:
     tables.create("Things")
-    table = tables.get("Things")
+    table = open_table(tables, "Things")
     table.insert({"n": 1})
     with pytest.raises(ConsoleError, match="n holds integer values; got string"):
         table.insert({"n": "one"})
@@ -89,7 +90,7 @@ def test_a_wrong_type_for_an_existing_column_is_refused(tables: TableStore) -> N
 
 def test_insert_many_is_all_or_nothing(tables: TableStore) -> None:
     tables.create("Things")
-    table = tables.get("Things")
+    table = open_table(tables, "Things")
     table.insert({"n": 1})
     with pytest.raises(ConsoleError):
         table.insert_many([{"n": 2}, {"n": 3, "extra": "x"}, {"n": "bad"}])
@@ -101,7 +102,7 @@ def test_insert_many_is_all_or_nothing(tables: TableStore) -> None:
 
 def test_insert_many_checks_every_value_of_a_mixed_batch(tables: TableStore) -> None:
     tables.create("Things")
-    table = tables.get("Things")
+    table = open_table(tables, "Things")
     table.insert({"score": 1.5, "n": 1, "when": datetime(2026, 1, 1, tzinfo=UTC)})
     # ints into a float column are stored as floats; None is allowed anywhere
     assert table.insert_many([{"score": 2}, {"score": None, "n": None}, {"score": 3.25}]) == 3
@@ -123,15 +124,15 @@ def test_insert_many_checks_every_value_of_a_mixed_batch(tables: TableStore) -> 
 
 def test_insert_many_of_rows_without_properties_stores_them(tables: TableStore) -> None:
     tables.create("Things")
-    assert tables.get("Things").insert_many([{}, {}]) == 2
-    assert [r["__version"] for r in tables.get("Things").read()] == [1, 1]
+    assert open_table(tables, "Things").insert_many([{}, {}]) == 2
+    assert [r["__version"] for r in open_table(tables, "Things").read()] == [1, 1]
 
 
 def test_a_time_reads_back_as_stored_however_it_was_written(tables: TableStore) -> None:
     from datetime import timedelta, timezone
 
     tables.create("Things")
-    table = tables.get("Things")
+    table = open_table(tables, "Things")
     paris = timezone(timedelta(hours=1))
     times = [datetime(2026, 3, 29, 2, 30, 0, 7, tzinfo=paris), datetime(999, 1, 1, tzinfo=UTC)]
     table.insert({"n": 0, "when": times[0]})
@@ -148,12 +149,12 @@ def test_a_time_reads_back_as_stored_however_it_was_written(tables: TableStore) 
 def test_system_columns_cannot_be_inserted(tables: TableStore) -> None:
     tables.create("Things")
     with pytest.raises(ConsoleError, match="system column"):
-        tables.get("Things").insert({"id": 5, "n": 1})
+        open_table(tables, "Things").insert({"id": 5, "n": 1})
 
 
 def test_update_checks_the_version(tables: TableStore) -> None:
     tables.create("Things")
-    table = tables.get("Things")
+    table = open_table(tables, "Things")
     row = table.insert({"n": 1})
     updated = table.update({"id": row["id"], "n": 2, "__version": 1})
     assert (updated["n"], updated["__version"]) == (2, 2)
@@ -167,7 +168,7 @@ def test_update_checks_the_version(tables: TableStore) -> None:
 
 def test_delete(tables: TableStore) -> None:
     tables.create("Things")
-    table = tables.get("Things")
+    table = open_table(tables, "Things")
     a, b = table.insert({"n": 1}), table.insert({"n": 2})
     table.delete(a["id"])
     assert [r["id"] for r in table.read()] == [b["id"]]
@@ -177,7 +178,7 @@ def test_delete(tables: TableStore) -> None:
 
 def test_queries_chain_and_stay_immutable(tables: TableStore) -> None:
     tables.create("Things")
-    table = tables.get("Things")
+    table = open_table(tables, "Things")
     table.insert_many([{"n": i, "even": i % 2 == 0} for i in range(10)])
     evens = table.where(even=True)
     top = evens.order_by_descending("n")
@@ -194,7 +195,7 @@ def test_queries_chain_and_stay_immutable(tables: TableStore) -> None:
 def test_a_column_not_yet_created_reads_as_null(tables: TableStore) -> None:
     """The getUpdates job asks an empty table for its largest twitterId."""
     tables.create("Updates")
-    updates = tables.get("Updates")
+    updates = open_table(tables, "Updates")
     assert updates.order_by_descending("twitterId").take(1).read() == []
     assert updates.select("twitterId").read() == []
     with pytest.raises(ConsoleError, match="no column 'twitterId'"):
@@ -213,19 +214,19 @@ def test_columns_add_drop_and_index(tables: TableStore) -> None:
         tables.add_column("Things", "bad name", "string")
     with pytest.raises(ConsoleError, match="already has"):
         tables.add_column("Things", "SCORE", "string")
-    tables.get("Things").insert({"score": 2})
+    open_table(tables, "Things").insert({"score": 2})
     tables.drop_column("Things", "score")
     assert "score" not in {c.name for c in tables.info("Things").columns}
-    assert tables.get("Things").count() == 1
+    assert open_table(tables, "Things").count() == 1
 
 
 def test_drop_table(tables: TableStore) -> None:
     tables.create("Things")
-    tables.get("Things").insert({"n": 1})
+    open_table(tables, "Things").insert({"n": 1})
     tables.drop("things")
     assert tables.all() == []
     tables.create("Things")
-    assert tables.get("Things").count() == 0
+    assert open_table(tables, "Things").count() == 0
 
 
 def test_schema_added_by_another_connection_is_seen(db_url: str, tmp_path: Path) -> None:

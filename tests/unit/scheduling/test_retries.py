@@ -11,9 +11,10 @@ import pytest
 
 from console.app import Services, open_services
 from console.core.errors import ConsoleError
-from console.core.jobs.retries import RetryQueue, backoff
+from console.core.jobs.retry_policy import backoff
 from console.core.jobs.runs import Run
 from console.core.scheduling.alerts import Alert
+from console.core.scheduling.retries import RetryQueue
 from console.core.scheduling.scheduler import ConsoleScheduler
 from console.demo.memory_keyring import MemoryKeyring
 from tests.fakes.clock import FakeClock
