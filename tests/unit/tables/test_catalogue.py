@@ -232,10 +232,10 @@ def test_drop_table(tables: TableStore) -> None:
 def test_schema_added_by_another_connection_is_seen(db_url: str, tmp_path: Path) -> None:
     first, second = TableStore(Store(db_url)), TableStore(Store(db_url))
     first.create("Things")
-    second.get("Things").insert({"a": 1})
-    first.get("Things").insert({"a": 2, "b": "x"})
-    second.get("Things").insert({"b": "y"})
-    assert [(r["a"], r["b"]) for r in first.get("Things").read()] == [
+    open_table(second, "Things").insert({"a": 1})
+    open_table(first, "Things").insert({"a": 2, "b": "x"})
+    open_table(second, "Things").insert({"b": "y"})
+    assert [(r["a"], r["b"]) for r in open_table(first, "Things").read()] == [
         (1, None),
         (2, "x"),
         (None, "y"),
