@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from console.app import Services
     from console.core.jobs.job_store import Job
     from console.core.jobs.runs import Run
-    from console.core.running.runner import LogLine
+    from console.core.running.log_writer import LogLine
 
 
 def declare_job(commands: Commands) -> None:

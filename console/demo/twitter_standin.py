@@ -14,6 +14,9 @@ v2's shapes (`data`, `includes.users`, `meta` with `next_token`), honouring
 (10 to 100), `next_token`, `tweet.fields` and `expansions=author_id`. Both
 paths accept OAuth 1.0a user credentials or an app-only bearer token
 (`Authorization: Bearer`), and refuse anything else with 401.
+
+Over 500 lines, kept whole: one stand-in server answering both API
+versions (v1.1 and v2) with the same tweets, OAuth checks and faults.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ The row count starts as an estimate (exact for a small table) and is
 replaced by an exact count from a cancellable background operation. A sort
 or filter that takes long can be cancelled: the query is interrupted and the
 previous view comes back.
+
+Over 500 lines, kept whole: paging, the count, Ctrl+End and a cancelled
+view's return all move the same page cache, which Qt's model API needs in
+one object; cells are drawn by `grid_cells`.
 """
 
 from __future__ import annotations
@@ -21,37 +25,21 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 
 from console.core.errors import ConflictError, ConsoleError
-from console.core.formatting import cell_text
 from console.core.tables.api import open_table
 from console.core.tables.browse import Browser, Key, Opening, View
 from console.core.tables.catalogue import TableStore
 from console.core.tables.values import SYSTEM_COLUMNS, ColumnInfo, TableInfo, parse_text
-from console.gui.binary_cell import binary_text, binary_tooltip
+from console.gui import grid_cells as cells
+from console.gui.grid_cells import Index, PageRead
 from console.gui.operations import Handle, Op, Operations, Progress
 
 PAGE = 200
 CACHE_PAGES = 24  # 4,800 rows at most in memory, whatever the table's size
 LOADING = "loading…"
 MARGIN_PAGES = 2  # pages either side of the visible rows still worth reading
-Index = QModelIndex | QPersistentModelIndex
-_FOREGROUND = Qt.ItemDataRole.ForegroundRole
-_TOOLTIP = Qt.ItemDataRole.ToolTipRole
-_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, _FOREGROUND, _TOOLTIP})
-_PENDING = QColor("#999999")
-_SYSTEM = QColor("#888888")
-_READ_ONLY = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-_EDITABLE = _READ_ONLY | Qt.ItemFlag.ItemIsEditable
 
 
 @dataclass
@@ -258,7 +246,7 @@ class GridModel(QAbstractTableModel):
                 Op(
                     lambda progress: browser.last_rows(view, PAGE, progress.cancel),
                     shown,
-                    failure=lambda error: self.error_raised.emit(_message(error)),
+                    failure=lambda error: self.error_raised.emit(cells.error_message(error)),
                 ),
                 lane=self._lane,
             )
@@ -278,7 +266,7 @@ class GridModel(QAbstractTableModel):
         if not 0 <= column < len(self._columns):
             return []
         name = self._columns[column].name
-        return [_text(row.get(name)) for row in self._pages.get(0, [])[:rows]]
+        return [cells.cell_text(row.get(name)) for row in self._pages.get(0, [])[:rows]]
 
     # -- Qt's model --------------------------------------------------------
 
@@ -300,7 +288,7 @@ class GridModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         # Called for every role of every visible cell at each paint: the
         # roles we do not answer leave first, and nothing is built per call.
-        if role not in _ROLES or not index.isValid():
+        if role not in cells.ROLES or not index.isValid():
             return None
         at = index.row()
         page = self._pages.get(at // PAGE)
@@ -308,24 +296,15 @@ class GridModel(QAbstractTableModel):
             if not 0 <= at < self._count:
                 return None
             self._want(at // PAGE)
-            if role == _FOREGROUND:
-                return _PENDING
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return cells.PENDING
             return LOADING if index.column() == 0 else None
-        column = self._columns[index.column()]
-        if role == _FOREGROUND:
-            return _SYSTEM if column.system else None
-        value = page[at % PAGE].get(column.name)
-        if role == _TOOLTIP:
-            return binary_tooltip(value) if isinstance(value, bytes) else None
-        return _text(value)
+        return cells.cell_data(page[at % PAGE], self._columns[index.column()], role)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        column = self._columns[index.column()]
-        if not column.system and column.kind != "binary":
-            return _EDITABLE
-        return _READ_ONLY
+        return cells.cell_flags(self._columns[index.column()])
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.EditRole or not index.isValid() or self._view is None:
@@ -388,7 +367,7 @@ class GridModel(QAbstractTableModel):
 
     def _write(self, work: Any, done: Any) -> None:
         def failed(error: Exception) -> None:
-            self.error_raised.emit(_message(error))
+            self.error_raised.emit(cells.error_message(error))
             if isinstance(error, ConflictError):
                 self.reload()
 
@@ -406,11 +385,11 @@ class GridModel(QAbstractTableModel):
         last_page = (self._count - 1) // PAGE
         read: Any
         if page == last_page and page > 0:
-            read = _Read(browser.last_rows, view, self._count - page * PAGE)
+            read = PageRead(browser.last_rows, view, self._count - page * PAGE)
         elif page - 1 in self._pages and self._pages[page - 1]:
-            read = _Read(browser.page, view, PAGE, after=self._key(self._pages[page - 1][-1]))
+            read = PageRead(browser.page, view, PAGE, after=self._key(self._pages[page - 1][-1]))
         elif page + 1 in self._pages and self._pages[page + 1]:
-            read = _Read(browser.page, view, PAGE, before=self._key(self._pages[page + 1][0]))
+            read = PageRead(browser.page, view, PAGE, before=self._key(self._pages[page + 1][0]))
         elif view.sort == "id" and not view.filters:
             # A jump in a table shown by id: the id that would start the page.
             bound = (
@@ -418,7 +397,7 @@ class GridModel(QAbstractTableModel):
                 if view.descending
                 else self._low_id + page * PAGE - 1
             )
-            read = _Read(browser.page, view, PAGE, after=(0, None, bound))
+            read = PageRead(browser.page, view, PAGE, after=(0, None, bound))
         else:
             read = self._by_anchor(view, page, generation)
 
@@ -519,7 +498,7 @@ class GridModel(QAbstractTableModel):
             return
         self._first = None
         self.loading_changed.emit(False)
-        self.error_raised.emit(_message(error))
+        self.error_raised.emit(cells.error_message(error))
 
     def _on_first_cancelled(self, generation: int) -> None:
         if generation != self._generation:
@@ -581,7 +560,7 @@ class GridModel(QAbstractTableModel):
     def _on_page_failed(self, generation: int, page: int, error: Exception) -> None:
         if generation == self._generation:
             self._asked.discard(page)
-            self.error_raised.emit(_message(error))
+            self.error_raised.emit(cells.error_message(error))
 
     def _set_count(self, count: int) -> None:
         """Grow or shrink to the counted rows. Pages read from the end were
@@ -616,25 +595,3 @@ class GridModel(QAbstractTableModel):
                     at = number * PAGE + i
                     self.dataChanged.emit(self.index(at, 0), self.index(at, len(self._columns) - 1))
                     return
-
-
-class _Read:
-    """One page read, for the grid's lane: the browser call with the op's cancel."""
-
-    def __init__(self, call: Any, *args: Any, **kwargs: Any) -> None:
-        self._call, self._args, self._kwargs = call, args, kwargs
-
-    def __call__(self, progress: Progress) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._call(
-            *self._args, **self._kwargs, cancel=progress.cancel
-        )
-        return result
-
-
-def _message(error: Exception) -> str:
-    return str(error) if isinstance(error, ConsoleError) else f"{type(error).__name__}: {error}"
-
-
-def _text(value: Any) -> str:
-    # The grid shows a binary cell's size in KB/MB; everything else as the CLI does.
-    return binary_text(value) if isinstance(value, bytes) else cell_text(value)

@@ -57,7 +57,7 @@ def test_rows_another_process_inserts_show_as_new_rows(
         script="def adder():\n    tables.get_table('Things').insert_many("
         "[{'n': 1000 + i} for i in range(12)])\n",
     )
-    view = open_table(db_window, qtbot, "Things", 300)
+    view = show_table(db_window, qtbot, "Things", 300)
     assert db_window.changes is not None and db_window.changes.wait_listening()
     command = ["--home", str(home), "--db", db_url, "job", "run", "adder"]
     done = subprocess.run(

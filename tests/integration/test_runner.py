@@ -10,7 +10,7 @@ import pytest
 
 from console.app import Services
 from console.core.errors import ConsoleError
-from console.core.running.runner import LogLine
+from console.core.running.log_writer import LogLine
 from console.core.tables.api import open_table
 
 

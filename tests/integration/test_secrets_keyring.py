@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from console.app import open_services
-from console.core.running.runner import LogLine
+from console.core.running.log_writer import LogLine
 from tests.conftest import RunCli, need
 
 pytestmark = pytest.mark.keyring

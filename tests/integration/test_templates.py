@@ -22,7 +22,7 @@ from PIL import Image
 from console.app import Services, open_services
 from console.core.jobs.job_store import template_names
 from console.core.jobs.runs import Run
-from console.core.running.runner import LogLine
+from console.core.running.log_writer import LogLine
 from console.core.tables.api import open_table
 from tests.fakes.static_site import StaticSite, rss
 

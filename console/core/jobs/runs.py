@@ -1,5 +1,10 @@
 """Run records, their logs, and the lease that keeps one job from running twice
-at once, across every console and worker on a database."""
+at once, across every console and worker on a database.
+
+Over 500 lines, kept whole: `RunLog` is the only writer of the runs, log
+entries and leases tables, and a run's start, lease and end are written in
+the same transactions; split, the owner of those tables would be two.
+"""
 
 from __future__ import annotations
 

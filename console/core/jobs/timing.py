@@ -132,3 +132,30 @@ def missed_between(
     first = _first_index_after(start, interval, unit, due - timedelta(microseconds=1), tz)
     last = _first_index_after(start, interval, unit, now, tz)
     return max(0, last - first)
+
+
+def late_note(
+    start: datetime,
+    interval: int,
+    unit: str,
+    tz: tzinfo | None,
+    due: datetime,
+    now: datetime,
+    waited: bool,
+) -> str | None:
+    """What a run started late says first in its log, if anything: the runs
+    missed while nothing ran, or how late it is (`waited`: for the lease of a
+    worker that stopped answering)."""
+    missed = missed_between(start, interval, unit, due, now, tz)
+    if missed > 1:
+        return (
+            f"missed {missed - 1} run{'s' * (missed > 2)} while no console or "
+            f"worker was running (due from {due.astimezone():%Y-%m-%d %H:%M}); "
+            "running once now"
+        )
+    if now - due > timedelta(minutes=1) or waited:
+        note = f"running late: this run was due at {due.astimezone():%Y-%m-%d %H:%M:%S}"
+        if waited:
+            note += " and waited for the lease of a worker that stopped answering"
+        return note
+    return None

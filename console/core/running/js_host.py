@@ -6,6 +6,10 @@ after turn, take what the script queued (table operations, HTTP requests,
 log lines), do it, and hand the results to its callbacks; then fire timers
 that are due. The run ends when the function has returned and nothing is
 pending. Inserts queued in one turn into one table share one transaction.
+
+Over 500 lines, kept whole: `JsRun` is one event loop (table operations,
+requests, timers and log lines, turn after turn) whose state every turn
+shares; the `request` options live apart, in `js_request`.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import base64
 import json
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from console.core.running.js_prelude import PRELUDE
+from console.core.running.js_request import error_code, http_error, request_arguments
 
 if TYPE_CHECKING:
     import requests
@@ -29,7 +34,6 @@ if TYPE_CHECKING:
     from console.core.tables.api import Table
 
 SAFE = 2**53
-HTTP_TIMEOUT_S = 60.0
 #: An integer beyond 2^53 has at least 16 digits.
 _LONG_DIGITS = re.compile(r"\d{16}")
 _FRAME = re.compile(r"\(?([^\s()]+\.js):(\d+):(\d+)\)?$")
@@ -446,10 +450,10 @@ class JsRun:
 
         spec: dict[str, Any] = op["spec"]
         try:
-            kwargs = _request_arguments(spec)
+            kwargs = request_arguments(spec)
             response = self.session.request(spec.get("method", "GET"), **kwargs)
         except requests.RequestException as e:
-            return {"id": op.get("id"), "ok": False, "error": _http_error(e), "code": _code(e)}
+            return {"id": op.get("id"), "ok": False, "error": http_error(e), "code": error_code(e)}
         except (TypeError, ValueError) as e:
             return {"id": op.get("id"), "ok": False, "error": str(e)}
         body = response.content.decode(response.encoding or "utf-8", "replace")
@@ -492,91 +496,6 @@ def _json_default(value: object) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")  # a binary column, as base64 text
     return str(value)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    return str(value)
-
-
-def _request_arguments(spec: dict[str, Any]) -> dict[str, Any]:
-    """`requests` arguments for a `request` options object."""
-    url = spec.get("url")
-    if not isinstance(url, str) or not url:
-        raise ValueError("request needs a url (options.url or options.uri)")
-    kwargs: dict[str, Any] = {"url": url, "timeout": HTTP_TIMEOUT_S}
-    qs = spec.get("qs")
-    if isinstance(qs, dict):
-        kwargs["params"] = [(k, _text(v)) for k, v in _items(qs)]
-    headers = spec.get("headers")
-    if isinstance(headers, dict):
-        kwargs["headers"] = {str(k): _text(v) for k, v in headers.items()}
-    json_option = spec.get("json")
-    body = spec.get("body")
-    if isinstance(json_option, (dict, list)):
-        kwargs["json"] = json_option
-    elif json_option and isinstance(body, (dict, list)):
-        kwargs["json"] = body
-    elif body is not None:
-        kwargs["data"] = body.encode("utf-8") if isinstance(body, str) else _text(body)
-    form = spec.get("form")
-    if isinstance(form, dict):
-        kwargs["data"] = [(k, _text(v)) for k, v in _items(form)]
-    elif isinstance(form, str):
-        kwargs["data"] = form
-        kwargs.setdefault("headers", {})["Content-Type"] = "application/x-www-form-urlencoded"
-    if json_option and "json" not in kwargs:
-        kwargs.setdefault("headers", {}).setdefault("Accept", "application/json")
-    if spec.get("timeout"):
-        kwargs["timeout"] = float(spec["timeout"]) / 1000
-    if spec.get("followRedirect") is False:
-        kwargs["allow_redirects"] = False
-    oauth = spec.get("oauth")
-    if isinstance(oauth, dict):
-        kwargs["auth"] = _oauth(oauth)
-    return kwargs
-
-
-def _items(values: dict[str, Any]) -> Iterable[tuple[str, Any]]:
-    for key, value in values.items():
-        if isinstance(value, list):
-            yield from ((key, v) for v in value)
-        elif value is not None:
-            yield key, value
-
-
-def _oauth(oauth: dict[str, Any]) -> Any:
-    """OAuth 1.0a HMAC-SHA1, as `request`'s `oauth` option, by requests-oauthlib."""
-    from requests_oauthlib import OAuth1
-
-    names = ("consumer_key", "consumer_secret", "token", "token_secret")
-    absent = [n for n in names[:2] if not oauth.get(n)]
-    if absent:
-        raise ValueError(f"oauth needs {' and '.join(absent)}")
-    return OAuth1(
-        str(oauth["consumer_key"]),
-        str(oauth["consumer_secret"]),
-        None if oauth.get("token") is None else str(oauth["token"]),
-        None if oauth.get("token_secret") is None else str(oauth["token_secret"]),
-    )
-
-
-def _http_error(error: Exception) -> str:
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _code(error: Exception) -> str:
-    import requests
-
-    if isinstance(error, requests.Timeout):
-        return "ETIMEDOUT"
-    if isinstance(error, requests.ConnectionError):
-        return "ECONNREFUSED"
-    return "EREQUEST"
 
 
 def run_javascript(

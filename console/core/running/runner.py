@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,28 +35,14 @@ from console.core.running import fork_server
 from console.core.running.bounded_lines import BoundedLines
 from console.core.running.fork_server import ForkServer
 from console.core.running.host_process import HostProcess
+from console.core.running.log_writer import LineCallback, LogWriter
 from console.core.store import faults
 from console.core.store.spool import Spool
 
 HEARTBEAT_S = 5.0
-FLUSH_S = 0.2
-FLUSH_LINES = 500
-MAX_LINE = 8_000
 #: Bytes held of one line of a job's output before it is cut (see BoundedLines).
 RAW_LINE = 64 * 1024
 PROTOCOL_LINE = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class LogLine:
-    """One line of a run's log as it streams."""
-
-    at: datetime
-    level: str
-    message: str
-
-
-LineCallback = Callable[[LogLine], None]
 
 
 def format_memory(mb: int) -> str:
@@ -71,98 +56,6 @@ def format_seconds(seconds: float) -> str:
 class RunSpooledError(DatabaseUnavailableError):
     """A run ended, but the database could not record it: its log and its end
     are in the spool, stored when the database is back."""
-
-
-class _LogWriter:
-    """Masks, caps and stores a run's log lines, and passes them on live."""
-
-    def __init__(
-        self,
-        runs: RunLog,
-        run: Run,
-        masker: Masker,
-        on_line: LineCallback | None,
-        max_lines: int,
-        max_bytes: int,
-        clock: Clock,
-        spool: Spool | None = None,
-    ) -> None:
-        self._runs, self._run, self._mask, self._on_line = runs, run, masker, on_line
-        self._spool = spool
-        #: Why the database could not take the log, once it could not.
-        self.spooled: str | None = None
-        self._max_lines, self._max_bytes, self._clock = max_lines, max_bytes, clock
-        self._pending: list[tuple[datetime, str, str]] = []
-        self._last_flush = time.monotonic()
-        self.kept_lines = self.kept_bytes = self.dropped_lines = self.dropped_bytes = 0
-
-    def add(self, level: str, message: str, *, always: bool = False) -> None:
-        if not always and (
-            self.kept_lines >= self._max_lines or self.kept_bytes >= self._max_bytes
-        ):  # full: count it, spend nothing on masking it
-            self.dropped_lines += 1
-            self.dropped_bytes += len(message)
-            return
-        # Mask first, then cut: a secret across the cut is masked whole.
-        message = self._mask(message)
-        if len(message) > MAX_LINE:
-            message = message[:MAX_LINE] + f"… ({len(message) - MAX_LINE:,} more characters)"
-        size = len(message.encode("utf-8", "replace"))
-        if not always and self.kept_bytes + size > self._max_bytes:
-            self.dropped_lines += 1
-            self.dropped_bytes += size
-            return
-        if not always:  # the runner's own start and end lines are not the script's
-            self.kept_lines += 1
-            self.kept_bytes += size
-        line = LogLine(self._clock(), level, message)
-        self._pending.append((line.at, level, message))
-        if self._on_line is not None:
-            self._on_line(line)
-        if len(self._pending) >= FLUSH_LINES:
-            self.flush()
-
-    def take(self) -> list[tuple[datetime, str, str]]:
-        """The lines not stored yet, for the caller to store (`put_back` if it cannot)."""
-        pending, self._pending = self._pending, []
-        return pending
-
-    def put_back(self, lines: list[tuple[datetime, str, str]]) -> None:
-        self._pending[:0] = lines
-
-    def flush_if_due(self) -> None:
-        if self._pending and time.monotonic() - self._last_flush >= FLUSH_S:
-            self.flush()
-
-    def flush(self) -> str | None:
-        """Store the pending lines, or spool them; returns why they were
-        spooled (None: stored)."""
-        pending, self._pending = self._pending, []
-        self._last_flush = time.monotonic()
-        try:
-            if self.spooled is not None and self._spool is not None:
-                self._spool.replay(self._runs.store)  # the database may be back
-            self._runs.append(self._run.id, self._run.job_name, pending)
-            self.spooled = None  # all stored now
-        except (SQLAlchemyError, OSError) as e:
-            if self._spool is None:
-                raise
-            self.spooled = faults.describe(e)
-            try:
-                self._spool.add_lines(self._run.id, self._run.job_name, pending)
-            except OSError:  # the home's disk too: keep them (at most the log cap) and retry
-                self._pending[:0] = pending
-        return self.spooled
-
-    def note_dropped(self) -> None:
-        if self.dropped_lines:
-            self.add(
-                "warning",
-                f"{self.dropped_lines:,} more lines ({self.dropped_bytes / 1024:,.0f} KB) were "
-                f"dropped: one run keeps at most {self._max_lines:,} lines or "
-                f"{self._max_bytes / 1_000_000:g} MB of log",
-                always=True,
-            )
 
 
 class Cancel(threading.Event):
@@ -398,7 +291,7 @@ class Runner:
         except Exception as e:  # the database is gone, say: fail the run, not the caller
             config = ResolvedConfig(unavailable={"*": str(e)})
         limits = inputs.limits if inputs else self.settings.all()
-        writer = _LogWriter(
+        writer = LogWriter(
             self.runs,
             run,
             Masker(config.secret_values),
@@ -469,7 +362,7 @@ class Runner:
             pass  # the lease lapses on its own; the spool's replay frees it sooner
 
     def _supervise(
-        self, child: HostProcess, job: Job, run: Run, writer: _LogWriter, cancel: threading.Event
+        self, child: HostProcess, job: Job, run: Run, writer: LogWriter, cancel: threading.Event
     ) -> tuple[str, str | None, int]:
         proc = child.proc
         assert proc.stdout is not None and proc.stderr is not None

@@ -10,6 +10,10 @@ sleeps until the earliest due time or until `wake()`, claims each due tick
 with an atomic UPDATE (so any number of consoles and workers on one database
 run it exactly once), takes the job's lease (so runs never overlap), and
 hands the run to a thread of its own. User code never runs in this thread.
+
+Over 500 lines, kept whole: the claim, the thread's loop and the retries
+share one instance's wait state (what is due, claimed, waited for);
+split, they would hand it back and forth. Timing lives in `jobs.timing`.
 """
 
 from __future__ import annotations
@@ -443,7 +447,9 @@ class ConsoleScheduler:
                     continue
                 advance.append((job.id, due, following, now))
                 starts.append((job, due, job.retries + 1))
-                notes[job.id] = self._late_note(job, due, now, waited)
+                notes[job.id] = timing.late_note(
+                    job.start_at, job.interval, job.unit, job.zone, due, now, waited
+                )
             JobStore.advance_in(conn, advance)
             runs = RunLog.start_many_in(conn, starts, self.runner.owner, now)
             for (job, due, _attempts), run in zip(starts, runs, strict=True):
@@ -466,23 +472,6 @@ class ConsoleScheduler:
                 "the previous run is still going",
             )
         return claims, moved
-
-    @staticmethod
-    def _late_note(job: Job, due: datetime, now: datetime, waited: bool) -> str | None:
-        """What a run started late says first in its log, if anything."""
-        missed = timing.missed_between(job.start_at, job.interval, job.unit, due, now, job.zone)
-        if missed > 1:
-            return (
-                f"missed {missed - 1} run{'s' * (missed > 2)} while no console or "
-                f"worker was running (due from {due.astimezone():%Y-%m-%d %H:%M}); "
-                "running once now"
-            )
-        if now - due > timedelta(minutes=1) or waited:
-            note = f"running late: this run was due at {due.astimezone():%Y-%m-%d %H:%M:%S}"
-            if waited:
-                note += " and waited for the lease of a worker that stopped answering"
-            return note
-        return None
 
     def _start_claimed(self) -> None:
         claimed, self._claimed = self._claimed, []

@@ -1,16 +1,20 @@
 """The Data page: tables with their row counts, and each table's Browse grid
-and Columns."""
+and Columns.
+
+Over 500 lines, kept whole: the Browse tab's toolbar, filter, busy bar,
+columns tab and the page's list are one page's widgets wired to one grid;
+the grid itself is `grid_view` and `table_model`.
+"""
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetricsF, QGuiApplication, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QFontMetricsF, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -24,19 +28,18 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QStyle,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from console.core.errors import ConsoleError
-from console.core.formatting import csv_value
 from console.core.store.changes import Change
 from console.core.tables.browse import OPERATORS, Browser, Filter, View
 from console.core.tables.values import KINDS, ColumnInfo, TableInfo
 from console.gui.dialogs import CreateTableDialog
-from console.gui.operations import Handle, Op, Progress
+from console.gui.grid_view import GridView, export_csv
+from console.gui.operations import Handle, Op
 from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
 from console.gui.shell import small_caps_tabs
@@ -48,71 +51,6 @@ SIZING_ROWS = 40  # rows whose text sizes the columns when a table opens
 
 #: How long a view may read before the busy bar (with Cancel) shows.
 BUSY_AFTER_MS = 150
-
-
-class GridView(QTableView):
-    """The Browse grid: Ctrl+End goes to the last row even before the count."""
-
-    def __init__(self, model: GridModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setModel(model)
-        self._grid = model
-        self._end_pending = False
-        model.count_changed.connect(self._on_count)
-        model.tail_shown.connect(self._on_tail)
-        self.verticalScrollBar().valueChanged.connect(self._tell_visible)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        end = event.key() == Qt.Key.Key_End and (
-            event.modifiers() & Qt.KeyboardModifier.ControlModifier
-        )
-        if end and not self._grid.go_to_end():
-            self._end_pending = True  # the count is on its way; the end comes with it
-        elif event.key() == Qt.Key.Key_Home:
-            self._end_pending = False
-        super().keyPressEvent(event)
-
-    def go_to_last_row(self) -> None:
-        last = self._grid.rowCount() - 1
-        if last >= 0:
-            column = max(0, self.currentIndex().column())
-            self.setCurrentIndex(self._grid.index(last, column))
-            self.scrollToBottom()
-
-    def _on_tail(self) -> None:
-        if self._end_pending:
-            self.go_to_last_row()  # and again when the count has placed them
-
-    def _on_count(self, _count: int, exact: bool) -> None:
-        if self._end_pending and exact:
-            self._end_pending = False
-            self.go_to_last_row()
-
-    def _tell_visible(self, *_args: Any) -> None:
-        top = max(0, self.rowAt(0))
-        bottom = self.rowAt(self.viewport().height() - 1)
-        self._grid.set_visible(top, bottom if bottom >= 0 else self._grid.rowCount() - 1)
-
-
-def export_csv(browser: Browser, view: View, path: Path, progress: Progress) -> int:
-    """Stream `view` (its sort and filter) to `path` as CSV, by key; written
-    beside it first, so a cancel or a failure leaves no half file."""
-    partial = path.with_name(path.name + ".part")
-    written = 0
-    try:
-        columns = [c.name for c in browser.tables.info(view.table).columns]
-        with partial.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(columns)
-            for rows in browser.stream(view, cancel=progress.cancel):
-                progress.check()
-                writer.writerows([[csv_value(r.get(c)) for c in columns] for r in rows])
-                written += len(rows)
-                progress.report(written)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return written
 
 
 class TableView(QWidget):

@@ -29,7 +29,7 @@ from console.core.jobs.drafts import Drafts
 from console.core.jobs.job_store import MAX_INTERVAL, UNITS, Job, check_script
 from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.jobs.runs import Run
-from console.core.running.runner import LogLine
+from console.core.running.log_writer import LogLine
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.editor import ScriptPane
 from console.gui.pages import Context, Page

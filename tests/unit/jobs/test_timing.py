@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from console.core.jobs.timing import missed_between, next_fire, occurrence
+from console.core.jobs.timing import late_note, missed_between, next_fire, occurrence
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -92,3 +92,16 @@ def test_the_local_zone_is_the_platforms_and_a_bad_one_is_said_not_guessed() -> 
     assert _zone_in_a_process("Asia/Tokyo").stdout.strip() == "Asia/Tokyo"
     bad = _zone_in_a_process("Nowhere/Atlantis").stdout
     assert bad.startswith("refused:") and "set TZ" in bad
+
+
+def test_a_late_run_says_what_it_missed_or_how_late_it_is() -> None:
+    start = utc(2026, 3, 1, 9)
+    due = utc(2026, 3, 1, 10)
+    on_time = late_note(start, 1, "hour", None, due, due + timedelta(seconds=5), waited=False)
+    assert on_time is None
+    late = late_note(start, 1, "hour", None, due, due + timedelta(minutes=5), waited=False)
+    assert late is not None and late.startswith("running late: this run was due at")
+    waited = late_note(start, 1, "hour", None, due, due + timedelta(seconds=5), waited=True)
+    assert waited is not None and "lease of a worker that stopped answering" in waited
+    missed = late_note(start, 1, "hour", None, due, due + timedelta(hours=3), waited=False)
+    assert missed is not None and missed.startswith("missed 3 runs while no console or worker")

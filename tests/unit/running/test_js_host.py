@@ -1,53 +1,11 @@
-"""The JavaScript host's translations: `request` options to `requests`
-arguments, and how JavaScript prints the doubles it holds."""
+"""How JavaScript prints the doubles it holds."""
 
 from __future__ import annotations
 
-import pytest
-from requests_oauthlib import OAuth1
-
-from console.core.running.js_host import _request_arguments, js_number
+from console.core.running.js_host import js_number
 
 
 def test_js_number_prints_the_double_as_javascript_does() -> None:
     assert js_number(2**53) == "9007199254740992"
     assert js_number(1850000000000000123) == "1850000000000000000"
     assert js_number(2125659923244122112) == "2125659923244122000"
-
-
-def test_request_options_become_requests_arguments() -> None:
-    args = _request_arguments(
-        {
-            "url": "https://api.example/x",
-            "qs": {"q": "#a", "n": 2, "many": [1, 2], "skip": None},
-            "headers": {"X-A": 1},
-            "json": {"a": True},
-            "timeout": 2500,
-            "followRedirect": False,
-            "oauth": {"consumer_key": "k", "consumer_secret": "s", "token": "t"},
-        }
-    )
-    assert args["url"] == "https://api.example/x"
-    assert args["params"] == [("q", "#a"), ("n", "2"), ("many", "1"), ("many", "2")]
-    assert args["headers"] == {"X-A": "1"}
-    assert args["json"] == {"a": True}
-    assert args["timeout"] == 2.5
-    assert args["allow_redirects"] is False
-    assert isinstance(args["auth"], OAuth1)
-
-
-def test_a_form_and_a_text_body() -> None:
-    assert _request_arguments({"url": "http://x/", "form": {"a": "b c"}})["data"] == [("a", "b c")]
-    assert _request_arguments({"url": "http://x/", "body": "raw"})["data"] == b"raw"
-
-
-@pytest.mark.parametrize(
-    ("spec", "words"),
-    [
-        ({}, "needs a url"),
-        ({"url": "http://x/", "oauth": {"consumer_key": "k"}}, "oauth needs consumer_secret"),
-    ],
-)
-def test_bad_options_are_refused_with_what_is_missing(spec: dict[str, object], words: str) -> None:
-    with pytest.raises(ValueError, match=words):
-        _request_arguments(spec)

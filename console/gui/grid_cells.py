@@ -1,0 +1,65 @@
+"""How the Browse grid shows a cell: its text, colour, tooltip and whether
+it can be edited; and the grid's page read, wrapped for its lane."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from console.core.errors import ConsoleError
+from console.core.formatting import cell_text as core_cell_text
+from console.core.tables.values import ColumnInfo
+from console.gui.binary_cell import binary_text, binary_tooltip
+from console.gui.operations import Progress
+
+Index = QModelIndex | QPersistentModelIndex
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+#: The roles the grid answers; every other role leaves at once.
+ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, _FOREGROUND, _TOOLTIP})
+#: A row still loading.
+PENDING = QColor("#999999")
+_SYSTEM = QColor("#888888")
+_READ_ONLY = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_EDITABLE = _READ_ONLY | Qt.ItemFlag.ItemIsEditable
+
+
+def cell_data(row: dict[str, Any], column: ColumnInfo, role: int) -> Any:
+    """What a loaded cell answers for `role` (one of `ROLES`)."""
+    if role == _FOREGROUND:
+        return _SYSTEM if column.system else None
+    value = row.get(column.name)
+    if role == _TOOLTIP:
+        return binary_tooltip(value) if isinstance(value, bytes) else None
+    return cell_text(value)
+
+
+def cell_flags(column: ColumnInfo) -> Qt.ItemFlag:
+    """System and binary columns are read-only; the rest are edited in place."""
+    if not column.system and column.kind != "binary":
+        return _EDITABLE
+    return _READ_ONLY
+
+
+def cell_text(value: Any) -> str:
+    # The grid shows a binary cell's size in KB/MB; everything else as the CLI does.
+    return binary_text(value) if isinstance(value, bytes) else core_cell_text(value)
+
+
+def error_message(error: Exception) -> str:
+    return str(error) if isinstance(error, ConsoleError) else f"{type(error).__name__}: {error}"
+
+
+class PageRead:
+    """One page read, for the grid's lane: the browser call with the op's cancel."""
+
+    def __init__(self, call: Any, *args: Any, **kwargs: Any) -> None:
+        self._call, self._args, self._kwargs = call, args, kwargs
+
+    def __call__(self, progress: Progress) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call(
+            *self._args, **self._kwargs, cancel=progress.cancel
+        )
+        return result
