@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check console tests bench resources build_spec setup.py
 	$(BIN)/ruff format --check console tests bench resources build_spec setup.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	@sh tests/env/debian-packages.sh $(QT_PACKAGES)
