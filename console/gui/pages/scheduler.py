@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from console.core.config.settings import JOB_MEMORY, JOB_TIMEOUT
 from console.core.errors import ConsoleError
-from console.core.formatting import duration_text, local_time
+from console.core.formatting import local_time
 from console.core.jobs.drafts import Drafts
 from console.core.jobs.job_store import MAX_INTERVAL, UNITS, Job, check_script
 from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
@@ -33,6 +33,7 @@ from console.core.running.log_writer import LogLine
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.editor import ScriptPane
 from console.gui.pages import Context, Page
+from console.gui.pages.job_history import HistoryTab
 from console.gui.record_model import Column, RecordModel
 from console.gui.run_control import RunControl
 from console.gui.shell import small_caps_tabs, status_html
@@ -106,30 +107,11 @@ class JobView(QWidget):
         script.setSizes([400, 160])
         self.tabs.addTab(script, "Script")
 
-        # History
-        history = QSplitter(Qt.Orientation.Vertical, self)
-        self.runs = RecordModel[Run](
-            [
-                Column("Trigger", lambda r: r.trigger),
-                Column("Attempt", lambda r: f"{r.attempt} of {r.attempts}"),
-                Column("Worker", lambda r: r.owner),
-                Column("Started", lambda r: local_time(r.started_at)),
-                Column("Duration", lambda r: duration_text(r.duration_s)),
-                Column("Status", lambda r: r.status, status=True),
-                Column("Rows written", lambda r: r.rows_written),
-                Column("Error", lambda r: r.error or ""),
-            ],
-            key=lambda r: r.id,
-        )
-        self.runs_view = table_view(history, self.runs)
-        self.run_log = log_model()
-        self.run_log_view = table_view(history, self.run_log)
-        history.addWidget(self.runs_view)
-        history.addWidget(self.run_log_view)
-        self.tabs.addTab(history, "History")
-        self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
-        self._log_shown_for: tuple[int, str] | None = None  # the run, as its log was read
-        self.wanted_run: int | None = None  # a run to select once the runs are read
+        # History: the runs, and the selected run's log
+        self.history = HistoryTab(page.ctx, self)
+        self.runs, self.runs_view = self.history.runs, self.history.runs_view
+        self.run_log = self.history.run_log
+        self.tabs.addTab(self.history, "History")
 
         self.script.editor.modified_changed.connect(lambda _m: page.header_changed.emit())
         for widget in (self.interval, self.timeout, self.memory, self.retries, self.retry_delay):
@@ -152,7 +134,7 @@ class JobView(QWidget):
             self._offer_draft(job)
         if first:
             self.live_log.set_records([])
-            self.run_log.set_records([])
+            self.history.clear()
         self.update_status()
         self.load_runs()
 
@@ -196,36 +178,16 @@ class JobView(QWidget):
         self.enabled.setText(self.status.text())
 
     def load_runs(self) -> None:
-        job = self.job
-        if job is None:
-            return
-        runs = self.page.ctx.services.runs
-        self.page.ctx.tasks.latest("job-runs", lambda: runs.runs(job.id, limit=200), self._on_runs)
+        if self.job is not None:
+            self.history.show_runs_of(self.job)
 
-    def _on_runs(self, records: list[Run]) -> None:
-        self.runs.set_records(records)
-        current = self.runs_view.currentIndex()
-        wanted = [i for i, r in enumerate(records) if r.id == self.wanted_run]
-        if wanted:
-            self.wanted_run = None
-            self.runs_view.setCurrentIndex(self.runs.index(wanted[0], 0))
-        elif records and not current.isValid():
-            self.runs_view.setCurrentIndex(self.runs.index(0, 0))  # the newest run's log
-        elif current.isValid():
-            run = self.runs.record(current.row())
-            if (run.id, run.status) != self._log_shown_for:
-                self._show_run_log(run)  # the shown run has moved on (finished, say)
+    @property
+    def wanted_run(self) -> int | None:
+        return self.history.wanted_run
 
-    def _on_run_selected(self, current: Any, _previous: Any) -> None:
-        if current.isValid():
-            self._show_run_log(self.runs.record(current.row()))
-
-    def _show_run_log(self, run: Run) -> None:
-        self._log_shown_for = (run.id, run.status)
-        runs = self.page.ctx.services.runs
-        self.page.ctx.tasks.latest(
-            "run-log", lambda: runs.entries(run_id=run.id, limit=None), self.run_log.set_records
-        )
+    @wanted_run.setter
+    def wanted_run(self, run_id: int | None) -> None:
+        self.history.wanted_run = run_id
 
     def start_at(self) -> datetime:
         return to_utc(self.start)

@@ -1,0 +1,78 @@
+"""A job's History tab: its runs, newest first, and the selected run's log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QWidget
+
+from console.core.formatting import duration_text, local_time
+from console.core.jobs.job_store import Job
+from console.core.jobs.runs import Run
+from console.gui.pages import Context
+from console.gui.record_model import Column, RecordModel
+from console.gui.widgets import log_model, table_view
+
+
+class HistoryTab(QSplitter):
+    """The runs of one job above, the selected run's log below."""
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.ctx = ctx
+        self.runs = RecordModel[Run](
+            [
+                Column("Trigger", lambda r: r.trigger),
+                Column("Attempt", lambda r: f"{r.attempt} of {r.attempts}"),
+                Column("Worker", lambda r: r.owner),
+                Column("Started", lambda r: local_time(r.started_at)),
+                Column("Duration", lambda r: duration_text(r.duration_s)),
+                Column("Status", lambda r: r.status, status=True),
+                Column("Rows written", lambda r: r.rows_written),
+                Column("Error", lambda r: r.error or ""),
+            ],
+            key=lambda r: r.id,
+        )
+        self.runs_view = table_view(self, self.runs)
+        self.run_log = log_model()
+        self.run_log_view = table_view(self, self.run_log)
+        self.addWidget(self.runs_view)
+        self.addWidget(self.run_log_view)
+        self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
+        self._log_shown_for: tuple[int, str] | None = None  # the run, as its log was read
+        self.wanted_run: int | None = None  # a run to select once the runs are read
+
+    def show_runs_of(self, job: Job) -> None:
+        """Read the job's latest runs off the GUI thread, then show them."""
+        runs = self.ctx.services.runs
+        self.ctx.tasks.latest("job-runs", lambda: runs.runs(job.id, limit=200), self._on_runs)
+
+    def clear(self) -> None:
+        """A new job is shown: no run's log until its runs are read."""
+        self.run_log.set_records([])
+
+    def _on_runs(self, records: list[Run]) -> None:
+        self.runs.set_records(records)
+        current = self.runs_view.currentIndex()
+        wanted = [i for i, r in enumerate(records) if r.id == self.wanted_run]
+        if wanted:
+            self.wanted_run = None
+            self.runs_view.setCurrentIndex(self.runs.index(wanted[0], 0))
+        elif records and not current.isValid():
+            self.runs_view.setCurrentIndex(self.runs.index(0, 0))  # the newest run's log
+        elif current.isValid():
+            run = self.runs.record(current.row())
+            if (run.id, run.status) != self._log_shown_for:
+                self._show_run_log(run)  # the shown run has moved on (finished, say)
+
+    def _on_run_selected(self, current: Any, _previous: Any) -> None:
+        if current.isValid():
+            self._show_run_log(self.runs.record(current.row()))
+
+    def _show_run_log(self, run: Run) -> None:
+        self._log_shown_for = (run.id, run.status)
+        runs = self.ctx.services.runs
+        self.ctx.tasks.latest(
+            "run-log", lambda: runs.entries(run_id=run.id, limit=None), self.run_log.set_records
+        )
