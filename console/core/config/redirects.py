@@ -69,7 +69,7 @@ class RedirectStore:
             ).all()
         return [Redirect(r.from_prefix, r.to_prefix, r.created_at) for r in rows]
 
-    def pairs(self) -> list[tuple[str, str]]:  # see http_redirects.py
+    def pairs(self) -> list[tuple[str, str]]:  # see running/http_redirects.py
         """(FROM, TO) pairs, what a run's script host is given."""
         return [(r.from_prefix, r.to_prefix) for r in self.all()]
 

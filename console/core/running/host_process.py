@@ -2,7 +2,7 @@
 its run's payload on standard input, ended as a whole.
 
 Standard library only, so the command line can start one before it loads
-its own core (see `cli.py`, `job run`).
+its own core (see `console/cli/program.py`, `job run`).
 """
 
 from __future__ import annotations

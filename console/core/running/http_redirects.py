@@ -1,4 +1,4 @@
-"""Applying the console's URL-prefix redirects (see `redirects.py`) in the
+"""Applying the console's URL-prefix redirects (see `config/redirects.py`) in the
 script host: standard library and `requests` only, so a run that makes no
 request loads nothing for them."""
 
