@@ -3,6 +3,7 @@ program can use it without PySide6 (DESIGN.md, "Layers")."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import pkgutil
@@ -115,3 +116,44 @@ def test_an_upward_import_or_a_circle_breaks_a_rule(
     assert done.returncode != 0
     broken = done.stdout.split("Broken contracts")[-1]
     assert rule in broken, done.stdout[-3000:]
+
+
+# -- the shape of the package ------------------------------------------------
+
+
+def _modules(package: str) -> list[Path]:
+    return sorted(
+        p
+        for p in (ROOT / package).rglob("*.py")
+        if "migrations" not in p.parts and "__pycache__" not in p.parts
+    )
+
+
+def test_every_core_module_has_its_unit_test_file_beside_its_siblings() -> None:
+    core = ROOT / "console" / "core"
+    untested = [
+        str(p.relative_to(core))
+        for p in _modules("console/core")
+        if p.name != "__init__.py"
+        and not (ROOT / "tests" / "unit" / p.relative_to(core).parent / f"test_{p.name}").exists()
+    ]
+    assert untested == []
+
+
+def test_no_module_is_over_600_lines_and_one_over_500_says_why() -> None:
+    sizes = {p: len(p.read_text().splitlines()) for p in _modules("console")}
+    assert [str(p) for p, n in sizes.items() if n > 600] == []
+    unexplained = [
+        str(p.relative_to(ROOT))
+        for p, n in sizes.items()
+        if n > 500 and "Over 500 lines" not in (ast.get_docstring(ast.parse(p.read_text())) or "")
+    ]
+    assert unexplained == []
+
+
+def test_every_core_package_says_what_it_owns_and_may_import() -> None:
+    packages = [p.parent for p in (ROOT / "console" / "core").glob("*/__init__.py")]
+    assert len(packages) >= 6
+    for package in packages:
+        doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text())) or ""
+        assert "May import" in doc or "may import" in doc, package.name

@@ -11,7 +11,6 @@ import pytest
 
 from console.app import Services, open_services
 from console.core.errors import ConsoleError
-from console.core.jobs.retry_policy import backoff
 from console.core.jobs.runs import Run
 from console.core.scheduling.alerts import Alert
 from console.core.scheduling.retries import RetryQueue
@@ -238,10 +237,6 @@ def test_a_cancelled_run_is_not_retried(console: Services, clock: FakeClock) -> 
     assert queue.plan(job, _run("succeeded")) == (None, None)
     assert queue.plan(job, _run("failed", attempt=3)) == (None, None)
     assert queue.plan(job, _run("timed out"))[0] is not None
-
-
-def test_backoff_doubles() -> None:
-    assert [backoff(30, k).total_seconds() for k in (1, 2, 3, 4)] == [30, 60, 120, 240]
 
 
 @pytest.mark.parametrize(
