@@ -40,3 +40,10 @@ def test_each_reaches_the_command_line_as_one_line_and_exit_2(
     assert program.main(["--home", str(home), "tier"]) == 2
     err = capsys.readouterr().err
     assert err == f"mobile-console: {error.__name__} said why, in a line\n"
+
+
+def test_a_deleted_database_file_is_handled_as_an_outage() -> None:
+    # Outage handling (store/faults.py) looks for DatabaseUnavailableError; a
+    # file deleted under the console must take that path too.
+    assert issubclass(errors.DatabaseGoneError, errors.DatabaseUnavailableError)
+    assert not issubclass(errors.DatabaseVersionError, errors.DatabaseUnavailableError)

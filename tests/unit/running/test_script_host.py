@@ -9,7 +9,14 @@ import textwrap
 
 import pytest
 
-from console.core.running.script_host import SCRIPT_FILE, describe, preload_flag
+from console.core.running.script_host import (
+    MAX_PENDING,
+    SCRIPT_FILE,
+    _LogStream,
+    _script_traceback,
+    describe,
+    preload_flag,
+)
 
 
 def _raised_by(source: str) -> BaseException:
@@ -62,3 +69,30 @@ def test_the_memory_limit_holds_in_the_child() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "refused", done.stderr
+
+
+def test_the_logged_traceback_keeps_only_script_frames() -> None:
+    error = _raised_by("def inner():\n    1 / 0\n\ndef outer():\n    inner()\n\nouter()\n")
+    assert _script_traceback(error) == [
+        "Traceback (script frames):",
+        "  line 7, in <module>",
+        "  line 5, in outer",
+        "  line 2, in inner",
+    ]
+    assert _script_traceback(_raised_by("raise ValueError\n")) == []  # one frame: the line says it
+
+
+def test_print_output_becomes_one_log_line_per_line() -> None:
+    lines: list[str] = []
+    stream = _LogStream(lines.append)
+    stream.write("one\ntw")
+    stream.write("o\nthree")
+    assert lines == ["one", "two"]
+    stream.flush()
+    assert lines == ["one", "two", "three"]
+
+
+def test_a_line_without_a_newline_is_cut_once_too_long() -> None:
+    lines: list[str] = []
+    _LogStream(lines.append).write("x" * (MAX_PENDING + 1))
+    assert lines == ["x" * (MAX_PENDING + 1)]

@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from console.app import Services
+from console.core.config.masking import MASK
 from console.core.scheduling.alerts import FAILED, Alert
-from console.core.scheduling.webhook import FailureWebhook
+from console.core.scheduling.webhook import KEY, FailureWebhook
 
 
 class Receiver:
@@ -101,3 +104,144 @@ def test_without_a_hook_nothing_is_sent(services: Services, receiver: Receiver) 
     assert hook.drain()
     hook.close()
     assert receiver.posts == [] and not any("web hook" in m for m in _log(services, alert.run.id))
+
+
+# -- the hook's own logic, with fake settings and run log -----------------------
+
+
+class Scripted(ThreadingHTTPServer):
+    """Answers `statuses` in turn (then 204) with `reason`; keeps the run ids posted."""
+
+    def __init__(self) -> None:
+        self.runs: list[int] = []
+        self.statuses: list[int] = []
+        self.reason = "Nope"
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.runs.append(body["run"])
+                status = outer.statuses.pop(0) if outer.statuses else 204
+                self.send_response(status, None if status < 300 else outer.reason)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hooks/T0K3N-s3cr3t"
+
+
+@pytest.fixture
+def scripted() -> Iterator[Scripted]:
+    server = Scripted()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class FakeSettings:
+    values: dict[str, Any] = field(default_factory=dict)
+    error: Exception | None = None
+
+    def is_set(self, key: str) -> bool:
+        return key in self.values or self.error is not None
+
+    def get(self, key: str) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.values[key]
+
+
+@dataclass
+class FakeRunLog:
+    lines: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def log(self, job: str, level: str, message: str, run_id: int) -> None:
+        self.lines.append((level, message, run_id))
+
+
+@dataclass
+class FakeAlert:
+    run_id: int
+    kind: str = "failed"
+
+    @property
+    def run(self) -> Any:
+        return SimpleNamespace(job_name="nightly", id=self.run_id)
+
+    def payload(self) -> dict[str, Any]:
+        return {"run": self.run_id}
+
+
+def _posted(settings: FakeSettings, *alerts: FakeAlert) -> FakeRunLog:
+    runs = FakeRunLog()
+    hook = FailureWebhook(settings, runs, retry_after_s=0.0)  # type: ignore[arg-type]
+    for alert in alerts:
+        hook(alert)  # type: ignore[arg-type]
+    assert hook.drain()
+    hook.close()
+    return runs
+
+
+def test_alerts_are_posted_in_the_order_they_came(scripted: Scripted) -> None:
+    _posted(FakeSettings({KEY: scripted.url}), FakeAlert(1), FakeAlert(2), FakeAlert(3))
+    assert scripted.runs == [1, 2, 3]
+
+
+def test_a_receiver_that_echoes_the_url_has_it_masked_in_the_log(scripted: Scripted) -> None:
+    scripted.statuses = [500, 500]
+    scripted.reason = f"no hook at {scripted.url}"
+    runs = _posted(FakeSettings({KEY: scripted.url}), FakeAlert(7))
+    ((level, message, run_id),) = runs.lines
+    assert (level, run_id) == ("warning", 7)
+    assert "T0K3N-s3cr3t" not in message and MASK in message
+
+
+def test_a_failure_then_a_success_is_told(scripted: Scripted) -> None:
+    scripted.statuses = [503]
+    runs = _posted(FakeSettings({KEY: scripted.url}), FakeAlert(7, "recovered"))
+    assert scripted.runs == [7, 7]
+    assert runs.lines == [("information", "the failure web hook was told (recovered)", 7)]
+
+
+def test_a_redirect_is_a_failure_that_says_to_use_its_target(scripted: Scripted) -> None:
+    scripted.statuses = [302, 302]
+    scripted.reason = "Found"
+    runs = _posted(FakeSettings({KEY: scripted.url}), FakeAlert(7))
+    ((level, message, _),) = runs.lines
+    assert level == "warning"
+    assert "HTTP 302 Found: it redirects, and a redirect is not followed" in message
+
+
+def test_an_unreadable_hook_url_is_a_warning_in_the_run_log() -> None:
+    runs = _posted(FakeSettings(error=RuntimeError("the keyring is locked")), FakeAlert(7))
+    assert runs.lines == [
+        ("warning", "the failure web hook was not called: the keyring is locked", 7)
+    ]
+
+
+def test_an_unreachable_hook_is_a_warning_with_the_url_masked() -> None:
+    closed = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    url = f"http://127.0.0.1:{closed.server_address[1]}/T0K3N-s3cr3t"
+    closed.server_close()  # nothing listens there now
+    runs = _posted(FakeSettings({KEY: url}), FakeAlert(7))
+    ((level, message, _),) = runs.lines
+    assert level == "warning" and "T0K3N-s3cr3t" not in message
+
+
+def test_after_close_alerts_are_dropped(scripted: Scripted) -> None:
+    runs = FakeRunLog()
+    hook = FailureWebhook(FakeSettings({KEY: scripted.url}), runs, retry_after_s=0.0)  # type: ignore[arg-type]
+    hook(FakeAlert(1))  # type: ignore[arg-type]
+    assert hook.drain()
+    hook.close()
+    hook(FakeAlert(2))  # type: ignore[arg-type]
+    assert hook.drain()
+    assert scripted.runs == [1]
