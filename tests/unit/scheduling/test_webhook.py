@@ -21,10 +21,13 @@ from console.core.scheduling.webhook import KEY, FailureWebhook
 
 
 class Receiver:
-    """A loopback receiver answering `status`, keeping what it was sent."""
+    """A loopback receiver answering `statuses` in turn (then `status`, with
+    `reason`), keeping what it was sent."""
 
     def __init__(self) -> None:
         self.status = 204
+        self.statuses: list[int] = []
+        self.reason = "Nope"
         self.posts: list[tuple[dict[str, Any], str]] = []
         receiver = self
 
@@ -32,7 +35,8 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.posts.append((json.loads(body), self.headers["User-Agent"]))
-                self.send_response(receiver.status)
+                status = receiver.statuses.pop(0) if receiver.statuses else receiver.status
+                self.send_response(status, None if status < 300 else receiver.reason)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
@@ -45,12 +49,18 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_port}/hooks/T0K3N-s3cr3t"
 
+    @property
+    def runs(self) -> list[int]:
+        """The run ids posted, in order."""
+        return [body["run"] for body, _agent in self.posts]
+
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     started = Receiver()
     yield started
     started.server.shutdown()
+    started.server.server_close()
 
 
 def _failed_run(services: Services) -> Alert:
@@ -109,42 +119,6 @@ def test_without_a_hook_nothing_is_sent(services: Services, receiver: Receiver) 
 # -- the hook's own logic, with fake settings and run log -----------------------
 
 
-class Scripted(ThreadingHTTPServer):
-    """Answers `statuses` in turn (then 204) with `reason`; keeps the run ids posted."""
-
-    def __init__(self) -> None:
-        self.runs: list[int] = []
-        self.statuses: list[int] = []
-        self.reason = "Nope"
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.runs.append(body["run"])
-                status = outer.statuses.pop(0) if outer.statuses else 204
-                self.send_response(status, None if status < 300 else outer.reason)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hooks/T0K3N-s3cr3t"
-
-
-@pytest.fixture
-def scripted() -> Iterator[Scripted]:
-    server = Scripted()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 @dataclass
 class FakeSettings:
     values: dict[str, Any] = field(default_factory=dict)
@@ -190,31 +164,31 @@ def _posted(settings: FakeSettings, *alerts: FakeAlert) -> FakeRunLog:
     return runs
 
 
-def test_alerts_are_posted_in_the_order_they_came(scripted: Scripted) -> None:
-    _posted(FakeSettings({KEY: scripted.url}), FakeAlert(1), FakeAlert(2), FakeAlert(3))
-    assert scripted.runs == [1, 2, 3]
+def test_alerts_are_posted_in_the_order_they_came(receiver: Receiver) -> None:
+    _posted(FakeSettings({KEY: receiver.url}), FakeAlert(1), FakeAlert(2), FakeAlert(3))
+    assert receiver.runs == [1, 2, 3]
 
 
-def test_a_receiver_that_echoes_the_url_has_it_masked_in_the_log(scripted: Scripted) -> None:
-    scripted.statuses = [500, 500]
-    scripted.reason = f"no hook at {scripted.url}"
-    runs = _posted(FakeSettings({KEY: scripted.url}), FakeAlert(7))
+def test_a_receiver_that_echoes_the_url_has_it_masked_in_the_log(receiver: Receiver) -> None:
+    receiver.statuses = [500, 500]
+    receiver.reason = f"no hook at {receiver.url}"
+    runs = _posted(FakeSettings({KEY: receiver.url}), FakeAlert(7))
     ((level, message, run_id),) = runs.lines
     assert (level, run_id) == ("warning", 7)
     assert "T0K3N-s3cr3t" not in message and MASK in message
 
 
-def test_a_failure_then_a_success_is_told(scripted: Scripted) -> None:
-    scripted.statuses = [503]
-    runs = _posted(FakeSettings({KEY: scripted.url}), FakeAlert(7, "recovered"))
-    assert scripted.runs == [7, 7]
+def test_a_failure_then_a_success_is_told(receiver: Receiver) -> None:
+    receiver.statuses = [503]
+    runs = _posted(FakeSettings({KEY: receiver.url}), FakeAlert(7, "recovered"))
+    assert receiver.runs == [7, 7]
     assert runs.lines == [("information", "the failure web hook was told (recovered)", 7)]
 
 
-def test_a_redirect_is_a_failure_that_says_to_use_its_target(scripted: Scripted) -> None:
-    scripted.statuses = [302, 302]
-    scripted.reason = "Found"
-    runs = _posted(FakeSettings({KEY: scripted.url}), FakeAlert(7))
+def test_a_redirect_is_a_failure_that_says_to_use_its_target(receiver: Receiver) -> None:
+    receiver.statuses = [302, 302]
+    receiver.reason = "Found"
+    runs = _posted(FakeSettings({KEY: receiver.url}), FakeAlert(7))
     ((level, message, _),) = runs.lines
     assert level == "warning"
     assert "HTTP 302 Found: it redirects, and a redirect is not followed" in message
@@ -236,12 +210,12 @@ def test_an_unreachable_hook_is_a_warning_with_the_url_masked() -> None:
     assert level == "warning" and "T0K3N-s3cr3t" not in message
 
 
-def test_after_close_alerts_are_dropped(scripted: Scripted) -> None:
+def test_after_close_alerts_are_dropped(receiver: Receiver) -> None:
     runs = FakeRunLog()
-    hook = FailureWebhook(FakeSettings({KEY: scripted.url}), runs, retry_after_s=0.0)  # type: ignore[arg-type]
+    hook = FailureWebhook(FakeSettings({KEY: receiver.url}), runs, retry_after_s=0.0)  # type: ignore[arg-type]
     hook(FakeAlert(1))  # type: ignore[arg-type]
     assert hook.drain()
     hook.close()
     hook(FakeAlert(2))  # type: ignore[arg-type]
     assert hook.drain()
-    assert scripted.runs == [1]
+    assert receiver.runs == [1]
