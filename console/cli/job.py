@@ -307,18 +307,29 @@ def parse_iso_arg(text: str | None, zone_name: str | None = None) -> datetime | 
 
 def _run_once(services: Services, name: str) -> int:
     import signal
-    import threading
 
-    cancel = threading.Event()
-    # Ctrl+C, a closed terminal or a polite kill cancel the run, which then
-    # ends (its whole process tree) and is recorded as cancelled.
+    from console.core.store.cancel import Cancel
+
+    cancel = Cancel()
+    stopped_by: list[signal.Signals] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        # Ctrl+C, a closed terminal or a polite kill: not the user's Cancel.
+        # The run ends (its whole tree) as interrupted, its log naming the
+        # signal, and the command exits 128+signal as shells expect.
+        sig = signal.Signals(signum)
+        stopped_by.append(sig)
+        cancel.interrupt(f"mobile-console job run was stopped by {sig.name}")
+
     stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {sig: signal.signal(sig, lambda *_: cancel.set()) for sig in stops}
+    previous = {sig: signal.signal(sig, stop) for sig in stops}
     try:
         run = services.runner.run(name, on_line=_print_line, cancel=cancel)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if stopped_by and run.status == "interrupted":
+        return 128 + stopped_by[0].value
     return EXIT_OK if run.status == "succeeded" else EXIT_RUN_FAILED
 
 

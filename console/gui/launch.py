@@ -142,19 +142,23 @@ def close_on_signals(app: QApplication) -> Callable[[], None]:
         if not requested:
             return
         ended_by_system = any(sig != signal.SIGINT for sig in requested)
+        by = signal.Signals(next((s for s in requested if s != signal.SIGINT), requested[0])).name
         requested.clear()
         from PySide6.QtWidgets import QMainWindow
+
+        from console.gui.main_window import MainWindow
 
         if ended_by_system:
             # A logout or a shutdown: unsaved text kept as a draft, no question
             # asked, and out within 10 s whatever the window is doing.
             _exit_after(TERMINATE_WITHIN_S)
-            from console.gui.main_window import MainWindow
-
             for widget in app.topLevelWidgets():
                 if isinstance(widget, MainWindow):
-                    widget.terminate()
+                    widget.terminate(by)
             return
+        for widget in app.topLevelWidgets():
+            if isinstance(widget, MainWindow):
+                widget.stopped_by = by  # its runs say what stopped them
         app.closeAllWindows()  # Ctrl+C: as the close button, questions included
         # closeAllWindows skips hidden windows: one hidden in the tray closes too.
         for widget in app.topLevelWidgets():

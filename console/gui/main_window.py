@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
         self._on_close: Callable[[], None] | None = None
         self._run_scheduler = run_scheduler
         self._terminating = False
+        #: The signal that closed the window (SIGTERM, SIGHUP, SIGINT), if one did.
+        self.stopped_by: str | None = None
         self._opening: list[Opened] = []  # filled by the worker that opens the console
         self._start_opening: Callable[[], None] | None = None
         self.tray: TrayKeeper | None = None  # with a scheduler: closing keeps it running
@@ -362,11 +364,12 @@ class MainWindow(QMainWindow):
 
     # -- closing -----------------------------------------------------------------
 
-    def terminate(self) -> None:
+    def terminate(self, by: str | None = None) -> None:
         """Ended by the system (SIGTERM: a logout, a shutdown): keep unsaved
         script text as a draft, dismiss any question on screen, ask nothing,
         and close within seconds; running jobs are cancelled, not waited for."""
         self._terminating = True
+        self.stopped_by = by or self.stopped_by
         if self.attached:
             from console.gui.pages.scheduler import SchedulerPage
 
@@ -395,13 +398,20 @@ class MainWindow(QMainWindow):
         settings.setValue("page", self.current_page().name if self.attached else self._first_page)
         if self.changes is not None:
             self.changes.shutdown()
+        why = (
+            f"the console was stopped by {self.stopped_by}"
+            if self.stopped_by
+            else "the console was stopped"
+            if self._terminating
+            else "the console was closed"
+        )
+        scheduler_page = self.pages.get("Scheduler")
+        if scheduler_page is not None:
+            scheduler_page.stop_runs(why)  # interrupted, not cancelled: nobody chose Cancel
         for page in self.pages.values():
             page.shutdown()
         if self.scheduler is not None:
-            self.scheduler.stop(
-                grace_s=0.0 if self._terminating else 3.0,
-                why="the console was stopped" if self._terminating else "the console was closed",
-            )
+            self.scheduler.stop(grace_s=0.0 if self._terminating else 3.0, why=why)
         if self.tray is not None:
             self.tray.shutdown()
         # Cancels what runs (a Run Once is recorded as cancelled), finishes

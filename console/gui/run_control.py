@@ -1,6 +1,6 @@
 """Run Once from the window: the runner as an operation on a lane of its
 own per job, the log streamed back line by line as progress, Cancel at any
-time (closing the window cancels too, and waits for the run to be recorded)."""
+time (closing the window interrupts it, and waits for the run to be recorded)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class RunControl(QObject):
         if key in self._running:
             return
         # The user's Cancel ends the run, which is then recorded and shown as
-        # finished (cancelled); the operation's own cancel (closing) does the same.
+        # finished (cancelled); closing the window interrupts it (`shutdown`).
         stop = self._running[key] = Cancel()
         runner = self._runner
 
@@ -73,11 +73,13 @@ class RunControl(QObject):
         if stop is not None:
             stop.set()
 
-    def shutdown(self) -> None:
-        """Cancel every run still going; the window's operations wait for
-        each to be recorded."""
+    def shutdown(self, why: str = "the console was closed") -> None:
+        """End every run still going as interrupted (`why`: what stopped the
+        console; only the user's Cancel gives "cancelled"); the window's
+        operations wait for each to be recorded."""
         for stop in list(self._running.values()):
-            stop.set()
+            if not stop.is_set():
+                stop.interrupt(why)
 
 
 class _Started:

@@ -142,6 +142,24 @@ def test_cancel_stops_a_running_job(
     )
 
 
+def test_closing_the_window_interrupts_a_run_once_and_says_so(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_job_through_the_dialog(window, qtbot, monkeypatch, "forever")
+    page = scheduler(window)
+    replace_text(page.job_view.script.editor, "import time\ndef forever():\n    time.sleep(60)\n")
+    window.command_bar.actions_by_name["Run Once"].trigger()
+    qtbot.waitUntil(lambda: window.command_bar.actions_by_name["Cancel"].isEnabled(), timeout=10000)
+    services = window.services
+    assert services is not None
+    window.stopped_by = "SIGHUP"  # as the signal handler marks it (console/gui/launch.py)
+    window.terminate()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15000)
+    (run,) = services.runs.runs(services.jobs.get("forever").id)
+    assert run.status == "interrupted"  # nobody chose Cancel
+    assert run.error == "interrupted: the console was stopped by SIGHUP"
+
+
 def test_enabling_past_the_tier_limit_shows_the_refusal(
     window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -58,20 +58,6 @@ class RunSpooledError(DatabaseUnavailableError):
     are in the spool, stored when the database is back."""
 
 
-class Cancel(threading.Event):
-    """A run's cancel: set by the user (the run is "cancelled"), or by its
-    console or worker as it stops (`interrupt`: the run is "interrupted",
-    and says why)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.interrupted: str | None = None
-
-    def interrupt(self, why: str) -> None:
-        self.interrupted = why
-        self.set()
-
-
 @dataclass(frozen=True)
 class RunInputs:
     """What a run is given besides its job, read at one moment: the limits,

@@ -34,10 +34,11 @@ from console.core.config.settings import Settings
 from console.core.jobs import timing
 from console.core.jobs.job_store import Job, JobStore
 from console.core.jobs.runs import LEASE_TTL, Run, RunLog
-from console.core.running.runner import Cancel, RunInputs, Runner
+from console.core.running.runner import RunInputs, Runner
 from console.core.scheduling.alerts import Alert, alert_for
 from console.core.scheduling.retries import Retry, RetryQueue
 from console.core.store import faults, schema
+from console.core.store.cancel import Cancel
 from console.core.store.changes import Change
 from console.core.store.database import Store
 from console.core.store.outage import Outage, is_unavailable

@@ -18,12 +18,22 @@ class Cancelled(Exception):
 
 
 class Cancel(threading.Event):
-    """Set once to cancel; `interrupts(fn)` registers what stops the work."""
+    """Set once to cancel; `interrupts(fn)` registers what stops the work.
+
+    A run's cancel is the user's (`set`: the run is "cancelled") or its
+    console's or worker's as it stops (`interrupt`: the run is "interrupted",
+    and says why)."""
 
     def __init__(self) -> None:
         super().__init__()
         self._hooks: list[Callable[[], None]] = []
         self._hooks_lock = threading.Lock()
+        self.interrupted: str | None = None
+
+    def interrupt(self, why: str) -> None:
+        """Stop, not by the user's wish: `why` names what stopped it."""
+        self.interrupted = why
+        self.set()
 
     def set(self) -> None:
         super().set()

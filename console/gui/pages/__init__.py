@@ -65,6 +65,10 @@ class Page(QWidget):
     def shutdown(self) -> None:
         """The window is closing: stop what the page has going."""
 
+    def stop_runs(self, why: str) -> None:
+        """The window is closing: end the runs the page started, as
+        interrupted (`why`: what stopped the console)."""
+
     def can_leave(self) -> bool:
         """False to keep the user here (e.g. unsaved changes they chose to keep)."""
         return True

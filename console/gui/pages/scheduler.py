@@ -281,6 +281,9 @@ class SchedulerPage(Page):
         elif command == "Save":
             self.save()
 
+    def stop_runs(self, why: str) -> None:
+        self.control.shutdown(why)
+
     def shutdown(self) -> None:
         self.control.shutdown()
 
