@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from console.cli.output import EXIT_OK, EXIT_RUN_FAILED, print_json, print_on, print_table
-from console.cli.parser import Command, Commands, Parser
+from console.cli.parser import Command, Commands, Parser, positive
 from console.core.clock import parse_iso
 from console.core.errors import ConsoleError
 from console.core.formatting import duration_text, local_time
@@ -71,6 +71,14 @@ def declare_job(commands: Commands) -> None:
     p.add_argument("--set", metavar="FILE", help="the new script (- for stdin)")
     p = job.add_parser("run", help="Run Once: run now, print the log, exit 0 if it succeeded")
     p.add_argument("name")
+    p.add_argument(
+        "--replay",
+        type=positive,
+        metavar="RUN_ID",
+        help="answer every HTTP request from that run's recording, offline",
+    )
+    p.add_argument("--commit", action="store_true", help="a replay keeps what it writes")
+    p.add_argument("--json", action="store_true", help="print the finished run as JSON")
     for verb in ("enable", "disable", "delete"):
         job.add_parser(verb, help=f"{verb} a job").add_argument("name")
 
@@ -167,7 +175,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(jobs.get(args.name).script)
     elif args.action == "run":
-        return _run_once(services, args.name)
+        return _run_once(services, args.name, args)
     elif args.action == "enable":
         job = jobs.enable(args.name)
         print(f"enabled {job.name}; next run {local_time(job.next_run_at)}")
@@ -305,7 +313,7 @@ def parse_iso_arg(text: str | None, zone_name: str | None = None) -> datetime | 
         ) from None
 
 
-def _run_once(services: Services, name: str) -> int:
+def _run_once(services: Services, name: str, args: argparse.Namespace) -> int:
     import signal
     import threading
 
@@ -314,11 +322,18 @@ def _run_once(services: Services, name: str) -> int:
     # ends (its whole process tree) and is recorded as cancelled.
     stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {sig: signal.signal(sig, lambda *_: cancel.set()) for sig in stops}
+    replay = getattr(args, "replay", None)
+    if replay is not None and not args.commit:
+        # A replay without --commit is a dry run (issue 24's), not built here yet.
+        raise ConsoleError("a replay writes its rows for real: give --commit to keep them")
+    on_line = None if args.json else _print_line
     try:
-        run = services.runner.run(name, on_line=_print_line, cancel=cancel)
+        run = services.runner.run(name, on_line=on_line, cancel=cancel, replay=replay)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if args.json:
+        print_json(_run_json(run))
     return EXIT_OK if run.status == "succeeded" else EXIT_RUN_FAILED
 
 
