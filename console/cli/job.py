@@ -79,6 +79,11 @@ def declare_job(commands: Commands) -> None:
     )
     p.add_argument("--commit", action="store_true", help="a replay keeps what it writes")
     p.add_argument("--json", action="store_true", help="print the finished run as JSON")
+    p = job.add_parser("debug", help="run under a DAP debugger (Python jobs), on loopback")
+    p.add_argument("name")
+    p.add_argument("--replay", type=positive, metavar="RUN_ID", help="HTTP from that run")
+    p.add_argument("--listen", required=True, metavar="HOST:PORT", help="such as 127.0.0.1:5678")
+    p.add_argument("--wait", action="store_true", help="start the script once a client attaches")
     for verb in ("enable", "disable", "delete"):
         job.add_parser(verb, help=f"{verb} a job").add_argument("name")
 
@@ -176,6 +181,8 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
             sys.stdout.write(jobs.get(args.name).script)
     elif args.action == "run":
         return _run_once(services, args.name, args)
+    elif args.action == "debug":
+        return _debug(services, args)
     elif args.action == "enable":
         job = jobs.enable(args.name)
         print(f"enabled {job.name}; next run {local_time(job.next_run_at)}")
@@ -334,6 +341,56 @@ def _run_once(services: Services, name: str, args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     if args.json:
         print_json(_run_json(run))
+    return EXIT_OK if run.status == "succeeded" else EXIT_RUN_FAILED
+
+
+def _debug(services: Services, args: argparse.Namespace) -> int:
+    """`job debug`: the first line says where the debugger listens, then the
+    run's log as `job run` prints it."""
+    import signal
+    import threading
+
+    from console.core.running.debugging import listen_address, script_path
+
+    job = services.jobs.get(args.name)
+    if job.language != "python":
+        raise ConsoleError(f"{job.name} is a JavaScript job: debugging is for Python jobs for now")
+    host, port = listen_address(args.listen)
+    held: list[LogLine] = []
+    listening = threading.Event()
+
+    def on_line(line: LogLine) -> None:
+        if listening.is_set():
+            _print_line(line)
+        else:
+            held.append(line)  # the first line is where the debugger listens
+
+    def on_debug(message: dict[str, Any]) -> None:
+        print_on(f"listening on {message['listening']}, script {message['script']}")
+        listening.set()
+        for line in held:
+            _print_line(line)
+
+    cancel = threading.Event()
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda *_: cancel.set()) for sig in stops}
+    debug = {"host": host, "port": port, "wait": args.wait, "script": script_path(job.name)}
+    try:
+        run = services.runner.run(
+            job.name,
+            trigger="debug",
+            on_line=on_line,
+            cancel=cancel,
+            replay=args.replay,
+            debug=debug,
+            on_debug=on_debug,
+        )
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not listening.is_set():
+        for line in held:
+            _print_line(line)
     return EXIT_OK if run.status == "succeeded" else EXIT_RUN_FAILED
 
 

@@ -6,6 +6,9 @@ input, and streams its log back: masked, capped, stored in batches and
 handed to a live callback. A timeout or a cancel ends the whole group
 (SIGTERM, then SIGKILL after a grace period); whatever the child does, only
 that run fails.
+
+Over 500 lines: one run's supervision loop and what it hears from the child
+(log lines, rows, HTTP exchanges, the debugger's state) share its state.
 """
 
 from __future__ import annotations
@@ -222,6 +225,8 @@ class Runner:
         job: Job | None = None,
         inputs: RunInputs | None = None,
         replay: int | None = None,
+        debug: dict[str, Any] | None = None,
+        on_debug: Callable[[dict[str, Any]], None] | None = None,
     ) -> Run:
         """Run the job now and wait for it; returns the finished run.
 
@@ -231,7 +236,9 @@ class Runner:
         taken (and pointing at it), by the scheduler's claim, which read
         `job` too; `inputs`: read for it ahead (`inputs()`). `replay`: a
         past run of this job whose HTTP recording answers every request
-        (ConsoleError when it has none).
+        (ConsoleError when it has none). `debug`: run under debugpy
+        (`running/debugging.py`), its timeout held while it is paused;
+        `on_debug` hears where it listens.
         """
         if job is None or run is None:
             job = self.jobs.get(name)
@@ -256,8 +263,9 @@ class Runner:
             try:
                 if on_started is not None:
                     on_started(run)
+                extra = {"replay": recording, "debug": debug, "on_debug": on_debug}
                 ended = self._run(
-                    job, run, on_line, cancel or threading.Event(), note, inputs, recording
+                    job, run, on_line, cancel or threading.Event(), note, inputs, extra
                 )
                 return ended
             except RunSpooledError:
@@ -303,8 +311,10 @@ class Runner:
         cancel: threading.Event,
         note: str | None,
         inputs: RunInputs | None,
-        recording: Recording | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> Run:
+        extra = extra or {}
+        recording: Recording | None = extra.get("replay")
         config: ResolvedConfig
         try:  # only the settings it may see
             config = (inputs.config if inputs else self.app_settings.resolve)(job.name)
@@ -337,6 +347,7 @@ class Runner:
             "timeout_s": job.timeout_s,
             **config.payload(),
             **http_payload(limits, recording),
+            "debug": extra.get("debug"),
         }
         collector = Collector(int(limits.get("record_http_run_bytes", 0)))
         status, error, rows = "failed", None, 0
@@ -346,7 +357,9 @@ class Runner:
             else:
                 payload["redirects"] = self.redirects.pairs() if self.redirects else []
             child = self._child().send(payload)
-            status, error, rows = self._supervise(child, job, run, writer, cancel, collector)
+            status, error, rows = self._supervise(
+                child, job, run, writer, cancel, collector, extra.get("on_debug")
+            )
         except Exception as e:
             error = f"could not run the job: {type(e).__name__}: {e}"
         elapsed = format_seconds(time.monotonic() - started)
@@ -404,6 +417,7 @@ class Runner:
         writer: LogWriter,
         cancel: threading.Event,
         collector: Collector,
+        on_debug: Callable[[dict[str, Any]], None] | None = None,
     ) -> tuple[str, str | None, int]:
         proc = child.proc
         assert proc.stdout is not None and proc.stderr is not None
@@ -421,8 +435,10 @@ class Runner:
         next_heartbeat = time.monotonic() + HEARTBEAT_S
         exited_at: float | None = None
 
+        paused_at: float | None = None
+
         def handle(kind: str, raw_line: bytes) -> None:
-            nonlocal done, rows
+            nonlocal done, rows, paused_at, deadline
             text = raw_line.decode("utf-8", "replace").rstrip("\r")
             if kind == "raw":
                 if text.strip():
@@ -439,6 +455,14 @@ class Runner:
                 rows += int(message.get("n", 0))
             elif message.get("t") == "http" and isinstance(message.get("x"), dict):
                 collector.add(message["x"])
+            elif message.get("t") == "debug" and on_debug is not None:
+                on_debug(message)
+            elif message.get("t") == "paused":  # the timeout holds while it is paused
+                if message.get("paused") and paused_at is None:
+                    paused_at = time.monotonic()
+                elif not message.get("paused") and paused_at is not None:
+                    deadline += time.monotonic() - paused_at
+                    paused_at = None
             elif message.get("t") == "done":
                 done = message
 
@@ -451,7 +475,7 @@ class Runner:
                     stopped_for = f"interrupted: {interrupted}" if interrupted else "cancelled"
                     kill_at = now + self.grace_s
                     child.signal_group(signal.SIGTERM)
-                if stopped_for is None and now >= deadline:
+                if stopped_for is None and now >= deadline and paused_at is None:
                     stopped_for, kill_at = "timed out", now + self.grace_s
                     child.signal_group(signal.SIGTERM)
                 if now >= kill_at:

@@ -178,6 +178,11 @@ def main(*, preload_what: str | None = None) -> int:
         flush_http()
         return _finish(channel, tables, outcome)
     name = payload["job"]
+    if payload.get("debug"):
+        from console.core.running.debugging import start
+
+        global SCRIPT_FILE  # the file the debugger sees: the script's frames are known by it
+        SCRIPT_FILE = start(payload["debug"], payload["script"], channel)
     given: dict[str, Any] = {"tables": tables, "config": ScriptConfig(payload), "console": console}
     namespace: dict[str, Any] = {"__name__": f"job_{name}", "__file__": SCRIPT_FILE, **given}
     try:
