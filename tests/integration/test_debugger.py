@@ -160,3 +160,50 @@ def test_the_timeout_holds_while_paused_and_a_running_job_cannot_be_debugged(
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+FAILING = """def helper(items):
+    limit = len(items)
+    return items[limit]
+
+def failing():
+    items = [1, 2, 3]
+    console.log("about to fail")
+    return helper(items)
+"""
+
+
+def test_post_mortem_stops_at_the_raising_line_with_its_locals(
+    services: Services, home: Path
+) -> None:
+    services.jobs.create("failing", interval=1, unit="hour", script=FAILING)
+    assert services.runner.run("failing").status == "failed"
+    port = free_port()
+    proc = debug(home, "failing", "--listen", f"127.0.0.1:{port}", "--wait")
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        client = DapClient("127.0.0.1", port)
+        client.request("initialize", adapterID="test", linesStartAt1=True)
+        attach = client.send("attach", justMyCode=True)
+        client.event("initialized")
+        client.request("setExceptionBreakpoints", filters=["userUnhandled"])
+        client.request("configurationDone")
+        client.response(attach)
+        stopped = client.event("stopped")
+        assert stopped["body"]["reason"] == "exception"
+        thread = stopped["body"]["threadId"]
+        frames = client.request("stackTrace", threadId=thread)["stackFrames"]
+        assert (frames[0]["name"], frames[0]["line"]) == ("helper", 3)
+        scopes = client.request("scopes", frameId=frames[0]["id"])["scopes"]
+        local = next(s for s in scopes if s["name"].lower().startswith("local"))
+        values = client.request("variables", variablesReference=local["variablesReference"])
+        assert {v["name"]: v["value"] for v in values["variables"]}["limit"] == "3"
+        client.request("continue", threadId=thread)
+        out, err = proc.communicate(timeout=60)
+        client.close()
+        assert proc.returncode == 1 and "IndexError" in out, out + err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

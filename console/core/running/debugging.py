@@ -106,6 +106,10 @@ def start(debug: dict[str, Any], script: str, send: Callable[[dict[str, Any]], N
     # The script is a file the debugger reads as it is: no need to check it
     # against a frozen standard library (debugpy warns of that otherwise).
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # Only the script is the user's code (pydevd reads this at import): the
+    # script host is not, so "Just My Code" steps over it and an exception
+    # leaving the script stops where the script raised it (post-mortem).
+    os.environ["IDE_PROJECT_ROOTS"] = os.path.dirname(path)
     import debugpy
 
     host, port = str(debug["host"]), int(debug["port"])
