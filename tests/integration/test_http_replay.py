@@ -5,9 +5,7 @@ unchanged, a replay of that run writes exactly the rows the first run wrote."""
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ from console.core.jobs.runs import Run
 from console.core.tables.api import open_table
 from console.demo.twitter_standin import TwitterStandIn
 from tests.conftest import RunCli
+from tests.fakes.echo_site import EchoSite
 from tests.fakes.static_site import StaticSite, rss
 
 SYSTEM = {"id", "__createdAt", "__updatedAt", "__version", "__runId"}
@@ -148,37 +147,6 @@ def echo():
     console.log("got " + str(r.status_code) + " " + r.text[:20])
     tables.get_table("Seen").insert({"status": r.status_code, "body": r.text})
 """
-
-
-class EchoSite:
-    """A loopback API that answers every GET and POST with the same JSON,
-    which echoes the secret back."""
-
-    def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def answer(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                body = b'{"ok": true, "echo": "tok-9f8e7d6c"}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = answer
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

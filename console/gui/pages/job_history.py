@@ -1,17 +1,19 @@
-"""A job's History tab: its runs, newest first, and the selected run's log."""
+"""A job's History tab: its runs, newest first, and the selected run's log
+and recorded HTTP."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSplitter, QWidget
+from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
 
 from console.core.formatting import duration_text, local_time
 from console.core.jobs.job_store import Job
 from console.core.jobs.runs import Run
 from console.gui.pages import Context
 from console.gui.record_model import Column, RecordModel
+from console.gui.run_http import RunHttpView
 from console.gui.widgets import log_model, table_view
 
 
@@ -36,9 +38,13 @@ class HistoryTab(QSplitter):
         )
         self.runs_view = table_view(self, self.runs)
         self.run_log = log_model()
-        self.run_log_view = table_view(self, self.run_log)
+        self.run_tabs = QTabWidget(self)
+        self.run_log_view = table_view(self.run_tabs, self.run_log)
+        self.http_view = RunHttpView(self.run_tabs)
+        self.run_tabs.addTab(self.run_log_view, "Log")
+        self.run_tabs.addTab(self.http_view, "HTTP")
         self.addWidget(self.runs_view)
-        self.addWidget(self.run_log_view)
+        self.addWidget(self.run_tabs)
         self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
         self._log_shown_for: tuple[int, str] | None = None  # the run, as its log was read
         self.wanted_run: int | None = None  # a run to select once the runs are read
@@ -51,6 +57,7 @@ class HistoryTab(QSplitter):
     def clear(self) -> None:
         """A new job is shown: no run's log until its runs are read."""
         self.run_log.set_records([])
+        self.http_view.show_exchanges([])
 
     def _on_runs(self, records: list[Run]) -> None:
         self.runs.set_records(records)
@@ -76,3 +83,10 @@ class HistoryTab(QSplitter):
         self.ctx.tasks.latest(
             "run-log", lambda: runs.entries(run_id=run.id, limit=None), self.run_log.set_records
         )
+        recordings = self.ctx.services.recordings
+
+        def exchanges() -> list[dict[str, Any]]:
+            recording = recordings.get(run.id)
+            return recording.exchanges if recording else []
+
+        self.ctx.tasks.latest("run-http", exchanges, self.http_view.show_exchanges)
