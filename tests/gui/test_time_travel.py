@@ -96,3 +96,36 @@ def test_the_debug_pane_refuses_a_javascript_job(window: MainWindow, qtbot: Any)
     qtbot.addWidget(pane)
     assert not pane.start(job, breakpoints=[1])
     assert pane.error.text() == "js: debugging is for Python jobs for now"
+
+
+FAILING = """def helper(items):
+    limit = len(items)
+    return items[limit]
+
+def failing():
+    return helper([1, 2, 3])
+"""
+
+
+def test_debug_this_run_stops_where_the_failed_run_raised(window: MainWindow, qtbot: Any) -> None:
+    services = window.services
+    assert services is not None
+    job = services.jobs.create("failing", interval=1, unit="hour", script=FAILING)
+    assert services.runner.run("failing").status == "failed"
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(job)
+    view = page.job_view
+    view.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: view.history.debug_button.isEnabled(), timeout=10000)
+    lines: list[int] = []
+    view.debugger.current_line.connect(lines.append)
+    view.history.debug_button.click()
+    assert view.tabs.currentIndex() == 1 and view.debugger.isVisibleTo(view)
+    qtbot.waitUntil(lambda: lines == [3], timeout=20000)
+    qtbot.waitUntil(lambda: view.debugger.values().get("limit") == "3", timeout=10000)
+    assert view.debugger.status.text().startswith("Paused")
+    view.debugger.buttons["Stop"].click()
+    qtbot.waitUntil(lambda: view.debugger.run_handle is None, timeout=20000)
+    assert services.runs.runs(job.id)[0].status == "cancelled"
