@@ -20,7 +20,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -50,6 +51,28 @@ _COMMANDS = {
 
 def cut(value: str, limit: int = SHOWN_VALUE) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+class _F5(QObject):
+    """F5 in a widget: debug, not the window's F5 (refresh)."""
+
+    def __init__(self, parent: QWidget, debug: Callable[[], None]) -> None:
+        super().__init__(parent)
+        self._debug = debug
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kinds = (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+        if event.type() in kinds and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_F5:
+            event.accept()  # the override taken: the key comes here, not to the window's F5
+            if event.type() == QEvent.Type.KeyPress:
+                self._debug()
+            return True
+        return False
+
+
+def debug_on_f5(widget: QWidget, debug: Callable[[], None]) -> None:
+    """Make F5 in `widget` (the script editor) call `debug`."""
+    widget.installEventFilter(_F5(widget, debug))
 
 
 class _Connection(QObject):

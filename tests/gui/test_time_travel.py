@@ -129,3 +129,29 @@ def test_debug_this_run_stops_where_the_failed_run_raised(window: MainWindow, qt
     view.debugger.buttons["Stop"].click()
     qtbot.waitUntil(lambda: view.debugger.run_handle is None, timeout=20000)
     assert services.runs.runs(job.id)[0].status == "cancelled"
+
+
+def test_f5_in_the_script_tab_runs_the_job_under_the_debugger(
+    window: MainWindow, qtbot: Any
+) -> None:
+    from PySide6.QtCore import Qt
+
+    services = window.services
+    assert services is not None
+    job = services.jobs.create("counter", interval=1, unit="hour", script=COUNTER)
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(job)
+    view = page.job_view
+    view.tabs.setCurrentIndex(1)
+    ended: list[Any] = []
+    view.debugger.finished.connect(ended.append)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    view.script.editor.setFocus()
+    qtbot.waitUntil(view.script.editor.hasFocus, timeout=5000)
+    qtbot.keyClick(view.script.editor, Qt.Key.Key_F5)
+    assert view.debugger.isVisibleTo(view)
+    qtbot.waitUntil(lambda: bool(ended), timeout=20000)  # no breakpoint: it runs through
+    assert ended[0].trigger == "debug" and ended[0].status == "succeeded"

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
@@ -31,7 +30,7 @@ from console.core.jobs.job_store import MAX_INTERVAL, UNITS, Job, check_script
 from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.jobs.runs import Run
 from console.core.running.log_writer import LogLine
-from console.gui.debug_pane import DebugPane
+from console.gui.debug_pane import DebugPane, debug_on_f5
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.editor import ScriptPane
 from console.gui.pages import Context, Page
@@ -111,7 +110,7 @@ class JobView(QWidget):
         script.addWidget(self.debugger)
         script.setSizes([400, 160, 240])
         self.tabs.addTab(script, "Script")
-        QShortcut(QKeySequence(Qt.Key.Key_F5), script, activated=self.debug)
+        debug_on_f5(self.script.editor, lambda: self.debug())  # the window's F5 refreshes
 
         # History: the runs, and the selected run's log
         self.history = HistoryTab(page.ctx, self)
