@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -244,4 +245,46 @@ def test_recording_can_be_turned_off(services: Services, echo_site: EchoSite) ->
     echo_job(services, echo_site)
     run = services.runner.run("echo")
     assert run.status == "succeeded"
+    assert services.recordings.get(run.id) is None
+
+
+JS_JOB = """function jsecho() {
+  var request = require('request');
+  request.post({url: URL + '/api', json: {a: 1}}, function (error, response, body) {
+    console.log('posted ' + response.statusCode + ' ' + body.ok);
+    tables.getTable('Seen').insert({status: response.statusCode}, {success: function () {}});
+  });
+}
+"""
+
+
+def test_a_javascript_jobs_requests_are_recorded_and_replayed(
+    services: Services, echo_site: EchoSite
+) -> None:
+    services.tables.create("Seen")
+    script = f"var URL = {echo_site.url('')!r};\n{JS_JOB}"
+    services.jobs.create("jsecho", interval=1, unit="hour", script=script, language="javascript")
+    first = services.runner.run("jsecho")
+    assert first.status == "succeeded", log_of(services, first)
+    recording = services.recordings.get(first.id)
+    assert recording is not None
+    assert [(e["method"], e["url"], e["status"]) for e in recording.exchanges] == [
+        ("POST", echo_site.url("/api"), 200)
+    ]
+    echo_site.stop()
+    again = services.runner.run("jsecho", replay=first.id)
+    assert again.status == "succeeded", log_of(services, again)
+    assert "posted 200 true" in log_of(services, again)
+    assert [r["status"] for r in content(services, "Seen")] == [200, 200]
+
+
+def test_recordings_go_with_the_runs_the_log_retention_removes(
+    services: Services, echo_site: EchoSite
+) -> None:
+    echo_job(services, echo_site)
+    run = services.runner.run("echo")
+    assert services.recordings.get(run.id) is not None
+    later = run.started_at + timedelta(days=31)
+    services.runs.clock = lambda: later
+    services.runs.purge(30)
     assert services.recordings.get(run.id) is None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from console.app import Services
+from console.app import Services, open_services
 from console.core.errors import ConsoleError
 from console.core.jobs.recordings import Collector, replay_notes
 
@@ -56,3 +58,19 @@ def test_a_replay_needs_a_recording_of_the_same_job(services: Services) -> None:
         services.recordings.for_replay(other, job.id, job.name)
     recording = services.recordings.for_replay(other, services.jobs.get("two").id, "two")
     assert replay_notes(recording) == [f"Replaying run {other}: 1 recorded HTTP exchange"]
+
+
+def test_a_recording_round_trips_on_each_database(
+    db_url: str, home: Path, memory_keyring: object
+) -> None:
+    services = open_services(home, db_url, keyring_backend=memory_keyring)
+    try:
+        run_id = a_run(services, "one")
+        exchanges = [
+            {"method": "GET", "url": "http://x/ü", "response_body": {"base64": "AAE=" * 5000}}
+        ]
+        services.recordings.save(run_id, exchanges)
+        recording = services.recordings.get(run_id)
+        assert recording is not None and recording.exchanges == exchanges
+    finally:
+        services.close()
