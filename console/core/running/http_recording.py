@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.abc
+import importlib.util
 import io
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -356,11 +359,47 @@ def install(
     replay: tuple[int, Sequence[Exchange]] | None = None,
 ) -> Callable[[], None]:
     """Mount the recording (or, with `replay`, the replaying) adapter on
-    every `requests.Session` this process makes from now on. Returns what
-    records, at the run's end, the answers the script left unread."""
-    requests = _requests_module()
+    every `requests.Session` this process makes from now on: at once if
+    `requests` is loaded, else as soon as the script imports it (a run that
+    makes no request loads nothing for this). Returns what records, at the
+    run's end, the answers the script left unread."""
     masker = Masker(secret_values)
     recorder = _Recorder(emit, masker, body_limit, run_limit)
+    if "requests" in sys.modules:
+        _mount(recorder, replay, masker)
+    else:
+        sys.meta_path.insert(0, _AfterImport("requests", lambda: _mount(recorder, replay, masker)))
+    return recorder.flush
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls `then` once module `name` has been imported (and run)."""
+
+    def __init__(self, name: str, then: Callable[[], None]) -> None:
+        self.name, self.then = name, then
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != self.name:
+            return None
+        sys.meta_path.remove(self)  # once; and the other finders find it
+        spec = importlib.util.find_spec(name)
+        loader = spec.loader if spec else None
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        run_module = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            run_module(module)
+            self.then()
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _mount(
+    recorder: _Recorder, replay: tuple[int, Sequence[Exchange]] | None, masker: Masker
+) -> None:
+    requests = _requests_module()
     recording_class, replay_class = _adapters()
     adapter = replay_class() if replay is not None else recording_class()
     if replay is not None:
@@ -374,4 +413,3 @@ def install(
         self.mount("https://", adapter)
 
     requests.Session.__init__ = init
-    return recorder.flush

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -99,3 +102,24 @@ def test_a_replay_answers_in_order_then_repeats_the_last() -> None:
     answers = [replay.answer(exchange("https://t/a")) for _ in range(3)]
     assert [a["status"] for a in answers if a] == [200, 304, 304]
     assert replay.answer(exchange("https://t/other")) is None
+
+
+def test_a_run_that_imports_no_requests_loads_none_and_one_that_does_records(
+    tmp_path: Path,
+) -> None:
+    """In a fresh interpreter, as a cold script host is."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import sys\n"
+        "from console.core.running.http_recording import install\n"
+        "seen = []\n"
+        "install(seen.append, [], body_limit=100, run_limit=1000)\n"
+        "print('loaded before:', 'requests' in sys.modules)\n"
+        "import requests\n"
+        "s = requests.Session()\n"
+        "print('mounted:', type(s.get_adapter('http://x/')).__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(probe)], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines() == ["loaded before: False", "mounted: RecordingAdapter"]
