@@ -21,6 +21,7 @@ import hashlib
 import importlib.abc
 import importlib.util
 import io
+import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,6 +38,8 @@ SECRET_HEADERS = frozenset(
 #: signature): masked when stored, ignored when a replay matches.
 OAUTH_VOLATILE = frozenset({"oauth_nonce", "oauth_timestamp", "oauth_signature"})
 FORM = "application/x-www-form-urlencoded"
+#: Bytes of one exchange as a JSON line, below the parent's 1 MB protocol line.
+MAX_MESSAGE = 900_000
 
 Body = dict[str, Any]
 Exchange = dict[str, Any]
@@ -101,6 +104,19 @@ def decode_body(body: Body | None) -> bytes:
     if "base64" in body:
         return base64.b64decode(body["base64"])
     return b""
+
+
+def fit(exchange: Exchange, limit: int = MAX_MESSAGE) -> Exchange:
+    """`exchange` as one JSON line of the pipe (which holds 1 MB): bodies
+    whose escaping makes it longer are kept as their size only, truncated."""
+    if len(json.dumps(exchange, ensure_ascii=False).encode("utf-8")) <= limit:
+        return exchange
+    for side in ("request_body", "response_body"):
+        body = exchange.get(side)
+        if body and not body.get("truncated"):
+            size = len(decode_body(body))
+            exchange[side] = {"sha256": "", "bytes": size, "truncated": True}
+    return exchange
 
 
 def _normal_query(query: str) -> str:
@@ -186,7 +202,7 @@ class _Recorder:
         self.run_left -= sum(
             len(decode_body(exchange[b])) for b in ("request_body", "response_body")
         )
-        self.emit(exchange)
+        self.emit(fit(exchange))
 
     def flush(self) -> None:
         """Record the responses the script never read to their end."""

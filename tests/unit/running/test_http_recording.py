@@ -18,6 +18,7 @@ from console.core.running.http_recording import (
     Replay,
     decode_body,
     encode_body,
+    fit,
     mask_headers,
     mask_url,
     match_key,
@@ -123,3 +124,12 @@ def test_a_run_that_imports_no_requests_loads_none_and_one_that_does_records(
         [sys.executable, str(probe)], capture_output=True, text=True, check=True
     ).stdout
     assert out.splitlines() == ["loaded before: False", "mounted: RecordingAdapter"]
+
+
+def test_an_exchange_too_long_for_one_line_of_the_pipe_keeps_only_sizes() -> None:
+    escaped = "\x01" * 200_000  # six characters each once escaped in JSON
+    exchange = {"method": "GET", "url": "http://x/", "response_body": {"text": escaped}}
+    fitted = fit(exchange)
+    assert fitted["response_body"] == {"sha256": "", "bytes": 200_000, "truncated": True}
+    small = {"method": "GET", "url": "http://x/", "response_body": {"text": "ok"}}
+    assert fit(dict(small)) == small
