@@ -17,6 +17,7 @@ from console.core.config.keyring import Keyring
 from console.core.config.redirects import RedirectStore
 from console.core.config.settings import Settings
 from console.core.jobs.job_store import JobStore
+from console.core.jobs.recordings import RecordingStore
 from console.core.jobs.runs import RunLog
 from console.core.running.runner import Runner
 from console.core.scheduling.scheduler import ConsoleScheduler
@@ -45,6 +46,7 @@ class Services:
     webhook: FailureWebhook
     redirects: RedirectStore
     workers: WorkerRegistry
+    recordings: RecordingStore
 
     @property
     def home(self) -> Path:
@@ -119,6 +121,7 @@ def open_services(
         except FAULTS:
             pass  # kept for a later time; this console can still open
     redirects = RedirectStore(store, clock)
+    recordings = RecordingStore(store)
     return Services(
         location=location,
         store=store,
@@ -138,8 +141,10 @@ def open_services(
             clock=clock,
             spool=spool,
             redirects=redirects,
+            recordings=recordings,
         ),
         webhook=FailureWebhook(settings, runs),
         redirects=redirects,
         workers=WorkerRegistry(store, clock),
+        recordings=recordings,
     )

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from console.cli.output import EXIT_OK, EXIT_RUN_FAILED, print_json, print_on, print_table
-from console.cli.parser import Command, Commands, Parser
+from console.cli.parser import Command, Commands, Parser, positive
 from console.core.clock import parse_iso
 from console.core.errors import ConsoleError
 from console.core.formatting import duration_text, local_time
+from console.core.store.cancel import Cancel
 
 if TYPE_CHECKING:
     from console.app import Services
@@ -71,6 +75,19 @@ def declare_job(commands: Commands) -> None:
     p.add_argument("--set", metavar="FILE", help="the new script (- for stdin)")
     p = job.add_parser("run", help="Run Once: run now, print the log, exit 0 if it succeeded")
     p.add_argument("name")
+    p.add_argument(
+        "--replay",
+        type=positive,
+        metavar="RUN_ID",
+        help="answer every HTTP request from that run's recording, offline",
+    )
+    p.add_argument("--commit", action="store_true", help="a replay keeps what it writes")
+    p.add_argument("--json", action="store_true", help="print the finished run as JSON")
+    p = job.add_parser("debug", help="run under a DAP debugger (Python jobs), on loopback")
+    p.add_argument("name")
+    p.add_argument("--replay", type=positive, metavar="RUN_ID", help="HTTP from that run")
+    p.add_argument("--listen", required=True, metavar="HOST:PORT", help="such as 127.0.0.1:5678")
+    p.add_argument("--wait", action="store_true", help="start the script once a client attaches")
     for verb in ("enable", "disable", "delete"):
         job.add_parser(verb, help=f"{verb} a job").add_argument("name")
 
@@ -167,7 +184,9 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(jobs.get(args.name).script)
     elif args.action == "run":
-        return _run_once(services, args.name)
+        return _run_once(services, args.name, args)
+    elif args.action == "debug":
+        return _debug(services, args)
     elif args.action == "enable":
         job = jobs.enable(args.name)
         print(f"enabled {job.name}; next run {local_time(job.next_run_at)}")
@@ -305,32 +324,89 @@ def parse_iso_arg(text: str | None, zone_name: str | None = None) -> datetime | 
         ) from None
 
 
-def _run_once(services: Services, name: str) -> int:
-    import signal
-
-    from console.core.store.cancel import Cancel
-
-    cancel = Cancel()
-    stopped_by: list[signal.Signals] = []
+@contextmanager
+def _stopped_by_signals(cancel: Cancel, command: str) -> Iterator[list[signal.Signals]]:
+    """While the block runs, Ctrl+C, a closed terminal or a polite kill end
+    the run as interrupted, its log naming the signal: not the user's Cancel.
+    Yields the signals that came, for the exit status (128+signal)."""
+    came: list[signal.Signals] = []
 
     def stop(signum: int, _frame: object) -> None:
-        # Ctrl+C, a closed terminal or a polite kill: not the user's Cancel.
-        # The run ends (its whole tree) as interrupted, its log naming the
-        # signal, and the command exits 128+signal as shells expect.
         sig = signal.Signals(signum)
-        stopped_by.append(sig)
-        cancel.interrupt(f"mobile-console job run was stopped by {sig.name}")
+        came.append(sig)
+        cancel.interrupt(f"mobile-console {command} was stopped by {sig.name}")
 
     stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {sig: signal.signal(sig, stop) for sig in stops}
     try:
-        run = services.runner.run(name, on_line=_print_line, cancel=cancel)
+        yield came
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if stopped_by and run.status == "interrupted":
-        return 128 + stopped_by[0].value
+
+
+def _exit_status(run: Run, came: list[signal.Signals]) -> int:
+    if came and run.status == "interrupted":
+        return 128 + came[0].value  # as shells expect of a stopped command
     return EXIT_OK if run.status == "succeeded" else EXIT_RUN_FAILED
+
+
+def _run_once(services: Services, name: str, args: argparse.Namespace) -> int:
+    replay = getattr(args, "replay", None)
+    if replay is not None and not args.commit:
+        # A replay without --commit is a dry run (issue 24's), not built here yet.
+        raise ConsoleError("a replay writes its rows for real: give --commit to keep them")
+    on_line = None if args.json else _print_line
+    cancel = Cancel()
+    with _stopped_by_signals(cancel, "job run") as came:
+        run = services.runner.run(name, on_line=on_line, cancel=cancel, replay=replay)
+    if args.json:
+        print_json(_run_json(run))
+    return _exit_status(run, came)
+
+
+def _debug(services: Services, args: argparse.Namespace) -> int:
+    """`job debug`: the first line says where the debugger listens, then the
+    run's log as `job run` prints it."""
+    import threading
+
+    from console.core.running.debugging import listen_address, script_path
+
+    job = services.jobs.get(args.name)
+    if job.language != "python":
+        raise ConsoleError(f"{job.name} is a JavaScript job: debugging is for Python jobs for now")
+    host, port = listen_address(args.listen)
+    held: list[LogLine] = []
+    listening = threading.Event()
+
+    def on_line(line: LogLine) -> None:
+        if listening.is_set():
+            _print_line(line)
+        else:
+            held.append(line)  # the first line is where the debugger listens
+
+    def on_debug(message: dict[str, Any]) -> None:
+        print_on(f"listening on {message['listening']}, script {message['script']}")
+        listening.set()
+        for line in held:
+            _print_line(line)
+
+    cancel = Cancel()
+    debug = {"host": host, "port": port, "wait": args.wait, "script": script_path(job.name)}
+    with _stopped_by_signals(cancel, "job debug") as came:
+        run = services.runner.run(
+            job.name,
+            trigger="debug",
+            on_line=on_line,
+            cancel=cancel,
+            replay=args.replay,
+            debug=debug,
+            on_debug=on_debug,
+        )
+    if not listening.is_set():
+        for line in held:
+            _print_line(line)
+    return _exit_status(run, came)
 
 
 COMMANDS = {"job": Command(declare_job, cmd_job)}

@@ -1,12 +1,12 @@
-"""Runs and their logs: `logs`."""
+"""Runs and their logs: `logs`, `run http`."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
 
-from console.cli.output import EXIT_OK, print_json
-from console.cli.parser import Command, Commands, non_negative
+from console.cli.output import EXIT_OK, print_json, print_table
+from console.cli.parser import Command, Commands, Parser, non_negative, positive
 from console.core.formatting import local_time
 
 if TYPE_CHECKING:
@@ -55,4 +55,66 @@ def cmd_logs(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"logs": Command(declare_logs, cmd_logs)}
+def declare_run(commands: Commands) -> None:
+    run = commands.add_parser("run", help="one run: its recorded HTTP").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    p = run.add_parser("http", help="the run's recorded HTTP exchanges, masked")
+    p.add_argument("run_id", type=positive, metavar="RUN_ID")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_run(services: Services, args: argparse.Namespace) -> int:
+    if args.action == "http":
+        return _http(services, args.run_id, args.json)
+    return EXIT_OK
+
+
+def _http(services: Services, run_id: int, as_json: bool) -> int:
+    from sqlalchemy.exc import NoResultFound
+
+    from console.core.errors import NotFoundError
+    from console.core.jobs.recordings import exchange_size, is_truncated
+
+    try:
+        services.runs.get(run_id)  # an unknown run is bad input, not an empty list
+    except NoResultFound:
+        raise NotFoundError(f"no run {run_id}") from None
+    recording = services.recordings.get(run_id)
+    exchanges = recording.exchanges if recording else []
+    if as_json:
+        print_json(
+            [
+                {
+                    "method": e["method"],
+                    "url": e["url"],
+                    "status": e.get("status"),
+                    "bytes": exchange_size(e),
+                    "ms": e.get("elapsed_ms"),
+                    "truncated": is_truncated(e),
+                    "request_headers": e.get("request_headers"),
+                    "response_headers": e.get("response_headers"),
+                }
+                for e in exchanges
+            ]
+        )
+        return EXIT_OK
+    if not exchanges:
+        print(f"run {run_id} recorded no HTTP")
+        return EXIT_OK
+    rows = [
+        (
+            i,
+            e["method"],
+            e["url"],
+            e.get("status", ""),
+            f"{exchange_size(e):,}" + (" (truncated)" if is_truncated(e) else ""),
+            f"{e.get('elapsed_ms', 0):,.0f} ms",
+        )
+        for i, e in enumerate(exchanges, 1)
+    ]
+    print_table(["#", "METHOD", "URL", "STATUS", "BYTES", "TIME"], rows)
+    return EXIT_OK
+
+
+COMMANDS = {"logs": Command(declare_logs, cmd_logs), "run": Command(declare_run, cmd_run)}

@@ -166,6 +166,28 @@ SETTINGS: tuple[SettingSpec, ...] = (
         True,
         "Closing the window keeps the enabled jobs running from the system tray.",
     ),
+    SettingSpec(
+        "record_http",
+        bool,
+        True,
+        "Record the HTTP each run's script makes (masked), for `run http` and replays.",
+    ),
+    SettingSpec(
+        "record_http_run_bytes",
+        int,
+        10_000_000,
+        "Bytes of bodies recorded per run; past it, bodies are kept as digests.",
+        minimum=0,
+        maximum=1_000_000_000,
+    ),
+    SettingSpec(
+        "record_http_body_bytes",
+        int,
+        256_000,
+        "Bytes of one recorded body; a longer one is kept as a digest.",
+        minimum=0,
+        maximum=300_000,
+    ),
 )
 SPECS = {s.key: s for s in SETTINGS}
 

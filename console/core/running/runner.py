@@ -6,6 +6,9 @@ input, and streams its log back: masked, capped, stored in batches and
 handed to a live callback. A timeout or a cancel ends the whole group
 (SIGTERM, then SIGKILL after a grace period); whatever the child does, only
 that run fails.
+
+Over 500 lines: one run's supervision loop and what it hears from the child
+(log lines, rows, HTTP exchanges, the debugger's state) share its state.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ from console.core.config.settings import Settings
 from console.core.errors import ConsoleError, DatabaseUnavailableError
 from console.core.jobs.job_store import Job, JobStore
 from console.core.jobs.owners import new_owner
+from console.core.jobs.recordings import (
+    Collector,
+    Recording,
+    RecordingStore,
+    http_payload,
+    replay_notes,
+)
 from console.core.jobs.runs import Run, RunLog
 from console.core.running import fork_server
 from console.core.running.bounded_lines import BoundedLines
@@ -86,6 +96,7 @@ class Runner:
         grace_s: float = 2.0,
         spool: Spool | None = None,
         redirects: RedirectStore | None = None,
+        recordings: RecordingStore | None = None,
     ) -> None:
         self.db_url = db_url
         self.spool = spool
@@ -94,6 +105,7 @@ class Runner:
         self.clock = clock
         self.grace_s = grace_s
         self.redirects = redirects
+        self.recordings = recordings
         self._keep_warm = False
         self._spare: HostProcess | None = None
         self._spare_lock = threading.Lock()
@@ -198,6 +210,9 @@ class Runner:
         run: Run | None = None,
         job: Job | None = None,
         inputs: RunInputs | None = None,
+        replay: int | None = None,
+        debug: dict[str, Any] | None = None,
+        on_debug: Callable[[dict[str, Any]], None] | None = None,
     ) -> Run:
         """Run the job now and wait for it; returns the finished run.
 
@@ -205,10 +220,19 @@ class Runner:
         `attempts` number a retry. Refused (ConsoleError) while another run
         of the job holds its lease. `run`: already recorded, with the lease
         taken (and pointing at it), by the scheduler's claim, which read
-        `job` too; `inputs`: read for it ahead (`inputs()`).
+        `job` too; `inputs`: read for it ahead (`inputs()`). `replay`: a
+        past run of this job whose HTTP recording answers every request
+        (ConsoleError when it has none). `debug`: run under debugpy
+        (`running/debugging.py`), its timeout held while it is paused;
+        `on_debug` hears where it listens.
         """
         if job is None or run is None:
             job = self.jobs.get(name)
+        recording = None
+        if replay is not None:
+            if self.recordings is None:
+                raise ConsoleError("this console keeps no HTTP recordings to replay")
+            recording = self.recordings.for_replay(replay, job.id, job.name)
         if attempts is None:
             attempts = job.retries + 1 if trigger == "schedule" else 1
         lease_held = lease_held or run is not None
@@ -225,7 +249,10 @@ class Runner:
             try:
                 if on_started is not None:
                     on_started(run)
-                ended = self._run(job, run, on_line, cancel or threading.Event(), note, inputs)
+                extra = {"replay": recording, "debug": debug, "on_debug": on_debug}
+                ended = self._run(
+                    job, run, on_line, cancel or threading.Event(), note, inputs, extra
+                )
                 return ended
             except RunSpooledError:
                 raise  # its end is in the spool already
@@ -270,7 +297,10 @@ class Runner:
         cancel: threading.Event,
         note: str | None,
         inputs: RunInputs | None,
+        extra: dict[str, Any] | None = None,
     ) -> Run:
+        extra = extra or {}
+        recording: Recording | None = extra.get("replay")
         config: ResolvedConfig
         try:  # only the settings it may see
             config = (inputs.config if inputs else self.app_settings.resolve)(job.name)
@@ -291,6 +321,8 @@ class Runner:
         writer.add("information", f"Run started ({run.trigger}{attempt})", always=True)
         if note:
             writer.add("warning", note, always=True)
+        for i, line in enumerate(replay_notes(recording) if recording else []):
+            writer.add("warning" if i else "information", line, always=True)
         started = time.monotonic()
         payload = {
             "job": job.name,
@@ -300,7 +332,10 @@ class Runner:
             "language": job.language,
             "timeout_s": job.timeout_s,
             **config.payload(),
+            **http_payload(limits, recording),
+            "debug": extra.get("debug"),
         }
+        collector = Collector(int(limits.get("record_http_run_bytes", 0)))
         status, error, rows = "failed", None, 0
         try:
             if inputs is not None:
@@ -308,7 +343,9 @@ class Runner:
             else:
                 payload["redirects"] = self.redirects.pairs() if self.redirects else []
             child = self._child().send(payload)
-            status, error, rows = self._supervise(child, job, run, writer, cancel)
+            status, error, rows = self._supervise(
+                child, job, run, writer, cancel, collector, extra.get("on_debug")
+            )
         except Exception as e:
             error = f"could not run the job: {type(e).__name__}: {e}"
         elapsed = format_seconds(time.monotonic() - started)
@@ -324,7 +361,9 @@ class Runner:
         if writer.spooled is None:  # the usual case: the end in one transaction
             lines = writer.take()
             try:
-                return self.runs.end(run, status, masked_error, rows, lines, self.owner)
+                ended = self.runs.end(run, status, masked_error, rows, lines, self.owner)
+                self._keep_recording(run, collector)
+                return ended
             except (SQLAlchemyError, OSError) as e:
                 if self.spool is None:
                     raise
@@ -339,7 +378,16 @@ class Runner:
                 f"{self.spool.path} and is stored when the database is back"
             )
         self._release(job)  # the database is back: let go of the job now
+        self._keep_recording(run, collector)
         return self.runs.get(run.id)
+
+    def _keep_recording(self, run: Run, collector: Collector) -> None:
+        if self.recordings is None or not collector.exchanges:
+            return
+        try:
+            self.recordings.save(run.id, collector.exchanges)
+        except (SQLAlchemyError, OSError):
+            pass  # the run and its log are stored; only its HTTP recording is lost
 
     def _release(self, job: Job) -> None:
         try:
@@ -348,7 +396,14 @@ class Runner:
             pass  # the lease lapses on its own; the spool's replay frees it sooner
 
     def _supervise(
-        self, child: HostProcess, job: Job, run: Run, writer: LogWriter, cancel: threading.Event
+        self,
+        child: HostProcess,
+        job: Job,
+        run: Run,
+        writer: LogWriter,
+        cancel: threading.Event,
+        collector: Collector,
+        on_debug: Callable[[dict[str, Any]], None] | None = None,
     ) -> tuple[str, str | None, int]:
         proc = child.proc
         assert proc.stdout is not None and proc.stderr is not None
@@ -366,8 +421,10 @@ class Runner:
         next_heartbeat = time.monotonic() + HEARTBEAT_S
         exited_at: float | None = None
 
+        paused_at: float | None = None
+
         def handle(kind: str, raw_line: bytes) -> None:
-            nonlocal done, rows
+            nonlocal done, rows, paused_at, deadline
             text = raw_line.decode("utf-8", "replace").rstrip("\r")
             if kind == "raw":
                 if text.strip():
@@ -382,6 +439,16 @@ class Runner:
                 writer.add(str(message.get("level", "information")), str(message.get("msg", "")))
             elif message.get("t") == "rows":
                 rows += int(message.get("n", 0))
+            elif message.get("t") == "http" and isinstance(message.get("x"), dict):
+                collector.add(message["x"])
+            elif message.get("t") == "debug" and on_debug is not None:
+                on_debug(message)
+            elif message.get("t") == "paused":  # the timeout holds while it is paused
+                if message.get("paused") and paused_at is None:
+                    paused_at = time.monotonic()
+                elif not message.get("paused") and paused_at is not None:
+                    deadline += time.monotonic() - paused_at
+                    paused_at = None
             elif message.get("t") == "done":
                 done = message
 
@@ -394,7 +461,7 @@ class Runner:
                     stopped_for = f"interrupted: {interrupted}" if interrupted else "cancelled"
                     kill_at = now + self.grace_s
                     child.signal_group(signal.SIGTERM)
-                if stopped_for is None and now >= deadline:
+                if stopped_for is None and now >= deadline and paused_at is None:
                     stopped_for, kill_at = "timed out", now + self.grace_s
                     child.signal_group(signal.SIGTERM)
                 if now >= kill_at:

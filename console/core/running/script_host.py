@@ -155,6 +155,7 @@ def main(*, preload_what: str | None = None) -> int:
     from console.core.running.script_api import ScriptConfig, ScriptConsole, ScriptTables
 
     install_in_requests([tuple(pair) for pair in payload.get("redirects", [])])
+    flush_http = _install_http_recording(payload, channel)
 
     console = ScriptConsole(channel)
 
@@ -174,8 +175,14 @@ def main(*, preload_what: str | None = None) -> int:
         except Exception as e:  # the host's own failure: this run fails, and says why
             error = f"the JavaScript host failed: {type(e).__name__}: {e}"
             outcome = {"t": "done", "ok": False, "kind": "exception", "error": error}
+        flush_http()
         return _finish(channel, tables, outcome)
     name = payload["job"]
+    if payload.get("debug"):
+        from console.core.running.debugging import start
+
+        global SCRIPT_FILE  # the file the debugger sees: the script's frames are known by it
+        SCRIPT_FILE = start(payload["debug"], payload["script"], channel)
     given: dict[str, Any] = {"tables": tables, "config": ScriptConfig(payload), "console": console}
     namespace: dict[str, Any] = {"__name__": f"job_{name}", "__file__": SCRIPT_FILE, **given}
     try:
@@ -201,7 +208,30 @@ def main(*, preload_what: str | None = None) -> int:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+    flush_http()
     return _finish(channel, tables, outcome)
+
+
+def _install_http_recording(payload: dict[str, Any], channel: _Channel) -> Callable[[], None]:
+    """Record the run's HTTP for the parent, or answer it from a recording;
+    returns what records the answers left unread, at the run's end."""
+    http = payload.get("http") or {}
+    replay = payload.get("replay_run")
+    if not http.get("record") and not replay:
+        return lambda: None
+    from console.core.running.http_recording import install
+
+    def emit(exchange: dict[str, Any]) -> None:
+        if http.get("record"):
+            channel({"t": "http", "x": exchange})
+
+    return install(
+        emit,
+        payload.get("secret_values") or [],
+        body_limit=int(http.get("body_bytes", 0)),
+        run_limit=int(http.get("run_bytes", 0)),
+        replay=None if not replay else (int(replay["run"]), replay["exchanges"]),
+    )
 
 
 def _finish(channel: _Channel, tables: Any, outcome: dict[str, Any]) -> int:

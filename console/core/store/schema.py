@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -173,6 +174,18 @@ log_entries = Table(
     Column("message", Text, nullable=False),
     Index("ix_log_entries_run", "run_id", "id"),
     Index("ix_log_entries_at", "at"),
+)
+
+#: The HTTP a run's script made, masked and compressed (owned by `jobs.recordings`).
+http_recordings = Table(
+    "http_recordings",
+    metadata,
+    Column("run_id", BigInteger, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("exchanges", Integer, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    # How many exchanges kept a body only as its digest (past a limit).
+    Column("truncated", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )
 
 settings = Table(

@@ -1,22 +1,27 @@
-"""A job's History tab: its runs, newest first, and the selected run's log."""
+"""A job's History tab: its runs, newest first, and the selected run's log
+and recorded HTTP."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSplitter, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from console.core.formatting import duration_text, local_time
 from console.core.jobs.job_store import Job
 from console.core.jobs.runs import Run
 from console.gui.pages import Context
 from console.gui.record_model import Column, RecordModel
+from console.gui.run_http import RunHttpView
 from console.gui.widgets import log_model, table_view
 
 
 class HistoryTab(QSplitter):
     """The runs of one job above, the selected run's log below."""
+
+    #: "Debug this run": the run, and whether it has a recording to replay.
+    debug_requested = Signal(int, bool)
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Vertical, parent)
@@ -34,11 +39,26 @@ class HistoryTab(QSplitter):
             ],
             key=lambda r: r.id,
         )
-        self.runs_view = table_view(self, self.runs)
+        top = QWidget(self)
+        self.runs_view = table_view(top, self.runs)
+        self.debug_button = QPushButton("Debug this run", top)
+        self.debug_button.setToolTip(
+            "Replay this run offline under the debugger; it stops where the script raised"
+        )
+        self.debug_button.setEnabled(False)
+        self.debug_button.clicked.connect(self._debug_selected)
+        column = QVBoxLayout(top)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.runs_view, 1)
+        column.addWidget(self.debug_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.run_log = log_model()
-        self.run_log_view = table_view(self, self.run_log)
-        self.addWidget(self.runs_view)
-        self.addWidget(self.run_log_view)
+        self.run_tabs = QTabWidget(self)
+        self.run_log_view = table_view(self.run_tabs, self.run_log)
+        self.http_view = RunHttpView(self.run_tabs)
+        self.run_tabs.addTab(self.run_log_view, "Log")
+        self.run_tabs.addTab(self.http_view, "HTTP")
+        self.addWidget(top)
+        self.addWidget(self.run_tabs)
         self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
         self._log_shown_for: tuple[int, str] | None = None  # the run, as its log was read
         self.wanted_run: int | None = None  # a run to select once the runs are read
@@ -51,6 +71,7 @@ class HistoryTab(QSplitter):
     def clear(self) -> None:
         """A new job is shown: no run's log until its runs are read."""
         self.run_log.set_records([])
+        self.http_view.show_exchanges([])
 
     def _on_runs(self, records: list[Run]) -> None:
         self.runs.set_records(records)
@@ -70,9 +91,23 @@ class HistoryTab(QSplitter):
         if current.isValid():
             self._show_run_log(self.runs.record(current.row()))
 
+    def _debug_selected(self) -> None:
+        current = self.runs_view.currentIndex()
+        if current.isValid():
+            run = self.runs.record(current.row())
+            self.debug_requested.emit(run.id, bool(self.http_view.model.records()))
+
     def _show_run_log(self, run: Run) -> None:
         self._log_shown_for = (run.id, run.status)
+        self.debug_button.setEnabled(run.status in ("failed", "timed out"))
         runs = self.ctx.services.runs
         self.ctx.tasks.latest(
             "run-log", lambda: runs.entries(run_id=run.id, limit=None), self.run_log.set_records
         )
+        recordings = self.ctx.services.recordings
+
+        def exchanges() -> list[dict[str, Any]]:
+            recording = recordings.get(run.id)
+            return recording.exchanges if recording else []
+
+        self.ctx.tasks.latest("run-http", exchanges, self.http_view.show_exchanges)

@@ -30,6 +30,7 @@ from console.core.jobs.job_store import MAX_INTERVAL, UNITS, Job, check_script
 from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.jobs.runs import Run
 from console.core.running.log_writer import LogLine
+from console.gui.debug_pane import DebugPane, debug_on_f5
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.editor import ScriptPane
 from console.gui.pages import Context, Page
@@ -104,18 +105,36 @@ class JobView(QWidget):
         self.live_view = table_view(script, self.live_log)
         script.addWidget(self.script)
         script.addWidget(self.live_view)
-        script.setSizes([400, 160])
+        self.debugger = DebugPane(page.ctx.services, page.ctx.tasks, script)
+        self.debugger.hide()
+        script.addWidget(self.debugger)
+        script.setSizes([400, 160, 240])
         self.tabs.addTab(script, "Script")
+        debug_on_f5(self.script.editor, lambda: self.debug())  # the window's F5 refreshes
 
         # History: the runs, and the selected run's log
         self.history = HistoryTab(page.ctx, self)
         self.runs, self.runs_view = self.history.runs, self.history.runs_view
         self.run_log = self.history.run_log
         self.tabs.addTab(self.history, "History")
+        self.history.debug_requested.connect(self.debug_run)
 
         self.script.editor.modified_changed.connect(lambda _m: page.header_changed.emit())
         for widget in (self.interval, self.timeout, self.memory, self.retries, self.retry_delay):
             widget.valueChanged.connect(lambda _v: page.commands_changed.emit())
+
+    def debug(self, replay: int | None = None) -> None:
+        """Run the saved job under the debugger, at the editor's breakpoints."""
+        if self.job is None:
+            return
+        self.debugger.show()
+        breakpoints = list(getattr(self.script.editor, "breakpoints", []))
+        self.debugger.start(self.job, breakpoints, replay=replay)
+
+    def debug_run(self, run_id: int, recorded: bool) -> None:
+        """History's "Debug this run": replay it, offline, to where it raised."""
+        self.tabs.setCurrentIndex(1)
+        self.debug(run_id if recorded else None)
 
     def show_job(self, job: Job, reload_script: bool = True) -> None:
         first = self.job is None or self.job.id != job.id

@@ -1,0 +1,157 @@
+"""History › a run › HTTP, and the Debug pane as a DAP client of a job's
+debugged child, in a real window offscreen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from console.gui.debug_pane import DebugPane
+from console.gui.main_window import MainWindow
+from console.gui.pages.scheduler import SchedulerPage
+from tests.fakes.echo_site import EchoSite
+
+FETCH = """import requests
+def fetch():
+    r = requests.get(URL + "/api?q=1")
+    print("got", r.status_code)
+"""
+
+COUNTER = """def counter():
+    total = 0
+    for n in range(5):
+        total += n
+    words = "total is " + str(total)
+    print(words)
+"""
+
+
+@pytest.fixture
+def site() -> Iterator[EchoSite]:
+    served = EchoSite()
+    yield served
+    served.stop()
+
+
+def test_history_shows_a_runs_http_and_one_exchange(
+    window: MainWindow, qtbot: Any, site: EchoSite
+) -> None:
+    services = window.services
+    assert services is not None
+    script = f"URL = {site.url('')!r}\n{FETCH}"
+    job = services.jobs.create("fetch", interval=1, unit="hour", script=script)
+    run = services.runner.run("fetch")
+    assert run.status == "succeeded"
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(job)
+    page.job_view.tabs.setCurrentIndex(2)
+    history = page.job_view.history
+    history.run_tabs.setCurrentIndex(1)
+    view = history.http_view
+    qtbot.waitUntil(lambda: len(view.model.records()) == 1, timeout=10000)
+    cells = [view.model.index(0, c).data() for c in range(view.model.columnCount())]
+    assert [str(c) for c in cells[:3]] == ["GET", site.url("/api?q=1"), "200"]
+    detail = view.detail.toPlainText()
+    assert detail.startswith(f"GET {site.url('/api?q=1')}")
+    assert "HTTP 200 OK" in detail and '"echo": "tok-9f8e7d6c"' in detail
+
+
+def test_the_debug_pane_stops_shows_locals_evaluates_and_continues(
+    window: MainWindow, qtbot: Any
+) -> None:
+    services = window.services
+    assert services is not None
+    job = services.jobs.create("counter", interval=1, unit="hour", script=COUNTER)
+    pane = DebugPane(services, window.tasks)
+    qtbot.addWidget(pane)
+    lines: list[int] = []
+    pane.current_line.connect(lines.append)
+    ended: list[Any] = []
+    pane.finished.connect(ended.append)
+    assert pane.start(job, breakpoints=[5])
+    qtbot.waitUntil(lambda: lines == [5], timeout=20000)
+    assert pane.stack.item(0).text() == "counter  (line 5)"
+    qtbot.waitUntil(lambda: pane.values().get("total") == "10", timeout=10000)
+    pane.expression.setText("total * 2")
+    pane.evaluate()
+    qtbot.waitUntil(lambda: pane.result.text() == "20", timeout=10000)
+    assert pane.buttons["Continue"].isEnabled()
+    pane.buttons["Continue"].click()
+    qtbot.waitUntil(lambda: bool(ended), timeout=20000)
+    assert ended[0] is not None and ended[0].status == "succeeded"
+    assert pane.status.text() == "The run succeeded."
+
+
+def test_the_debug_pane_refuses_a_javascript_job(window: MainWindow, qtbot: Any) -> None:
+    services = window.services
+    assert services is not None
+    job = services.jobs.create(
+        "js", interval=1, unit="hour", script="function js() {}\n", language="javascript"
+    )
+    pane = DebugPane(services, window.tasks)
+    qtbot.addWidget(pane)
+    assert not pane.start(job, breakpoints=[1])
+    assert pane.error.text() == "js: debugging is for Python jobs for now"
+
+
+FAILING = """def helper(items):
+    limit = len(items)
+    return items[limit]
+
+def failing():
+    return helper([1, 2, 3])
+"""
+
+
+def test_debug_this_run_stops_where_the_failed_run_raised(window: MainWindow, qtbot: Any) -> None:
+    services = window.services
+    assert services is not None
+    job = services.jobs.create("failing", interval=1, unit="hour", script=FAILING)
+    assert services.runner.run("failing").status == "failed"
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(job)
+    view = page.job_view
+    view.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: view.history.debug_button.isEnabled(), timeout=10000)
+    lines: list[int] = []
+    view.debugger.current_line.connect(lines.append)
+    view.history.debug_button.click()
+    assert view.tabs.currentIndex() == 1 and view.debugger.isVisibleTo(view)
+    qtbot.waitUntil(lambda: lines == [3], timeout=20000)
+    qtbot.waitUntil(lambda: view.debugger.values().get("limit") == "3", timeout=10000)
+    assert view.debugger.status.text().startswith("Paused")
+    view.debugger.buttons["Stop"].click()
+    qtbot.waitUntil(lambda: view.debugger.run_handle is None, timeout=20000)
+    assert services.runs.runs(job.id)[0].status == "cancelled"
+
+
+def test_f5_in_the_script_tab_runs_the_job_under_the_debugger(
+    window: MainWindow, qtbot: Any
+) -> None:
+    from PySide6.QtCore import Qt
+
+    services = window.services
+    assert services is not None
+    job = services.jobs.create("counter", interval=1, unit="hour", script=COUNTER)
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(job)
+    view = page.job_view
+    view.tabs.setCurrentIndex(1)
+    ended: list[Any] = []
+    view.debugger.finished.connect(ended.append)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    view.script.editor.setFocus()
+    qtbot.waitUntil(view.script.editor.hasFocus, timeout=5000)
+    qtbot.keyClick(view.script.editor, Qt.Key.Key_F5)
+    assert view.debugger.isVisibleTo(view)
+    qtbot.waitUntil(lambda: bool(ended), timeout=20000)  # no breakpoint: it runs through
+    assert ended[0].trigger == "debug" and ended[0].status == "succeeded"
