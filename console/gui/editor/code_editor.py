@@ -1,155 +1,35 @@
-"""The script editor pane: line numbers, Python or JavaScript highlighting
-(Pygments), syntax errors (and, for Python, pyflakes warnings) marked in the
-margin and underlined, and a modified marker. The checks run off the GUI
-thread; JavaScript's come from the engine's own compile step."""
+"""The script editor: line numbers, highlighting, diagnostics marked in the
+margin and underlined, the current line and matching brackets shown, the
+editing keys (indent, outdent, auto-indent, toggle comment) and, through
+`AssistUi`, completion, signature help and hover docs."""
 
 from __future__ import annotations
 
-import ast
-import builtins
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from pygments.lexers import JavascriptLexer, PythonLexer
-from pygments.token import Comment, Keyword, Name, Number, Operator, String, _TokenType
-from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
-    QFont,
     QFontDatabase,
+    QKeyEvent,
+    QMouseEvent,
     QPainter,
     QPaintEvent,
-    QSyntaxHighlighter,
     QTextCharFormat,
     QTextCursor,
-    QTextDocument,
+    QTextFormat,
 )
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
+from console.gui.editor import editing
+from console.gui.editor.assist_ui import AssistUi
+from console.gui.editor.diagnostics import Diagnostic, check_source
+from console.gui.editor.highlight import ScriptHighlighter
 from console.gui.operations import Operations
 
-#: The script API's globals: known to the checker, never "undefined".
-SCRIPT_GLOBALS = ("tables", "config", "console")
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    line: int
-    column: int
-    message: str
-    error: bool
-
-
-def check_source(source: str, language: str = "python") -> list[Diagnostic]:
-    """Syntax errors, else pyflakes' warnings, for a job script. JavaScript:
-    the engine's syntax error (V8's, as a run would see it)."""
-    if language == "javascript":
-        from console.core.jobs.js_syntax import javascript_syntax_error
-
-        problem = javascript_syntax_error(source)
-        if problem is None:
-            return []
-        return [Diagnostic(problem.line, 0, f"syntax error: {problem.message}", True)]
-    try:
-        tree = ast.parse(source, filename="<script>")
-    except SyntaxError as e:
-        return [Diagnostic(e.lineno or 1, (e.offset or 1) - 1, f"syntax error: {e.msg}", True)]
-    from pyflakes.checker import Checker
-
-    checker = Checker(tree, filename="<script>", builtins=[*dir(builtins), *SCRIPT_GLOBALS])
-    found = [
-        Diagnostic(m.lineno, getattr(m, "col", 0), m.message % m.message_args, False)
-        for m in checker.messages
-    ]
-    return sorted(found, key=lambda d: (d.line, d.column))
-
-
-def _styles() -> list[tuple[_TokenType, QTextCharFormat]]:
-    def fmt(colour: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
-        f = QTextCharFormat()
-        f.setForeground(QColor(colour))
-        if bold:
-            f.setFontWeight(QFont.Weight.Bold)
-        f.setFontItalic(italic)
-        return f
-
-    return [
-        (Comment, fmt("#6a737d", italic=True)),
-        (Keyword, fmt("#0033b3", bold=True)),
-        (String, fmt("#067d17")),
-        (Number, fmt("#1750eb")),
-        (Name.Function, fmt("#00627a")),
-        (Name.Class, fmt("#00627a", bold=True)),
-        (Name.Builtin, fmt("#0033b3")),
-        (Name.Decorator, fmt("#9e880d")),
-        (Operator.Word, fmt("#0033b3", bold=True)),
-    ]
-
-
-class ScriptHighlighter(QSyntaxHighlighter):
-    """Pygments' Python or JavaScript lexer, applied block by block."""
-
-    def __init__(self, document: QTextDocument) -> None:
-        super().__init__(document)
-        self._lexer: PythonLexer | JavascriptLexer = PythonLexer(stripnl=False, ensurenl=False)
-        self._styles = _styles()
-        self.language = "python"
-
-    def set_language(self, language: str) -> None:
-        if language == self.language:
-            return
-        self.language = language
-        lexer = JavascriptLexer if language == "javascript" else PythonLexer
-        self._lexer = lexer(stripnl=False, ensurenl=False)
-        self.rehighlight()
-
-    def highlightBlock(self, text: str) -> None:
-        if self.language == "javascript":
-            self._highlight_javascript(text)
-            return
-        # A line inside a triple-quoted string keeps the string colour.
-        inside = self.previousBlockState() == 1
-        if inside:
-            end = min((i for i in (text.find('"""'), text.find("'''")) if i >= 0), default=-1)
-            string_format = self._styles[2][1]
-            if end < 0:
-                self.setFormat(0, len(text), string_format)
-                self.setCurrentBlockState(1)
-                return
-            self.setFormat(0, end + 3, string_format)
-            self.setCurrentBlockState(0)
-            return
-        self.setCurrentBlockState(0)
-        for start, token, value in self._lexer.get_tokens_unprocessed(text):
-            for kind, style in self._styles:
-                if token in kind:
-                    self.setFormat(start, len(value), style)
-                    break
-        if (text.count('"""') + text.count("'''")) % 2 == 1:
-            self.setCurrentBlockState(1)
-
-    def _highlight_javascript(self, text: str) -> None:
-        # A line inside a /* block comment */ keeps the comment colour.
-        comment = self._styles[0][1]
-        offset = 0
-        if self.previousBlockState() == 1:
-            end = text.find("*/")
-            if end < 0:
-                self.setFormat(0, len(text), comment)
-                self.setCurrentBlockState(1)
-                return
-            offset = end + 2
-            self.setFormat(0, offset, comment)
-        self.setCurrentBlockState(0)
-        rest = text[offset:]
-        for start, token, value in self._lexer.get_tokens_unprocessed(rest):
-            for kind, style in self._styles:
-                if token in kind:
-                    self.setFormat(offset + start, len(value), style)
-                    break
-        opened = rest.rfind("/*")
-        if opened >= 0 and rest.find("*/", opened + 2) < 0 and "//" not in rest[:opened]:
-            self.setFormat(offset + opened, len(rest) - opened, comment)
-            self.setCurrentBlockState(1)
+_OPENERS = ("(", "[", "{")
+#: Typing one of these asks for the call's parameters; `)` puts them away.
+_SIGNATURE_KEYS = ("(", ",")
 
 
 class _LineNumbers(QWidget):
@@ -164,14 +44,14 @@ class _LineNumbers(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         self._editor.paint_margin(event)
 
-    def mouseMoveEvent(self, event: object) -> None:
-        pos = event.position().toPoint()  # type: ignore[attr-defined]
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
         block = self._editor.cursorForPosition(pos).block()
         messages = [
             d.message for d in self._editor.diagnostics if d.line == block.blockNumber() + 1
         ]
         if messages:
-            QToolTip.showText(event.globalPosition().toPoint(), "\n".join(messages), self)  # type: ignore[attr-defined]
+            QToolTip.showText(event.globalPosition().toPoint(), "\n".join(messages), self)
         else:
             QToolTip.hideText()
 
@@ -182,9 +62,19 @@ class CodeEditor(QPlainTextEdit):
     diagnostics_changed = Signal(list)
     modified_changed = Signal(bool)
 
-    def __init__(self, tasks: Operations, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tasks: Operations,
+        parent: QWidget | None = None,
+        setting_names: Callable[[], list[str]] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("editor")
+        #: The pane's keys (find, go to line…): True when it took the key.
+        self.command_key: Callable[[QKeyEvent], bool] = lambda _event: False
+        self.assist = AssistUi(self, tasks, setting_names)
+        self._diagnostic_selections: list[QTextEdit.ExtraSelection] = []
+        self.viewport().setMouseTracking(True)
         self._tasks = tasks
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         font.setPointSize(10)
@@ -202,13 +92,16 @@ class CodeEditor(QPlainTextEdit):
         self.updateRequest.connect(self._on_update_request)
         self.textChanged.connect(self._check_timer.start)
         self.document().modificationChanged.connect(self.modified_changed.emit)
+        self.cursorPositionChanged.connect(self._show_selections)
         self._update_margin_width()
+        self._show_selections()
 
     # -- content ---------------------------------------------------------
 
     def set_script(self, text: str, language: str = "python") -> None:
         """Load a saved script: not modified, checked at once."""
         self.language = language
+        self.assist.language = language
         self._highlighter.set_language(language)
         self.setPlainText(text)
         self.document().setModified(False)
@@ -220,20 +113,118 @@ class CodeEditor(QPlainTextEdit):
     def mark_saved(self) -> None:
         self.document().setModified(False)
 
-    def keyPressEvent(self, event: object) -> None:
-        key = event.key()  # type: ignore[attr-defined]
-        if key == Qt.Key.Key_Tab:
-            self.insertPlainText("    ")
+    def comment_marker(self) -> str:
+        return "//" if self.language == "javascript" else "#"
+
+    def event(self, event: QEvent) -> bool:
+        # Escape closes the completion popup or the signature before the
+        # window's own Escape (back) sees it.
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and (self.assist.popup_visible() or self.assist.signature.isVisible())
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, assist = event.key(), self.assist
+        if assist.popup_visible():
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab):
+                assist.accept_current()
+                return
+            if key == Qt.Key.Key_Escape:
+                assist.popup.hide()
+                return
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
+                self._move_in_popup(key)
+                return
+        if key == Qt.Key.Key_Escape and assist.signature.isVisible():
+            assist.hide_signature()
+            return
+        if self.command_key(event):
+            return
+        cursor = self.textCursor()
+        multiline = cursor.hasSelection() and "\u2029" in cursor.selectedText()
+        if key == Qt.Key.Key_Tab and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            if multiline:
+                editing.indent(cursor)
+                self.setTextCursor(cursor)
+            else:
+                self.insertPlainText(" " * (4 - cursor.positionInBlock() % 4))
+            return
+        if key == Qt.Key.Key_Backtab:
+            editing.outdent(cursor)
+            self.setTextCursor(cursor)
             return
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            line = self.textCursor().block().text()
-            indent = line[: len(line) - len(line.lstrip())]
-            if line.rstrip().endswith(":" if self.language == "python" else ("{", "(", "[")):
-                indent += "    "
-            super().keyPressEvent(event)  # type: ignore[arg-type]
-            self.insertPlainText(indent)
+            self._new_line(event)
             return
-        super().keyPressEvent(event)  # type: ignore[arg-type]
+        super().keyPressEvent(event)
+        typed = event.text()
+        if typed == ".":
+            assist.complete()
+        elif assist.popup_visible():
+            assist.filter_popup()
+        elif typed in ("'", '"') and self.textCursor().block().text().rstrip(typed).endswith(
+            ("app_settings[", "appSettings[")
+        ):
+            assist.complete()
+        if typed in _SIGNATURE_KEYS:
+            assist.show_signature()
+        elif typed == ")" or key == Qt.Key.Key_Escape:
+            assist.hide_signature()
+
+    def _move_in_popup(self, key: int) -> None:
+        popup = self.assist.popup
+        rows = popup.model().rowCount()
+        step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -8}.get(key, 8)  # type: ignore[call-overload]
+        row = max(0, min(rows - 1, popup.currentIndex().row() + step))
+        popup.setCurrentIndex(popup.model().index(row, 0))
+
+    def _new_line(self, event: QKeyEvent) -> None:
+        """Keep the line's indent; one more after `:` or an open bracket."""
+        line = self.textCursor().block().text()[: self.textCursor().positionInBlock()]
+        indent = line[: len(line) - len(line.lstrip())]
+        ends = line.rstrip()
+        if ends.endswith(_OPENERS) or (self.language == "python" and ends.endswith(":")):
+            indent += editing.INDENT
+        super().keyPressEvent(event)
+        self.insertPlainText(indent)
+
+    def toggle_comment(self) -> None:
+        cursor = self.textCursor()
+        editing.toggle_comment(cursor, self.comment_marker())
+        self.setTextCursor(cursor)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        if not event.buttons():
+            self.assist.hovered(event.position().toPoint())
+
+    # -- what is shown over the text -------------------------------------
+
+    def _show_selections(self) -> None:
+        """The current line, the bracket pair at the cursor and the
+        diagnostics' underlines, as one set of extra selections."""
+        line = QTextEdit.ExtraSelection()
+        line.format.setBackground(QColor("#f3f7fc"))
+        line.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+        line.cursor = self.textCursor()
+        line.cursor.clearSelection()
+        selections = [line]
+        pair = editing.matching_bracket(self.document(), self.textCursor().position())
+        if pair is not None:
+            for at in pair:
+                mark = QTextEdit.ExtraSelection()
+                mark.format.setBackground(QColor("#c8e1ff"))
+                mark.cursor = QTextCursor(self.document())
+                mark.cursor.setPosition(at)
+                mark.cursor.setPosition(at + 1, QTextCursor.MoveMode.KeepAnchor)
+                selections.append(mark)
+        self.setExtraSelections(selections + self._diagnostic_selections)
 
     # -- diagnostics -----------------------------------------------------
 
@@ -272,7 +263,8 @@ class CodeEditor(QPlainTextEdit):
                 )
             selection.cursor = cursor
             selections.append(selection)
-        self.setExtraSelections(selections)
+        self._diagnostic_selections = selections
+        self._show_selections()
         self._margin.update()
         self.diagnostics_changed.emit(found)
 
@@ -324,25 +316,3 @@ class CodeEditor(QPlainTextEdit):
             top += round(self.blockBoundingRect(block).height())
             block = block.next()
         painter.end()
-
-
-class ScriptPane(QWidget):
-    """The editor and, beneath it, its diagnostics in words."""
-
-    def __init__(self, tasks: Operations, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.editor = CodeEditor(tasks, self)
-        self.problems = QLabel(self)
-        self.problems.setObjectName("fielderror")
-        self.problems.setWordWrap(True)
-        layout.addWidget(self.editor, 1)
-        layout.addWidget(self.problems)
-        self.editor.diagnostics_changed.connect(self._on_diagnostics)
-
-    def _on_diagnostics(self, found: list[Diagnostic]) -> None:
-        self.problems.setText(
-            "\n".join(f"line {d.line}: {d.message}" for d in found[:5])
-            + (f"\n… {len(found) - 5} more" if len(found) > 5 else "")
-        )
