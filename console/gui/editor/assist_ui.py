@@ -101,6 +101,11 @@ class AssistUi(QObject):
     def _on_failed(self, error: Exception) -> None:
         pass  # no completion is no loss: the user types on
 
+    def warm_up(self) -> None:
+        """Load jedi and the stub on the lane now, when a Python script is
+        opened, so the first completion the user asks for is quick."""
+        self._ask_at("warm", Request("tables.", 1, 7), self._assistant.complete, lambda _r: None)
+
     # -- completion ------------------------------------------------------
 
     def complete(self) -> None:
