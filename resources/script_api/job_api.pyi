@@ -2,12 +2,12 @@
 
 One declaration: the editor completes and documents Python scripts from it,
 derives JavaScript completion from its `JavaScript:` lines, and flags names
-that are not in it. `_AppSettingName` is filled in with this console's app
-setting names (never their values) when the editor loads it.
+that are not in it. An `_AppSettingName` is one of this console's app
+settings: the editor offers their names (never their values).
 """
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+from typing import Any
 
 _AppSettingName = str
 
