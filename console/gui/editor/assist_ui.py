@@ -36,7 +36,8 @@ class AssistUi(QObject):
         self._tasks = tasks
         self._assistant = Assistant()
         self._setting_names = setting_names
-        self._names: tuple[str, ...] | None = None  # read on the lane only
+        # Read on the lane only: once per script opened.
+        self._names: tuple[str, ...] | None = None
         self._serials: dict[str, int] = {}
         self.language = "python"
         self.completer = QCompleter(self)
@@ -88,12 +89,14 @@ class AssistUi(QObject):
                 done(result)
 
         def run(_progress: Any) -> T:
+            if kind == "warm":  # a script opened: the settings may have changed
+                self._names = None
             return work(self._with_names(request))
 
         self._tasks.run(Op(run, deliver, self._on_failed, wanted=current), lane=LANE)
 
     def _with_names(self, request: Request) -> Request:
-        """The request with the console's app setting names (read once)."""
+        """The request with the console's app setting names."""
         if self._names is None:
             self._names = tuple(self._setting_names()) if self._setting_names else ()
         return Request(request.source, request.line, request.column, request.language, self._names)
