@@ -3,6 +3,7 @@ Replace, Find next / previous), and the common ones where it has none."""
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 
 from PySide6.QtGui import QKeyEvent, QKeySequence
@@ -36,8 +37,11 @@ def key_map() -> dict[Command, list[QKeySequence]]:
         Command.FIND_PREVIOUS: _standard(QKeySequence.StandardKey.FindPrevious, "Shift+F3"),
         Command.GOTO_LINE: [_GOTO],
         Command.TOGGLE_COMMENT: [QKeySequence("Ctrl+/")],
-        # Ctrl+Space; macOS's Ctrl is Qt's Meta.
-        Command.COMPLETE: [QKeySequence("Ctrl+Space")],
+        # Ctrl+Space everywhere: on macOS the Control key is Qt's Meta (its
+        # Ctrl is Command, and Command+Space is Spotlight).
+        Command.COMPLETE: [
+            QKeySequence("Meta+Space" if sys.platform == "darwin" else "Ctrl+Space")
+        ],
     }
 
 
