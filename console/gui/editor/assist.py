@@ -5,7 +5,6 @@ console starts without it."""
 
 from __future__ import annotations
 
-import gc
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +48,6 @@ class Assistant:
         self._jedi: Any = None
         self._project: Any = None
         self._environment: Any = None
-        self._frozen = False
 
     def _script(self, source: str) -> Any:
         if self._jedi is None:
@@ -62,18 +60,6 @@ class Assistant:
         return self._jedi.Script(
             _PRELUDE + source, project=self._project, environment=self._environment
         )
-
-    def warm_up(self, request: Request) -> Completions:
-        """A first completion, to load jedi and its stubs before the user asks."""
-        found = self.complete(request)
-        if not self._frozen:
-            # jedi's caches are a great many long-lived objects; every full
-            # collection then walked them, holding the GIL: 180-400 ms GUI
-            # stalls typing into a 2,000-line script (bench/editor_bench.py),
-            # about 55 ms once they are left out of collection.
-            gc.freeze()
-            self._frozen = True
-        return found
 
     def complete(self, request: Request) -> Completions:
         before = _line_before(request)

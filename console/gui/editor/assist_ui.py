@@ -107,7 +107,7 @@ class AssistUi(QObject):
     def warm_up(self) -> None:
         """Load jedi and the stub on the lane now, when a Python script is
         opened, so the first completion the user asks for is quick."""
-        self._ask_at("warm", Request("tables.", 1, 7), self._assistant.warm_up, lambda _r: None)
+        self._ask_at("warm", Request("tables.", 1, 7), self._assistant.complete, lambda _r: None)
 
     # -- completion ------------------------------------------------------
 
