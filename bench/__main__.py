@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from bench import (
+    editor_bench,
     gui_bench,
     javascript_bench,
     jobs_bench,
@@ -36,6 +37,7 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     templates_bench.remove_duplicates,
     templates_bench.get_feed,
     window_bench.window,
+    editor_bench.completion,
     workers_bench.workers_scale,
 ]
 

@@ -100,7 +100,11 @@ class JobView(QWidget):
 
         # Script, with the live log of the latest run beneath
         script = QSplitter(Qt.Orientation.Vertical, self)
-        self.script = ScriptPane(page.ctx.tasks, script)
+        app_settings = page.ctx.services.app_settings
+        # Completion offers the app settings' names (read on a worker, never values).
+        self.script = ScriptPane(
+            page.ctx.tasks, script, lambda: [s.name for s in app_settings.list()]
+        )
         self.live_log = log_model()
         self.live_view = table_view(script, self.live_log)
         script.addWidget(self.script)

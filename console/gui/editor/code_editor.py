@@ -1,0 +1,327 @@
+"""The script editor: line numbers, highlighting, diagnostics marked in the
+margin and underlined, the current line and matching brackets shown, the
+editing keys (indent, outdent, auto-indent, toggle comment) and, through
+`AssistUi`, completion, signature help and hover docs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontDatabase,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+)
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip, QWidget
+
+from console.gui.editor import editing
+from console.gui.editor.assist_ui import LANE, AssistUi
+from console.gui.editor.diagnostics import Diagnostic, check_source
+from console.gui.editor.highlight import ScriptHighlighter
+from console.gui.operations import Op, Operations
+
+_OPENERS = ("(", "[", "{")
+#: Typing one of these asks for the call's parameters; `)` puts them away.
+_SIGNATURE_KEYS = ("(", ",")
+
+
+class _LineNumbers(QWidget):
+    def __init__(self, editor: CodeEditor) -> None:
+        super().__init__(editor)
+        self._editor = editor
+        self.setMouseTracking(True)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._editor.margin_width(), 0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._editor.paint_margin(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        block = self._editor.cursorForPosition(pos).block()
+        messages = [
+            d.message for d in self._editor.diagnostics if d.line == block.blockNumber() + 1
+        ]
+        if messages:
+            QToolTip.showText(event.globalPosition().toPoint(), "\n".join(messages), self)
+        else:
+            QToolTip.hideText()
+
+
+class CodeEditor(QPlainTextEdit):
+    """A Python editor with a line-number margin and diagnostics."""
+
+    diagnostics_changed = Signal(list)
+    modified_changed = Signal(bool)
+
+    def __init__(
+        self,
+        tasks: Operations,
+        parent: QWidget | None = None,
+        setting_names: Callable[[], list[str]] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("editor")
+        #: The pane's keys (find, go to line…): True when it took the key.
+        self.command_key: Callable[[QKeyEvent], bool] = lambda _event: False
+        self.assist = AssistUi(self, tasks, setting_names)
+        self._diagnostic_selections: list[QTextEdit.ExtraSelection] = []
+        self.viewport().setMouseTracking(True)
+        self._tasks = tasks
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSize(10)
+        self.setFont(font)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 4)
+        self.diagnostics: list[Diagnostic] = []
+        self._margin = _LineNumbers(self)
+        self._highlighter = ScriptHighlighter(self.document())
+        self.language = "python"
+        self._check_timer = QTimer(self, singleShot=True, interval=300)
+        self._check_timer.timeout.connect(self._check)
+        self._generation = 0
+        self.blockCountChanged.connect(lambda _n: self._update_margin_width())
+        self.updateRequest.connect(self._on_update_request)
+        self.textChanged.connect(self._check_timer.start)
+        self.document().modificationChanged.connect(self.modified_changed.emit)
+        self.cursorPositionChanged.connect(self._show_selections)
+        self._update_margin_width()
+        self._show_selections()
+
+    # -- content ---------------------------------------------------------
+
+    def set_script(self, text: str, language: str = "python") -> None:
+        """Load a saved script: not modified, checked at once."""
+        self.language = language
+        self.assist.language = language
+        self._highlighter.set_language(language)
+        self.setPlainText(text)
+        self.document().setModified(False)
+        self._check()
+        if language == "python":
+            self.assist.warm_up()
+
+    def is_modified(self) -> bool:
+        return self.document().isModified()
+
+    def mark_saved(self) -> None:
+        self.document().setModified(False)
+
+    def comment_marker(self) -> str:
+        return "//" if self.language == "javascript" else "#"
+
+    def event(self, event: QEvent) -> bool:
+        # Escape closes the completion popup or the signature before the
+        # window's own Escape (back) sees it.
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and (self.assist.popup_visible() or self.assist.signature.isVisible())
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, assist = event.key(), self.assist
+        if assist.popup_visible():
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab):
+                assist.accept_current()
+                return
+            if key == Qt.Key.Key_Escape:
+                assist.popup.hide()
+                return
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
+                self._move_in_popup(key)
+                return
+        if key == Qt.Key.Key_Escape and assist.signature.isVisible():
+            assist.hide_signature()
+            return
+        if self.command_key(event):
+            return
+        cursor = self.textCursor()
+        multiline = cursor.hasSelection() and "\u2029" in cursor.selectedText()
+        if key == Qt.Key.Key_Tab and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            if multiline:
+                editing.indent(cursor)
+                self.setTextCursor(cursor)
+            else:
+                self.insertPlainText(" " * (4 - cursor.positionInBlock() % 4))
+            return
+        if key == Qt.Key.Key_Backtab:
+            editing.outdent(cursor)
+            self.setTextCursor(cursor)
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._new_line(event)
+            return
+        super().keyPressEvent(event)
+        typed = event.text()
+        if typed == ".":
+            assist.complete()
+        elif assist.popup_visible():
+            assist.filter_popup()
+        elif typed in ("'", '"') and self.textCursor().block().text().rstrip(typed).endswith(
+            ("app_settings[", "appSettings[")
+        ):
+            assist.complete()
+        if typed in _SIGNATURE_KEYS:
+            assist.show_signature()
+        elif typed == ")" or key == Qt.Key.Key_Escape:
+            assist.hide_signature()
+
+    def _move_in_popup(self, key: int) -> None:
+        popup = self.assist.popup
+        rows = popup.model().rowCount()
+        step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -8}.get(key, 8)  # type: ignore[call-overload]
+        row = max(0, min(rows - 1, popup.currentIndex().row() + step))
+        popup.setCurrentIndex(popup.model().index(row, 0))
+
+    def _new_line(self, event: QKeyEvent) -> None:
+        """Keep the line's indent; one more after `:` or an open bracket."""
+        line = self.textCursor().block().text()[: self.textCursor().positionInBlock()]
+        indent = line[: len(line) - len(line.lstrip())]
+        ends = line.rstrip()
+        if ends.endswith(_OPENERS) or (self.language == "python" and ends.endswith(":")):
+            indent += editing.INDENT
+        super().keyPressEvent(event)
+        self.insertPlainText(indent)
+
+    def toggle_comment(self) -> None:
+        cursor = self.textCursor()
+        editing.toggle_comment(cursor, self.comment_marker())
+        self.setTextCursor(cursor)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        if not event.buttons():
+            self.assist.hovered(event.position().toPoint())
+
+    # -- what is shown over the text -------------------------------------
+
+    def _show_selections(self) -> None:
+        """The current line, the bracket pair at the cursor and the
+        diagnostics' underlines, as one set of extra selections."""
+        line = QTextEdit.ExtraSelection()
+        line.format.setBackground(QColor("#f3f7fc"))
+        line.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+        line.cursor = self.textCursor()
+        line.cursor.clearSelection()
+        selections = [line]
+        pair = editing.matching_bracket(self.document(), self.textCursor().position())
+        if pair is not None:
+            for at in pair:
+                mark = QTextEdit.ExtraSelection()
+                mark.format.setBackground(QColor("#c8e1ff"))
+                mark.cursor = QTextCursor(self.document())
+                mark.cursor.setPosition(at)
+                mark.cursor.setPosition(at + 1, QTextCursor.MoveMode.KeepAnchor)
+                selections.append(mark)
+        self.setExtraSelections(selections + self._diagnostic_selections)
+
+    # -- diagnostics -----------------------------------------------------
+
+    def _check(self) -> None:
+        self._generation += 1
+        generation, source, language = self._generation, self.toPlainText(), self.language
+
+        def current() -> bool:
+            return generation == self._generation
+
+        def done(found: list[Diagnostic]) -> None:
+            if current():  # drop a stale check
+                self.show_diagnostics(found)
+
+        # On the assist lane: one Python-heavy worker at a time, or the GUI
+        # thread waits on the GIL behind two of them (a 200-350 ms stall
+        # measured typing into 2,000 lines with both on the pool).
+        work = Op(lambda _p: check_source(source, language), done, wanted=current)
+        self._tasks.run(work, lane=LANE)
+
+    def show_diagnostics(self, found: list[Diagnostic]) -> None:
+        self.diagnostics = found
+        selections = []
+        for d in found:
+            block = self.document().findBlockByNumber(d.line - 1)
+            if not block.isValid():
+                continue
+            selection = QTextEdit.ExtraSelection()
+            underline = QTextCharFormat()
+            underline.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+            underline.setUnderlineColor(QColor("#c42b1c" if d.error else "#d18f00"))
+            underline.setToolTip(d.message)
+            selection.format = underline
+            cursor = QTextCursor(block)
+            start = min(d.column, max(0, block.length() - 2))
+            cursor.setPosition(block.position() + start)
+            cursor.movePosition(
+                QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor
+            )
+            if not cursor.hasSelection():
+                cursor.movePosition(
+                    QTextCursor.MoveOperation.StartOfBlock, QTextCursor.MoveMode.KeepAnchor
+                )
+            selection.cursor = cursor
+            selections.append(selection)
+        self._diagnostic_selections = selections
+        self._show_selections()
+        self._margin.update()
+        self.diagnostics_changed.emit(found)
+
+    # -- the margin ------------------------------------------------------
+
+    def margin_width(self) -> int:
+        digits = len(str(max(1, self.blockCount())))
+        return 18 + self.fontMetrics().horizontalAdvance("9") * max(3, digits)
+
+    def _update_margin_width(self) -> None:
+        self.setViewportMargins(self.margin_width(), 0, 0, 0)
+
+    def _on_update_request(self, rect: QRect, dy: int) -> None:
+        if dy:
+            self._margin.scroll(0, dy)
+        else:
+            self._margin.update(0, rect.y(), self._margin.width(), rect.height())
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        rect = self.contentsRect()
+        self._margin.setGeometry(QRect(rect.left(), rect.top(), self.margin_width(), rect.height()))
+
+    def paint_margin(self, event: QPaintEvent) -> None:
+        painter = QPainter(self._margin)
+        painter.fillRect(event.rect(), QColor("#f5f5f5"))
+        marks: dict[int, bool] = {}
+        for d in self.diagnostics:
+            marks[d.line] = marks.get(d.line, False) or d.error
+        block = self.firstVisibleBlock()
+        top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
+        height = self.fontMetrics().height()
+        while block.isValid() and top <= event.rect().bottom():
+            number = block.blockNumber() + 1
+            if block.isVisible():
+                if number in marks:
+                    painter.setBrush(QColor("#c42b1c" if marks[number] else "#d18f00"))
+                    painter.setPen(Qt.PenStyle.NoPen)
+                    painter.drawEllipse(4, top + height // 2 - 4, 8, 8)
+                painter.setPen(QColor("#999999"))
+                painter.drawText(
+                    0,
+                    top,
+                    self._margin.width() - 4,
+                    height,
+                    Qt.AlignmentFlag.AlignRight,
+                    str(number),
+                )
+            top += round(self.blockBoundingRect(block).height())
+            block = block.next()
+        painter.end()

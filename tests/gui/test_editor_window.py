@@ -1,0 +1,61 @@
+"""The editor in the window's Script tab: the console starts without jedi,
+and completion there offers the console's own app setting names."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QTextCursor
+
+from console.gui.main_window import MainWindow
+from tests.gui.test_window import scheduler
+
+START = """
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from console.gui import create_window
+window = create_window(sys.argv[1]); window.show(); app.processEvents()
+print("jedi" in sys.modules)
+window.close()
+"""
+
+
+def test_the_console_starts_without_importing_jedi(home: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", START, str(home)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_script_tab_completes_app_setting_names_not_values(
+    window: MainWindow, qtbot: Any
+) -> None:
+    window.services.app_settings.set("TWITTER_QUERY", "#mobileservices")
+    window.services.app_settings.set("FEED_URL", "https://example.org/feed")
+    job = window.services.jobs.create("poll", template="getUpdates")
+    window.show_page("Scheduler")
+    page = scheduler(window)
+    page.open_job(job)
+    editor = page.job_view.script.editor
+    assert page.job_view.tabs.tabText(page.job_view.tabs.currentIndex()) == "Script"
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(editor, 'x = config.app_settings["')
+    popup = editor.assist.popup
+
+    def offered() -> list[str]:
+        model = popup.model()
+        return [model.index(r, 0).data() for r in range(model.rowCount())]
+
+    qtbot.waitUntil(lambda: popup.isVisible() and "TWITTER_QUERY" in offered(), timeout=20000)
+    assert set(offered()) == {"TWITTER_QUERY", "FEED_URL"}
+    assert not any("example.org" in name or "#" in name for name in offered())
