@@ -342,6 +342,7 @@ class DebugPane(QWidget):
         self.stack.clear()
         self.variables.clear()
         self._frames = []
+        self.current_line.emit(0)  # the editor's mark goes until it stops again
 
     def _set_stopped(self, stopped: bool) -> None:
         for label, button in self.buttons.items():

@@ -155,3 +155,39 @@ def test_f5_in_the_script_tab_runs_the_job_under_the_debugger(
     assert view.debugger.isVisibleTo(view)
     qtbot.waitUntil(lambda: bool(ended), timeout=20000)  # no breakpoint: it runs through
     assert ended[0].trigger == "debug" and ended[0].status == "succeeded"
+
+
+def test_a_click_in_the_margin_sets_a_breakpoint_and_f5_stops_there(
+    window: MainWindow, qtbot: Any
+) -> None:
+    from PySide6.QtCore import QPoint, Qt
+
+    services = window.services
+    assert services is not None
+    job = services.jobs.create("counter", interval=1, unit="hour", script=COUNTER)
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(job)
+    view = page.job_view
+    view.tabs.setCurrentIndex(1)
+    editor = view.script.editor
+    margin = editor._margin  # the line-number margin the user clicks
+    line_5 = editor.document().findBlockByNumber(4)
+    y = round(editor.blockBoundingGeometry(line_5).translated(editor.contentOffset()).center().y())
+    qtbot.mouseClick(margin, Qt.MouseButton.LeftButton, pos=QPoint(6, y))
+    assert editor.breakpoints == {5}
+    ended: list[Any] = []
+    view.debugger.finished.connect(ended.append)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    editor.setFocus()
+    qtbot.waitUntil(editor.hasFocus, timeout=5000)
+    qtbot.keyClick(editor, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: editor.debug_line == 5, timeout=20000)  # the stopped line, marked
+    assert editor.textCursor().blockNumber() == 4
+    view.debugger.buttons["Continue"].click()
+    qtbot.waitUntil(lambda: bool(ended), timeout=20000)
+    assert ended[0].status == "succeeded" and editor.debug_line is None
+    qtbot.mouseClick(margin, Qt.MouseButton.LeftButton, pos=QPoint(6, y))
+    assert editor.breakpoints == set()  # a second click clears it

@@ -44,6 +44,11 @@ class _LineNumbers(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         self._editor.paint_margin(event)
 
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # A click in the margin sets or clears a breakpoint on that line (F5 debugs).
+        block = self._editor.cursorForPosition(event.position().toPoint()).block()
+        self._editor.toggle_breakpoint(block.blockNumber() + 1)
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position().toPoint()
         block = self._editor.cursorForPosition(pos).block()
@@ -82,6 +87,10 @@ class CodeEditor(QPlainTextEdit):
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 4)
         self.diagnostics: list[Diagnostic] = []
+        #: Lines (from 1) where the debugger stops; set by clicking the margin.
+        self.breakpoints: set[int] = set()
+        #: The line the debugger is stopped at, marked until it moves on.
+        self.debug_line: int | None = None
         self._margin = _LineNumbers(self)
         self._highlighter = ScriptHighlighter(self.document())
         self.language = "python"
@@ -105,6 +114,8 @@ class CodeEditor(QPlainTextEdit):
         self._highlighter.set_language(language)
         self.setPlainText(text)
         self.document().setModified(False)
+        self.breakpoints.clear()
+        self.debug_line = None
         self._check()
         if language == "python":
             self.assist.warm_up()
@@ -217,6 +228,12 @@ class CodeEditor(QPlainTextEdit):
         line.cursor = self.textCursor()
         line.cursor.clearSelection()
         selections = [line]
+        if self.debug_line is not None:
+            stopped = QTextEdit.ExtraSelection()
+            stopped.format.setBackground(QColor("#fff4c2"))
+            stopped.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+            stopped.cursor = QTextCursor(self.document().findBlockByNumber(self.debug_line - 1))
+            selections.append(stopped)
         pair = editing.matching_bracket(self.document(), self.textCursor().position())
         if pair is not None:
             for at in pair:
@@ -277,6 +294,25 @@ class CodeEditor(QPlainTextEdit):
         self._margin.update()
         self.diagnostics_changed.emit(found)
 
+    # -- the debugger's marks ---------------------------------------------
+
+    def toggle_breakpoint(self, line: int) -> None:
+        if 1 <= line <= self.blockCount():
+            self.breakpoints ^= {line}
+            self._margin.update()
+
+    def show_debug_line(self, line: int) -> None:
+        """Mark the line the debugger stopped at (0: it runs again) and show it."""
+        self.debug_line = line or None
+        if self.debug_line is not None:
+            block = self.document().findBlockByNumber(self.debug_line - 1)
+            if block.isValid():
+                cursor = QTextCursor(block)
+                self.setTextCursor(cursor)
+                self.centerCursor()
+        self._show_selections()
+        self._margin.update()
+
     # -- the margin ------------------------------------------------------
 
     def margin_width(self) -> int:
@@ -309,7 +345,11 @@ class CodeEditor(QPlainTextEdit):
         while block.isValid() and top <= event.rect().bottom():
             number = block.blockNumber() + 1
             if block.isVisible():
-                if number in marks:
+                if number in self.breakpoints:
+                    painter.setBrush(QColor("#c42b1c"))
+                    painter.setPen(QColor("white"))
+                    painter.drawEllipse(2, top + height // 2 - 6, 12, 12)
+                elif number in marks:
                     painter.setBrush(QColor("#c42b1c" if marks[number] else "#d18f00"))
                     painter.setPen(Qt.PenStyle.NoPen)
                     painter.drawEllipse(4, top + height // 2 - 4, 8, 8)

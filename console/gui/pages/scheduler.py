@@ -1,5 +1,10 @@
 """The Scheduler page: the job list and each job's Configure, Script and
-History tabs, with Run Once streaming its log live."""
+History tabs, with Run Once streaming its log live.
+
+Over 500 lines, kept whole: the page's commands (Run Once, Enable, Save,
+Debug) act on the job view's Configure form and editor together; the
+History tab (`job_history`), the editor (`editor/`) and the debugger
+(`debug_pane`) live apart."""
 
 from __future__ import annotations
 
@@ -115,6 +120,7 @@ class JobView(QWidget):
         script.setSizes([400, 160, 240])
         self.tabs.addTab(script, "Script")
         debug_on_f5(self.script.editor, lambda: self.debug())  # the window's F5 refreshes
+        self.debugger.current_line.connect(self.script.editor.show_debug_line)
 
         # History: the runs, and the selected run's log
         self.history = HistoryTab(page.ctx, self)
@@ -132,7 +138,7 @@ class JobView(QWidget):
         if self.job is None:
             return
         self.debugger.show()
-        breakpoints = list(getattr(self.script.editor, "breakpoints", []))
+        breakpoints = sorted(self.script.editor.breakpoints)
         self.debugger.start(self.job, breakpoints, replay=replay)
 
     def debug_run(self, run_id: int, recorded: bool) -> None:
