@@ -153,7 +153,9 @@ class PortablePlatform:
             live = [p for p in found if _running(psutil, p)]
             if not live:
                 return
-            for p in live:
+            # The deepest first: a killed parent may let the script's main
+            # thread end the host before this thread is done.
+            for p in reversed(live):
                 try:
                     p.kill()
                 except psutil.Error:
