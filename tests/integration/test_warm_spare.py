@@ -43,7 +43,8 @@ def test_a_run_takes_the_spare_and_another_waits(warm: Services) -> None:
     make_job(
         warm,
         "note",
-        "import os\nconsole.log('pid', os.getppid(), os.getpid())\ntables.get_table('Notes').insert({'n': 1})",
+        "import os\nconsole.log('pid', os.getppid(), os.getpid())\n"
+        "tables.get_table('Notes').insert({'n': 1})",
     )
     spare = warm.runner.spare_pid
     assert spare is not None

@@ -21,7 +21,7 @@ def test_ending_a_host_ends_its_process_group() -> None:
         time.sleep(0.02)
     children = psutil.Process(proc.pid).children()
     linux.end(proc, 0.5, ending=False)
-    gone, alive = psutil.wait_procs(children, timeout=10)
+    _gone, alive = psutil.wait_procs(children, timeout=10)
     assert proc.returncode is not None and not alive
 
 
