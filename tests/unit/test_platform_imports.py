@@ -46,7 +46,8 @@ IMPORT_ALL = textwrap.dedent(
             for finder in sys.meta_path:
                 if finder is self:
                     continue
-                spec = finder.find_spec(name, path, target) if hasattr(finder, "find_spec") else None
+                find = getattr(finder, "find_spec", None)
+                spec = find(name, path, target) if find else None
                 if spec is not None:
                     if spec.loader is not None and hasattr(spec.loader, "exec_module"):
                         spec.loader = Loader(name, spec.loader)

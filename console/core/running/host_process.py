@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from typing import Any, NoReturn
 
 from console.core.running.process_tree import PARENT_ENV
-from console.core.running.runner_platform import current
+from console.core.running.runner_platform import KILL, current
 
 
 def child_command(*, preload: str | None = None) -> list[str]:
@@ -63,7 +62,7 @@ class HostProcess:
         if self.given_run or self._discarded:
             return
         self._discarded = True
-        self.signal_group(signal.SIGKILL)
+        self.signal_group(KILL)
         self.proc.wait()
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if pipe is not None:

@@ -14,6 +14,7 @@ Standard library only at import: the host imports it before anything else.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,6 +23,13 @@ from typing import Any, Protocol
 
 RUNNER_ENV = "MOBILE_CONSOLE_RUNNER"
 RUNNERS = ("linux", "portable")
+
+#: The signals that ask a console process to stop (Windows has no SIGHUP).
+STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+#: Ends a run's tree now (`HostPlatform.signal_tree`); Windows has no SIGKILL.
+KILL: int = getattr(signal, "SIGKILL", 9)
 
 #: A JSON message to the supervisor, on the host's channel.
 Report = Callable[[dict[str, Any]], None]
