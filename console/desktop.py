@@ -174,8 +174,7 @@ def _check_platform() -> None:
         # A Start-menu shortcut (Windows) and a LaunchAgent (macOS) are the
         # documented next step (README, "Platforms").
         raise ConsoleError(
-            "desktop-entry and autostart are for XDG desktops (Linux, BSD); "
-            "this is " + sys.platform
+            "desktop-entry and autostart are for XDG desktops (Linux, BSD); this is " + sys.platform
         )
 
 

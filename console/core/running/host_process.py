@@ -42,6 +42,7 @@ class HostProcess:
             env={**os.environ, PARENT_ENV: str(os.getpid())},
             **current().popen_options(),  # its own process group, ended as a whole
         )
+        current().started(self.proc)
         self.given_run = False
         self._discarded = False
 
@@ -49,6 +50,8 @@ class HostProcess:
         """Give it its run: the payload, secrets included, on its stdin."""
         assert self.proc.stdin is not None
         self.given_run = True
+        if payload.get("memory_bytes"):
+            current().given(self.proc, int(payload["memory_bytes"]))
         try:
             self.proc.stdin.write(json.dumps(payload).encode("utf-8"))
             self.proc.stdin.close()

@@ -60,6 +60,12 @@ class LinuxPlatform:
     def finish(self) -> None:
         pass  # the guardian ends the tree when the worker exits
 
+    def started(self, proc: subprocess.Popen[bytes]) -> None:
+        pass
+
+    def given(self, proc: subprocess.Popen[bytes], memory_bytes: int) -> None:
+        pass  # the host sets its own RLIMIT_AS
+
     def signal_tree(self, proc: subprocess.Popen[bytes], sig: int) -> None:
         try:
             os.killpg(proc.pid, sig)

@@ -28,6 +28,11 @@ from collections.abc import Callable
 from typing import Any
 
 from console.core.running import process_tree
+from console.core.running.platform_windows import (
+    CREATE_NEW_PROCESS_GROUP,
+    CREATE_SUSPENDED,
+    JobObject,
+)
 
 Report = Callable[[dict[str, Any]], None]
 
@@ -51,10 +56,11 @@ class PortablePlatform:
         self._known: dict[int, float] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._jobs: dict[int, JobObject] = {}
 
     def popen_options(self) -> dict[str, Any]:
-        if WINDOWS:
-            return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+        if WINDOWS:  # held in a Job Object before it runs (`started`)
+            return {"creationflags": CREATE_NEW_PROCESS_GROUP | CREATE_SUSPENDED}
         return {"start_new_session": True}
 
     # -- in the host ------------------------------------------------------------
@@ -164,6 +170,29 @@ class PortablePlatform:
 
     # -- in the supervisor ------------------------------------------------------
 
+    def started(self, proc: subprocess.Popen[bytes]) -> None:
+        if not WINDOWS:
+            return
+        import psutil
+
+        job = JobObject()
+        handle = int(getattr(proc, "_handle", 0))  # Popen's own process handle
+        job.hold(handle, [t.id for t in psutil.Process(proc.pid).threads()])
+        with self._lock:
+            self._jobs[proc.pid] = job
+
+    def given(self, proc: subprocess.Popen[bytes], memory_bytes: int) -> None:
+        job = self._jobs.get(proc.pid)
+        if job is not None:
+            job.limit_memory(memory_bytes)
+
+    def _end_job(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            job = self._jobs.pop(proc.pid, None)
+        if job is not None:
+            job.terminate()
+            job.close()
+
     def signal_tree(self, proc: subprocess.Popen[bytes], sig: int) -> None:
         if not WINDOWS and sig != signal.SIGKILL:
             try:
@@ -171,6 +200,7 @@ class PortablePlatform:
             except (ProcessLookupError, PermissionError):
                 pass
             return
+        self._end_job(proc)
         kill_tree(proc.pid)
 
     def end(self, proc: subprocess.Popen[bytes], grace_s: float, *, ending: bool) -> None:
@@ -185,6 +215,7 @@ class PortablePlatform:
                 proc.wait(timeout=grace_s)
             except subprocess.TimeoutExpired:
                 pass
+        self._end_job(proc)
         kill_tree(proc.pid)
         proc.wait()
 

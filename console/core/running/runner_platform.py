@@ -62,6 +62,12 @@ class HostPlatform(Protocol):
 
     # -- in the supervisor ------------------------------------------------------
 
+    def started(self, proc: subprocess.Popen[bytes]) -> None:
+        """A host has just been started (with `popen_options`)."""
+
+    def given(self, proc: subprocess.Popen[bytes], memory_bytes: int) -> None:
+        """A host has been given its run, with this memory limit."""
+
     def signal_tree(self, proc: subprocess.Popen[bytes], sig: int) -> None:
         """SIGTERM: ask the run to stop (its tree ends); SIGKILL: end it all now."""
 

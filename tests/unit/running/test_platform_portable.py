@@ -89,7 +89,7 @@ def test_what_a_run_started_ends_with_it_even_out_of_its_session() -> None:
     reason="the portable runner cannot promise it: a grandchild that double-forks "
     "out of the run's tree before the watchdog's next look (0.2 s) is re-parented "
     "(to launchd on macOS, to init on Linux) and never seen; on Windows the Job "
-    "Object holds it unless it breaks away (CREATE_BREAKAWAY_FROM_JOB)",
+    "Object holds it (breakaway is not allowed)",
 )
 def test_a_grandchild_that_double_forks_at_once_ends_with_the_run() -> None:
     host = run_host(
