@@ -32,6 +32,7 @@ SUITES = [
 
 
 @pytest.mark.skipif(os.environ.get(RUNNER_ENV) == "portable", reason="this is that pass")
+@pytest.mark.timeout(600)  # a suite of its own
 def test_the_runner_suites_pass_with_the_portable_runner() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *SUITES],
