@@ -15,6 +15,7 @@ from bench import (
     gui_bench,
     javascript_bench,
     jobs_bench,
+    platform_bench,
     scheduler_bench,
     templates_bench,
     window_bench,
@@ -37,6 +38,7 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     templates_bench.get_feed,
     window_bench.window,
     workers_bench.workers_scale,
+    platform_bench.portable_runner,
 ]
 
 
