@@ -83,3 +83,35 @@ def test_every_module_imports_on_other_platforms(platform: str) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == ""
+
+
+#: Where Linux's own files may be read: the Linux runner behind the seam.
+LINUX_FILES_ALLOWED = {
+    "console/core/running/process_tree.py",
+    "console/core/running/platform_linux.py",
+}
+
+
+def test_no_proc_or_etc_path_outside_the_linux_runner() -> None:
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "console").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative in LINUX_FILES_ALLOWED:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and node.value.startswith(("/proc", "/etc", "/sys/"))
+            ):
+                found.append(f"{relative}:{node.lineno}: {node.value!r}")
+    assert found == []
