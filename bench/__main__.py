@@ -16,6 +16,7 @@ from bench import (
     gui_bench,
     javascript_bench,
     jobs_bench,
+    platform_bench,
     scheduler_bench,
     templates_bench,
     window_bench,
@@ -39,6 +40,7 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     window_bench.window,
     editor_bench.completion,
     workers_bench.workers_scale,
+    platform_bench.portable_runner,
 ]
 
 

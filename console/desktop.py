@@ -171,9 +171,10 @@ def disable_autostart() -> list[Path]:
 
 def _check_platform() -> None:
     if sys.platform in ("win32", "darwin"):
+        # A Start-menu shortcut (Windows) and a LaunchAgent (macOS) are the
+        # documented next step (README, "Platforms").
         raise ConsoleError(
-            "desktop entries and autostart are for Linux and BSD desktops "
-            "(freedesktop.org); this is " + sys.platform
+            "desktop-entry and autostart are for XDG desktops (Linux, BSD); this is " + sys.platform
         )
 
 

@@ -124,3 +124,33 @@ def run_cli(home: Path) -> RunCli:
         )
 
     return run
+
+
+#: Test files that need Linux itself: prctl, /proc, RLIMIT_AS, the fork
+#: server, `setsid`, desktop-file-validate, the Secret Service, Xvfb. Marked
+#: `linux_only`; CI runs `-m "not linux_only"` on macOS and Windows.
+LINUX_ONLY = {
+    "tests/unit/running/test_process_tree.py",
+    "tests/unit/running/test_fork_server.py",
+    "tests/unit/running/test_platform_linux.py",
+    "tests/unit/running/test_platform_portable.py",
+    "tests/unit/running/test_script_host.py",
+    "tests/integration/test_process_tree.py",
+    "tests/integration/test_fork_server.py",
+    "tests/integration/test_window_terminate.py",
+    "tests/integration/test_portable_runner.py",
+    "tests/integration/test_installed.py",
+    "tests/integration/test_desktop_files.py",
+    "tests/integration/test_secrets_keyring.py",
+}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        if path.is_relative_to(ROOT) and (
+            path.relative_to(ROOT).as_posix() in LINUX_ONLY
+            or path.relative_to(ROOT).parts[:2] == ("tests", "desktop")
+        ):
+            item.add_marker(pytest.mark.linux_only)

@@ -329,6 +329,8 @@ def _stopped_by_signals(cancel: Cancel, command: str) -> Iterator[list[signal.Si
     """While the block runs, Ctrl+C, a closed terminal or a polite kill end
     the run as interrupted, its log naming the signal: not the user's Cancel.
     Yields the signals that came, for the exit status (128+signal)."""
+    from console.core.running import runner_platform
+
     came: list[signal.Signals] = []
 
     def stop(signum: int, _frame: object) -> None:
@@ -336,7 +338,7 @@ def _stopped_by_signals(cancel: Cancel, command: str) -> Iterator[list[signal.Si
         came.append(sig)
         cancel.interrupt(f"mobile-console {command} was stopped by {sig.name}")
 
-    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    stops = runner_platform.STOP_SIGNALS
     previous = {sig: signal.signal(sig, stop) for sig in stops}
     try:
         yield came

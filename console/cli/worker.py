@@ -30,6 +30,7 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     import threading
     import time
 
+    from console.core.running.runner_platform import STOP_SIGNALS
     from console.core.scheduling.workers import HEARTBEAT_S, default_name
     from console.core.store.outage import is_unavailable
 
@@ -49,7 +50,7 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
         stopped_by.append(signal.Signals(signum).name)
         stop.set()
 
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    for sig in STOP_SIGNALS:  # Windows has no SIGHUP
         signal.signal(sig, on_signal)
     enabled = services.jobs.enabled()
     cap = f"; at most {args.max_runs} runs at once" if args.max_runs else ""

@@ -123,6 +123,8 @@ def close_on_signals(app: QApplication) -> Callable[[], None]:
 
     from PySide6.QtCore import QSocketNotifier
 
+    from console.core.running.runner_platform import STOP_SIGNALS
+
     reader, writer = socket.socketpair()
     reader.setblocking(False)
     writer.setblocking(False)
@@ -130,7 +132,7 @@ def close_on_signals(app: QApplication) -> Callable[[], None]:
     requested: list[int] = []
     previous = {
         sig: signal.signal(sig, lambda signum, _frame: requested.append(signum))
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        for sig in STOP_SIGNALS  # Windows has no SIGHUP
     }
     notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
 

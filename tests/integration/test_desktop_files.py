@@ -110,3 +110,22 @@ def test_a_failed_reinstall_leaves_the_earlier_install_whole(
     assert "cannot write" in err and len(err.strip().splitlines()) == 1
     after = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
     assert after == before
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+@pytest.mark.parametrize("command", [["desktop-entry", "install"], ["autostart", "enable"]])
+def test_other_platforms_are_told_in_one_line_that_these_are_for_xdg_desktops(
+    xdg: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    platform: str,
+    command: list[str],
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "platform", platform)
+    assert main(command) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert "for XDG desktops" in err and platform in err
+    assert not (xdg / "data").exists() and not (xdg / "config").exists()

@@ -34,19 +34,12 @@ def process_gone(host: str, pid: int) -> bool:
     when it is alive, or on another machine, where it cannot be told."""
     if host != socket.gethostname() or pid == os.getpid():
         return False
+    # psutil, not os.kill(pid, 0): on Windows that call ends the process.
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
         return True
-    except PermissionError:
+    except psutil.Error:
         return False  # alive, another user's
-    return _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] == b"Z"

@@ -43,7 +43,9 @@ SPAWN_TIMEOUT_S = 10.0
 
 def available() -> bool:
     """Linux only: fork after imports is unsafe on macOS, absent on Windows."""
-    return sys.platform.startswith("linux") and hasattr(socket, "SOCK_SEQPACKET")
+    from console.core.running.runner_platform import chosen_name
+
+    return chosen_name() == "linux" and hasattr(socket, "SOCK_SEQPACKET")
 
 
 def server_command(fd: int) -> list[str]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from typing import Any, NoReturn
 
 from console.core.running.process_tree import PARENT_ENV
+from console.core.running.runner_platform import KILL, current
 
 
 def child_command(*, preload: str | None = None) -> list[str]:
@@ -36,12 +36,13 @@ class HostProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group, ended as a whole
             close_fds=True,
             # So that it can tell its console's death from the end of one of
             # its threads (see process_tree).
             env={**os.environ, PARENT_ENV: str(os.getpid())},
+            **current().popen_options(),  # its own process group, ended as a whole
         )
+        current().started(self.proc)
         self.given_run = False
         self._discarded = False
 
@@ -49,6 +50,8 @@ class HostProcess:
         """Give it its run: the payload, secrets included, on its stdin."""
         assert self.proc.stdin is not None
         self.given_run = True
+        if payload.get("memory_bytes"):
+            current().given(self.proc, int(payload["memory_bytes"]))
         try:
             self.proc.stdin.write(json.dumps(payload).encode("utf-8"))
             self.proc.stdin.close()
@@ -62,37 +65,21 @@ class HostProcess:
         if self.given_run or self._discarded:
             return
         self._discarded = True
-        self.signal_group(signal.SIGKILL)
+        self.signal_group(KILL)
         self.proc.wait()
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if pipe is not None:
                 pipe.close()
 
     def end(self, grace_s: float = 2.0, *, ending: bool = False) -> None:
-        """End the run's whole tree: the host's guardian ends every process
-        the script started (SIGTERM), then anything left of the group goes
-        (SIGKILL). Killing the guardian first would hand what escaped the
-        group to PID 1. `ending`: the script is done and the guardian is
-        ending the tree on its own; give it `grace_s` to do so first."""
-        if ending:
-            try:
-                self.proc.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                pass
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGTERM)
-                self.proc.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                pass
-        self.signal_group(signal.SIGKILL)
-        self.proc.wait()
+        """End the run's whole tree (`runner_platform`). `ending`: the script
+        is done and the host is ending the tree on its own; give it
+        `grace_s` to do so first."""
+        current().end(self.proc, grace_s, ending=ending)
 
     def signal_group(self, sig: int) -> None:
-        try:
-            os.killpg(self.proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
+        """SIGTERM asks the run to stop; SIGKILL ends its tree now."""
+        current().signal_tree(self.proc, sig)
 
 
 def exit_without_teardown(code: int) -> NoReturn:

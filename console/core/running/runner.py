@@ -41,7 +41,7 @@ from console.core.jobs.recordings import (
     replay_notes,
 )
 from console.core.jobs.runs import Run, RunLog
-from console.core.running import fork_server
+from console.core.running import fork_server, runner_platform
 from console.core.running.bounded_lines import BoundedLines
 from console.core.running.fork_server import ForkServer
 from console.core.running.host_process import HostProcess
@@ -465,7 +465,7 @@ class Runner:
                     stopped_for, kill_at = "timed out", now + self.grace_s
                     child.signal_group(signal.SIGTERM)
                 if now >= kill_at:
-                    child.signal_group(signal.SIGKILL)
+                    child.signal_group(runner_platform.KILL)
                     kill_at = float("inf")
                 if now >= next_heartbeat:
                     next_heartbeat = now + HEARTBEAT_S

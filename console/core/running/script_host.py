@@ -107,21 +107,10 @@ def preload(what: str | None) -> None:
 
 
 def limit_memory(limit: int, *, engine_started: bool) -> None:
-    """Bound the run's memory at `limit` bytes. V8 reserves about a terabyte
-    of address space when it starts, so a host that has started it cannot use
-    RLIMIT_AS; it bounds its writable memory (RLIMIT_DATA) instead, counted
-    from what it holds now."""
-    import resource
+    """Bound the run's memory at `limit` bytes (`runner_platform`)."""
+    from console.core.running.runner_platform import current
 
-    if not engine_started:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        return
-    in_use = 0
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmData:"):
-                in_use = int(line.split()[1]) * 1024
-    resource.setrlimit(resource.RLIMIT_DATA, (in_use + limit, in_use + limit))
+    current().limit_memory(limit, engine_started=engine_started)
 
 
 def preload_flag(args: list[str]) -> str | None:
@@ -130,10 +119,9 @@ def preload_flag(args: list[str]) -> str | None:
 
 
 def main(*, preload_what: str | None = None) -> int:
-    from console.core.running import process_tree
+    from console.core.running.runner_platform import current
 
-    parent = process_tree.expected_parent()
-    process_tree.watch_parent_while_waiting(parent)
+    current().wait_for_payload()
     channel = _Channel(os.dup(1))
     os.dup2(2, 1)  # anything the script writes to fd 1 reaches the parent as plain lines
     faulthandler.enable(file=2)
@@ -143,7 +131,7 @@ def main(*, preload_what: str | None = None) -> int:
         return 0  # a spare whose console has gone: nothing to run
     payload = json.loads(data.decode("utf-8"))
     # From here on a guardian ends the run's whole process tree with the run.
-    process_tree.split_guardian(parent)
+    current().contain(channel)
 
     limit = int(payload["memory_bytes"])
     javascript = payload.get("language") == "javascript"
@@ -247,8 +235,11 @@ def run_and_exit(*, preload_what: str | None = None) -> NoReturn:
     """Run the job, then leave without the interpreter's teardown: the run's
     outcome is on the pipe by then."""
     from console.core.running.host_process import exit_without_teardown
+    from console.core.running.runner_platform import current
 
-    exit_without_teardown(main(preload_what=preload_what))
+    code = main(preload_what=preload_what)
+    current().finish()  # what the script started ends with it
+    exit_without_teardown(code)
 
 
 if __name__ == "__main__":
