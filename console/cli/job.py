@@ -71,6 +71,12 @@ def declare_job(commands: Commands) -> None:
     p.add_argument("--set", metavar="FILE", help="the new script (- for stdin)")
     p = job.add_parser("run", help="Run Once: run now, print the log, exit 0 if it succeeded")
     p.add_argument("name")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="roll every table write back at the end and print what it would have written",
+    )
+    p.add_argument("--json", action="store_true", help="with --dry-run: the diff as JSON")
     for verb in ("enable", "disable", "delete"):
         job.add_parser(verb, help=f"{verb} a job").add_argument("name")
 
@@ -167,7 +173,9 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(jobs.get(args.name).script)
     elif args.action == "run":
-        return _run_once(services, args.name)
+        if args.json and not args.dry_run:
+            raise ConsoleError("job run: --json goes with --dry-run")
+        return _run_once(services, args.name, dry_run=args.dry_run, as_json=args.json)
     elif args.action == "enable":
         job = jobs.enable(args.name)
         print(f"enabled {job.name}; next run {local_time(job.next_run_at)}")
@@ -251,6 +259,11 @@ def _print_line(line: LogLine) -> None:
     print_on(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}")
 
 
+def _print_line_to_stderr(line: LogLine) -> None:
+    """The log of a run whose standard output is JSON."""
+    print(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}", file=sys.stderr)
+
+
 def _note_interrupted(services: Services) -> None:
     """Mark runs whose console or worker went away (see RunLog); a database
     that cannot be written now (read-only, locked) only delays that."""
@@ -305,7 +318,7 @@ def parse_iso_arg(text: str | None, zone_name: str | None = None) -> datetime | 
         ) from None
 
 
-def _run_once(services: Services, name: str) -> int:
+def _run_once(services: Services, name: str, *, dry_run: bool, as_json: bool) -> int:
     import signal
     import threading
 
@@ -315,10 +328,20 @@ def _run_once(services: Services, name: str) -> int:
     stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {sig: signal.signal(sig, lambda *_: cancel.set()) for sig in stops}
     try:
-        run = services.runner.run(name, on_line=_print_line, cancel=cancel)
+        on_line = _print_line_to_stderr if as_json else _print_line
+        run = services.runner.run(name, on_line=on_line, cancel=cancel, dry_run=dry_run)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if dry_run:
+        diff = services.runner.diff(run.id)
+        if as_json:
+            print_json({"run": run.id, "status": run.status, "tables": diff.as_json()})
+        else:
+            for table_name, table in sorted(diff.tables.items()):
+                print(table.summary(table_name))
+            if not diff.tables:
+                print("no table written (dry run)")
     return EXIT_OK if run.status == "succeeded" else EXIT_RUN_FAILED
 
 

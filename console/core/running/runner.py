@@ -33,6 +33,7 @@ from console.core.jobs.owners import new_owner
 from console.core.jobs.runs import Run, RunLog
 from console.core.running import fork_server
 from console.core.running.bounded_lines import BoundedLines
+from console.core.running.dry_run import DryRunDiff
 from console.core.running.fork_server import ForkServer
 from console.core.running.host_process import HostProcess
 from console.core.running.log_writer import LineCallback, LogWriter
@@ -43,6 +44,8 @@ HEARTBEAT_S = 5.0
 #: Bytes held of one line of a job's output before it is cut (see BoundedLines).
 RAW_LINE = 64 * 1024
 PROTOCOL_LINE = 1024 * 1024
+#: The trigger History shows for a dry run.
+DRY_RUN_TRIGGER = "dry run"
 
 
 def format_memory(mb: int) -> str:
@@ -112,6 +115,7 @@ class Runner:
         self._spare: HostProcess | None = None
         self._spare_lock = threading.Lock()
         self._forks: ForkServer | None = None
+        self._diffs: dict[int, DryRunDiff] = {}
 
     # -- a warm spare --------------------------------------------------------
 
@@ -212,8 +216,14 @@ class Runner:
         run: Run | None = None,
         job: Job | None = None,
         inputs: RunInputs | None = None,
+        dry_run: bool = False,
     ) -> Run:
         """Run the job now and wait for it; returns the finished run.
+
+        `dry_run`: every table write of the run is rolled back at its end and
+        HTTP other than GET/HEAD is not sent (`dry_run`); the run is kept in
+        History with the trigger "dry run", and what it would have written
+        is `diff(run.id)` (once).
 
         A scheduled run is attempt 1 of 1 + the job's retries; `attempt` and
         `attempts` number a retry. Refused (ConsoleError) while another run
@@ -223,6 +233,8 @@ class Runner:
         """
         if job is None or run is None:
             job = self.jobs.get(name)
+        if dry_run:
+            trigger = DRY_RUN_TRIGGER
         if attempts is None:
             attempts = job.retries + 1 if trigger == "schedule" else 1
         lease_held = lease_held or run is not None
@@ -250,6 +262,11 @@ class Runner:
         finally:
             if ended is None:  # else its end released the lease
                 self._release(job)
+
+    def diff(self, run_id: int) -> DryRunDiff:
+        """What the dry run `run_id` of this runner would have written (taken
+        once: the runner keeps no diff past this)."""
+        return self._diffs.pop(run_id, DryRunDiff())
 
     def replay_spool(self) -> int:
         """Store runs' logs that were spooled while the database was away."""
@@ -315,6 +332,10 @@ class Runner:
             "timeout_s": job.timeout_s,
             **config.payload(),
         }
+        diff: DryRunDiff | None = None
+        if run.trigger == DRY_RUN_TRIGGER:
+            payload["dry_run"] = True
+            diff = self._diffs[run.id] = DryRunDiff()
         status, error, rows = "failed", None, 0
         try:
             if inputs is not None:
@@ -322,7 +343,7 @@ class Runner:
             else:
                 payload["redirects"] = self.redirects.pairs() if self.redirects else []
             child = self._child().send(payload)
-            status, error, rows = self._supervise(child, job, run, writer, cancel)
+            status, error, rows = self._supervise(child, job, run, writer, cancel, diff)
         except Exception as e:
             error = f"could not run the job: {type(e).__name__}: {e}"
         elapsed = format_seconds(time.monotonic() - started)
@@ -362,7 +383,13 @@ class Runner:
             pass  # the lease lapses on its own; the spool's replay frees it sooner
 
     def _supervise(
-        self, child: HostProcess, job: Job, run: Run, writer: LogWriter, cancel: threading.Event
+        self,
+        child: HostProcess,
+        job: Job,
+        run: Run,
+        writer: LogWriter,
+        cancel: threading.Event,
+        diff: DryRunDiff | None = None,
     ) -> tuple[str, str | None, int]:
         proc = child.proc
         assert proc.stdout is not None and proc.stderr is not None
@@ -379,6 +406,10 @@ class Runner:
         deadline = time.monotonic() + job.timeout_s
         next_heartbeat = time.monotonic() + HEARTBEAT_S
         exited_at: float | None = None
+        # A dry run on SQLite holds the write lock until it ends: writing its
+        # log or heartbeat meanwhile would only wait on it (the log is kept
+        # in memory, within its caps, and stored at the end).
+        hold_writes = diff is not None and self.runs.store.dialect == "sqlite"
 
         def handle(kind: str, raw_line: bytes) -> None:
             nonlocal done, rows
@@ -398,6 +429,8 @@ class Runner:
                 rows += int(message.get("n", 0))
             elif message.get("t") == "done":
                 done = message
+            elif diff is not None:
+                diff.take(message)
 
         selector_map = selector.get_map()
         try:
@@ -414,7 +447,7 @@ class Runner:
                 if now >= kill_at:
                     child.signal_group(signal.SIGKILL)
                     kill_at = float("inf")
-                if now >= next_heartbeat:
+                if now >= next_heartbeat and not hold_writes:
                     next_heartbeat = now + HEARTBEAT_S
                     try:
                         self.runs.heartbeat(job.id, self.owner)
@@ -434,7 +467,8 @@ class Runner:
                         continue
                     for line in readers[kind].feed(data):
                         handle(kind, line)
-                writer.flush_if_due()
+                if not hold_writes:
+                    writer.flush_if_due()
         finally:
             ended = not selector_map or exited_at is not None  # the pipes closed, or it exited
             selector.close()

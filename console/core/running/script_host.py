@@ -155,12 +155,17 @@ def main(*, preload_what: str | None = None) -> int:
     from console.core.running.script_api import ScriptConfig, ScriptConsole, ScriptTables
 
     install_in_requests([tuple(pair) for pair in payload.get("redirects", [])])
+    dry_run = bool(payload.get("dry_run"))
+    if dry_run:
+        from console.core.running import dry_run as dry_run_http
+
+        dry_run_http.install_in_requests()
 
     console = ScriptConsole(channel)
 
     sys.stdout = _LogStream(console.log)
     sys.stderr = _LogStream(console.warn)
-    tables = ScriptTables(payload["db_url"], channel)
+    tables = ScriptTables(payload["db_url"], channel, dry_run=dry_run)
     outcome: dict[str, Any] = {"t": "done", "ok": True}
     if javascript:
         from console.core.running.js_host import run_javascript
@@ -207,8 +212,9 @@ def main(*, preload_what: str | None = None) -> int:
 def _finish(channel: _Channel, tables: Any, outcome: dict[str, Any]) -> int:
     try:
         tables.close()
-    except Exception:  # the run's outcome matters more than closing the pool
-        pass
+    except Exception as e:  # the run's outcome matters more than closing the pool
+        if getattr(tables, "dry_run", False):  # but a dry run's diff is its outcome
+            channel({"t": "log", "level": "error", "msg": f"the dry run's diff failed: {e}"})
     channel(outcome)
     return 0
 

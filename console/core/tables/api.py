@@ -402,7 +402,7 @@ class Query:
     def _stream(self, batch: int) -> Iterator[dict[str, Any]]:
         stmt = self._statement()
         store = self.table._tables.store
-        if store.dialect == "postgresql":
+        if store.dialect == "postgresql" and not store.holding:
             yield from stream_held(store.engine, stmt, batch)
             return
         # SQLite in WAL mode lets the job write (even add a column) while this
