@@ -126,7 +126,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         job = jobs.get(args.name)
         recent = services.runs.runs(job.id, limit=10)
         if args.json:
-            print_json({**_job_json(job), "runs": [_run_json(r) for r in recent]})
+            print_json({**_job_json(job), "runs": [run_json(r) for r in recent]})
         else:
             for label, value in [
                 ("name", job.name),
@@ -238,7 +238,7 @@ def _job_json(job: Job) -> dict[str, Any]:
     }
 
 
-def _run_json(run: Run) -> dict[str, Any]:
+def run_json(run: Run) -> dict[str, Any]:
     return {
         "id": run.id,
         "trigger": run.trigger,

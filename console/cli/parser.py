@@ -46,6 +46,7 @@ ORDER = (
     "table",
     "job",
     "logs",
+    "run",
     "identity",
     "setting",
     "worker",

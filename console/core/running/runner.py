@@ -325,6 +325,7 @@ class Runner:
         started = time.monotonic()
         payload = {
             "job": job.name,
+            "run_id": run.id,
             "script": job.script,
             "db_url": self.db_url,
             "memory_bytes": job.memory_mb * 1024 * 1024,

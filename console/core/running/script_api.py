@@ -125,8 +125,11 @@ class ScriptTables:
     use, so a job that never touches a table starts fast; with `create`, a
     table that does not exist yet is made."""
 
-    def __init__(self, db_url: str, emit: Emit, *, dry_run: bool = False) -> None:
+    def __init__(
+        self, db_url: str, emit: Emit, *, dry_run: bool = False, run_id: int | None = None
+    ) -> None:
         self._db_url = db_url
+        self._run_id = run_id
         self._emit = emit
         self._tables: TableStore | None = None
         #: A dry run: every write in one transaction, rolled back at `close`.
@@ -138,7 +141,7 @@ class ScriptTables:
             from console.core.store.database import Store
             from console.core.tables.catalogue import TableStore
 
-            self._tables = TableStore(Store(self._db_url, migrate=False))
+            self._tables = TableStore(Store(self._db_url, migrate=False), run_id=self._run_id)
             if self.dry_run:
                 self._held = self._tables.store.hold()
                 self._held.__enter__()

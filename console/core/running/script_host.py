@@ -165,7 +165,13 @@ def main(*, preload_what: str | None = None) -> int:
 
     sys.stdout = _LogStream(console.log)
     sys.stderr = _LogStream(console.warn)
-    tables = ScriptTables(payload["db_url"], channel, dry_run=dry_run)
+    run_id = payload.get("run_id")
+    tables = ScriptTables(
+        payload["db_url"],
+        channel,
+        dry_run=dry_run,
+        run_id=int(run_id) if run_id is not None else None,
+    )
     outcome: dict[str, Any] = {"t": "done", "ok": True}
     if javascript:
         from console.core.running.js_host import run_javascript

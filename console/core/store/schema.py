@@ -175,6 +175,17 @@ log_entries = Table(
     Index("ix_log_entries_at", "at"),
 )
 
+# Rows a run updated or deleted, as they were before it (tables/lineage.py):
+# what undoing the run puts back. Gone with the run (retention, job deleted).
+run_row_images = Table(
+    "run_row_images",
+    metadata,
+    Column("run_id", BigInteger, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("table_name", String(64), primary_key=True),
+    Column("row_id", BigInteger, primary_key=True),
+    Column("before", Text, nullable=False),
+)
+
 settings = Table(
     "settings",
     metadata,

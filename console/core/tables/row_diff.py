@@ -113,7 +113,7 @@ def table_diff(
             changed = [
                 c
                 for c in after
-                if c not in ("__updatedAt", "__version") and before.get(c) != after[c]
+                if c not in ("__updatedAt", "__version", "__runId") and before.get(c) != after[c]
             ]
             if changed or before.get("__version") != after.get("__version"):
                 note(
