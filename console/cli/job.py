@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from console.cli.output import EXIT_OK, EXIT_RUN_FAILED, print_json, print_on, print_table
-from console.cli.parser import Command, Commands, Parser
+from console.cli.parser import Command, Commands, Parser, positive
 from console.core.clock import parse_iso
 from console.core.errors import ConsoleError
 from console.core.formatting import duration_text, local_time
@@ -69,6 +69,10 @@ def declare_job(commands: Commands) -> None:
     p = job.add_parser("script", help="print a job's script, or replace it")
     p.add_argument("name")
     p.add_argument("--set", metavar="FILE", help="the new script (- for stdin)")
+    p.add_argument("--version", type=positive, metavar="N", help="print version N (job versions)")
+    p = job.add_parser("versions", help="every saved script of a job")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
     p = job.add_parser("run", help="Run Once: run now, print the log, exit 0 if it succeeded")
     p.add_argument("name")
     p.add_argument(
@@ -165,8 +169,26 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                         for r in recent
                     ],
                 )
+    elif args.action == "versions":
+        kept = jobs.versions(args.name)
+        if args.json:
+            print_json(
+                [
+                    {"version": k.version, "saved": k.saved_at, "lines": len(k.script.splitlines())}
+                    for k in kept
+                ]
+            )
+        else:
+            print_table(
+                ["VERSION", "SAVED", "LINES"],
+                [(k.version, local_time(k.saved_at), len(k.script.splitlines())) for k in kept],
+            )
     elif args.action == "script":
-        if args.set:
+        if args.set and args.version is not None:
+            raise ConsoleError("job script: --set or --version, not both")
+        if args.version is not None:
+            sys.stdout.write(jobs.script_version(args.name, args.version).script)
+        elif args.set:
             _check_file_language(jobs.get(args.name), args.set)
             jobs.set_script(args.name, _read_source(args.set))
             print(f"saved the script of {jobs.get(args.name).name}")

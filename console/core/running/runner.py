@@ -6,6 +6,10 @@ input, and streams its log back: masked, capped, stored in batches and
 handed to a live callback. A timeout or a cancel ends the whole group
 (SIGTERM, then SIGKILL after a grace period); whatever the child does, only
 that run fails.
+
+Over 500 lines: one run's whole life (lease, child, supervision of its
+pipes, timeout and cancel, its end stored or spooled) reads in one place;
+a dry run adds only its switch and its diff (`dry_run`).
 """
 
 from __future__ import annotations

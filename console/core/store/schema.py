@@ -186,6 +186,16 @@ run_row_images = Table(
     Column("before", Text, nullable=False),
 )
 
+# Every saved script of a job, oldest first (jobs/versions.py).
+script_versions = Table(
+    "script_versions",
+    metadata,
+    Column("job_id", BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("script", Text, nullable=False),
+    Column("saved_at", UTCDateTime(), nullable=False),
+)
+
 settings = Table(
     "settings",
     metadata,
