@@ -43,3 +43,31 @@ def test_dry_run_shows_the_rows_and_writes_nothing(window: MainWindow, qtbot: An
     assert [r["n"] for r in open_table(services.tables, "Stock").read()] == [1, 2]
     qtbot.waitUntil(lambda: not page.control.is_running("work"), timeout=10000)
     assert services.runs.runs()[0].trigger == "dry run"
+
+
+def test_undo_run_from_history(window: MainWindow, qtbot: Any) -> None:
+    services = window.services
+    services.tables.create("Stock")
+    open_table(services.tables, "Stock").insert_many([{"n": 1}, {"n": 2}])
+    services.jobs.create("work")
+    services.jobs.set_script(
+        "work",
+        "def work():\n    t = tables.get_table('Stock')\n    t.insert({'n': 3})\n"
+        "    t.update({'id': 1, 'n': 10})\n",
+    )
+    assert services.runner.run("work").status == "succeeded"
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(services.jobs.get("work"))
+    history = page.job_view.history
+    qtbot.waitUntil(lambda: history.runs.rowCount() == 1, timeout=10000)
+    history.runs_view.setCurrentIndex(history.runs.index(0, 0))
+
+    history.undo_button.click()
+
+    qtbot.waitUntil(lambda: "Undid run" in history.undo_message.text(), timeout=10000)
+    assert "1 deleted, 1 restored" in history.undo_message.text()
+    assert [r["n"] for r in open_table(services.tables, "Stock").read()] == [1, 2]
+    qtbot.waitUntil(lambda: history.runs.rowCount() == 2, timeout=10000)
+    assert history.runs.record(0).trigger == "undo"

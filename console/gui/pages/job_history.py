@@ -1,15 +1,17 @@
-"""A job's History tab: its runs, newest first, and the selected run's log."""
+"""A job's History tab: its runs, newest first, and the selected run's log;
+Undo run puts back what the selected run wrote (`jobs.undo`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSplitter, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from console.core.formatting import duration_text, local_time
 from console.core.jobs.job_store import Job
 from console.core.jobs.runs import Run
+from console.core.jobs.undo import UndoResult, undo_run
 from console.gui.pages import Context
 from console.gui.record_model import Column, RecordModel
 from console.gui.widgets import log_model, table_view
@@ -34,17 +36,35 @@ class HistoryTab(QSplitter):
             ],
             key=lambda r: r.id,
         )
-        self.runs_view = table_view(self, self.runs)
+        top = QWidget(self)
+        self.undo_button = QPushButton("Undo run", top)
+        self.undo_button.setToolTip(
+            "Delete the rows the selected run inserted and put back the rows it updated or "
+            "deleted; rows changed since are left alone (an undo can be undone too)"
+        )
+        self.undo_button.clicked.connect(self._on_undo_clicked)
+        self.undo_message = QLabel(top)
+        self.undo_message.setWordWrap(True)
+        bar = QHBoxLayout()
+        bar.addWidget(self.undo_button)
+        bar.addWidget(self.undo_message, 1)
+        self.runs_view = table_view(top, self.runs)
+        column = QVBoxLayout(top)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(bar)
+        column.addWidget(self.runs_view, 1)
         self.run_log = log_model()
         self.run_log_view = table_view(self, self.run_log)
-        self.addWidget(self.runs_view)
+        self.addWidget(top)
         self.addWidget(self.run_log_view)
         self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
         self._log_shown_for: tuple[int, str] | None = None  # the run, as its log was read
         self.wanted_run: int | None = None  # a run to select once the runs are read
+        self._job: Job | None = None
 
     def show_runs_of(self, job: Job) -> None:
         """Read the job's latest runs off the GUI thread, then show them."""
+        self._job = job
         runs = self.ctx.services.runs
         self.ctx.tasks.latest("job-runs", lambda: runs.runs(job.id, limit=200), self._on_runs)
 
@@ -76,3 +96,26 @@ class HistoryTab(QSplitter):
         self.ctx.tasks.latest(
             "run-log", lambda: runs.entries(run_id=run.id, limit=None), self.run_log.set_records
         )
+
+    def _on_undo_clicked(self) -> None:
+        current = self.runs_view.currentIndex()
+        if not current.isValid():
+            self.undo_message.setText("Select a run to undo.")
+            return
+        run = self.runs.record(current.row())
+        services = self.ctx.services
+        self.undo_message.setText(f"Undoing run {run.id}…")
+        self.ctx.tasks.submit(
+            lambda: undo_run(services.runs, services.tables, run.id, services.runner.owner),
+            self._on_undone,
+            lambda e: self.undo_message.setText(str(e)),
+        )
+
+    def _on_undone(self, result: UndoResult) -> None:
+        conflicts = ", ".join(f"{c['table']} {c['id']}" for c in result.conflicts)
+        self.undo_message.setText(
+            f"Undid run {result.undone}: {result.deleted} deleted, {result.restored} restored"
+            + (f"; changed since, left alone: {conflicts}" if conflicts else "")
+        )
+        if self._job is not None:
+            self.show_runs_of(self._job)
