@@ -81,3 +81,23 @@ def test_bad_input_is_one_line_and_exit_2(cli: RunCli, tmp_path: Path) -> None:
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
     assert len(_rows(cli)) == 1
+
+
+def test_a_javascript_run_is_undone_too(cli: RunCli, tmp_path: Path) -> None:
+    assert cli("table", "create", "Stock").returncode == 0
+    _job(cli, tmp_path, "seed", "    t.insert_many([{'n': 1}, {'n': 2}])\n")
+    script = tmp_path / "change.js"
+    script.write_text(
+        "function change() {\n  var t = tables.getTable('Stock');\n"
+        "  t.insert({n: 3});\n  t.update({id: 1, n: 10});\n  t.del(2);\n}\n"
+    )
+    made = cli("job", "create", "change", "--every", "1", "--unit", "hour", "--script", str(script))
+    assert made.returncode == 0, made.stderr
+    assert cli("job", "run", "change").returncode == 0
+    (run,) = json.loads(cli("run", "list", "--job", "change", "--json").stdout)
+    assert sorted(r["n"] for r in _rows(cli, "--run", str(run["id"]))) == [3, 10]
+
+    result = json.loads(cli("run", "undo", str(run["id"]), "--json").stdout)
+
+    assert (result["deleted"], result["restored"]) == (1, 2)
+    assert [r["n"] for r in _rows(cli)] == [1, 2]
