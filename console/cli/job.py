@@ -73,16 +73,27 @@ def declare_job(commands: Commands) -> None:
     p = job.add_parser("script", help="print a job's script, or replace it")
     p.add_argument("name")
     p.add_argument("--set", metavar="FILE", help="the new script (- for stdin)")
+    p.add_argument("--version", type=positive, metavar="N", help="print version N (job versions)")
+    p = job.add_parser("versions", help="every saved script of a job")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
     p = job.add_parser("run", help="Run Once: run now, print the log, exit 0 if it succeeded")
     p.add_argument("name")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="roll every table write back at the end and print what it would have written",
+    )
     p.add_argument(
         "--replay",
         type=positive,
         metavar="RUN_ID",
-        help="answer every HTTP request from that run's recording, offline",
+        help="answer every HTTP request from that run's recording, offline (a dry run)",
     )
     p.add_argument("--commit", action="store_true", help="a replay keeps what it writes")
-    p.add_argument("--json", action="store_true", help="print the finished run as JSON")
+    p.add_argument(
+        "--json", action="store_true", help="the dry run's diff (or the finished run) as JSON"
+    )
     p = job.add_parser("debug", help="run under a DAP debugger (Python jobs), on loopback")
     p.add_argument("name")
     p.add_argument("--replay", type=positive, metavar="RUN_ID", help="HTTP from that run")
@@ -137,7 +148,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         job = jobs.get(args.name)
         recent = services.runs.runs(job.id, limit=10)
         if args.json:
-            print_json({**_job_json(job), "runs": [_run_json(r) for r in recent]})
+            print_json({**_job_json(job), "runs": [run_json(r) for r in recent]})
         else:
             for label, value in [
                 ("name", job.name),
@@ -176,8 +187,26 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                         for r in recent
                     ],
                 )
+    elif args.action == "versions":
+        kept = jobs.versions(args.name)
+        if args.json:
+            print_json(
+                [
+                    {"version": k.version, "saved": k.saved_at, "lines": len(k.script.splitlines())}
+                    for k in kept
+                ]
+            )
+        else:
+            print_table(
+                ["VERSION", "SAVED", "LINES"],
+                [(k.version, local_time(k.saved_at), len(k.script.splitlines())) for k in kept],
+            )
     elif args.action == "script":
-        if args.set:
+        if args.set and args.version is not None:
+            raise ConsoleError("job script: --set or --version, not both")
+        if args.version is not None:
+            sys.stdout.write(jobs.script_version(args.name, args.version).script)
+        elif args.set:
             _check_file_language(jobs.get(args.name), args.set)
             jobs.set_script(args.name, _read_source(args.set))
             print(f"saved the script of {jobs.get(args.name).name}")
@@ -249,7 +278,7 @@ def _job_json(job: Job) -> dict[str, Any]:
     }
 
 
-def _run_json(run: Run) -> dict[str, Any]:
+def run_json(run: Run) -> dict[str, Any]:
     return {
         "id": run.id,
         "trigger": run.trigger,
@@ -268,6 +297,11 @@ def _run_json(run: Run) -> dict[str, Any]:
 
 def _print_line(line: LogLine) -> None:
     print_on(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}")
+
+
+def _print_line_to_stderr(line: LogLine) -> None:
+    """The log of a run whose standard output is JSON."""
+    print(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}", file=sys.stderr)
 
 
 def _note_interrupted(services: Services) -> None:
@@ -354,16 +388,31 @@ def _exit_status(run: Run, came: list[signal.Signals]) -> int:
 
 
 def _run_once(services: Services, name: str, args: argparse.Namespace) -> int:
+    """Run Once from the command line: a dry run (`--dry-run`, or a replay
+    without `--commit`) prints what it would have written."""
     replay = getattr(args, "replay", None)
-    if replay is not None and not args.commit:
-        # A replay without --commit is a dry run (issue 24's), not built here yet.
-        raise ConsoleError("a replay writes its rows for real: give --commit to keep them")
-    on_line = None if args.json else _print_line
+    if args.commit and replay is None:
+        raise ConsoleError("--commit goes with --replay")
+    if args.commit and args.dry_run:
+        raise ConsoleError("--dry-run keeps nothing: --commit goes with a replay alone")
+    dry_run = args.dry_run or (replay is not None and not args.commit)
+    on_line = _print_line_to_stderr if args.json else _print_line
     cancel = Cancel()
     with _stopped_by_signals(cancel, "job run") as came:
-        run = services.runner.run(name, on_line=on_line, cancel=cancel, replay=replay)
-    if args.json:
-        print_json(_run_json(run))
+        run = services.runner.run(
+            name, on_line=on_line, cancel=cancel, replay=replay, dry_run=dry_run
+        )
+    if dry_run:
+        diff = services.runner.diff(run.id)
+        if args.json:
+            print_json({"run": run.id, "status": run.status, "tables": diff.as_json()})
+        else:
+            for table_name, table in sorted(diff.tables.items()):
+                print(table.summary(table_name))
+            if not diff.tables:
+                print("no table written (dry run)")
+    elif args.json:
+        print_json(run_json(run))
     return _exit_status(run, came)
 
 

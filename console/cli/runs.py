@@ -1,4 +1,4 @@
-"""Runs and their logs: `logs`, `run http`."""
+"""Runs and their logs: `logs`, `run list | show | undo | http`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from console.core.formatting import local_time
 
 if TYPE_CHECKING:
     from console.app import Services
+    from console.core.jobs.runs import Run
 
 
 def declare_logs(commands: Commands) -> None:
@@ -56,17 +57,65 @@ def cmd_logs(services: Services, args: argparse.Namespace) -> int:
 
 
 def declare_run(commands: Commands) -> None:
-    run = commands.add_parser("run", help="one run: its recorded HTTP").add_subparsers(
+    run = commands.add_parser("run", help="runs: list, show, undo, their HTTP").add_subparsers(
         dest="action", required=True, parser_class=Parser
     )
+    p = run.add_parser("list", help="recent runs, newest first")
+    p.add_argument("--job", metavar="NAME")
+    p.add_argument("--json", action="store_true")
+    p = run.add_parser("show", help="one run")
+    p.add_argument("run_id", type=non_negative, metavar="RUN_ID")
+    p.add_argument("--json", action="store_true")
+    p = run.add_parser(
+        "undo", help="delete the rows a run inserted, put back the rows it updated or deleted"
+    )
+    p.add_argument("run_id", type=non_negative, metavar="RUN_ID")
+    p.add_argument("--force", action="store_true", help="also put back rows changed since the run")
+    p.add_argument("--json", action="store_true")
     p = run.add_parser("http", help="the run's recorded HTTP exchanges, masked")
     p.add_argument("run_id", type=positive, metavar="RUN_ID")
     p.add_argument("--json", action="store_true")
 
 
 def cmd_run(services: Services, args: argparse.Namespace) -> int:
+    from console.cli.job import run_json
+    from console.core.jobs.undo import undo_run, undoable
+
+    if args.action == "list":
+        job_id = services.jobs.get(args.job).id if args.job else None
+        listing = services.runs.runs(job_id, limit=100)
+        if args.json:
+            print_json([run_json(r) for r in listing])
+        else:
+            for r in listing:
+                print(
+                    f"{r.id:>6} {local_time(r.started_at)} {r.job_name:<16} "
+                    f"{r.trigger:<10} {r.status}"
+                )
+        return EXIT_OK
+    if args.action == "show":
+        shown = _any_run(services, args.run_id)
+        if args.json:
+            print_json(run_json(shown))
+        else:
+            for key, value in run_json(shown).items():
+                print(f"{key:<13} {value if value is not None else '-'}")
+        return EXIT_OK
     if args.action == "http":
         return _http(services, args.run_id, args.json)
+    undoable(services.runs, args.run_id)  # bad input before anything is written
+    result = undo_run(
+        services.runs, services.tables, args.run_id, services.runner.owner, force=args.force
+    )
+    if args.json:
+        print_json(result.as_json())
+    else:
+        conflicts = ", ".join(f"{c['table']} {c['id']}" for c in result.conflicts)
+        print(
+            f"undid run {args.run_id} (as run {result.run.id}): {result.deleted} deleted, "
+            f"{result.restored} restored"
+            + (f"; changed since, left alone: {conflicts}" if conflicts else "")
+        )
     return EXIT_OK
 
 
@@ -117,4 +166,19 @@ def _http(services: Services, run_id: int, as_json: bool) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"logs": Command(declare_logs, cmd_logs), "run": Command(declare_run, cmd_run)}
+def _any_run(services: Services, run_id: int) -> Run:
+    """The run `run_id`; a missing one is bad input."""
+    from sqlalchemy.exc import NoResultFound
+
+    from console.core.errors import ConsoleError
+
+    try:
+        return services.runs.get(run_id)
+    except NoResultFound:
+        raise ConsoleError(f"no run {run_id}") from None
+
+
+COMMANDS = {
+    "logs": Command(declare_logs, cmd_logs),
+    "run": Command(declare_run, cmd_run),
+}

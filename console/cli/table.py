@@ -26,6 +26,9 @@ def declare_table(commands: Commands) -> None:
     p.add_argument("--order-by", metavar="COL")
     p.add_argument("--desc", action="store_true", help="with --order-by: largest first")
     p.add_argument("--limit", type=non_negative, metavar="N")
+    p.add_argument(
+        "--run", type=non_negative, metavar="RUN_ID", help="only the rows that run wrote"
+    )
     p = table.add_parser("delete", help="delete a table and all its rows")
     p.add_argument("name")
 
@@ -60,6 +63,14 @@ def cmd_table(services: Services, args: argparse.Namespace) -> int:
         if args.desc and not args.order_by:
             raise ConsoleError("--desc goes with --order-by")
         query = table.query()
+        if args.run is not None:
+            from sqlalchemy.exc import NoResultFound
+
+            try:
+                services.runs.get(args.run)
+            except NoResultFound:
+                raise ConsoleError(f"no run {args.run}") from None
+            query = query.where(__runId=args.run)
         if args.order_by:
             match = [c for c in columns if c.lower() == args.order_by.lower()]
             if not match:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 
 from console.core.errors import ConsoleError
 from console.core.jobs.runs import Run
+from console.core.running.dry_run import DryRunDiff
 from console.core.running.runner import Runner
 from console.core.store.cancel import Cancel
 from console.gui.operations import Op, Operations, Progress
@@ -20,6 +21,7 @@ class RunControl(QObject):
     line_received = Signal(object)  # LogLine
     run_finished = Signal(object)  # Run
     run_refused = Signal(str)
+    dry_run_finished = Signal(object, object)  # Run, DryRunDiff
 
     def __init__(self, runner: Runner, ops: Operations, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -30,7 +32,9 @@ class RunControl(QObject):
     def is_running(self, name: str) -> bool:
         return name.lower() in self._running
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, dry_run: bool = False) -> None:
+        """Run Once, or with `dry_run` a Dry Run (its diff heard on
+        `dry_run_finished`)."""
         key = name.lower()
         if key in self._running:
             return
@@ -39,14 +43,16 @@ class RunControl(QObject):
         stop = self._running[key] = Cancel()
         runner = self._runner
 
-        def work(progress: Progress) -> Run:
+        def work(progress: Progress) -> Run | _DryRun:
             with progress.cancel.interrupts(stop.set):
-                return runner.run(
+                run = runner.run(
                     name,
                     on_line=progress.report,
                     on_started=lambda run: progress.report(_Started(run)),
                     cancel=stop,
+                    dry_run=dry_run,
                 )
+            return _DryRun(run, runner.diff(run.id)) if dry_run else run
 
         def progressed(value: Any) -> None:
             if isinstance(value, _Started):
@@ -54,9 +60,13 @@ class RunControl(QObject):
             else:
                 self.line_received.emit(value)
 
-        def finished(run: Run) -> None:
+        def finished(result: Run | _DryRun) -> None:
             self._running.pop(key, None)  # no longer running before anyone hears it ended
-            self.run_finished.emit(run)
+            if isinstance(result, _DryRun):
+                self.run_finished.emit(result.run)
+                self.dry_run_finished.emit(result.run, result.diff)
+            else:
+                self.run_finished.emit(result)
 
         def refused(error: Exception) -> None:
             self._running.pop(key, None)
@@ -80,6 +90,12 @@ class RunControl(QObject):
         for stop in list(self._running.values()):
             if not stop.is_set():
                 stop.interrupt(why)
+
+
+class _DryRun:
+    def __init__(self, run: Run, diff: DryRunDiff) -> None:
+        self.run = run
+        self.diff = diff
 
 
 class _Started:

@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
 from console.core.resources import resource
 
 PAGES = ("Dashboard", "Data", "Scheduler", "Configure", "Logs")
-COMMANDS = ("Create", "Run Once", "Cancel", "Enable", "Disable", "Delete", "Save")
+COMMANDS = ("Create", "Run Once", "Dry Run", "Cancel", "Enable", "Disable", "Delete", "Save")
 SHORTCUTS = {
     "Create": "Ctrl+N",
     "Run Once": "Ctrl+R",
+    "Dry Run": "Ctrl+Shift+R",
     "Save": "Ctrl+S",
     "Delete": "Ctrl+Shift+Del",
     "Cancel": "Ctrl+.",

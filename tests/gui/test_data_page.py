@@ -83,7 +83,8 @@ def test_columns_add_index_and_refuse_bad_input(window: MainWindow, qtbot: Any) 
     page.open_table("Things")
     view = page.table_view
     view.tabs.setCurrentIndex(1)
-    qtbot.waitUntil(lambda: view.columns.rowCount() == 5, timeout=5000)
+    # id, the four system columns (__runId among them) and n
+    qtbot.waitUntil(lambda: view.columns.rowCount() == 6, timeout=5000)
 
     def names() -> list[str]:
         return [view.columns.record(i).name for i in range(view.columns.rowCount())]

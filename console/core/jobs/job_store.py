@@ -3,6 +3,10 @@
 New jobs are created disabled; enabling one goes through the tier limit. This
 module is the only writer of the `jobs` table: the scheduler claims a tick and
 the runner marks a start through `JobStore`.
+
+Over 500 lines: the job's record and every check of its fields (schedule,
+limits, retries, time zone, script) in one place; its script versions are
+`versions`, reached through two small methods here.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from console.core.clock import Clock, utcnow
 from console.core.config.settings import JOB_MEMORY, JOB_TIMEOUT, TIER_LIMITS, Settings
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.jobs import timing
+from console.core.jobs import versions as script_versions
 from console.core.jobs.retry_policy import DEFAULT_DELAY_S, check_retries, check_retry_delay
 from console.core.jobs.runs import RunLog
 from console.core.names import check_identifier
@@ -427,9 +432,24 @@ class JobStore:
                     values["next_run_at"] = None
                 else:
                     values["next_run_at"] = merged.next_fire(now)
+            if "script" in values and values["script"] != job.script:  # a Save keeps the old
+                script_versions.keep(
+                    conn, job.id, job.script, job.updated_at, values["script"], now
+                )
             conn.execute(schema.jobs.update().where(schema.jobs.c.id == job.id).values(**values))
             self.store.announce(conn, Change("jobs", job.name))
             return self.get_in(conn, name)
+
+    def versions(self, name: str) -> list[script_versions.ScriptVersion]:
+        """Every saved script of the job, oldest first."""
+        with self.store.read() as conn:
+            job = self.get_in(conn, name)
+            return script_versions.all_versions(conn, job.id, job.script, job.updated_at)
+
+    def script_version(self, name: str, n: int) -> script_versions.ScriptVersion:
+        with self.store.read() as conn:
+            job = self.get_in(conn, name)
+            return script_versions.one(conn, job.id, job.name, job.script, job.updated_at, n)
 
     def mark_started(self, job_id: int, at: datetime) -> None:
         """Record a run's start as the job's last run."""

@@ -7,8 +7,10 @@ handed to a live callback. A timeout or a cancel ends the whole group
 (SIGTERM, then SIGKILL after a grace period); whatever the child does, only
 that run fails.
 
-Over 500 lines: one run's supervision loop and what it hears from the child
-(log lines, rows, HTTP exchanges, the debugger's state) share its state.
+Over 500 lines: one run's whole life (lease, child, supervision of its
+pipes, timeout and cancel, its end stored or spooled) reads in one place,
+with what it hears from the child (log lines, rows, HTTP exchanges, the
+debugger's state, a dry run's diff).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from console.core.jobs.recordings import (
 from console.core.jobs.runs import Run, RunLog
 from console.core.running import fork_server, runner_platform
 from console.core.running.bounded_lines import BoundedLines
+from console.core.running.dry_run import DryRunDiff
 from console.core.running.fork_server import ForkServer
 from console.core.running.host_process import HostProcess
 from console.core.running.log_writer import LineCallback, LogWriter
@@ -53,6 +56,8 @@ HEARTBEAT_S = 5.0
 #: Bytes held of one line of a job's output before it is cut (see BoundedLines).
 RAW_LINE = 64 * 1024
 PROTOCOL_LINE = 1024 * 1024
+#: The trigger History shows for a dry run.
+DRY_RUN_TRIGGER = "dry run"
 
 
 def format_memory(mb: int) -> str:
@@ -110,6 +115,7 @@ class Runner:
         self._spare: HostProcess | None = None
         self._spare_lock = threading.Lock()
         self._forks: ForkServer | None = None
+        self._diffs: dict[int, DryRunDiff] = {}
 
     # -- a warm spare --------------------------------------------------------
 
@@ -213,8 +219,14 @@ class Runner:
         replay: int | None = None,
         debug: dict[str, Any] | None = None,
         on_debug: Callable[[dict[str, Any]], None] | None = None,
+        dry_run: bool = False,
     ) -> Run:
         """Run the job now and wait for it; returns the finished run.
+
+        `dry_run`: every table write of the run is rolled back at its end and
+        HTTP other than GET/HEAD is not sent (`dry_run`); the run is kept in
+        History with the trigger "dry run", and what it would have written
+        is `diff(run.id)` (once).
 
         A scheduled run is attempt 1 of 1 + the job's retries; `attempt` and
         `attempts` number a retry. Refused (ConsoleError) while another run
@@ -233,6 +245,8 @@ class Runner:
             if self.recordings is None:
                 raise ConsoleError("this console keeps no HTTP recordings to replay")
             recording = self.recordings.for_replay(replay, job.id, job.name)
+        if dry_run:
+            trigger = DRY_RUN_TRIGGER
         if attempts is None:
             attempts = job.retries + 1 if trigger == "schedule" else 1
         lease_held = lease_held or run is not None
@@ -263,6 +277,11 @@ class Runner:
         finally:
             if ended is None:  # else its end released the lease
                 self._release(job)
+
+    def diff(self, run_id: int) -> DryRunDiff:
+        """What the dry run `run_id` of this runner would have written (taken
+        once: the runner keeps no diff past this)."""
+        return self._diffs.pop(run_id, DryRunDiff())
 
     def replay_spool(self) -> int:
         """Store runs' logs that were spooled while the database was away."""
@@ -326,6 +345,7 @@ class Runner:
         started = time.monotonic()
         payload = {
             "job": job.name,
+            "run_id": run.id,
             "script": job.script,
             "db_url": self.db_url,
             "memory_bytes": job.memory_mb * 1024 * 1024,
@@ -336,6 +356,10 @@ class Runner:
             "debug": extra.get("debug"),
         }
         collector = Collector(int(limits.get("record_http_run_bytes", 0)))
+        diff: DryRunDiff | None = None
+        if run.trigger == DRY_RUN_TRIGGER:
+            payload["dry_run"] = True
+            diff = self._diffs[run.id] = DryRunDiff()
         status, error, rows = "failed", None, 0
         try:
             if inputs is not None:
@@ -344,7 +368,7 @@ class Runner:
                 payload["redirects"] = self.redirects.pairs() if self.redirects else []
             child = self._child().send(payload)
             status, error, rows = self._supervise(
-                child, job, run, writer, cancel, collector, extra.get("on_debug")
+                child, job, run, writer, cancel, collector, extra.get("on_debug"), diff
             )
         except Exception as e:
             error = f"could not run the job: {type(e).__name__}: {e}"
@@ -404,6 +428,7 @@ class Runner:
         cancel: threading.Event,
         collector: Collector,
         on_debug: Callable[[dict[str, Any]], None] | None = None,
+        diff: DryRunDiff | None = None,
     ) -> tuple[str, str | None, int]:
         proc = child.proc
         assert proc.stdout is not None and proc.stderr is not None
@@ -420,6 +445,10 @@ class Runner:
         deadline = time.monotonic() + job.timeout_s
         next_heartbeat = time.monotonic() + HEARTBEAT_S
         exited_at: float | None = None
+        # A dry run on SQLite holds the write lock until it ends: writing its
+        # log or heartbeat meanwhile would only wait on it (the log is kept
+        # in memory, within its caps, and stored at the end).
+        hold_writes = diff is not None and self.runs.store.dialect == "sqlite"
 
         paused_at: float | None = None
 
@@ -451,6 +480,8 @@ class Runner:
                     paused_at = None
             elif message.get("t") == "done":
                 done = message
+            elif diff is not None:
+                diff.take(message)
 
         selector_map = selector.get_map()
         try:
@@ -467,7 +498,7 @@ class Runner:
                 if now >= kill_at:
                     child.signal_group(runner_platform.KILL)
                     kill_at = float("inf")
-                if now >= next_heartbeat:
+                if now >= next_heartbeat and not hold_writes:
                     next_heartbeat = now + HEARTBEAT_S
                     try:
                         self.runs.heartbeat(job.id, self.owner)
@@ -487,7 +518,8 @@ class Runner:
                         continue
                     for line in readers[kind].feed(data):
                         handle(kind, line)
-                writer.flush_if_due()
+                if not hold_writes:
+                    writer.flush_if_due()
         finally:
             ended = not selector_map or exited_at is not None  # the pipes closed, or it exited
             selector.close()

@@ -4,6 +4,7 @@ see DESIGN.md). They live in the run's child process."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -124,17 +125,26 @@ class ScriptTables:
     use, so a job that never touches a table starts fast; with `create`, a
     table that does not exist yet is made."""
 
-    def __init__(self, db_url: str, emit: Emit) -> None:
+    def __init__(
+        self, db_url: str, emit: Emit, *, dry_run: bool = False, run_id: int | None = None
+    ) -> None:
         self._db_url = db_url
+        self._run_id = run_id
         self._emit = emit
         self._tables: TableStore | None = None
+        #: A dry run: every write in one transaction, rolled back at `close`.
+        self.dry_run = dry_run
+        self._held: AbstractContextManager[Any] | None = None
 
     def get_table(self, name: str, create: bool = False) -> Table:
         if self._tables is None:
             from console.core.store.database import Store
             from console.core.tables.catalogue import TableStore
 
-            self._tables = TableStore(Store(self._db_url, migrate=False))
+            self._tables = TableStore(Store(self._db_url, migrate=False), run_id=self._run_id)
+            if self.dry_run:
+                self._held = self._tables.store.hold()
+                self._held.__enter__()
 
         from console.core.tables.api import open_table
 
@@ -145,5 +155,19 @@ class ScriptTables:
     getTable = get_table  # the portal's spelling
 
     def close(self) -> None:
-        if self._tables is not None:
+        """End the run's use of the database; a dry run rolls it all back
+        and sends what it wrote (`dry_run.HeldDiff`)."""
+        if self._tables is None:
+            return
+        try:
+            if self._held is not None:
+                from console.core.running.dry_run import HeldDiff
+
+                diff = HeldDiff()
+                try:
+                    diff.take(self._tables.store)
+                finally:
+                    self._held.__exit__(None, None, None)
+                diff.send(self._tables.store, self._emit)
+        finally:
             self._tables.store.dispose()

@@ -144,12 +144,23 @@ def main(*, preload_what: str | None = None) -> int:
 
     install_in_requests([tuple(pair) for pair in payload.get("redirects", [])])
     flush_http = _install_http_recording(payload, channel)
+    dry_run = bool(payload.get("dry_run"))
+    if dry_run and not payload.get("replay_run"):  # a replay's recording answers every request
+        from console.core.running import dry_run as dry_run_http
+
+        dry_run_http.install_in_requests()
 
     console = ScriptConsole(channel)
 
     sys.stdout = _LogStream(console.log)
     sys.stderr = _LogStream(console.warn)
-    tables = ScriptTables(payload["db_url"], channel)
+    run_id = payload.get("run_id")
+    tables = ScriptTables(
+        payload["db_url"],
+        channel,
+        dry_run=dry_run,
+        run_id=int(run_id) if run_id is not None else None,
+    )
     outcome: dict[str, Any] = {"t": "done", "ok": True}
     if javascript:
         from console.core.running.js_host import run_javascript
@@ -225,8 +236,9 @@ def _install_http_recording(payload: dict[str, Any], channel: _Channel) -> Calla
 def _finish(channel: _Channel, tables: Any, outcome: dict[str, Any]) -> int:
     try:
         tables.close()
-    except Exception:  # the run's outcome matters more than closing the pool
-        pass
+    except Exception as e:  # the run's outcome matters more than closing the pool
+        if getattr(tables, "dry_run", False):  # but a dry run's diff is its outcome
+            channel({"t": "log", "level": "error", "msg": f"the dry run's diff failed: {e}"})
     channel(outcome)
     return 0
 

@@ -115,6 +115,9 @@ class Store:
             event.listen(self.engine, "do_connect", self._before_connect)
         #: Where this database's writes announce what they changed.
         self.changes = changes if changes is not None else ChangeFeed()
+        #: While `hold` runs: its one connection, and the tables its writes named.
+        self._held: Connection | None = None
+        self.held_tables: set[str] = set()
 
         @event.listens_for(self.engine, "before_cursor_execute")
         def _before_execute(conn: Connection, *_args: Any) -> None:
@@ -182,6 +185,9 @@ class Store:
         """A connection in a read transaction (a consistent snapshot); setting
         `cancel` interrupts the statement running on it."""
         self.check_file()
+        if self._held is not None:  # reads see the held transaction's own writes
+            yield self._held
+            return
         with self.engine.connect() as conn, conn.begin():
             if cancel is None:
                 yield conn
@@ -217,6 +223,10 @@ class Store:
         """A connection in a write transaction: committed on success, rolled
         back on any exception. What it `announce`s is published after commit."""
         self.check_file()
+        if self._held is not None:  # a savepoint inside the held transaction
+            with self._held.begin_nested():
+                yield self._held
+            return
         announced: list[Change] = []
         with self.engine.connect() as conn:
             conn = conn.execution_options(console_write=True)
@@ -228,9 +238,42 @@ class Store:
                 conn.info.pop(_ANNOUNCED, None)
         self.changes.publish(*announced)
 
+    @contextmanager
+    def hold(self) -> Iterator[Connection]:
+        """Every `read` and `write` until this ends happens on one connection,
+        in one write transaction that is rolled back at the end (a dry run):
+        each `write` is a savepoint in it. On SQLite it holds the write lock
+        throughout. Other connections (`engine.connect()`) still see the
+        database as committed."""
+        self.check_file()
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(console_write=True)
+            outer = conn.begin()
+            self._held, self.held_tables = conn, set()
+            try:
+                yield conn
+            finally:
+                self._held = None
+                outer.rollback()
+
+    @property
+    def holding(self) -> bool:
+        return self._held is not None
+
+    def held_connection(self) -> Connection:
+        """The connection `hold` runs on (only while it does)."""
+        if self._held is None:
+            raise RuntimeError("no transaction is held")
+        return self._held
+
     def announce(self, conn: Connection, *changes: Change) -> None:
         """Say what this write changed: heard in this process after commit,
         and by other processes (PostgreSQL NOTIFY, sent on commit)."""
+        if self._held is not None:  # nothing is committed: only remember where
+            self.held_tables.update(
+                c.name for c in changes if c.topic in ("tables", "columns", "rows")
+            )
+            return
         if self.dialect == "postgresql":
             for change in changes:
                 conn.execute(notify_statement(change, self.changes.origin))

@@ -188,6 +188,27 @@ http_recordings = Table(
     Column("data", LargeBinary, nullable=False),
 )
 
+# Rows a run updated or deleted, as they were before it (tables/lineage.py):
+# what undoing the run puts back. Gone with the run (retention, job deleted).
+run_row_images = Table(
+    "run_row_images",
+    metadata,
+    Column("run_id", BigInteger, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("table_name", String(64), primary_key=True),
+    Column("row_id", BigInteger, primary_key=True),
+    Column("before", Text, nullable=False),
+)
+
+# Every saved script of a job, oldest first (jobs/versions.py).
+script_versions = Table(
+    "script_versions",
+    metadata,
+    Column("job_id", BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("script", Text, nullable=False),
+    Column("saved_at", UTCDateTime(), nullable=False),
+)
+
 settings = Table(
     "settings",
     metadata,

@@ -1,5 +1,9 @@
 """The job script API over one user table (a contract: see DESIGN.md):
-`Table` writes rows and starts queries; `Query` is chainable and immutable."""
+`Table` writes rows and starts queries; `Query` is chainable and immutable.
+
+Over 500 lines: the contract's two classes, each write path stamping its
+run (`lineage`) beside its SQL; splitting Table from Query would part the
+chain from what it starts."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from console.core.tables.bulk_insert import bulk_insert
 from console.core.tables.catalogue import TableStore
 from console.core.tables.conditions import Condition, condition_sql, parse_conditions
 from console.core.tables.held_cursor import stream_held
+from console.core.tables.lineage import keep_before
 from console.core.tables.values import (
     INT64_MAX,
     INT64_MIN,
@@ -63,6 +68,11 @@ class Table:
         return f"<Table {self.name}>"
 
     @property
+    def _run(self) -> int | None:
+        """The run writing through this table (its rows' `__runId`)."""
+        return self._tables.run_id
+
+    @property
     def columns(self) -> list[ColumnInfo]:
         return list(self._tables.load(self.name, refresh=True)[1].values())
 
@@ -71,7 +81,9 @@ class Table:
         with self._tables.writing(self.name) as conn:
             sa_table, values = self._tables.prepare_row(conn, self.name, row, inserting=True)
             now = self._tables.clock()
-            values.update({"__createdAt": now, "__updatedAt": now, "__version": 1})
+            values.update(
+                {"__createdAt": now, "__updatedAt": now, "__version": 1, "__runId": self._run}
+            )
             stored = conn.execute(sa_table.insert().values(values).returning(*sa_table.c)).one()
             self._tables.store.announce(conn, Change("rows", self.name, rows=1))
         self._on_write(1)
@@ -89,7 +101,12 @@ class Table:
             with self._tables.writing(self.name) as conn:
                 sa_table, checked = self._tables.prepare(conn, self.name, batch, inserting=True)
                 now = self._tables.clock()
-                system = {"__createdAt": now, "__updatedAt": now, "__version": 1}
+                system = {
+                    "__createdAt": now,
+                    "__updatedAt": now,
+                    "__version": 1,
+                    "__runId": self._run,
+                }
                 bulk_insert(conn, sa_table, len(batch), checked, system)
                 self._tables.store.announce(conn, Change("rows", self.name, rows=len(batch)))
         except (UnicodeEncodeError, sa.exc.StatementError) as e:
@@ -113,11 +130,16 @@ class Table:
         with self._tables.writing(self.name) as conn:
             sa_table, values = self._tables.prepare_row(conn, self.name, changes, inserting=False)
             values.update(
-                {"__updatedAt": self._tables.clock(), "__version": sa_table.c["__version"] + 1}
+                {
+                    "__updatedAt": self._tables.clock(),
+                    "__version": sa_table.c["__version"] + 1,
+                    "__runId": self._run,
+                }
             )
             condition = sa_table.c.id == row_id
             if expected is not None:
                 condition = condition & (sa_table.c["__version"] == expected)
+            keep_before(conn, self._run, sa_table, condition)
             stored = conn.execute(
                 sa_table.update().where(condition).values(values).returning(*sa_table.c)
             ).one_or_none()
@@ -158,14 +180,23 @@ class Table:
             if found is None:
                 new = {k: v for k, v in row.items() if k != "id"}
                 sa_table, values = self._tables.prepare_row(conn, self.name, new, inserting=True)
-                values.update({"__createdAt": now, "__updatedAt": now, "__version": 1})
+                values.update(
+                    {"__createdAt": now, "__updatedAt": now, "__version": 1, "__runId": self._run}
+                )
                 stored = conn.execute(sa_table.insert().values(values).returning(*sa_table.c)).one()
             else:
                 changes = {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS}
                 sa_table, values = self._tables.prepare_row(
                     conn, self.name, changes, inserting=False
                 )
-                values.update({"__updatedAt": now, "__version": sa_table.c["__version"] + 1})
+                values.update(
+                    {
+                        "__updatedAt": now,
+                        "__version": sa_table.c["__version"] + 1,
+                        "__runId": self._run,
+                    }
+                )
+                keep_before(conn, self._run, sa_table, sa_table.c.id == found)
                 stored = conn.execute(
                     sa_table.update()
                     .where(sa_table.c.id == found)
@@ -189,6 +220,7 @@ class Table:
             _row_id(self.name, next(i for i in given if i not in ids))
         sa_table, _ = self._tables.load(self.name)
         with self._tables.store.write() as conn:
+            keep_before(conn, self._run, sa_table, sa_table.c.id.in_(ids))
             deleted = conn.execute(sa_table.delete().where(sa_table.c.id.in_(ids))).rowcount
             self._tables.store.announce(conn, Change("rows", self.name))
         if deleted == 0 and ids:
@@ -208,6 +240,7 @@ class Table:
             raise ConsoleError(f"no column {missing[0]!r} to compare in {self.name}")
         keep = sa.select(sa.func.min(sa_table.c.id)).group_by(*(sa_table.c[k] for k in keys))
         with self._tables.store.write() as conn:
+            keep_before(conn, self._run, sa_table, sa_table.c.id.not_in(keep))
             deleted = int(
                 conn.execute(sa_table.delete().where(sa_table.c.id.not_in(keep))).rowcount
             )
@@ -402,7 +435,7 @@ class Query:
     def _stream(self, batch: int) -> Iterator[dict[str, Any]]:
         stmt = self._statement()
         store = self.table._tables.store
-        if store.dialect == "postgresql":
+        if store.dialect == "postgresql" and not store.holding:
             yield from stream_held(store.engine, stmt, batch)
             return
         # SQLite in WAL mode lets the job write (even add a column) while this
@@ -418,6 +451,7 @@ class Query:
         tables = self.table._tables
         with tables.store.write() as conn:
             sa_table = tables.load(self.table.name)[0]
+            keep_before(conn, tables.run_id, sa_table, self._chosen(sa_table))
             deleted = int(conn.execute(sa_table.delete().where(self._chosen(sa_table))).rowcount)
             tables.store.announce(conn, Change("rows", self.table.name))
         self.table._on_write(deleted)
@@ -432,8 +466,13 @@ class Query:
         with tables.writing(self.table.name) as conn:
             sa_table, checked = tables.prepare_row(conn, self.table.name, values, inserting=True)
             checked.update(
-                {"__updatedAt": tables.clock(), "__version": sa_table.c["__version"] + 1}
+                {
+                    "__updatedAt": tables.clock(),
+                    "__version": sa_table.c["__version"] + 1,
+                    "__runId": tables.run_id,
+                }
             )
+            keep_before(conn, tables.run_id, sa_table, self._chosen(sa_table))
             stmt = sa_table.update().where(self._chosen(sa_table)).values(checked)
             changed = int(conn.execute(stmt).rowcount)
             tables.store.announce(conn, Change("rows", self.table.name))
@@ -453,6 +492,7 @@ class Query:
             kinds = {n: c.kind for n, c in columns.items() if not c.system}
             to_table = tables.ensure_columns(conn, target.name, kinds)
             chosen = self._chosen(sa_table)
+            keep_before(conn, tables.run_id, sa_table, chosen)
             names = list(columns)
             copied = sa.select(*(sa_table.c[n] for n in names)).where(chosen)
             conn.execute(to_table.insert().from_select(names, copied))

@@ -37,9 +37,12 @@ def _index_name(table: str, column: str) -> str:
 class TableStore:
     """The user tables of one database: catalogue, schema and rows."""
 
-    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, clock: Clock = utcnow, run_id: int | None = None) -> None:
         self.store = store
         self.clock = clock
+        #: The run whose script writes through this store (`__runId` of the
+        #: rows it writes); None for a person's edits.
+        self.run_id = run_id
         self._cache: dict[str, tuple[sa.Table, dict[str, ColumnInfo]]] = {}
 
     @contextmanager
@@ -229,6 +232,7 @@ class TableStore:
             ColumnInfo("__createdAt", "datetime", system=True),
             ColumnInfo("__updatedAt", "datetime", system=True),
             ColumnInfo("__version", "integer", system=True),
+            ColumnInfo("__runId", "integer", system=True),
         ]
 
     @staticmethod
@@ -247,6 +251,7 @@ class TableStore:
             sa.Column("__createdAt", schema.UTCDateTime(), nullable=False),
             sa.Column("__updatedAt", schema.UTCDateTime(), nullable=False),
             sa.Column("__version", sa.Integer, nullable=False),
+            sa.Column("__runId", sa.BigInteger, nullable=True),
             *(
                 sa.Column(c.name, SA_TYPES[c.kind]())
                 for c in columns.values()

@@ -18,7 +18,7 @@ from console.core.clock import parse_iso
 from console.core.errors import ConsoleError
 from console.core.store import schema
 
-SYSTEM_COLUMNS = ("id", "__createdAt", "__updatedAt", "__version")
+SYSTEM_COLUMNS = ("id", "__createdAt", "__updatedAt", "__version", "__runId")
 KINDS = ("string", "integer", "float", "boolean", "datetime", "binary")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 

@@ -1,16 +1,26 @@
 """A job's History tab: its runs, newest first, and the selected run's log
-and recorded HTTP."""
+and recorded HTTP; Undo run puts back what the selected run wrote
+(`jobs.undo`), Debug this run replays it under the debugger."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.core.formatting import duration_text, local_time
 from console.core.jobs.job_store import Job
 from console.core.jobs.runs import Run
+from console.core.jobs.undo import UndoResult, undo_run
 from console.gui.pages import Context
 from console.gui.record_model import Column, RecordModel
 from console.gui.run_http import RunHttpView
@@ -40,17 +50,29 @@ class HistoryTab(QSplitter):
             key=lambda r: r.id,
         )
         top = QWidget(self)
-        self.runs_view = table_view(top, self.runs)
+        self.undo_button = QPushButton("Undo run", top)
+        self.undo_button.setToolTip(
+            "Delete the rows the selected run inserted and put back the rows it updated or "
+            "deleted; rows changed since are left alone (an undo can be undone too)"
+        )
+        self.undo_button.clicked.connect(self._on_undo_clicked)
         self.debug_button = QPushButton("Debug this run", top)
         self.debug_button.setToolTip(
             "Replay this run offline under the debugger; it stops where the script raised"
         )
         self.debug_button.setEnabled(False)
         self.debug_button.clicked.connect(self._debug_selected)
+        self.undo_message = QLabel(top)
+        self.undo_message.setWordWrap(True)
+        bar = QHBoxLayout()
+        bar.addWidget(self.undo_button)
+        bar.addWidget(self.debug_button)
+        bar.addWidget(self.undo_message, 1)
+        self.runs_view = table_view(top, self.runs)
         column = QVBoxLayout(top)
         column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(bar)
         column.addWidget(self.runs_view, 1)
-        column.addWidget(self.debug_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.run_log = log_model()
         self.run_tabs = QTabWidget(self)
         self.run_log_view = table_view(self.run_tabs, self.run_log)
@@ -62,9 +84,11 @@ class HistoryTab(QSplitter):
         self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
         self._log_shown_for: tuple[int, str] | None = None  # the run, as its log was read
         self.wanted_run: int | None = None  # a run to select once the runs are read
+        self._job: Job | None = None
 
     def show_runs_of(self, job: Job) -> None:
         """Read the job's latest runs off the GUI thread, then show them."""
+        self._job = job
         runs = self.ctx.services.runs
         self.ctx.tasks.latest("job-runs", lambda: runs.runs(job.id, limit=200), self._on_runs)
 
@@ -111,3 +135,26 @@ class HistoryTab(QSplitter):
             return recording.exchanges if recording else []
 
         self.ctx.tasks.latest("run-http", exchanges, self.http_view.show_exchanges)
+
+    def _on_undo_clicked(self) -> None:
+        current = self.runs_view.currentIndex()
+        if not current.isValid():
+            self.undo_message.setText("Select a run to undo.")
+            return
+        run = self.runs.record(current.row())
+        services = self.ctx.services
+        self.undo_message.setText(f"Undoing run {run.id}…")
+        self.ctx.tasks.submit(
+            lambda: undo_run(services.runs, services.tables, run.id, services.runner.owner),
+            self._on_undone,
+            lambda e: self.undo_message.setText(str(e)),
+        )
+
+    def _on_undone(self, result: UndoResult) -> None:
+        conflicts = ", ".join(f"{c['table']} {c['id']}" for c in result.conflicts)
+        self.undo_message.setText(
+            f"Undid run {result.undone}: {result.deleted} deleted, {result.restored} restored"
+            + (f"; changed since, left alone: {conflicts}" if conflicts else "")
+        )
+        if self._job is not None:
+            self.show_runs_of(self._job)

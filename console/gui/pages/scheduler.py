@@ -34,9 +34,11 @@ from console.core.jobs.drafts import Drafts
 from console.core.jobs.job_store import MAX_INTERVAL, UNITS, Job, check_script
 from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.jobs.runs import Run
+from console.core.running.dry_run import DryRunDiff
 from console.core.running.log_writer import LogLine
 from console.gui.debug_pane import DebugPane, debug_on_f5
 from console.gui.dialogs import CreateJobDialog, to_utc
+from console.gui.dry_run_pane import DryRunPane
 from console.gui.editor import ScriptPane
 from console.gui.pages import Context, Page
 from console.gui.pages.job_history import HistoryTab
@@ -128,6 +130,10 @@ class JobView(QWidget):
         self.run_log = self.history.run_log
         self.tabs.addTab(self.history, "History")
         self.history.debug_requested.connect(self.debug_run)
+
+        # Dry run: what the latest dry run would have written
+        self.dry_run = DryRunPane(self)
+        self.tabs.addTab(self.dry_run, "Dry run")
 
         self.script.editor.modified_changed.connect(lambda _m: page.header_changed.emit())
         for widget in (self.interval, self.timeout, self.memory, self.retries, self.retry_delay):
@@ -233,6 +239,7 @@ class SchedulerPage(Page):
         self.control.run_finished.connect(self._on_run_finished)
         self.control.run_started.connect(lambda _run: self._after_change())
         self.control.run_refused.connect(self._on_refused)
+        self.control.dry_run_finished.connect(self._on_dry_run_finished)
         self.jobs = RecordModel[Job](
             [
                 Column("Name", lambda j: j.name),
@@ -284,6 +291,7 @@ class SchedulerPage(Page):
         commands = {
             "Create": True,
             "Run Once": job is not None and not running,
+            "Dry Run": job is not None and not running,
             "Enable": job is not None and not job.enabled and job.unit != "none",
             "Disable": job is not None and job.enabled,
             "Delete": job is not None and not running,
@@ -303,6 +311,8 @@ class SchedulerPage(Page):
             return
         elif command == "Run Once":
             self.run_once(job)
+        elif command == "Dry Run":
+            self.run_once(job, dry_run=True)
         elif command == "Cancel":
             self.control.cancel(job.name)
         elif command in ("Enable", "Disable", "Delete"):
@@ -460,19 +470,23 @@ class SchedulerPage(Page):
         self.message.setText(str(error))
         self.job_view.config_error.setText(str(error))
 
-    def run_once(self, job: Job) -> None:
+    def run_once(self, job: Job, dry_run: bool = False) -> None:
         if self.in_job() and self.job_view.script.editor.is_modified():
             # Run Once saves first; a script that does not compile does not run.
-            self.save(then=lambda: self._start_run(job))
+            self.save(then=lambda: self._start_run(job, dry_run))
             return
-        self._start_run(job)
+        self._start_run(job, dry_run)
 
-    def _start_run(self, job: Job) -> None:
+    def _start_run(self, job: Job, dry_run: bool = False) -> None:
         if not self.in_job():
             self.open_job(job)
         self.job_view.live_log.set_records([])
-        self.control.start(job.name)
+        self.control.start(job.name, dry_run=dry_run)
         self.commands_changed.emit()
+
+    def _on_dry_run_finished(self, run: Run, diff: DryRunDiff) -> None:
+        self.job_view.dry_run.show_diff(run.id, run.status, diff)
+        self.job_view.tabs.setCurrentWidget(self.job_view.dry_run)
 
     def _on_line(self, line: LogLine) -> None:
         self.job_view.live_log.append(line)

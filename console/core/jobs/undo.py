@@ -1,0 +1,152 @@
+"""Undo of a whole run: rows it inserted are deleted, rows it updated or
+deleted are put back from their before-images (`tables.lineage`).
+
+A row a later write changed (its `__runId` no longer names the run) is a
+conflict, left alone unless forced. Each row's restore is one transaction
+with its batch (`BATCH` rows), so a kill leaves every row either undone or
+as it was. The undo is itself recorded as a run (trigger "undo") whose
+writes keep their own before-images: an undo can be undone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import NoResultFound
+
+from console.core.errors import ConsoleError
+from console.core.jobs.runs import Run, RunLog
+from console.core.store import schema
+from console.core.store.changes import Change
+from console.core.tables import lineage
+from console.core.tables.catalogue import TableStore
+
+#: Rows undone in one transaction.
+BATCH = 1000
+UNDO_TRIGGER = "undo"
+DRY_RUN_TRIGGER = "dry run"
+
+
+@dataclass
+class UndoResult:
+    """What an undo did: the undo's own run, and the counts."""
+
+    run: Run
+    undone: int
+    deleted: int = 0
+    restored: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run": self.undone,
+            "undo_run": self.run.id,
+            "deleted": self.deleted,
+            "restored": self.restored,
+            "conflicts": list(self.conflicts),
+        }
+
+
+def undoable(runs: RunLog, run_id: int) -> Run:
+    """The run `run_id`, if it can be undone; else ConsoleError saying why."""
+    try:
+        run = runs.get(run_id)
+    except NoResultFound:
+        raise ConsoleError(
+            f"no run {run_id} (or it is older than the log retention, and its "
+            "before-images were pruned with its log)"
+        ) from None
+    if run.status == "running":
+        raise ConsoleError(f"run {run_id} is still running; wait for it to end, then undo it")
+    if run.trigger == DRY_RUN_TRIGGER:
+        raise ConsoleError(f"run {run_id} was a dry run: it wrote nothing to undo")
+    return run
+
+
+def undo_run(
+    runs: RunLog, tables: TableStore, run_id: int, owner: str, *, force: bool = False
+) -> UndoResult:
+    """Undo the run `run_id` (see the module); `tables` must write as no run."""
+    target = undoable(runs, run_id)
+    undo = runs.start(target.job_id, target.job_name, UNDO_TRIGGER, owner)
+    result = UndoResult(undo, target.id)
+    writer = TableStore(tables.store, tables.clock, run_id=undo.id)
+    try:
+        for info in tables.all():
+            _undo_table(writer, info.name, target.id, force, result)
+    except BaseException as e:
+        runs.finish(undo.id, "failed", f"the undo failed: {type(e).__name__}: {e}", 0)
+        raise
+    done = result.deleted + result.restored
+    runs.finish(undo.id, "succeeded", None, done)
+    result.run = runs.get(undo.id)
+    return result
+
+
+def _undo_table(
+    tables: TableStore, name: str, target: int, force: bool, result: UndoResult
+) -> None:
+    store = tables.store
+    sa_table, columns = tables.load(name, refresh=True)
+    images_table = schema.run_row_images
+    imaged = sa.select(images_table.c.row_id).where(
+        images_table.c.run_id == target, images_table.c.table_name == name
+    )
+    inserted = sa.and_(sa_table.c["__runId"] == target, sa_table.c.id.not_in(imaged))
+    while True:  # the rows it inserted, a batch a transaction
+        with store.write() as conn:
+            ids = list(
+                conn.execute(sa.select(sa_table.c.id).where(inserted).limit(BATCH)).scalars()
+            )
+            if not ids:
+                break
+            chosen = sa_table.c.id.in_(ids)
+            lineage.keep_before(conn, tables.run_id, sa_table, chosen)
+            result.deleted += int(conn.execute(sa_table.delete().where(chosen)).rowcount)
+            store.announce(conn, Change("rows", name))
+    with store.read() as conn:
+        befores = [
+            (row_id, before) for t, row_id, before in lineage.images(conn, target) if t == name
+        ]
+    for start in range(0, len(befores), BATCH):
+        with store.write() as conn:
+            for row_id, before in befores[start : start + BATCH]:
+                _restore(
+                    conn, tables, sa_table, columns, name, row_id, before, target, force, result
+                )
+            store.announce(conn, Change("rows", name))
+
+
+def _restore(
+    conn: sa.Connection,
+    tables: TableStore,
+    sa_table: sa.Table,
+    columns: Any,
+    name: str,
+    row_id: int,
+    before: dict[str, Any],
+    target: int,
+    force: bool,
+    result: UndoResult,
+) -> None:
+    current = conn.execute(
+        sa.select(sa_table.c["__runId"], sa_table.c["__version"]).where(sa_table.c.id == row_id)
+    ).first()
+    values = lineage.decoded(before, columns)
+    values.pop("id", None)
+    values["__runId"] = tables.run_id
+    values["__updatedAt"] = tables.clock()
+    if current is None:  # the run deleted it: put it back, with its id
+        values["__version"] = int(before.get("__version") or 0) + 1
+        conn.execute(sa_table.insert().values(id=row_id, **values))
+        result.restored += 1
+        return
+    if current[0] != target and not force:
+        result.conflicts.append({"table": name, "id": row_id})
+        return
+    lineage.keep_before(conn, tables.run_id, sa_table, sa_table.c.id == row_id)
+    values["__version"] = int(current[1]) + 1
+    conn.execute(sa_table.update().where(sa_table.c.id == row_id).values(**values))
+    result.restored += 1

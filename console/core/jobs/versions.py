@@ -1,0 +1,64 @@
+"""Every saved script of a job: the owner of `script_versions`.
+
+A Save keeps the new script as the next version, inside the saving
+transaction; the first Save of a job also keeps the script it had before
+(its version 1). A job never saved has one version: its script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from console.core.errors import NotFoundError
+from console.core.store import schema
+
+
+@dataclass(frozen=True)
+class ScriptVersion:
+    version: int
+    saved_at: datetime
+    script: str
+
+
+def keep(conn: Connection, job_id: int, old: str, old_at: datetime, new: str, at: datetime) -> int:
+    """Inside the saving transaction: keep `new` as the job's next version
+    (and `old` first, if none was kept yet); returns the new version."""
+    table = schema.script_versions
+    top = conn.execute(
+        sa.select(sa.func.max(table.c.version)).where(table.c.job_id == job_id)
+    ).scalar()
+    if top is None:
+        conn.execute(table.insert().values(job_id=job_id, version=1, script=old, saved_at=old_at))
+        top = 1
+    conn.execute(table.insert().values(job_id=job_id, version=top + 1, script=new, saved_at=at))
+    return int(top) + 1
+
+
+def all_versions(
+    conn: Connection, job_id: int, script: str, saved_at: datetime
+) -> list[ScriptVersion]:
+    """The job's versions, oldest first (`script` as of `saved_at`: the one
+    version of a job never saved)."""
+    table = schema.script_versions
+    rows = conn.execute(
+        sa.select(table.c.version, table.c.saved_at, table.c.script)
+        .where(table.c.job_id == job_id)
+        .order_by(table.c.version)
+    ).all()
+    if not rows:
+        return [ScriptVersion(1, saved_at, script)]
+    return [ScriptVersion(int(r.version), r.saved_at, r.script) for r in rows]
+
+
+def one(
+    conn: Connection, job_id: int, job_name: str, script: str, saved_at: datetime, n: int
+) -> ScriptVersion:
+    """Version `n` of the job's script (NotFoundError if there is none)."""
+    for version in all_versions(conn, job_id, script, saved_at):
+        if version.version == n:
+            return version
+    raise NotFoundError(f"{job_name} has no script version {n}")

@@ -1,0 +1,124 @@
+"""What a dry run wrote: one user table as a held transaction saw it
+(`Store.hold`) against the table as committed, compared row by row.
+
+The held side is written to a file first (`snapshot`), in id order, before
+the transaction rolls back: on PostgreSQL a column it added locks the table
+against any other reader until then. Both sides then stream in id order and
+merge, so memory stays bounded whatever the size of the table: exact
+counts, plus at most `SAMPLE` rows per kind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from console.core.tables.values import SYSTEM_COLUMNS
+
+#: Sample rows kept per kind (inserted, updated, deleted) per table.
+SAMPLE = 1000
+_BATCH = 2000
+
+
+def plain(value: object) -> object:
+    """A value as JSON can carry it."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _row(mapping: Any) -> dict[str, object]:
+    return {k: plain(v) for k, v in dict(mapping).items()}
+
+
+def _reflect(conn: Connection, name: str) -> sa.Table | None:
+    if not sa.inspect(conn).has_table(name):
+        return None
+    return sa.Table(name, sa.MetaData(), autoload_with=conn)
+
+
+def _rows(conn: Connection, table: sa.Table | None) -> Iterator[dict[str, object]]:
+    if table is None:
+        return
+    stmt = sa.select(table).order_by(table.c.id)
+    for row in conn.execution_options(yield_per=_BATCH).execute(stmt):
+        yield _row(row._mapping)
+
+
+def snapshot(conn: Connection, name: str, into: IO[str]) -> list[str]:
+    """Write the table's rows to `into` as JSON lines in id order; returns
+    its columns (none if there is no such table)."""
+    table = _reflect(conn, name)
+    for row in _rows(conn, table):
+        into.write(json.dumps(row, default=str) + "\n")
+    into.flush()
+    return [] if table is None else list(table.c.keys())
+
+
+def _read_back(lines: IO[str]) -> Iterator[dict[str, object]]:
+    lines.seek(0)
+    for line in lines:
+        yield json.loads(line)
+
+
+def _same(value: object) -> object:
+    """A committed value as its snapshot reads back."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def table_diff(
+    after_columns: list[str], held_rows: IO[str], committed: Connection, name: str
+) -> dict[str, Any]:
+    """`{"inserted": n, "updated": n, "deleted": n, "columns_added": [...],
+    "rows": {"inserted": [...], "updated": [{"id", "before", "after",
+    "changed"}], "deleted": [...]}}` for the table `name`, from its
+    `snapshot` and its committed rows."""
+    before_table = _reflect(committed, name)
+    before_columns = set() if before_table is None else set(before_table.c.keys())
+    added = [
+        c
+        for c in after_columns
+        if c not in before_columns and c not in SYSTEM_COLUMNS and c != "id"
+    ]
+    counts = {"inserted": 0, "updated": 0, "deleted": 0}
+    samples: dict[str, list[dict[str, object]]] = {k: [] for k in counts}
+
+    def note(kind: str, row: dict[str, object]) -> None:
+        counts[kind] += 1
+        if len(samples[kind]) < SAMPLE:
+            samples[kind].append(row)
+
+    after_rows = _read_back(held_rows)
+    before_rows = ({k: _same(v) for k, v in r.items()} for r in _rows(committed, before_table))
+    after, before = next(after_rows, None), next(before_rows, None)
+    while after is not None or before is not None:
+        if before is None or (after is not None and after["id"] < before["id"]):  # type: ignore[operator]
+            assert after is not None
+            note("inserted", after)
+            after = next(after_rows, None)
+        elif after is None or before["id"] < after["id"]:  # type: ignore[operator]
+            note("deleted", before)
+            before = next(before_rows, None)
+        else:
+            changed = [
+                c
+                for c in after
+                if c not in ("__updatedAt", "__version", "__runId") and before.get(c) != after[c]
+            ]
+            if changed or before.get("__version") != after.get("__version"):
+                note(
+                    "updated",
+                    {"id": after["id"], "before": before, "after": after, "changed": changed},
+                )
+            after, before = next(after_rows, None), next(before_rows, None)
+    return {**counts, "columns_added": added, "rows": samples}

@@ -1,0 +1,82 @@
+"""The Dry run pane: what a dry run would have written, one grid per table,
+inserted rows green, updated rows amber (changed cells in bold), deleted
+rows red."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.core.running.dry_run import KINDS, DryRunDiff, TableDiff
+
+COLOURS = {"inserted": "#dff3df", "updated": "#fff1cc", "deleted": "#f9dcdc"}
+
+
+class DryRunPane(QWidget):
+    """The latest dry run's diff; empty until one ends."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.summary = QLabel(
+            "No dry run yet: Dry Run (Ctrl+Shift+R) runs the job and rolls its writes back.", self
+        )
+        self.summary.setWordWrap(True)
+        self.tables = QTabWidget(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tables, 1)
+
+    def show_diff(self, run_id: int, status: str, diff: DryRunDiff) -> None:
+        self.tables.clear()
+        lines = [t.summary(name) for name, t in sorted(diff.tables.items())]
+        self.summary.setText(
+            f"Dry run {run_id} {status}; nothing was written. "
+            + ("; ".join(lines) if lines else "It wrote to no table.")
+        )
+        for name, table in sorted(diff.tables.items()):
+            self.tables.addTab(self._grid(table), name)
+
+    def grid(self, name: str) -> QTableWidget | None:
+        for index in range(self.tables.count()):
+            if self.tables.tabText(index) == name:
+                widget = self.tables.widget(index)
+                return widget if isinstance(widget, QTableWidget) else None
+        return None
+
+    def _grid(self, table: TableDiff) -> QTableWidget:
+        rows: list[tuple[str, dict[str, Any], list[str]]] = []
+        for kind in KINDS:
+            for row in table.rows[kind]:
+                if kind == "updated":
+                    rows.append((kind, dict(row.get("after", {})), list(row.get("changed", []))))
+                else:
+                    rows.append((kind, dict(row), []))
+        columns: list[str] = []
+        for _, values, _ in rows:
+            columns.extend(c for c in values if c not in columns)
+        grid = QTableWidget(len(rows), len(columns) + 1, self)
+        grid.setHorizontalHeaderLabels(["Change", *columns])
+        bold = QFont()
+        bold.setBold(True)
+        for r, (kind, values, changed) in enumerate(rows):
+            brush = QBrush(QColor(COLOURS[kind]))
+            for c, text in enumerate(
+                [kind, *("" if values.get(k) is None else str(values.get(k)) for k in columns)]
+            ):
+                item = QTableWidgetItem(text)
+                item.setBackground(brush)
+                if c > 0 and columns[c - 1] in changed:
+                    item.setFont(bold)
+                grid.setItem(r, c, item)
+        grid.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        return grid

@@ -1,0 +1,73 @@
+"""Dry Run from the window: beside Run Once (Ctrl+Shift+R), the job runs,
+nothing is written, and the Dry run pane shows one grid per table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QColor
+
+from console.core.tables.api import open_table
+from console.gui.dry_run_pane import COLOURS
+from console.gui.main_window import MainWindow
+from console.gui.pages.scheduler import SchedulerPage
+
+
+def test_dry_run_shows_the_rows_and_writes_nothing(window: MainWindow, qtbot: Any) -> None:
+    services = window.services
+    services.tables.create("Stock")
+    open_table(services.tables, "Stock").insert_many([{"n": 1}, {"n": 2}])
+    services.jobs.create("work")
+    services.jobs.set_script(
+        "work",
+        "def work():\n    t = tables.get_table('Stock')\n    t.insert({'n': 3})\n"
+        "    t.update({'id': 1, 'n': 10})\n    t.delete(2)\n",
+    )
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(services.jobs.get("work"))
+    action = window.command_bar.actions_by_name["Dry Run"]
+    assert action.shortcut().toString() == "Ctrl+Shift+R"
+
+    action.trigger()
+
+    pane = page.job_view.dry_run
+    qtbot.waitUntil(lambda: pane.grid("Stock") is not None, timeout=20000)
+    assert "1 inserted, 1 updated, 1 deleted" in pane.summary.text()
+    grid = pane.grid("Stock")
+    assert grid is not None
+    kinds = [grid.item(r, 0).text() for r in range(grid.rowCount())]
+    assert kinds == ["inserted", "updated", "deleted"]
+    assert grid.item(0, 0).background().color() == QColor(COLOURS["inserted"])
+    assert [r["n"] for r in open_table(services.tables, "Stock").read()] == [1, 2]
+    qtbot.waitUntil(lambda: not page.control.is_running("work"), timeout=10000)
+    assert services.runs.runs()[0].trigger == "dry run"
+
+
+def test_undo_run_from_history(window: MainWindow, qtbot: Any) -> None:
+    services = window.services
+    services.tables.create("Stock")
+    open_table(services.tables, "Stock").insert_many([{"n": 1}, {"n": 2}])
+    services.jobs.create("work")
+    services.jobs.set_script(
+        "work",
+        "def work():\n    t = tables.get_table('Stock')\n    t.insert({'n': 3})\n"
+        "    t.update({'id': 1, 'n': 10})\n",
+    )
+    assert services.runner.run("work").status == "succeeded"
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(services.jobs.get("work"))
+    history = page.job_view.history
+    qtbot.waitUntil(lambda: history.runs.rowCount() == 1, timeout=10000)
+    history.runs_view.setCurrentIndex(history.runs.index(0, 0))
+
+    history.undo_button.click()
+
+    qtbot.waitUntil(lambda: "Undid run" in history.undo_message.text(), timeout=10000)
+    assert "1 deleted, 1 restored" in history.undo_message.text()
+    assert [r["n"] for r in open_table(services.tables, "Stock").read()] == [1, 2]
+    qtbot.waitUntil(lambda: history.runs.rowCount() == 2, timeout=10000)
+    assert history.runs.record(0).trigger == "undo"
