@@ -395,6 +395,8 @@ def _run_once(services: Services, name: str, args: argparse.Namespace) -> int:
         raise ConsoleError("--commit goes with --replay")
     if args.commit and args.dry_run:
         raise ConsoleError("--dry-run keeps nothing: --commit goes with a replay alone")
+    if args.json and not (args.dry_run or replay is not None):
+        raise ConsoleError("job run: --json goes with --dry-run or --replay")
     dry_run = args.dry_run or (replay is not None and not args.commit)
     on_line = _print_line_to_stderr if args.json else _print_line
     cancel = Cancel()
