@@ -36,7 +36,9 @@ def check_secret_value(name: str, value: str) -> str:
 def written_forms(value: str) -> set[str]:
     """The ways a script may write a secret into its log: as it is, as
     `repr` shows it, URL-encoded, escaped in JSON (`json.dumps` with or
-    without ASCII escapes), and base64-encoded whole."""
+    without ASCII escapes), base64-encoded whole, and in hex (its UTF-8
+    bytes, `s.encode().hex()`, or its UTF-16 code units as JavaScript's
+    `charCodeAt(i).toString(16)` writes them), in either case."""
     forms = {value, quote(value, safe=""), quote(value, safe="~"), quote_plus(value), quote(value)}
     forms.add(value.encode("unicode_escape").decode("ascii"))
     forms.add(repr(value)[1:-1])
@@ -47,6 +49,16 @@ def written_forms(value: str) -> set[str]:
     raw = value.encode("utf-8")
     for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         forms.update((encoded.decode("ascii"), encoded.decode("ascii").rstrip("=")))
+    # Hex: each a plain string of its own, so masking stays one pass of exact forms.
+    code_units = value.encode("utf-16-be")
+    for hexed in (
+        raw.hex(),
+        "".join(
+            f"{int.from_bytes(code_units[i : i + 2], 'big'):x}"
+            for i in range(0, len(code_units), 2)
+        ),
+    ):
+        forms.update((hexed, hexed.upper()))
     return {f for f in forms if f}
 
 

@@ -134,3 +134,33 @@ def test_scripts_read_config_and_every_leak_is_masked(services: Services) -> Non
     assert f"token is {MASK}" in log
     assert "query #python" in log and "missing default" in log
     assert run.error == f"RuntimeError: bad token {MASK} (line 9)"
+
+
+def test_a_secret_a_job_prints_in_hex_reaches_neither_the_log_nor_the_database(
+    services: Services, home: Path
+) -> None:
+    services.app_settings.set("TOKEN", "tok-9f8e7d6c", secret=True)
+    python = (
+        "def hexed():\n"
+        "    token = config.app_settings['TOKEN']\n"
+        "    print('hex', token.encode().hex(), 'HEX', token.encode().hex().upper())\n"
+    )
+    javascript = (
+        "function jshex() {\n"
+        "  var t = require('mobileservice-config').appSettings.TOKEN, h = '';\n"
+        "  for (var i = 0; i < t.length; i++) h += t.charCodeAt(i).toString(16);\n"
+        "  console.log('charCodeAt hex', h);\n"
+        "}\n"
+    )
+    services.jobs.create("hexed", script=python)
+    services.jobs.create("jshex", script=javascript, language="javascript")
+    for name in ("hexed", "jshex"):
+        run = services.runner.run(name)
+        assert run.status == "succeeded", run.error
+        log = "\n".join(e.message for e in services.runs.entries(run_id=run.id))
+        assert MASK in log
+    hexed = b"tok-9f8e7d6c".hex()
+    for path in home.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert hexed.encode() not in data and hexed.upper().encode() not in data, path

@@ -77,3 +77,18 @@ def test_a_secret_shorter_than_six_characters_is_refused_with_why() -> None:
     with pytest.raises(ConsoleError, match="at least 6: a shorter one cannot be masked"):
         check_secret_value("TOKEN", "abc")
     assert check_secret_value("TOKEN", "abcdef") == "abcdef"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        lambda s: s.encode().hex(),
+        lambda s: s.encode().hex().upper(),
+        lambda s: "".join(f"{ord(c):x}" for c in s),  # JavaScript's charCodeAt(i).toString(16)
+    ],
+    ids=["hex", "HEX", "charCodeAt hex"],
+)
+def test_a_secret_written_in_hex_is_masked(written: Any) -> None:
+    secret = "tok-s3cr3t-éxyz"
+    masked = Masker([secret])(f"token={written(secret)};")
+    assert masked == f"token={MASK};"
