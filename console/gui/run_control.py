@@ -32,9 +32,10 @@ class RunControl(QObject):
     def is_running(self, name: str) -> bool:
         return name.lower() in self._running
 
-    def start(self, name: str, dry_run: bool = False) -> None:
+    def start(self, name: str, dry_run: bool = False, replay: int | None = None) -> None:
         """Run Once, or with `dry_run` a Dry Run (its diff heard on
-        `dry_run_finished`)."""
+        `dry_run_finished`); `replay`: a past run whose recorded HTTP answers
+        every request."""
         key = name.lower()
         if key in self._running:
             return
@@ -51,6 +52,7 @@ class RunControl(QObject):
                     on_started=lambda run: progress.report(_Started(run)),
                     cancel=stop,
                     dry_run=dry_run,
+                    replay=replay,
                 )
             return _DryRun(run, runner.diff(run.id)) if dry_run else run
 

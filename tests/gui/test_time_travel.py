@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from console.gui.debug_pane import DebugPane
 from console.gui.main_window import MainWindow
@@ -191,3 +192,36 @@ def test_a_click_in_the_margin_sets_a_breakpoint_and_f5_stops_there(
     assert ended[0].status == "succeeded" and editor.debug_line is None
     qtbot.mouseClick(margin, Qt.MouseButton.LeftButton, pos=QPoint(6, y))
     assert editor.breakpoints == set()  # a second click clears it
+
+
+def test_history_replay_runs_the_script_offline_as_a_dry_run(
+    window: MainWindow, qtbot: Any, site: EchoSite
+) -> None:
+    services = window.services
+    assert services is not None
+    script = (
+        f"import requests\nURL = {site.url('')!r}\n"
+        "def fetched():\n"
+        "    answer = requests.get(URL + '/api?q=1').json()\n"
+        "    tables.get_table('Answers', create=True).insert({'ok': answer['ok']})\n"
+    )
+    job = services.jobs.create("fetched", interval=1, unit="hour", script=script)
+    first = services.runner.run("fetched")
+    assert first.status == "succeeded"
+    site.stop()  # offline from now on: only the recording can answer
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(job)
+    view = page.job_view
+    view.tabs.setCurrentWidget(view.history)
+    history = view.history
+    qtbot.waitUntil(lambda: history.replay_button.isEnabled(), timeout=10000)
+    qtbot.mouseClick(history.replay_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.tabs.currentWidget() is view.dry_run, timeout=30000)
+    assert "Answers" in view.dry_run.summary.text() and "1 inserted" in view.dry_run.summary.text()
+    runs = services.runs.runs(job.id)
+    assert runs[0].trigger == "dry run" and runs[0].status == "succeeded"
+    from console.core.tables.api import open_table
+
+    assert open_table(services.tables, "Answers").count() == 1  # only the first run's row

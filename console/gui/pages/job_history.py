@@ -32,6 +32,8 @@ class HistoryTab(QSplitter):
 
     #: "Debug this run": the run, and whether it has a recording to replay.
     debug_requested = Signal(int, bool)
+    #: Replay this run: its recorded HTTP answers, as a dry run.
+    replay_requested = Signal(int)
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Vertical, parent)
@@ -62,10 +64,18 @@ class HistoryTab(QSplitter):
         )
         self.debug_button.setEnabled(False)
         self.debug_button.clicked.connect(self._debug_selected)
+        self.replay_button = QPushButton("Replay", top)
+        self.replay_button.setToolTip(
+            "Run the current script with every HTTP request answered from this run's "
+            "recording, offline, as a dry run: nothing is written"
+        )
+        self.replay_button.setEnabled(False)
+        self.replay_button.clicked.connect(self._replay_selected)
         self.undo_message = QLabel(top)
         self.undo_message.setWordWrap(True)
         bar = QHBoxLayout()
         bar.addWidget(self.undo_button)
+        bar.addWidget(self.replay_button)
         bar.addWidget(self.debug_button)
         bar.addWidget(self.undo_message, 1)
         self.runs_view = table_view(top, self.runs)
@@ -121,8 +131,14 @@ class HistoryTab(QSplitter):
             run = self.runs.record(current.row())
             self.debug_requested.emit(run.id, bool(self.http_view.model.records()))
 
+    def _replay_selected(self) -> None:
+        current = self.runs_view.currentIndex()
+        if current.isValid():
+            self.replay_requested.emit(self.runs.record(current.row()).id)
+
     def _show_run_log(self, run: Run) -> None:
         self._log_shown_for = (run.id, run.status)
+        self.replay_button.setEnabled(run.status != "running")
         self.debug_button.setEnabled(run.status in ("failed", "timed out"))
         runs = self.ctx.services.runs
         self.ctx.tasks.latest(

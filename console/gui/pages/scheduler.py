@@ -130,6 +130,7 @@ class JobView(QWidget):
         self.run_log = self.history.run_log
         self.tabs.addTab(self.history, "History")
         self.history.debug_requested.connect(self.debug_run)
+        self.history.replay_requested.connect(self.replay_run)
 
         # Dry run: what the latest dry run would have written
         self.dry_run = DryRunPane(self)
@@ -146,6 +147,12 @@ class JobView(QWidget):
         self.debugger.show()
         breakpoints = sorted(self.script.editor.breakpoints)
         self.debugger.start(self.job, breakpoints, replay=replay)
+
+    def replay_run(self, run_id: int) -> None:
+        """History › Replay: the current script against the run's recorded
+        HTTP, offline, as a dry run; its diff shows in the Dry run tab."""
+        if self.job is not None:
+            self.page.start_run(self.job, dry_run=True, replay=run_id)
 
     def debug_run(self, run_id: int, recorded: bool) -> None:
         """History's "Debug this run": replay it, offline, to where it raised."""
@@ -473,15 +480,15 @@ class SchedulerPage(Page):
     def run_once(self, job: Job, dry_run: bool = False) -> None:
         if self.in_job() and self.job_view.script.editor.is_modified():
             # Run Once saves first; a script that does not compile does not run.
-            self.save(then=lambda: self._start_run(job, dry_run))
+            self.save(then=lambda: self.start_run(job, dry_run))
             return
-        self._start_run(job, dry_run)
+        self.start_run(job, dry_run)
 
-    def _start_run(self, job: Job, dry_run: bool = False) -> None:
+    def start_run(self, job: Job, dry_run: bool = False, replay: int | None = None) -> None:
         if not self.in_job():
             self.open_job(job)
         self.job_view.live_log.set_records([])
-        self.control.start(job.name, dry_run=dry_run)
+        self.control.start(job.name, dry_run=dry_run, replay=replay)
         self.commands_changed.emit()
 
     def _on_dry_run_finished(self, run: Run, diff: DryRunDiff) -> None:
