@@ -251,7 +251,7 @@ class DebugPane(QWidget):
             self._set_stopped(True)
             assert self.conn is not None
             self.conn.send("stackTrace", self._on_stack, threadId=self.thread_id)
-        elif message.get("event") == "continued":
+        elif message.get("event") == "continued" and self.run_handle is not None:
             self._running()
 
     def _on_stack(self, answer: dict[str, Any]) -> None:

@@ -187,9 +187,12 @@ def test_a_click_in_the_margin_sets_a_breakpoint_and_f5_stops_there(
     qtbot.keyClick(editor, Qt.Key.Key_F5)
     qtbot.waitUntil(lambda: editor.debug_line == 5, timeout=20000)  # the stopped line, marked
     assert editor.textCursor().blockNumber() == 4
-    view.debugger.buttons["Continue"].click()
+    continue_button = view.debugger.buttons["Continue"]
+    qtbot.waitUntil(continue_button.isEnabled, timeout=10000)
+    continue_button.click()
     qtbot.waitUntil(lambda: bool(ended), timeout=20000)
-    assert ended[0].status == "succeeded" and editor.debug_line is None
+    assert ended[0].status == "succeeded"
+    qtbot.waitUntil(lambda: editor.debug_line is None, timeout=5000)  # the mark goes with it
     qtbot.mouseClick(margin, Qt.MouseButton.LeftButton, pos=QPoint(6, y))
     assert editor.breakpoints == set()  # a second click clears it
 
@@ -225,3 +228,21 @@ def test_history_replay_runs_the_script_offline_as_a_dry_run(
     from console.core.tables.api import open_table
 
     assert open_table(services.tables, "Answers").count() == 1  # only the first run's row
+
+
+def test_history_shows_the_rows_a_run_wrote(window: MainWindow, qtbot: Any) -> None:
+    services = window.services
+    assert services is not None
+    script = "def writer():\n    tables.get_table('Notes', create=True).insert({'text': 'hi'})\n"
+    job = services.jobs.create("writer", interval=1, unit="hour", script=script)
+    assert services.runner.run("writer").status == "succeeded"
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(job)
+    history = page.job_view.history
+    page.job_view.tabs.setCurrentWidget(history)
+    history.run_tabs.setCurrentWidget(history.run_rows_view)
+    qtbot.waitUntil(lambda: len(history.run_rows.records()) == 1, timeout=10000)
+    cells = [history.run_rows.index(0, c).data() for c in range(3)]
+    assert [str(c) for c in cells] == ["Notes", "1", "text=hi"]

@@ -17,10 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.formatting import duration_text, local_time
+from console.core.formatting import cell_text, duration_text, local_time
 from console.core.jobs.job_store import Job
 from console.core.jobs.runs import Run
 from console.core.jobs.undo import UndoResult, undo_run
+from console.core.tables.written_by import rows_written_by
 from console.gui.pages import Context
 from console.gui.record_model import Column, RecordModel
 from console.gui.run_http import RunHttpView
@@ -89,6 +90,19 @@ class HistoryTab(QSplitter):
         self.http_view = RunHttpView(self.run_tabs)
         self.run_tabs.addTab(self.run_log_view, "Log")
         self.run_tabs.addTab(self.http_view, "HTTP")
+        self.run_rows = RecordModel[tuple[str, dict[str, Any]]](
+            [
+                Column("Table", lambda r: r[0]),
+                Column("Id", lambda r: r[1].get("id")),
+                Column("Row", lambda r: _row_text(r[1])),
+            ]
+        )
+        self.run_rows_view = table_view(self.run_tabs, self.run_rows)
+        self.run_rows_view.setToolTip(
+            "The rows this run wrote last (their __runId), at most 1,000; "
+            "`table rows NAME --run ID` lists them all"
+        )
+        self.run_tabs.addTab(self.run_rows_view, "Rows")
         self.addWidget(top)
         self.addWidget(self.run_tabs)
         self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
@@ -151,6 +165,10 @@ class HistoryTab(QSplitter):
             return recording.exchanges if recording else []
 
         self.ctx.tasks.latest("run-http", exchanges, self.http_view.show_exchanges)
+        tables = self.ctx.services.tables
+        self.ctx.tasks.latest(
+            "run-rows", lambda: rows_written_by(tables, run.id), self.run_rows.set_records
+        )
 
     def _on_undo_clicked(self) -> None:
         current = self.runs_view.currentIndex()
@@ -174,3 +192,8 @@ class HistoryTab(QSplitter):
         )
         if self._job is not None:
             self.show_runs_of(self._job)
+
+
+def _row_text(row: dict[str, Any]) -> str:
+    """A row's own values, for one line (system columns left out)."""
+    return ", ".join(f"{k}={cell_text(v)}" for k, v in row.items() if k != "id" and k[:2] != "__")
