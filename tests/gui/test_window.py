@@ -127,14 +127,20 @@ def test_pyflakes_knows_the_script_globals(
     assert editor.diagnostics[0].line == 4
 
 
-def test_cancel_stops_a_running_job(
-    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def start_a_run_that_sleeps(window: MainWindow, qtbot: Any, monkeypatch: Any) -> SchedulerPage:
+    """A job "forever" made through the dialog, its Run Once under way."""
     create_job_through_the_dialog(window, qtbot, monkeypatch, "forever")
     page = scheduler(window)
     replace_text(page.job_view.script.editor, "import time\ndef forever():\n    time.sleep(60)\n")
     window.command_bar.actions_by_name["Run Once"].trigger()
     qtbot.waitUntil(lambda: window.command_bar.actions_by_name["Cancel"].isEnabled(), timeout=10000)
+    return page
+
+
+def test_cancel_stops_a_running_job(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = start_a_run_that_sleeps(window, qtbot, monkeypatch)
     window.command_bar.actions_by_name["Cancel"].trigger()
     qtbot.waitUntil(
         lambda: any(e.message == "Run cancelled" for e in page.job_view.live_log.records()),
@@ -145,11 +151,7 @@ def test_cancel_stops_a_running_job(
 def test_closing_the_window_interrupts_a_run_once_and_says_so(
     window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    create_job_through_the_dialog(window, qtbot, monkeypatch, "forever")
-    page = scheduler(window)
-    replace_text(page.job_view.script.editor, "import time\ndef forever():\n    time.sleep(60)\n")
-    window.command_bar.actions_by_name["Run Once"].trigger()
-    qtbot.waitUntil(lambda: window.command_bar.actions_by_name["Cancel"].isEnabled(), timeout=10000)
+    start_a_run_that_sleeps(window, qtbot, monkeypatch)
     services = window.services
     assert services is not None
     window.stopped_by = "SIGHUP"  # as the signal handler marks it (console/gui/launch.py)
