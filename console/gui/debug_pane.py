@@ -179,6 +179,9 @@ class DebugPane(QWidget):
         layout.addWidget(self.result)
         self.stack.currentRowChanged.connect(self._on_frame)
         self._frames: list[dict[str, Any]] = []
+        #: Counts the stops left (Continue, a step): an answer asked for at an
+        #: earlier stop finds the tree cleared and is dropped.
+        self._stops = 0
         self._set_stopped(False)
 
     # -- starting ------------------------------------------------------------
@@ -267,7 +270,13 @@ class DebugPane(QWidget):
         if not 0 <= row < len(self._frames) or self.conn is None:
             return
         self.frame_id = int(self._frames[row]["id"])
-        self.conn.send("scopes", self._on_scopes, frameId=self.frame_id)
+        stop = self._stops
+
+        def show(answer: dict[str, Any]) -> None:
+            if stop == self._stops:  # not an answer about a stop the run has left
+                self._on_scopes(answer)
+
+        self.conn.send("scopes", show, frameId=self.frame_id)
 
     def _on_scopes(self, answer: dict[str, Any]) -> None:
         self.variables.clear()
@@ -288,7 +297,11 @@ class DebugPane(QWidget):
             return
         item.setData(1, Qt.ItemDataRole.UserRole, True)  # asked once
 
+        stop = self._stops
+
         def fill(answer: dict[str, Any]) -> None:
+            if stop != self._stops:
+                return  # the run went on: the tree, and this item, were cleared
             item.takeChildren()
             for var in (answer.get("body") or {}).get("variables") or []:
                 child = QTreeWidgetItem(
@@ -337,6 +350,7 @@ class DebugPane(QWidget):
             self._running()
 
     def _running(self) -> None:
+        self._stops += 1  # answers about the stop that ends here are stale
         self._set_stopped(False)
         self.status.setText("Running under the debugger.")
         self.stack.clear()

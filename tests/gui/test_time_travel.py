@@ -3,6 +3,7 @@ debugged child, in a real window offscreen."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -246,3 +247,11 @@ def test_history_shows_the_rows_a_run_wrote(window: MainWindow, qtbot: Any) -> N
     qtbot.waitUntil(lambda: len(history.run_rows.records()) == 1, timeout=10000)
     cells = [history.run_rows.index(0, c).data() for c in range(3)]
     assert [str(c) for c in cells] == ["Notes", "1", "text=hi"]
+
+
+def test_the_platform_is_the_one_asked_for(window: MainWindow) -> None:
+    """tests/desktop/test_debug_window.py runs these tests on xcb, a real X
+    display: it must not quietly fall back to drawing offscreen."""
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.platformName() == os.environ.get("QT_QPA_PLATFORM", "offscreen")
