@@ -13,16 +13,20 @@ from console.gui.main_window import MainWindow
 from console.gui.pages.scheduler import SchedulerPage
 
 
-def test_dry_run_shows_the_rows_and_writes_nothing(window: MainWindow, qtbot: Any) -> None:
-    services = window.services
+def stock_and_a_job(services: Any, more: str) -> None:
+    """A Stock table of rows 1 and 2, and a job "work" that inserts a row,
+    then does `more` with the table `t`."""
     services.tables.create("Stock")
     open_table(services.tables, "Stock").insert_many([{"n": 1}, {"n": 2}])
     services.jobs.create("work")
     services.jobs.set_script(
-        "work",
-        "def work():\n    t = tables.get_table('Stock')\n    t.insert({'n': 3})\n"
-        "    t.update({'id': 1, 'n': 10})\n    t.delete(2)\n",
+        "work", "def work():\n    t = tables.get_table('Stock')\n    t.insert({'n': 3})\n" + more
     )
+
+
+def test_dry_run_shows_the_rows_and_writes_nothing(window: MainWindow, qtbot: Any) -> None:
+    services = window.services
+    stock_and_a_job(services, "    t.update({'id': 1, 'n': 10})\n    t.delete(2)\n")
     window.show_page("Scheduler")
     page = window.pages["Scheduler"]
     assert isinstance(page, SchedulerPage)
@@ -47,14 +51,7 @@ def test_dry_run_shows_the_rows_and_writes_nothing(window: MainWindow, qtbot: An
 
 def test_undo_run_from_history(window: MainWindow, qtbot: Any) -> None:
     services = window.services
-    services.tables.create("Stock")
-    open_table(services.tables, "Stock").insert_many([{"n": 1}, {"n": 2}])
-    services.jobs.create("work")
-    services.jobs.set_script(
-        "work",
-        "def work():\n    t = tables.get_table('Stock')\n    t.insert({'n': 3})\n"
-        "    t.update({'id': 1, 'n': 10})\n",
-    )
+    stock_and_a_job(services, "    t.update({'id': 1, 'n': 10})\n")
     assert services.runner.run("work").status == "succeeded"
     window.show_page("Scheduler")
     page = window.pages["Scheduler"]

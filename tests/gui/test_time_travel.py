@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from console.core.jobs.job_store import Job
 from console.gui.debug_pane import DebugPane
 from console.gui.main_window import MainWindow
 from console.gui.pages.scheduler import SchedulerPage
@@ -30,6 +31,24 @@ COUNTER = """def counter():
 """
 
 
+def open_job(window: MainWindow, job: Job) -> SchedulerPage:
+    """The Scheduler page with `job` open, as a click in its list leaves it."""
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(job)
+    return page
+
+
+def press_f5(window: MainWindow, qtbot: Any, editor: Any) -> None:
+    """F5 in the Script tab's editor, with the window active and the editor focused."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    editor.setFocus()
+    qtbot.waitUntil(editor.hasFocus, timeout=5000)
+    qtbot.keyClick(editor, Qt.Key.Key_F5)
+
+
 @pytest.fixture
 def site() -> Iterator[EchoSite]:
     served = EchoSite()
@@ -46,10 +65,7 @@ def test_history_shows_a_runs_http_and_one_exchange(
     job = services.jobs.create("fetch", interval=1, unit="hour", script=script)
     run = services.runner.run("fetch")
     assert run.status == "succeeded"
-    window.show_page("Scheduler")
-    page = window.pages["Scheduler"]
-    assert isinstance(page, SchedulerPage)
-    page.open_job(job)
+    page = open_job(window, job)
     page.job_view.tabs.setCurrentIndex(2)
     history = page.job_view.history
     history.run_tabs.setCurrentIndex(1)
@@ -114,10 +130,7 @@ def test_debug_this_run_stops_where_the_failed_run_raised(window: MainWindow, qt
     assert services is not None
     job = services.jobs.create("failing", interval=1, unit="hour", script=FAILING)
     assert services.runner.run("failing").status == "failed"
-    window.show_page("Scheduler")
-    page = window.pages["Scheduler"]
-    assert isinstance(page, SchedulerPage)
-    page.open_job(job)
+    page = open_job(window, job)
     view = page.job_view
     view.tabs.setCurrentIndex(2)
     qtbot.waitUntil(lambda: view.history.debug_button.isEnabled(), timeout=10000)
@@ -136,24 +149,16 @@ def test_debug_this_run_stops_where_the_failed_run_raised(window: MainWindow, qt
 def test_f5_in_the_script_tab_runs_the_job_under_the_debugger(
     window: MainWindow, qtbot: Any
 ) -> None:
-    from PySide6.QtCore import Qt
 
     services = window.services
     assert services is not None
     job = services.jobs.create("counter", interval=1, unit="hour", script=COUNTER)
-    window.show_page("Scheduler")
-    page = window.pages["Scheduler"]
-    assert isinstance(page, SchedulerPage)
-    page.open_job(job)
+    page = open_job(window, job)
     view = page.job_view
     view.tabs.setCurrentIndex(1)
     ended: list[Any] = []
     view.debugger.finished.connect(ended.append)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
-    view.script.editor.setFocus()
-    qtbot.waitUntil(view.script.editor.hasFocus, timeout=5000)
-    qtbot.keyClick(view.script.editor, Qt.Key.Key_F5)
+    press_f5(window, qtbot, view.script.editor)
     assert view.debugger.isVisibleTo(view)
     qtbot.waitUntil(lambda: bool(ended), timeout=20000)  # no breakpoint: it runs through
     assert ended[0].trigger == "debug" and ended[0].status == "succeeded"
@@ -162,15 +167,12 @@ def test_f5_in_the_script_tab_runs_the_job_under_the_debugger(
 def test_a_click_in_the_margin_sets_a_breakpoint_and_f5_stops_there(
     window: MainWindow, qtbot: Any
 ) -> None:
-    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtCore import QPoint
 
     services = window.services
     assert services is not None
     job = services.jobs.create("counter", interval=1, unit="hour", script=COUNTER)
-    window.show_page("Scheduler")
-    page = window.pages["Scheduler"]
-    assert isinstance(page, SchedulerPage)
-    page.open_job(job)
+    page = open_job(window, job)
     view = page.job_view
     view.tabs.setCurrentIndex(1)
     editor = view.script.editor
@@ -181,11 +183,7 @@ def test_a_click_in_the_margin_sets_a_breakpoint_and_f5_stops_there(
     assert editor.breakpoints == {5}
     ended: list[Any] = []
     view.debugger.finished.connect(ended.append)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
-    editor.setFocus()
-    qtbot.waitUntil(editor.hasFocus, timeout=5000)
-    qtbot.keyClick(editor, Qt.Key.Key_F5)
+    press_f5(window, qtbot, editor)
     qtbot.waitUntil(lambda: editor.debug_line == 5, timeout=20000)  # the stopped line, marked
     assert editor.textCursor().blockNumber() == 4
     continue_button = view.debugger.buttons["Continue"]
@@ -213,10 +211,7 @@ def test_history_replay_runs_the_script_offline_as_a_dry_run(
     first = services.runner.run("fetched")
     assert first.status == "succeeded"
     site.stop()  # offline from now on: only the recording can answer
-    window.show_page("Scheduler")
-    page = window.pages["Scheduler"]
-    assert isinstance(page, SchedulerPage)
-    page.open_job(job)
+    page = open_job(window, job)
     view = page.job_view
     view.tabs.setCurrentWidget(view.history)
     history = view.history
@@ -237,10 +232,7 @@ def test_history_shows_the_rows_a_run_wrote(window: MainWindow, qtbot: Any) -> N
     script = "def writer():\n    tables.get_table('Notes', create=True).insert({'text': 'hi'})\n"
     job = services.jobs.create("writer", interval=1, unit="hour", script=script)
     assert services.runner.run("writer").status == "succeeded"
-    window.show_page("Scheduler")
-    page = window.pages["Scheduler"]
-    assert isinstance(page, SchedulerPage)
-    page.open_job(job)
+    page = open_job(window, job)
     history = page.job_view.history
     page.job_view.tabs.setCurrentWidget(history)
     history.run_tabs.setCurrentWidget(history.run_rows_view)
