@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from bench import (
+    debug_bench,
     editor_bench,
     gui_bench,
     javascript_bench,
@@ -39,8 +40,10 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     templates_bench.get_feed,
     window_bench.window,
     editor_bench.completion,
+    debug_bench.debug_this_run,
     workers_bench.workers_scale,
     platform_bench.portable_runner,
+    platform_bench.portable_workers,
 ]
 
 

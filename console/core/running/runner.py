@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.core.clock import Clock, utcnow
@@ -116,6 +117,8 @@ class Runner:
         self._spare_lock = threading.Lock()
         self._forks: ForkServer | None = None
         self._diffs: dict[int, DryRunDiff] = {}
+        #: The database's driver, which hosts load before their run does.
+        self._driver = make_url(db_url).drivername
 
     # -- a warm spare --------------------------------------------------------
 
@@ -136,7 +139,7 @@ class Runner:
     def _replace_spare(self) -> None:
         with self._spare_lock:
             if self._keep_warm and self._spare is None:
-                self._spare = HostProcess(preload="all")
+                self._spare = HostProcess(preload=f"all:{self._driver}")
 
     def use_fork_server(self) -> None:
         """Fork every run's script host from one server that has done its
@@ -148,7 +151,7 @@ class Runner:
             return
         with self._spare_lock:
             if self._forks is None:
-                self._forks = ForkServer()
+                self._forks = ForkServer(self._driver)
 
     def _child(self) -> HostProcess:
         """A forked host, or the spare if one is alive (and a new spare
@@ -159,7 +162,7 @@ class Runner:
                 with self._spare_lock:
                     if self._forks is forks:
                         forks.close()
-                        self._forks = forks = ForkServer()
+                        self._forks = forks = ForkServer(self._driver)
             try:
                 return forks.spawn()
             except OSError:
