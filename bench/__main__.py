@@ -17,6 +17,7 @@ from bench import (
     gui_bench,
     javascript_bench,
     jobs_bench,
+    masking_bench,
     platform_bench,
     scheduler_bench,
     templates_bench,
@@ -44,6 +45,7 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     workers_bench.workers_scale,
     platform_bench.portable_runner,
     platform_bench.portable_workers,
+    masking_bench.mask_log,
 ]
 
 

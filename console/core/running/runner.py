@@ -454,21 +454,24 @@ class Runner:
         hold_writes = diff is not None and self.runs.store.dialect == "sqlite"
 
         paused_at: float | None = None
+        logged: list[tuple[str, str]] = []  # the log lines of one read, masked as a batch
 
         def handle(kind: str, raw_line: bytes) -> None:
             nonlocal done, rows, paused_at, deadline
             text = raw_line.decode("utf-8", "replace").rstrip("\r")
             if kind == "raw":
                 if text.strip():
-                    writer.add("warning", text)
+                    logged.append(("warning", text))
                 return
             try:
                 message = json.loads(text)
             except ValueError:
-                writer.add("warning", text)
+                logged.append(("warning", text))
                 return
             if message.get("t") == "log":
-                writer.add(str(message.get("level", "information")), str(message.get("msg", "")))
+                logged.append(
+                    (str(message.get("level", "information")), str(message.get("msg", "")))
+                )
             elif message.get("t") == "rows":
                 rows += int(message.get("n", 0))
             elif message.get("t") == "http" and isinstance(message.get("x"), dict):
@@ -514,13 +517,13 @@ class Runner:
                 for key, _ in selector.select(timeout=0.1):
                     data = os.read(key.fd, 65536)
                     kind = key.data
+                    lines = readers[kind].feed(data) if data else readers[kind].end()
                     if not data:
                         selector.unregister(key.fileobj)
-                        for line in readers[kind].end():
-                            handle(kind, line)
-                        continue
-                    for line in readers[kind].feed(data):
+                    for line in lines:
                         handle(kind, line)
+                    writer.add_many(logged)
+                    logged.clear()
                 if not hold_writes:
                     writer.flush_if_due()
         finally:
