@@ -5,7 +5,8 @@
 #   FEED_URLS      the feeds' http(s) URLs, separated by commas or spaces (required)
 #   FEED_TABLE     the table for the entries, default Feed
 #   FEED_TIMEOUT   seconds each feed gets in all (to connect, and to send the
-#                  whole answer, however slowly it drips), default 30
+#                  whole answer, however slowly it drips), default 30 (an
+#                  answer still coming is given up at most 0.5 s past it)
 #   MAX_BODY_MB    a larger answer is refused, read no further than its
 #                  limit, default 50 (megabytes)
 # Each entry becomes a row (feed, guid, title, link, published, summary); an
@@ -21,6 +22,7 @@
 
 import codecs
 import re
+import threading
 import time
 from datetime import UTC, datetime
 from urllib.parse import urljoin
@@ -76,11 +78,18 @@ def fetch_feed(session, url, entries, sources, timeout, max_bytes):
     if source and source.get("lastModified"):
         headers["If-Modified-Since"] = source["lastModified"]
     deadline = time.monotonic() + timeout
-    try:
+
+    def download():
         with get_following(session, url, headers, timeout, deadline) as response:
             # an error page or a 304 is not read at all
             ok = response.status_code == 200
-            body = read_body(response, max_bytes, deadline, timeout) if ok else b""
+            return response, read_body(response, max_bytes, deadline, timeout) if ok else b""
+
+    try:
+        done = in_time(download, timeout + 0.5)  # its own timeouts say why, first
+        if done is None:
+            raise FeedError(f"not received in full within {timeout:g} s (FEED_TIMEOUT)")
+        response, body = done
     except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
         raise FeedError(f"no answer within {timeout:g} s (FEED_TIMEOUT)") from None
     except (requests.RequestException, urllib3.exceptions.HTTPError) as e:
@@ -143,7 +152,10 @@ def read_body(response, max_bytes, deadline, timeout):
     while True:
         # never more than one byte past the limit, so an endless answer costs no more;
         # read1: whatever has arrived, so the deadline is checked as it drips
-        chunk = response.raw.read1(min(65536, max_bytes + 1 - size), decode_content=True)
+        try:
+            chunk = response.raw.read1(min(65536, max_bytes + 1 - size), decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError:  # one read as long as the whole timeout
+            raise FeedError(f"not received in full within {timeout:g} s (FEED_TIMEOUT)") from None
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
@@ -182,6 +194,29 @@ def refuse_hostile(body, content_type):
         ) from None
     if ENTITY_DECLARATIONS.match(text):
         raise FeedError("declares XML entities (an entity bomb or a file read); refused")
+
+
+def in_time(work, seconds):
+    """work() in a thread of its own, given up after `seconds`: a server
+    that drips even its headers, a byte at a time, never trips a per-read
+    timeout. A thread given up on ends with the run; None if it was."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append((work(), None))
+        except Exception as e:  # raised again below, in the job's thread
+            outcome.append((None, e))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not outcome:
+        return None
+    value, error = outcome[0]
+    if error is not None:
+        raise error
+    return value
 
 
 def new_rows(url, feed_entries, entries):

@@ -21,6 +21,7 @@
 
 import json
 import re
+import threading
 import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
@@ -159,11 +160,18 @@ def fetch(url, params, auth, limits):
     timeout, max_bytes = limits
     host = urlsplit(url).netloc
     deadline = time.monotonic() + timeout
-    try:
+
+    def download():
         with requests.get(
             url, params=params, auth=auth, timeout=timeout, stream=True, allow_redirects=False
         ) as response:
-            raw = read_body(response, max_bytes, deadline, timeout, host)
+            return response, read_body(response, max_bytes, deadline, timeout, host)
+
+    try:
+        done = in_time(download, timeout + 0.5)  # its own timeouts say why, first
+        if done is None:
+            raise RuntimeError(f"Twitter ({host}) did not answer in full within {timeout:g} s")
+        response, raw = done
     except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
         raise RuntimeError(f"Twitter ({host}) did not answer within {timeout:g} s") from None
     except (requests.RequestException, urllib3.exceptions.HTTPError) as e:
@@ -192,7 +200,12 @@ def read_body(response, max_bytes, deadline, timeout, host):
     chunks, size = [], 0
     while True:
         # read1: whatever has arrived, so the deadline is checked while it drips
-        chunk = response.raw.read1(min(65536, max_bytes + 1 - size), decode_content=True)
+        try:
+            chunk = response.raw.read1(min(65536, max_bytes + 1 - size), decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError:  # one read as long as the whole timeout
+            raise RuntimeError(
+                f"Twitter ({host}) did not answer in full within {timeout:g} s"
+            ) from None
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
@@ -281,6 +294,29 @@ def malformed_is_error(convert, items):
         raise RuntimeError(
             f"Twitter's answer held a malformed item ({type(e).__name__}: {e})"
         ) from None
+
+
+def in_time(work, seconds):
+    """work() in a thread of its own, given up after `seconds`: a server
+    that drips even its headers, a byte at a time, never trips a per-read
+    timeout. A thread given up on ends with the run; None if it was."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append((work(), None))
+        except Exception as e:  # raised again below, in the job's thread
+            outcome.append((None, e))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not outcome:
+        return None
+    value, error = outcome[0]
+    if error is not None:
+        raise error
+    return value
 
 
 def number_setting(settings, name, default, low, high, whole=False):

@@ -21,6 +21,7 @@
 
 import io
 import re
+import threading
 import time
 import warnings
 from urllib.parse import urljoin
@@ -86,11 +87,17 @@ def make_thumbnail(session, url, side, limit, timeout):
     if not isinstance(url, str) or not re.match(r"https?://", url, re.I):
         raise ThumbnailError("not an http(s) URL")
     deadline = time.monotonic() + timeout
-    try:
+
+    def download():
         with get_following(session, url, timeout, deadline) as response:
             if response.status_code != 200:
                 raise ThumbnailError(f"the server answered HTTP {response.status_code}")
-            data = read_body(response, limit, deadline, timeout)
+            return read_body(response, limit, deadline, timeout)
+
+    try:
+        data = in_time(download, timeout + 0.5)  # its own timeouts say why, first
+        if data is None:
+            raise ThumbnailError(f"not received in full within {timeout:g} s (THUMBNAIL_TIMEOUT)")
     except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
         raise ThumbnailError(f"no answer within {timeout:g} s (THUMBNAIL_TIMEOUT)") from None
     except (requests.RequestException, urllib3.exceptions.HTTPError) as e:
@@ -147,7 +154,12 @@ def read_body(response, limit, deadline, timeout):
     data, size = [], 0
     while True:
         # read1: whatever has arrived, so the deadline is checked while it drips
-        chunk = response.raw.read1(min(65536, max_bytes + 1 - size), decode_content=True)
+        try:
+            chunk = response.raw.read1(min(65536, max_bytes + 1 - size), decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError:  # one read as long as the whole timeout
+            raise ThumbnailError(
+                f"not received in full within {timeout:g} s (THUMBNAIL_TIMEOUT)"
+            ) from None
         if not chunk:
             return b"".join(data)
         size += len(chunk)
@@ -156,6 +168,29 @@ def read_body(response, limit, deadline, timeout):
         if time.monotonic() > deadline:
             raise ThumbnailError(f"not received in full within {timeout:g} s (THUMBNAIL_TIMEOUT)")
         data.append(chunk)
+
+
+def in_time(work, seconds):
+    """work() in a thread of its own, given up after `seconds`: a server
+    that drips even its headers, a byte at a time, never trips a per-read
+    timeout. A thread given up on ends with the run; None if it was."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append((work(), None))
+        except Exception as e:  # raised again below, in the job's thread
+            outcome.append((None, e))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not outcome:
+        return None
+    value, error = outcome[0]
+    if error is not None:
+        raise error
+    return value
 
 
 def number_setting(settings, name, default, low, high, whole=False):
