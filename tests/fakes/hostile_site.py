@@ -99,7 +99,7 @@ def truncated_png() -> bytes:
 class HostileSite:
     """`with HostileSite(secret=path) as site: site.url("/feed/laughs.xml")`.
 
-    Paths: /feed/{laughs,xxe,huge,drip,slow-headers,bad-encoding,redirect-loop}.xml,
+    Paths: /feed/{laughs,xxe,huge,drip,slow-headers,bad-encoding}.xml,
     /image/{bomb,truncated,not-an-image,missing,huge}.png,
     /api/{rate-limited,unavailable,malformed,not-json,huge},
     /hook/{hang,slow,huge,redirect}. Any method; a request body is read first.
@@ -129,7 +129,6 @@ class HostileSite:
             "/feed/drip.xml": lambda h: h.drip(FEED_START, "application/rss+xml"),
             "/feed/slow-headers.xml": lambda h: h.drip(b"", "", status_line=True),
             "/feed/bad-encoding.xml": lambda h: h.whole(200, BAD_ENCODING, "application/rss+xml"),
-            "/feed/redirect-loop.xml": lambda h: h.redirect("/feed/redirect-loop.xml"),
             "/image/bomb.png": lambda h: h.whole(200, decompression_bomb(), "image/png"),
             "/image/truncated.png": lambda h: h.whole(200, truncated_png(), "image/png"),
             "/image/not-an-image.png": lambda h: h.whole(
