@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from bench import (
+    dry_run_bench,
     editor_bench,
     gui_bench,
     javascript_bench,
@@ -41,6 +42,8 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     editor_bench.completion,
     workers_bench.workers_scale,
     platform_bench.portable_runner,
+    dry_run_bench.dry_run,
+    dry_run_bench.undo,
 ]
 
 

@@ -118,6 +118,9 @@ class Store:
         #: While `hold` runs: its one connection, and the tables its writes named.
         self._held: Connection | None = None
         self.held_tables: set[str] = set()
+        #: While `hold` runs: each written table's highest id before its
+        #: first write (`TableStore.writing`); rows above it are all inserts.
+        self.held_high: dict[str, int] = {}
 
         @event.listens_for(self.engine, "before_cursor_execute")
         def _before_execute(conn: Connection, *_args: Any) -> None:
@@ -249,7 +252,7 @@ class Store:
         with self.engine.connect() as conn:
             conn = conn.execution_options(console_write=True)
             outer = conn.begin()
-            self._held, self.held_tables = conn, set()
+            self._held, self.held_tables, self.held_high = conn, set(), {}
             try:
                 yield conn
             finally:

@@ -52,10 +52,22 @@ class TableStore:
         dropped (else the next write names a column that is not there)."""
         try:
             with self.store.write() as conn:
+                self.note_high(conn, table)
                 yield conn
         except BaseException:
             self._cache.pop(table, None)
             raise
+
+    def note_high(self, conn: Connection, table: str) -> None:
+        """In a held transaction (a dry run), before its first write to
+        `table`: remember the table's highest id (`Store.held_high`), so the
+        dry run's diff counts the rows above it as inserts in SQL."""
+        if not self.store.holding or table in self.store.held_high:
+            return
+        sa_table = sa.table(table, sa.column("id"))
+        self.store.held_high[table] = int(
+            conn.execute(sa.select(sa.func.max(sa_table.c.id))).scalar() or 0
+        )
 
     # -- catalogue -------------------------------------------------------
 

@@ -1,11 +1,14 @@
 """What a dry run wrote: one user table as a held transaction saw it
 (`Store.hold`) against the table as committed, compared row by row.
 
-The held side is written to a file first (`snapshot`), in id order, before
-the transaction rolls back: on PostgreSQL a column it added locks the table
-against any other reader until then. Both sides then stream in id order and
-merge, so memory stays bounded whatever the size of the table: exact
-counts, plus at most `SAMPLE` rows per kind.
+Rows above the table's highest id before the run's first write to it
+(`Store.held_high`) are all inserts: counted, and `SAMPLE` of them read, in
+SQL. The rest of the held side is written to a file (`snapshot`), in id
+order, before the transaction rolls back: on PostgreSQL a column it added
+locks the table against any other reader until then. That file and the
+committed rows then stream in id order and merge, so memory stays bounded
+whatever the size of the table: exact counts, plus at most `SAMPLE` rows per
+kind.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import datetime as dt
 import decimal
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -47,22 +51,46 @@ def _reflect(conn: Connection, name: str) -> sa.Table | None:
     return sa.Table(name, sa.MetaData(), autoload_with=conn)
 
 
-def _rows(conn: Connection, table: sa.Table | None) -> Iterator[dict[str, object]]:
+def _rows(
+    conn: Connection, table: sa.Table | None, up_to: int | None = None
+) -> Iterator[dict[str, object]]:
     if table is None:
         return
     stmt = sa.select(table).order_by(table.c.id)
+    if up_to is not None:
+        stmt = stmt.where(table.c.id <= up_to)
     for row in conn.execution_options(yield_per=_BATCH).execute(stmt):
         yield _row(row._mapping)
 
 
-def snapshot(conn: Connection, name: str, into: IO[str]) -> list[str]:
-    """Write the table's rows to `into` as JSON lines in id order; returns
-    its columns (none if there is no such table)."""
+@dataclass
+class Snapshot:
+    """The held side of one table: its columns, the rows above its
+    highest committed id (all inserts: counted, and a sample), and whether
+    rows up to that id went to the file."""
+
+    columns: list[str]
+    high: int | None
+    inserted: int = 0
+    inserted_sample: list[dict[str, object]] = field(default_factory=list)
+
+
+def snapshot(conn: Connection, name: str, into: IO[str], high: int | None = None) -> Snapshot:
+    """Write the table's rows up to id `high` (all of them if None) to
+    `into` as JSON lines in id order; count and sample the rest."""
     table = _reflect(conn, name)
-    for row in _rows(conn, table):
+    taken = Snapshot([] if table is None else list(table.c.keys()), high)
+    for row in _rows(conn, table, high):
         into.write(json.dumps(row, default=str) + "\n")
     into.flush()
-    return [] if table is None else list(table.c.keys())
+    if table is not None and high is not None:
+        above = table.c.id > high
+        taken.inserted = int(
+            conn.execute(sa.select(sa.func.count()).select_from(table).where(above)).scalar() or 0
+        )
+        sample = sa.select(table).where(above).order_by(table.c.id).limit(SAMPLE)
+        taken.inserted_sample = [_row(r._mapping) for r in conn.execute(sample)]
+    return taken
 
 
 def _read_back(lines: IO[str]) -> Iterator[dict[str, object]]:
@@ -77,12 +105,13 @@ def _same(value: object) -> object:
 
 
 def table_diff(
-    after_columns: list[str], held_rows: IO[str], committed: Connection, name: str
+    held: Snapshot, held_rows: IO[str], committed: Connection, name: str
 ) -> dict[str, Any]:
     """`{"inserted": n, "updated": n, "deleted": n, "columns_added": [...],
     "rows": {"inserted": [...], "updated": [{"id", "before", "after",
     "changed"}], "deleted": [...]}}` for the table `name`, from its
     `snapshot` and its committed rows."""
+    after_columns = held.columns
     before_table = _reflect(committed, name)
     before_columns = set() if before_table is None else set(before_table.c.keys())
     added = [
@@ -90,8 +119,9 @@ def table_diff(
         for c in after_columns
         if c not in before_columns and c not in SYSTEM_COLUMNS and c != "id"
     ]
-    counts = {"inserted": 0, "updated": 0, "deleted": 0}
+    counts = {"inserted": held.inserted, "updated": 0, "deleted": 0}
     samples: dict[str, list[dict[str, object]]] = {k: [] for k in counts}
+    samples["inserted"] = list(held.inserted_sample)
 
     def note(kind: str, row: dict[str, object]) -> None:
         counts[kind] += 1
@@ -99,7 +129,9 @@ def table_diff(
             samples[kind].append(row)
 
     after_rows = _read_back(held_rows)
-    before_rows = ({k: _same(v) for k, v in r.items()} for r in _rows(committed, before_table))
+    before_rows = (
+        {k: _same(v) for k, v in r.items()} for r in _rows(committed, before_table, held.high)
+    )
     after, before = next(after_rows, None), next(before_rows, None)
     while after is not None or before is not None:
         if before is None or (after is not None and after["id"] < before["id"]):  # type: ignore[operator]
