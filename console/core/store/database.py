@@ -27,7 +27,7 @@ from console.core.store.changes import Change, ChangeFeed, notify_statement
 #: The newest schema revision this console knows (a unit test keeps it equal
 #: to the head of `migrations/versions`), so opening an up-to-date database
 #: never needs to load Alembic.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 #: How long a write waits for another process's lock before it gives up (and
 #: says so in one line). MOBILE_CONSOLE_BUSY_TIMEOUT_MS changes it.
 BUSY_TIMEOUT_MS = int(os.environ.get("MOBILE_CONSOLE_BUSY_TIMEOUT_MS", "") or 30_000)

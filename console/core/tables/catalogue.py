@@ -269,6 +269,8 @@ class TableStore:
                 for c in columns.values()
                 if c.name not in SYSTEM_COLUMNS
             ),
+            # The rows one run wrote, found without a scan (undo, History › Rows).
+            sa.Index(_index_name(name, "__runId"), "__runId"),
         )
 
     def read_schema(self, conn: Connection, name: str) -> tuple[sa.Table, dict[str, ColumnInfo]]:

@@ -7,6 +7,11 @@ goes into `run_row_images`, in the same transaction as the change: what
 undoing the run puts back. Rows the run inserted need none (their
 `__runId` says so). Images go with their run (a foreign key): pruned with
 the run's log after `log_retention_days`.
+
+A write that changes rows another run wrote (a later run's, or a person's)
+notes them in `run_overwrites` under that run: undoing it leaves them alone.
+An undo deleting many rows builds their images in SQL (`keep_deleted`), not
+one Python object a row.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from console.core.tables.row_diff import plain
 from console.core.tables.values import ColumnInfo
 
 _BATCH = 1000
+#: Key/value pairs per JSON-building call (PostgreSQL takes at most 100 arguments).
+_PAIRS = 40
 
 
 def keep_before(
@@ -34,7 +41,8 @@ def keep_before(
 ) -> None:
     """Inside the writing transaction, before the change: keep the image of
     every row `chosen` picks that run `run_id` has not written yet (None: a
-    person's edit, which keeps none)."""
+    person's edit, which keeps none); and `note_overwrites`."""
+    note_overwrites(conn, run_id, sa_table, chosen)
     if run_id is None:
         return
     not_ours = sa.or_(sa_table.c["__runId"].is_(None), sa_table.c["__runId"] != run_id)
@@ -57,14 +65,92 @@ def keep_before(
         conn.execute(schema.run_row_images.insert(), batch)
 
 
-def images(conn: Connection, run_id: int) -> Iterator[tuple[str, int, dict[str, Any]]]:
-    """The run's before-images: (table, row id, row as it was)."""
+def note_overwrites(
+    conn: Connection, run_id: int | None, sa_table: sa.Table, chosen: sa.ColumnElement[bool]
+) -> None:
+    """Inside the writing transaction, before the change: note, under each
+    run that wrote a row `chosen` picks (other than `run_id`, the writer;
+    None: a person), that a later write changed it."""
+    owner = sa_table.c["__runId"]
+    others = owner.is_not(None) if run_id is None else sa.and_(owner.is_not(None), owner != run_id)
+    known = owner.in_(sa.select(schema.runs.c.id))  # a pruned run has nothing left to undo
+    rows = sa.select(owner, sa.literal(sa_table.name), sa_table.c.id).where(chosen, others, known)
+    into = ["run_id", "table_name", "row_id"]
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        conn.execute(insert(schema.run_overwrites).from_select(into, rows).on_conflict_do_nothing())
+    else:
+        stmt = schema.run_overwrites.insert().prefix_with("OR IGNORE")
+        conn.execute(stmt.from_select(into, rows))
+
+
+def overwritten(run_id: int, table: str) -> sa.Select[tuple[int]]:
+    """The ids of rows of `table` the run wrote that a later write changed."""
+    t = schema.run_overwrites
+    return sa.select(t.c.row_id).where(t.c.run_id == run_id, t.c.table_name == table)
+
+
+def keep_deleted(
+    conn: Connection,
+    run_id: int,
+    sa_table: sa.Table,
+    columns: Mapping[str, ColumnInfo],
+    chosen: sa.ColumnElement[bool],
+) -> None:
+    """Inside the deleting transaction, before the delete: keep the image of
+    every row `chosen` picks, built by the database (as `plain` would)."""
+    image = _image_sql(conn.dialect.name, sa_table, columns)
+    rows = sa.select(sa.literal(run_id), sa.literal(sa_table.name), sa_table.c.id, image)
+    conn.execute(
+        schema.run_row_images.insert().from_select(
+            ["run_id", "table_name", "row_id", "before"], rows.where(chosen)
+        )
+    )
+
+
+def _image_sql(
+    dialect: str, sa_table: sa.Table, columns: Mapping[str, ColumnInfo]
+) -> sa.ColumnElement[Any]:
+    """A row as JSON text, in SQL: datetimes in ISO 8601 with their UTC
+    offset, binary as hex, as `decoded` reads them back."""
+    pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
+    for name, info in columns.items():
+        column: sa.ColumnElement[Any] = sa_table.c[name]
+        if info.kind == "binary":
+            hexed = sa.func.hex(column) if dialect == "sqlite" else sa.func.encode(column, "hex")
+            column = sa.case((column.is_(None), None), else_=hexed)
+        elif info.kind == "datetime" and dialect == "sqlite":  # stored as UTC, without "+00:00"
+            column = sa.type_coerce(column, sa.Text).concat("+00:00")
+        pairs.append((name, column))
+    chunks = [pairs[i : i + _PAIRS] for i in range(0, len(pairs), _PAIRS)]
+    if dialect == "postgresql":
+        built = [
+            sa.func.jsonb_build_object(*(x for pair in chunk for x in pair)) for chunk in chunks
+        ]
+        whole: sa.ColumnElement[Any] = built[0]
+        for more in built[1:]:
+            whole = whole.op("||")(more)
+        return sa.cast(whole, sa.Text)
+    image: sa.ColumnElement[Any] = sa.func.json_object(*(x for pair in chunks[0] for x in pair))
+    for chunk in chunks[1:]:
+        image = sa.func.json_set(image, *(x for n, v in chunk for x in (f'$."{n}"', v)))
+    return image
+
+
+def images(
+    conn: Connection, run_id: int, table: str | None = None
+) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """The run's before-images (of `table` only, if given): (table, row id,
+    row as it was)."""
     images_table = schema.run_row_images
     stmt = (
         sa.select(images_table.c.table_name, images_table.c.row_id, images_table.c.before)
         .where(images_table.c.run_id == run_id)
         .order_by(images_table.c.table_name, images_table.c.row_id)
     )
+    if table is not None:
+        stmt = stmt.where(images_table.c.table_name == table)
     for table_name, row_id, before in conn.execute(stmt):
         yield table_name, int(row_id), json.loads(before)
 

@@ -14,6 +14,7 @@ from alembic.config import Config
 from console.app import Services, open_services
 from console.core.errors import NotFoundError
 from console.core.store.database import MIGRATIONS_DIR, Store
+from console.core.tables.catalogue import TableStore
 from console.demo.memory_keyring import MemoryKeyring
 
 
@@ -51,8 +52,13 @@ def test_an_older_database_gets_lineage(home: Path, db_url: str) -> None:
         conn.execute(sa.text('INSERT INTO "Old" VALUES (1, 1)'))
     store.dispose()
     upgraded = Store(db_url)
+    TableStore(upgraded).create("New")
     with upgraded.read() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("Old")}
         kept = conn.execute(sa.text('SELECT id, "__runId" FROM "Old"')).all()
+        indexed = [
+            [i["column_names"] for i in sa.inspect(conn).get_indexes(t)] for t in ("Old", "New")
+        ]
     upgraded.dispose()
     assert "__runId" in columns and [tuple(r) for r in kept] == [(1, None)]
+    assert indexed == [[["__runId"]], [["__runId"]]]  # 0009, and every table made since
