@@ -76,11 +76,13 @@ def test_bad_input_is_one_line_and_exit_2(cli: RunCli, tmp_path: Path) -> None:
         ["run", "show", "999"],
         ["table", "rows", "Stock", "--run", "999"],
         ["table", "rows", "Stock", "--run", "-1"],
+        ["job", "enable", "seed", "--dry-run"],
     ):
         done = cli(*args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
     assert len(_rows(cli)) == 1
+    assert json.loads(cli("job", "show", "seed", "--json").stdout)["enabled"] is False
 
 
 def test_a_javascript_run_is_undone_too(cli: RunCli, tmp_path: Path) -> None:
