@@ -44,6 +44,8 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     platform_bench.portable_runner,
     dry_run_bench.dry_run,
     dry_run_bench.undo,
+    dry_run_bench.lineage_cost,
+    dry_run_bench.dry_run_memory,
 ]
 
 

@@ -1,13 +1,15 @@
 """Dry runs and undo: a dry run of the 200k-insert job against its normal
-run, and undo of a run that inserted many rows."""
+run, undo of a run that inserted many rows, what `__runId` costs inserts,
+and the memory of a dry run updating many rows of a big table."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 
-from bench.common import Figure, fresh_home, median_time
+from bench.common import Figure, fresh_home, median_time, python
 from bench.jobs_bench import ROWS, bulk_script
 
 UNDO_ROWS = 1_000_000
@@ -75,4 +77,154 @@ def undo() -> Figure:
     services.close()
     return Figure(
         f"undo of a {UNDO_ROWS:,}-insert run (SQLite)", ours_s, base_s, "s", "≤ 10 s", ours_s <= 10
+    )
+
+
+def _raw_inserts(db: str, *, run_id: bool, index: bool) -> float:
+    """Seconds to insert the 200k-insert job's rows with raw sqlite3 into a
+    table laid out as the console makes it, with or without `__runId` (and
+    its index); measured in a fresh process."""
+    run_column = ', "__runId" INTEGER' if run_id else ""
+    run_value = ", 7" if run_id else ""
+    create = (
+        'CREATE TABLE u (id INTEGER PRIMARY KEY, "__createdAt" DATETIME, "__updatedAt" DATETIME,'
+        f' "__version" INTEGER{run_column}, twitterId BIGINT, text TEXT, author TEXT,'
+        " date DATETIME)"
+    )
+    lines = [
+        "import sqlite3, datetime, time",
+        f"c = sqlite3.connect({db!r}); c.execute('PRAGMA journal_mode=WAL')",
+        f"c.execute({create!r})",
+        "c.execute('CREATE INDEX ix ON u (\"__runId\")')" if index else "",
+        "now = datetime.datetime.now(datetime.UTC).isoformat(' ')[:26]",
+        f"rows = [(now, now, 1{run_value}, 2**62 + i, 'tweet number %d #mobileservices' % i,"
+        f" 'author%d' % (i % 500), now) for i in range({ROWS})]",
+        "marks = ','.join('?' * len(rows[0]))",
+        "start = time.perf_counter()",
+        "with c:",
+        "    c.executemany(f'INSERT INTO u VALUES (NULL, {marks})', rows)",
+        "print(time.perf_counter() - start)",
+        "c.execute('PRAGMA wal_checkpoint(TRUNCATE)'); c.close()",
+    ]
+    code = "\n".join(lines) + "\n"
+    return float(python(code))
+
+
+def lineage_cost() -> list[Figure]:
+    """What `__runId` costs an insert-only job: 200,000 rows inserted with raw
+    sqlite3 into the console's table layout, with the column and its index
+    (as every user table has them) against the same table without them;
+    insert time (median of 5) and the database file's size."""
+    import statistics
+
+    def measure(**kind: bool) -> tuple[float, int]:
+        times, size = [], 0
+        for _ in range(5):
+            db = str(fresh_home() / "lineage.db")
+            times.append(_raw_inserts(db, **kind))
+            size = os.path.getsize(db)
+        return statistics.median(times), size
+
+    base_s, base_b = measure(run_id=False, index=False)
+    column_s, column_b = measure(run_id=True, index=False)
+    ours_s, ours_b = measure(run_id=True, index=True)
+    mb = 1024 * 1024
+    return [
+        Figure(
+            "200k inserts: __runId and its index, time",
+            ours_s,
+            base_s,
+            "s",
+            "≤ 1.05x",
+            ours_s <= 1.05 * base_s,
+        ),
+        Figure(
+            "200k inserts: __runId and its index, file size",
+            ours_b / mb,
+            base_b / mb,
+            "MB",
+            "≤ 1.15x",
+            ours_b <= 1.15 * base_b,
+        ),
+        Figure(
+            "200k inserts: __runId without an index, time",
+            column_s,
+            base_s,
+            "s",
+            "≤ 1.05x",
+            column_s <= 1.05 * base_s,
+        ),
+        Figure(
+            "200k inserts: __runId without an index, file size",
+            column_b / mb,
+            base_b / mb,
+            "MB",
+            "≤ 1.15x",
+            column_b <= 1.15 * base_b,
+        ),
+    ]
+
+
+BIG_ROWS = int(os.environ.get("BENCH_BIG_ROWS", "10000000"))
+BIG_UPDATED = BIG_ROWS // 10
+
+
+def _big_home() -> str:
+    """A home whose table Big holds BIG_ROWS rows (built in SQL, as if one
+    run had inserted them), and a job updating the first tenth of them."""
+    import sqlite3
+
+    from console.app import open_services
+
+    home = fresh_home()
+    services = open_services(home)
+    services.tables.create("Big")
+    services.tables.add_column("Big", "n", "integer")
+    services.tables.add_column("Big", "label", "string")
+    script = f"def touch():\n    tables.get_table('Big').where(id__le={BIG_UPDATED}).update(n=0)\n"
+    services.jobs.create("touch", script=script, timeout_s=3600, memory_mb=4096)
+    services.close()
+    db = sqlite3.connect(home / "console.db")
+    with db:
+        db.execute(  # the bench's own SQL, nothing user-given
+            'INSERT INTO "Big" (id, "__createdAt", "__updatedAt", "__version", "__runId", n,'  # noqa: S608
+            " label) WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
+            f" WHERE i < {BIG_ROWS}) SELECT i, '2026-01-01 00:00:00.000000',"
+            " '2026-01-01 00:00:00.000000', 1, NULL, i, 'row number ' || i FROM k"
+        )
+    db.close()
+    return str(home)
+
+
+def _peak_rss_mb(home: str, *extra: str) -> float:
+    """The largest resident set of any process of `job run touch` (the
+    command and the script host it waits for), in a fresh process."""
+    code = (
+        "import resource, subprocess, sys\n"
+        f"subprocess.run([sys.executable, '-m', 'console', '--home', {home!r}, 'job', 'run',"
+        f" 'touch', *{list(extra)!r}], check=True, capture_output=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+    )
+    return float(python(code, timeout=7200))
+
+
+def dry_run_memory() -> Figure:
+    """Peak memory of a dry run updating a tenth of a BIG_ROWS-row table
+    (default 10M: 1M rows updated) against the same job's normal run."""
+    import shutil
+    from pathlib import Path
+
+    home = _big_home()
+    copy = str(fresh_home() / "home")
+    shutil.copytree(home, copy)
+    base = _peak_rss_mb(copy)
+    shutil.rmtree(Path(copy).parent)
+    ours = _peak_rss_mb(home, "--dry-run")
+    return Figure(
+        f"dry run updating {BIG_UPDATED:,} rows of {BIG_ROWS:,}: peak memory",
+        ours,
+        base,
+        "MB",
+        "≤ +100 MB",
+        ours <= base + 100,
     )

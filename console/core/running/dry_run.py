@@ -68,13 +68,13 @@ class HeldDiff:
     def __init__(self) -> None:
         self._tables: list[tuple[str, Snapshot, IO[str]]] = []
 
-    def take(self, store: Store) -> None:
+    def take(self, store: Store, run_id: int | None = None) -> None:
         from console.core.tables.row_diff import snapshot
 
         held = store.held_connection()
         for name in sorted(store.held_tables):
             rows = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115  (closed in send)
-            taken = snapshot(held, name, rows, store.held_high.get(name))
+            taken = snapshot(held, name, rows, store.held_high.get(name), run_id)
             self._tables.append((name, taken, rows))
 
     def send(self, store: Store, emit: Callable[[dict[str, Any]], None]) -> None:

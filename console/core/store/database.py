@@ -120,7 +120,8 @@ class Store:
         self.held_tables: set[str] = set()
         #: While `hold` runs: each written table's highest id before its
         #: first write (`TableStore.writing`); rows above it are all inserts.
-        self.held_high: dict[str, int] = {}
+        #: None: rows went under it unstamped (`TableStore.note_unstamped`).
+        self.held_high: dict[str, int | None] = {}
 
         @event.listens_for(self.engine, "before_cursor_execute")
         def _before_execute(conn: Connection, *_args: Any) -> None:

@@ -488,7 +488,7 @@ class Query:
         if target._tables is not tables or target.name == self.table.name:
             raise ConsoleError("move_to() needs another table of the same database")
         with tables.writing(self.table.name) as conn:
-            tables.note_high(conn, target.name)
+            tables.note_unstamped(target.name)
             sa_table, columns = tables.load(self.table.name, refresh=True)
             kinds = {n: c.kind for n, c in columns.items() if not c.system}
             to_table = tables.ensure_columns(conn, target.name, kinds)

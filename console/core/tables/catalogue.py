@@ -69,6 +69,13 @@ class TableStore:
             conn.execute(sa.select(sa.func.max(sa_table.c.id))).scalar() or 0
         )
 
+    def note_unstamped(self, table: str) -> None:
+        """In a held transaction: `table` got rows under its highest id that
+        do not carry the run's `__runId` (`move_to` keeps the moved rows'),
+        so the dry run's diff compares the table whole."""
+        if self.store.holding:
+            self.store.held_high[table] = None
+
     # -- catalogue -------------------------------------------------------
 
     def create(self, name: str) -> TableInfo:
