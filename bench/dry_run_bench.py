@@ -116,44 +116,52 @@ def lineage_cost() -> list[Figure]:
     (the column itself cannot be left out of the product); and its 200,000
     rows inserted with raw sqlite3 into the console's table layout, with the
     column (and its index, as every user table has them) against the same
-    table without them: insert time (median of 5) and the file's size."""
+    table without them: insert time (median of 7) and the file's size."""
     import statistics
 
-    def measure(**kind: bool) -> tuple[float, int]:
-        times, size = [], 0
-        for _ in range(5):
+    kinds = {
+        "none": {"run_id": False, "index": False},
+        "column": {"run_id": True, "index": False},
+        "indexed": {"run_id": True, "index": True},
+    }
+    times: dict[str, list[float]] = {k: [] for k in kinds}
+    sizes: dict[str, int] = {}
+    for _ in range(7):  # interleaved, so a change in the machine's load falls on all three
+        for key, kind in kinds.items():
             db = str(fresh_home() / "lineage.db")
-            times.append(_raw_inserts(db, **kind))
-            size = os.path.getsize(db)
-        return statistics.median(times), size
+            times[key].append(_raw_inserts(db, **kind))
+            sizes[key] = os.path.getsize(db)
+
+    def measure(key: str) -> tuple[float, int]:
+        return statistics.median(times[key]), sizes[key]
 
     def job_run(drop_index: bool) -> float:
         import sqlite3
         from pathlib import Path
 
-        homes = [_home(bulk_script()) for _ in range(3)]
+        home = _home(bulk_script())
         if drop_index:
-            for home in homes:
-                db = sqlite3.connect(Path(home) / "console.db")
-                name = db.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'Updates'"
-                ).fetchone()[0]
-                db.execute(f'DROP INDEX "{name}"')
-                db.close()
+            db = sqlite3.connect(Path(home) / "console.db")
+            name = db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'Updates'"
+            ).fetchone()[0]
+            db.execute(f'DROP INDEX "{name}"')
+            db.close()
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "console", "--home", home, "job", "run", "bulk"],
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - started
 
-        def once() -> None:
-            subprocess.run(
-                [sys.executable, "-m", "console", "--home", homes.pop(), "job", "run", "bulk"],
-                check=True,
-                capture_output=True,
-            )
-
-        return median_time(once, 3)
-
-    unindexed_s, indexed_s = job_run(drop_index=True), job_run(drop_index=False)
-    base_s, base_b = measure(run_id=False, index=False)
-    column_s, column_b = measure(run_id=True, index=False)
-    ours_s, ours_b = measure(run_id=True, index=True)
+    # Interleaved, so a change in the machine's load falls on both sides.
+    runs = [(job_run(drop_index=True), job_run(drop_index=False)) for _ in range(6)]
+    unindexed_s = statistics.median(r[0] for r in runs)
+    indexed_s = statistics.median(r[1] for r in runs)
+    base_s, base_b = measure("none")
+    column_s, column_b = measure("column")
+    ours_s, ours_b = measure("indexed")
     mb = 1024 * 1024
     return [
         Figure(
