@@ -13,6 +13,7 @@ from alembic.config import Config
 
 from console.app import Services, open_services
 from console.core.errors import NotFoundError
+from console.core.jobs.versions import diff_text
 from console.core.store.database import MIGRATIONS_DIR, Store
 from console.core.tables.catalogue import TableStore
 from console.demo.memory_keyring import MemoryKeyring
@@ -37,6 +38,21 @@ def test_every_save_keeps_the_old_script(services: Services) -> None:
     assert services.jobs.script_version("work", 3).script == "def work():\n    return 2\n"
     with pytest.raises(NotFoundError, match="no script version 4"):
         services.jobs.script_version("work", 4)
+
+
+def test_the_version_a_run_ran_and_what_changed_since(services: Services) -> None:
+    services.jobs.create("work")
+    services.jobs.set_script("work", "def work():\n    return 1\n")
+    services.jobs.set_script("work", "def work():\n    return 2\n")
+    kept = services.jobs.versions("work")
+
+    used, current = services.jobs.version_ran("work", kept[1].saved_at)
+
+    assert (used.version, current.version) == (2, 3)
+    changes = diff_text(used, current)
+    assert "-    return 1\n" in changes and "+    return 2\n" in changes
+    assert services.jobs.version_ran("work", kept[0].saved_at)[0].version == 1
+    assert diff_text(current, current) == ""
 
 
 def test_an_older_database_gets_lineage(home: Path, db_url: str) -> None:
