@@ -26,7 +26,8 @@ from console.core.tables.catalogue import TableStore
 
 #: Rows put back from their images in one transaction.
 BATCH = 1000
-#: Inserted rows deleted in one transaction (one statement each way).
+#: Inserted rows deleted, or deleted rows put back, in one transaction
+#: (one statement each way).
 DELETE_BATCH = 100_000
 UNDO_TRIGGER = "undo"
 DRY_RUN_TRIGGER = "dry run"
@@ -110,8 +111,15 @@ def _undo_table(
         with store.read() as conn:
             found = conn.execute(sa.select(sa_table.c.id).where(later).order_by(sa_table.c.id))
             result.conflicts.extend({"table": name, "id": int(i)} for i in found.scalars())
+    # The rows it updated, and (unless SQL can) those it deleted: one by one.
+    in_sql = lineage.restores_in_sql(store.dialect, columns)
     with store.read() as conn:
-        befores = [(row_id, before) for _, row_id, before in lineage.images(conn, target, name)]
+        befores = [
+            (row_id, before)
+            for _, row_id, before in lineage.images(
+                conn, target, name, present_in=sa_table if in_sql else None
+            )
+        ]
     for start in range(0, len(befores), BATCH):
         with store.write() as conn:
             for row_id, before in befores[start : start + BATCH]:
@@ -119,6 +127,36 @@ def _undo_table(
                     conn, tables, sa_table, columns, name, row_id, before, target, force, result
                 )
             store.announce(conn, Change("rows", name))
+    if in_sql:  # the rows it deleted, put back from their images in SQL
+        _restore_absent(tables, sa_table, columns, target, result)
+
+
+def _restore_absent(
+    tables: TableStore, sa_table: sa.Table, columns: Any, target: int, result: UndoResult
+) -> None:
+    """Put back the rows the run deleted, `DELETE_BATCH` images a
+    transaction in row id order."""
+    store, last = tables.store, None
+    images_table = schema.run_row_images
+    ids = (
+        sa.select(images_table.c.row_id)
+        .where(images_table.c.run_id == target, images_table.c.table_name == sa_table.name)
+        .order_by(images_table.c.row_id)
+    )
+    assert tables.run_id is not None
+    while True:
+        with store.write() as conn:
+            after = ids if last is None else ids.where(images_table.c.row_id > last)
+            high = conn.execute(after.offset(DELETE_BATCH - 1).limit(1)).scalar()
+            put_back = lineage.restore_absent(
+                conn, target, tables.run_id, sa_table, columns, tables.clock(), last, high
+            )
+            if put_back:
+                store.announce(conn, Change("rows", sa_table.name))
+            result.restored += put_back
+        if high is None:
+            return
+        last = high
 
 
 def _delete(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,10 +140,10 @@ def _image_sql(
 
 
 def images(
-    conn: Connection, run_id: int, table: str | None = None
+    conn: Connection, run_id: int, table: str | None = None, present_in: sa.Table | None = None
 ) -> Iterator[tuple[str, int, dict[str, Any]]]:
-    """The run's before-images (of `table` only, if given): (table, row id,
-    row as it was)."""
+    """The run's before-images (of `table` only, if given; only of rows
+    `present_in` holds now, if given): (table, row id, row as it was)."""
     images_table = schema.run_row_images
     stmt = (
         sa.select(images_table.c.table_name, images_table.c.row_id, images_table.c.before)
@@ -151,8 +152,88 @@ def images(
     )
     if table is not None:
         stmt = stmt.where(images_table.c.table_name == table)
+    if present_in is not None:
+        stmt = stmt.where(sa.exists().where(present_in.c.id == images_table.c.row_id))
     for table_name, row_id, before in conn.execute(stmt):
         yield table_name, int(row_id), json.loads(before)
+
+
+def restores_in_sql(dialect: str, columns: Mapping[str, ColumnInfo]) -> bool:
+    """Whether `restore_absent` can put back rows of a table of `columns`
+    (SQLite before 3.41 cannot turn hex back into bytes in SQL)."""
+    return dialect != "sqlite" or all(c.kind != "binary" for c in columns.values())
+
+
+def restore_absent(
+    conn: Connection,
+    target: int,
+    writer: int,
+    sa_table: sa.Table,
+    columns: Mapping[str, ColumnInfo],
+    now: datetime,
+    after: int | None,
+    up_to: int | None,
+) -> int:
+    """Inside a write transaction: put back, with their ids, the rows of
+    `sa_table` whose images run `target` kept (row ids in (`after`,
+    `up_to`]) and that the table no longer holds, built in SQL from the
+    images, as written by run `writer` at `now`; returns how many."""
+    img = schema.run_row_images
+    chosen = [
+        img.c.run_id == target,
+        img.c.table_name == sa_table.name,
+        ~sa.exists().where(sa_table.c.id == img.c.row_id),
+    ]
+    if after is not None:
+        chosen.append(img.c.row_id > after)
+    if up_to is not None:
+        chosen.append(img.c.row_id <= up_to)
+    dialect = conn.dialect.name
+    values: dict[str, sa.ColumnElement[Any]] = {}
+    for name, info in columns.items():
+        if name == "id":
+            values[name] = img.c.row_id
+        elif name == "__updatedAt":
+            values[name] = sa.literal(now, schema.UTCDateTime())
+        elif name == "__runId":
+            values[name] = sa.literal(writer, sa.BigInteger())
+        elif name == "__version":
+            values[name] = sa.func.coalesce(_field(dialect, img.c.before, name, "integer"), 0) + 1
+        else:
+            values[name] = _field(dialect, img.c.before, name, info.kind)
+    rows = sa.select(*values.values()).where(*chosen)
+    # Counted by RETURNING: psycopg gives an INSERT … SELECT no rowcount (-1).
+    stmt = sa_table.insert().from_select(list(values), rows).returning(sa_table.c.id)
+    return len(conn.execute(stmt).all())
+
+
+def _field(
+    dialect: str, image: sa.ColumnElement[Any], name: str, kind: str
+) -> sa.ColumnElement[Any]:
+    """One value of an image (JSON text), in SQL, as its column stores it."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        text = sa.cast(image, JSONB).op("->>")(name)
+        if kind == "binary":
+            return sa.func.decode(text, "hex")
+        casts: dict[str, Any] = {
+            "integer": sa.BigInteger(),
+            "float": sa.Double(),
+            "boolean": sa.Boolean(),
+            "datetime": sa.DateTime(timezone=True),
+        }
+        return sa.cast(text, casts[kind]) if kind in casts else text
+    value = sa.func.json_extract(image, f'$."{name}"')
+    if kind != "datetime":
+        return value
+    # ISO 8601 with "T" or " ", with or without microseconds, offset +00:00:
+    # SQLite's stored text is "YYYY-MM-DD HH:MM:SS.ffffff".
+    whole = sa.func.replace(sa.func.substr(value, 1, 19), "T", " ")
+    fraction = sa.case(
+        (sa.func.substr(value, 20, 1) == ".", sa.func.substr(value, 20, 7)), else_=".000000"
+    )
+    return sa.case((value.is_(None), None), else_=whole.op("||")(fraction))
 
 
 def has_images(conn: Connection, run_id: int) -> bool:
