@@ -182,7 +182,7 @@ def _delete(
             if note:
                 lineage.note_overwrites(conn, tables.run_id, sa_table, window)
             assert tables.run_id is not None
-            lineage.keep_deleted(conn, tables.run_id, sa_table, columns, window)
+            lineage.keep_deleted(conn, tables.run_id, sa_table, window)
             deleted = int(conn.execute(sa_table.delete().where(window)).rowcount)
             if deleted:
                 store.announce(conn, Change("rows", sa_table.name))

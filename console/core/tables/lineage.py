@@ -10,8 +10,8 @@ the run's log after `log_retention_days`.
 
 A write that changes rows another run wrote (a later run's, or a person's)
 notes them in `run_overwrites` under that run: undoing it leaves them alone.
-An undo deleting many rows builds their images in SQL (`keep_deleted`), not
-one Python object a row.
+Images are built by the database (`INSERT … SELECT` of each row as JSON
+text), not one Python object a row.
 """
 
 from __future__ import annotations
@@ -26,10 +26,8 @@ from sqlalchemy.engine import Connection
 
 from console.core.clock import parse_iso
 from console.core.store import schema
-from console.core.tables.row_diff import plain
 from console.core.tables.values import ColumnInfo
 
-_BATCH = 1000
 #: Key/value pairs per JSON-building call (PostgreSQL takes at most 100 arguments).
 _PAIRS = 40
 
@@ -47,23 +45,7 @@ def keep_before(
     if run_id is None:
         return
     not_ours = sa.or_(sa_table.c["__runId"].is_(None), sa_table.c["__runId"] != run_id)
-    stmt = sa.select(sa_table).where(chosen, not_ours)
-    batch: list[dict[str, Any]] = []
-    for row in conn.execute(stmt):
-        values = {k: plain(v) for k, v in row._mapping.items()}
-        batch.append(
-            {
-                "run_id": run_id,
-                "table_name": sa_table.name,
-                "row_id": values["id"],
-                "before": json.dumps(values, default=str),
-            }
-        )
-        if len(batch) >= _BATCH:
-            conn.execute(schema.run_row_images.insert(), batch)
-            batch = []
-    if batch:
-        conn.execute(schema.run_row_images.insert(), batch)
+    _keep(conn, run_id, sa_table, sa.and_(chosen, not_ours))
 
 
 def note_overwrites(
@@ -76,14 +58,17 @@ def note_overwrites(
     others = owner.is_not(None) if run_id is None else sa.and_(owner.is_not(None), owner != run_id)
     known = owner.in_(sa.select(schema.runs.c.id))  # a pruned run has nothing left to undo
     rows = sa.select(owner, sa.literal(sa_table.name), sa_table.c.id).where(chosen, others, known)
-    into = ["run_id", "table_name", "row_id"]
+    _insert_new(conn, schema.run_overwrites, ["run_id", "table_name", "row_id"], rows)
+
+
+def _insert_new(conn: Connection, table: sa.Table, into: list[str], rows: sa.Select[Any]) -> None:
+    """INSERT … SELECT, leaving out rows whose key is there already."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
 
-        conn.execute(insert(schema.run_overwrites).from_select(into, rows).on_conflict_do_nothing())
+        conn.execute(insert(table).from_select(into, rows).on_conflict_do_nothing())
     else:
-        stmt = schema.run_overwrites.insert().prefix_with("OR IGNORE")
-        conn.execute(stmt.from_select(into, rows))
+        conn.execute(table.insert().prefix_with("OR IGNORE").from_select(into, rows))
 
 
 def overwritten(run_id: int, table: str) -> sa.Select[tuple[int]]:
@@ -93,41 +78,54 @@ def overwritten(run_id: int, table: str) -> sa.Select[tuple[int]]:
 
 
 def keep_deleted(
-    conn: Connection,
-    run_id: int,
-    sa_table: sa.Table,
-    columns: Mapping[str, ColumnInfo],
-    chosen: sa.ColumnElement[bool],
+    conn: Connection, run_id: int, sa_table: sa.Table, chosen: sa.ColumnElement[bool]
 ) -> None:
     """Inside the deleting transaction, before the delete: keep the image of
-    every row `chosen` picks, built by the database (as `plain` would)."""
-    image = _image_sql(conn.dialect.name, sa_table, columns)
+    every row `chosen` picks (an undo's own deletes, whatever wrote them)."""
+    _keep(conn, run_id, sa_table, chosen)
+
+
+def _keep(
+    conn: Connection, run_id: int, sa_table: sa.Table, chosen: sa.ColumnElement[bool]
+) -> None:
+    """Images of the rows `chosen` picks, built by the database: no Python
+    object a row. A row already imaged by the run keeps its first image."""
+    image = _image_sql(conn.dialect.name, sa_table)
     rows = sa.select(sa.literal(run_id), sa.literal(sa_table.name), sa_table.c.id, image)
-    conn.execute(
-        schema.run_row_images.insert().from_select(
-            ["run_id", "table_name", "row_id", "before"], rows.where(chosen)
-        )
-    )
+    into = ["run_id", "table_name", "row_id", "before"]
+    _insert_new(conn, schema.run_row_images, into, rows.where(chosen))
 
 
-def _image_sql(
-    dialect: str, sa_table: sa.Table, columns: Mapping[str, ColumnInfo]
-) -> sa.ColumnElement[Any]:
-    """A row as JSON text, in SQL: datetimes in ISO 8601 with their UTC
-    offset, binary as hex, as `decoded` reads them back."""
+def _image_sql(dialect: str, sa_table: sa.Table) -> sa.ColumnElement[Any]:
+    """A row as JSON text, in SQL, as `plain` and `json.dumps` would write
+    it: datetimes in ISO 8601 with their UTC offset, binary as hex,
+    booleans as JSON's; `decoded` reads it back."""
     pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
-    for name, info in columns.items():
-        column: sa.ColumnElement[Any] = sa_table.c[name]
-        if info.kind == "binary":
+    for column in sa_table.c:
+        value: sa.ColumnElement[Any] = column
+        if isinstance(column.type, sa.LargeBinary):
             hexed = sa.func.hex(column) if dialect == "sqlite" else sa.func.encode(column, "hex")
-            column = sa.case((column.is_(None), None), else_=hexed)
-        elif info.kind == "datetime" and dialect == "sqlite":  # stored as UTC, without "+00:00"
-            column = sa.type_coerce(column, sa.Text).concat("+00:00")
-        pairs.append((name, column))
+            value = sa.case((column.is_(None), None), else_=hexed)
+        elif dialect != "sqlite":
+            pass  # PostgreSQL's JSON writes its timestamps and booleans so already
+        elif isinstance(column.type, schema.UTCDateTime):  # stored as UTC text, " " for "T"
+            text = sa.func.replace(sa.type_coerce(column, sa.Text), " ", "T")
+            value = sa.case((column.is_(None), None), else_=text.op("||")("+00:00"))
+        elif isinstance(column.type, sa.Boolean):  # stored as 0 or 1
+            value = sa.case(
+                (column.is_(None), None),
+                (sa.type_coerce(column, sa.Integer) != 0, sa.func.json("true")),
+                else_=sa.func.json("false"),
+            )
+        pairs.append((column.name, value))
     chunks = [pairs[i : i + _PAIRS] for i in range(0, len(pairs), _PAIRS)]
     if dialect == "postgresql":
         built = [
-            sa.func.jsonb_build_object(*(x for pair in chunk for x in pair)) for chunk in chunks
+            sa.func.jsonb_build_object(
+                # keys cast: PostgreSQL cannot tell an untyped parameter's type here
+                *(x for n, v in chunk for x in (sa.cast(sa.literal(n), sa.Text), v))
+            )
+            for chunk in chunks
         ]
         whole: sa.ColumnElement[Any] = built[0]
         for more in built[1:]:
