@@ -12,11 +12,13 @@ from datetime import date
 from pathlib import Path
 
 from bench import (
+    debug_bench,
     dry_run_bench,
     editor_bench,
     gui_bench,
     javascript_bench,
     jobs_bench,
+    masking_bench,
     platform_bench,
     scheduler_bench,
     templates_bench,
@@ -40,8 +42,11 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     templates_bench.get_feed,
     window_bench.window,
     editor_bench.completion,
+    debug_bench.debug_this_run,
     workers_bench.workers_scale,
     platform_bench.portable_runner,
+    platform_bench.portable_workers,
+    masking_bench.mask_log,
     dry_run_bench.dry_run,
     dry_run_bench.undo,
     dry_run_bench.lineage_cost,
