@@ -48,8 +48,12 @@ def test_undo_a_run_from_the_command_line(cli: RunCli, tmp_path: Path) -> None:
     (change,) = runs
     written = _rows(cli, "--run", str(change["id"]))
     assert sorted(r["n"] for r in written) == [4, 10]
+    later = tmp_path / "later.py"
+    later.write_text("def change():\n    pass\n")
+    assert cli("job", "script", "change", "--set", str(later)).returncode == 0
     shown = json.loads(cli("run", "show", str(change["id"]), "--json").stdout)
     assert shown["id"] == change["id"] and shown["trigger"] == "run once"
+    assert shown["script_version"] == 1  # the script it ran, not the one saved since
 
     undone = cli("run", "undo", str(change["id"]), "--json")
 
