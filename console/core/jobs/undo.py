@@ -113,20 +113,25 @@ def _undo_table(
             result.conflicts.extend({"table": name, "id": int(i)} for i in found.scalars())
     # The rows it updated, and (unless SQL can) those it deleted: one by one.
     in_sql = lineage.restores_in_sql(store.dialect, columns)
-    with store.read() as conn:
-        befores = [
-            (row_id, before)
-            for _, row_id, before in lineage.images(
-                conn, target, name, present_in=sa_table if in_sql else None
-            )
-        ]
-    for start in range(0, len(befores), BATCH):
+    present = sa_table if in_sql else None
+    last: int | None = None
+    while True:  # `BATCH` images read, then restored, a transaction: bounded memory
+        with store.read() as conn:
+            befores = [
+                (row_id, before)
+                for _, row_id, before in lineage.images(
+                    conn, target, name, present_in=present, after=last, limit=BATCH
+                )
+            ]
+        if not befores:
+            break
         with store.write() as conn:
-            for row_id, before in befores[start : start + BATCH]:
+            for row_id, before in befores:
                 _restore(
                     conn, tables, sa_table, columns, name, row_id, before, target, force, result
                 )
             store.announce(conn, Change("rows", name))
+        last = befores[-1][0]
     if in_sql:  # the rows it deleted, put back from their images in SQL
         _restore_absent(tables, sa_table, columns, target, result)
 

@@ -138,10 +138,16 @@ def _image_sql(dialect: str, sa_table: sa.Table) -> sa.ColumnElement[Any]:
 
 
 def images(
-    conn: Connection, run_id: int, table: str | None = None, present_in: sa.Table | None = None
+    conn: Connection,
+    run_id: int,
+    table: str | None = None,
+    present_in: sa.Table | None = None,
+    after: int | None = None,
+    limit: int | None = None,
 ) -> Iterator[tuple[str, int, dict[str, Any]]]:
     """The run's before-images (of `table` only, if given; only of rows
-    `present_in` holds now, if given): (table, row id, row as it was)."""
+    `present_in` holds now, if given; of row ids above `after`, at most
+    `limit`): (table, row id, row as it was)."""
     images_table = schema.run_row_images
     stmt = (
         sa.select(images_table.c.table_name, images_table.c.row_id, images_table.c.before)
@@ -152,6 +158,10 @@ def images(
         stmt = stmt.where(images_table.c.table_name == table)
     if present_in is not None:
         stmt = stmt.where(sa.exists().where(present_in.c.id == images_table.c.row_id))
+    if after is not None:
+        stmt = stmt.where(images_table.c.row_id > after)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     for table_name, row_id, before in conn.execute(stmt):
         yield table_name, int(row_id), json.loads(before)
 
