@@ -111,17 +111,17 @@ def _undo_table(
         with store.read() as conn:
             found = conn.execute(sa.select(sa_table.c.id).where(later).order_by(sa_table.c.id))
             result.conflicts.extend({"table": name, "id": int(i)} for i in found.scalars())
-    # The rows it updated, and (unless SQL can) those it deleted: one by one.
-    in_sql = lineage.restores_in_sql(store.dialect, columns)
-    present = sa_table if in_sql else None
+    if lineage.restores_in_sql(store.dialect, columns):
+        _restore_in_sql(tables, sa_table, columns, target, force, result)
+        return
+    # SQLite cannot put bytes back in SQL: row by row, `BATCH` images a
+    # transaction, read by row id (bounded memory).
     last: int | None = None
-    while True:  # `BATCH` images read, then restored, a transaction: bounded memory
+    while True:
         with store.read() as conn:
             befores = [
                 (row_id, before)
-                for _, row_id, before in lineage.images(
-                    conn, target, name, present_in=present, after=last, limit=BATCH
-                )
+                for _, row_id, before in lineage.images(conn, target, name, after=last, limit=BATCH)
             ]
         if not befores:
             break
@@ -132,15 +132,19 @@ def _undo_table(
                 )
             store.announce(conn, Change("rows", name))
         last = befores[-1][0]
-    if in_sql:  # the rows it deleted, put back from their images in SQL
-        _restore_absent(tables, sa_table, columns, target, result)
 
 
-def _restore_absent(
-    tables: TableStore, sa_table: sa.Table, columns: Any, target: int, result: UndoResult
+def _restore_in_sql(
+    tables: TableStore,
+    sa_table: sa.Table,
+    columns: Any,
+    target: int,
+    force: bool,
+    result: UndoResult,
 ) -> None:
-    """Put back the rows the run deleted, `DELETE_BATCH` images a
-    transaction in row id order."""
+    """Put back the rows the run updated (still there) and deleted (gone),
+    from their images in SQL, `DELETE_BATCH` images a transaction in row id
+    order."""
     store, last = tables.store, None
     images_table = schema.run_row_images
     ids = (
@@ -153,12 +157,17 @@ def _restore_absent(
         with store.write() as conn:
             after = ids if last is None else ids.where(images_table.c.row_id > last)
             high = conn.execute(after.offset(DELETE_BATCH - 1).limit(1)).scalar()
-            put_back = lineage.restore_absent(
-                conn, target, tables.run_id, sa_table, columns, tables.clock(), last, high
+            now = tables.clock()
+            updated, left = lineage.restore_present(
+                conn, target, tables.run_id, sa_table, columns, now, (last, high), force
             )
-            if put_back:
+            put_back = lineage.restore_absent(
+                conn, target, tables.run_id, sa_table, columns, now, last, high
+            )
+            if updated or put_back:
                 store.announce(conn, Change("rows", sa_table.name))
-            result.restored += put_back
+            result.restored += updated + put_back
+            result.conflicts.extend({"table": sa_table.name, "id": i} for i in left)
         if high is None:
             return
         last = high

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
 from console.core.clock import parse_iso
@@ -215,13 +216,69 @@ def restore_absent(
     return len(conn.execute(stmt).all())
 
 
+def restore_present(
+    conn: Connection,
+    target: int,
+    writer: int,
+    sa_table: sa.Table,
+    columns: Mapping[str, ColumnInfo],
+    now: datetime,
+    window: tuple[int | None, int | None],
+    force: bool,
+) -> tuple[int, list[int]]:
+    """Inside a write transaction: put back, in SQL, the rows of `sa_table`
+    whose images run `target` kept (row ids in `window`, (after, up_to])
+    and that the table still holds, as written by run `writer` at `now`,
+    keeping `writer`'s own images of them first. A row a later write
+    changed (its `__runId` no longer names `target`) is left alone unless
+    `force`. Returns how many were put back, and the ids left alone."""
+    img = schema.run_row_images
+    imaged = [
+        img.c.run_id == target,
+        img.c.table_name == sa_table.name,
+        img.c.row_id == sa_table.c.id,
+    ]
+    after, up_to = window
+    if after is not None:
+        imaged.append(img.c.row_id > after)
+    if up_to is not None:
+        imaged.append(img.c.row_id <= up_to)
+    owner = sa_table.c["__runId"]
+    changed_since = sa.or_(owner.is_(None), owner != target)
+    left: list[int] = []
+    if not force:
+        found = sa.select(sa_table.c.id).where(*imaged, changed_since).order_by(sa_table.c.id)
+        left = [int(i) for i in conn.execute(found).scalars()]
+    ours = [] if force else [sa.not_(changed_since)]
+    chosen = sa.exists().where(*imaged, *ours)
+    keep_before(conn, writer, sa_table, chosen)
+    dialect = conn.dialect.name
+    image = sa.cast(img.c.before, JSONB) if dialect == "postgresql" else img.c.before
+    values: dict[str, Any] = {
+        "__updatedAt": sa.literal(now, schema.UTCDateTime()),
+        "__runId": sa.literal(writer, sa.BigInteger()),
+        "__version": sa_table.c["__version"] + 1,
+    }
+    for name, info in columns.items():
+        if name in values or name == "id":
+            continue
+        if dialect == "postgresql":
+            kept = image.op("?")(sa.cast(sa.literal(name), sa.Text))
+        else:
+            kept = sa.func.json_type(image, f'$."{name}"').is_not(None)
+        # A column the image lacks (added since) keeps its value, as row by row.
+        values[name] = sa.case(
+            (kept, _field(dialect, img.c.before, name, info.kind)), else_=sa_table.c[name]
+        )
+    stmt = sa_table.update().where(*imaged, *ours).values(values).returning(sa_table.c.id)
+    return len(conn.execute(stmt).all()), left
+
+
 def _field(
     dialect: str, image: sa.ColumnElement[Any], name: str, kind: str
 ) -> sa.ColumnElement[Any]:
     """One value of an image (JSON text), in SQL, as its column stores it."""
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import JSONB
-
         text = sa.cast(image, JSONB).op("->>")(name)
         if kind == "binary":
             return sa.func.decode(text, "hex")
