@@ -52,6 +52,7 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     dry_run_bench.lineage_cost,
     dry_run_bench.dry_run_memory,
     dry_run_bench.update_images,
+    dry_run_bench.undo_updates,
 ]
 
 
