@@ -423,3 +423,24 @@ def test_a_secret_printed_as_char_code_hex_or_in_pieces_is_not_in_the_log_or_dat
     stored = b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())
     assert hexed.encode() not in stored and secret[::-1].encode() not in stored
     assert secret[:10].encode() not in stored and secret.upper().encode() not in stored
+
+
+def test_request_stops_reading_an_answer_past_max_body_mb(services: Services) -> None:
+    from tests.fakes.hostile_site import HostileSite
+
+    services.app_settings.set("MAX_BODY_MB", "1")
+    with HostileSite() as site:
+        run, log = run_js(
+            services,
+            "greedy",
+            "var request = require('request');\n"
+            "function greedy() {\n"
+            f"  request({{url: '{site.url('/api/huge')}'}}, function (error, response, body) {{\n"
+            "    console.log(error ? 'refused: ' + error.message : 'read ' + body.length);\n"
+            "  });\n"
+            "}\n",
+        )
+        sent = site.sent["/api/huge"]
+    assert run.status == "succeeded", log
+    assert any("refused:" in m and "larger than 1 MB (MAX_BODY_MB)" in m for m in log), log
+    assert sent < 64 * 1024 * 1024  # it hung up long before the gigabyte

@@ -75,9 +75,20 @@ def describe(error: BaseException) -> str:
             line = lineno
     if isinstance(error, SyntaxError) and error.filename == SCRIPT_FILE:
         line = error.lineno
-    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    text = f"{type(error).__name__}: {first}" if first else type(error).__name__
+    if _is_database_error(error):  # the table API's: said as the console says it
+        from console.core.store import faults
+
+        text = f"the console's database: {faults.describe(error)}"
+    else:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        text = f"{type(error).__name__}: {first}" if first else type(error).__name__
     return f"{text} (line {line})" if line else text
+
+
+def _is_database_error(error: BaseException) -> bool:
+    """An error of SQLAlchemy's (loaded, as the table API has been used)."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, exc.DBAPIError)
 
 
 def _script_traceback(error: BaseException) -> list[str]:

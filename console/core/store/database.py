@@ -17,7 +17,13 @@ from urllib.request import pathname2url
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from console.core.errors import ConsoleError, DatabaseGoneError, DatabaseVersionError
 from console.core.paths import create_private_file
@@ -228,8 +234,19 @@ class Store:
         back on any exception. What it `announce`s is published after commit."""
         self.check_file()
         if self._held is not None:  # a savepoint inside the held transaction
-            with self._held.begin_nested():
+            savepoint = self._held.begin_nested()
+            try:
                 yield self._held
+            except BaseException:
+                try:
+                    savepoint.rollback()
+                except SQLAlchemyError:
+                    # SQLite ends the whole transaction on some errors (a full
+                    # disk): no savepoint is left, and the write's own error,
+                    # raised on, says why
+                    pass
+                raise
+            savepoint.commit()
             return
         announced: list[Change] = []
         with self.engine.connect() as conn:
