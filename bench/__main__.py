@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench import (
     debug_bench,
+    dry_run_bench,
     editor_bench,
     gui_bench,
     javascript_bench,
@@ -46,6 +47,12 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     platform_bench.portable_runner,
     platform_bench.portable_workers,
     masking_bench.mask_log,
+    dry_run_bench.dry_run,
+    dry_run_bench.undo,
+    dry_run_bench.lineage_cost,
+    dry_run_bench.dry_run_memory,
+    dry_run_bench.update_images,
+    dry_run_bench.undo_updates,
 ]
 
 

@@ -6,7 +6,7 @@ the runner marks a start through `JobStore`.
 
 Over 500 lines: the job's record and every check of its fields (schedule,
 limits, retries, time zone, script) in one place; its script versions are
-`versions`, reached through two small methods here.
+`versions`, reached through three small methods here.
 """
 
 from __future__ import annotations
@@ -454,6 +454,14 @@ class JobStore:
         with self.store.read() as conn:
             job = self.get_in(conn, name)
             return script_versions.all_versions(conn, job.id, job.script, job.updated_at)
+
+    def version_ran(
+        self, name: str, at: datetime
+    ) -> tuple[script_versions.ScriptVersion, script_versions.ScriptVersion]:
+        """The script version a run of the job started at `at` ran, and the
+        current one."""
+        kept = self.versions(name)
+        return script_versions.ran_at(kept, at), kept[-1]
 
     def script_version(self, name: str, n: int) -> script_versions.ScriptVersion:
         with self.store.read() as conn:

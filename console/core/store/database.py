@@ -33,7 +33,7 @@ from console.core.store.changes import Change, ChangeFeed, notify_statement
 #: The newest schema revision this console knows (a unit test keeps it equal
 #: to the head of `migrations/versions`), so opening an up-to-date database
 #: never needs to load Alembic.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 #: How long a write waits for another process's lock before it gives up (and
 #: says so in one line). MOBILE_CONSOLE_BUSY_TIMEOUT_MS changes it.
 BUSY_TIMEOUT_MS = int(os.environ.get("MOBILE_CONSOLE_BUSY_TIMEOUT_MS", "") or 30_000)
@@ -124,6 +124,10 @@ class Store:
         #: While `hold` runs: its one connection, and the tables its writes named.
         self._held: Connection | None = None
         self.held_tables: set[str] = set()
+        #: While `hold` runs: each written table's highest id before its
+        #: first write (`TableStore.writing`); rows above it are all inserts.
+        #: None: rows went under it unstamped (`TableStore.note_unstamped`).
+        self.held_high: dict[str, int | None] = {}
 
         @event.listens_for(self.engine, "before_cursor_execute")
         def _before_execute(conn: Connection, *_args: Any) -> None:
@@ -266,7 +270,7 @@ class Store:
         with self.engine.connect() as conn:
             conn = conn.execution_options(console_write=True)
             outer = conn.begin()
-            self._held, self.held_tables = conn, set()
+            self._held, self.held_tables, self.held_high = conn, set(), {}
             try:
                 yield conn
             finally:
