@@ -276,8 +276,9 @@ class TableStore:
                 for c in columns.values()
                 if c.name not in SYSTEM_COLUMNS
             ),
-            # The rows one run wrote, found without a scan (undo, History › Rows).
-            sa.Index(_index_name(name, "__runId"), "__runId"),
+            # No index on __runId: it cost a job's inserts 12-15 % and saved
+            # an undo nothing measurable (docs/benchmarks.md); finding a small
+            # run's rows in a big table scans it.
         )
 
     def read_schema(self, conn: Connection, name: str) -> tuple[sa.Table, dict[str, ColumnInfo]]:

@@ -72,9 +72,7 @@ def test_an_older_database_gets_lineage(home: Path, db_url: str) -> None:
     with upgraded.read() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("Old")}
         kept = conn.execute(sa.text('SELECT id, "__runId" FROM "Old"')).all()
-        indexed = [
-            [i["column_names"] for i in sa.inspect(conn).get_indexes(t)] for t in ("Old", "New")
-        ]
+        overwrites = sa.inspect(conn).has_table("run_overwrites")
     upgraded.dispose()
     assert "__runId" in columns and [tuple(r) for r in kept] == [(1, None)]
-    assert indexed == [[["__runId"]], [["__runId"]]]  # 0009, and every table made since
+    assert overwrites  # 0009
