@@ -95,7 +95,7 @@ def cmd_run(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.action == "show":
         shown = _any_run(services, args.run_id)
-        ran, _ = services.jobs.version_ran(shown.job_name, shown.started_at)
+        ran, _ = services.jobs.version_ran(shown.job_name, shown.started_at, shown.script_version)
         fields = {**run_json(shown), "script_version": ran.version}
         if args.json:
             print_json(fields)

@@ -456,12 +456,14 @@ class JobStore:
             return script_versions.all_versions(conn, job.id, job.script, job.updated_at)
 
     def version_ran(
-        self, name: str, at: datetime
+        self, name: str, at: datetime, recorded: int | None = None
     ) -> tuple[script_versions.ScriptVersion, script_versions.ScriptVersion]:
-        """The script version a run of the job started at `at` ran, and the
-        current one."""
+        """The script version a run of the job ran (`recorded` on the run;
+        for a run from before that, the newest saved by its start `at`),
+        and the current one."""
         kept = self.versions(name)
-        return script_versions.ran_at(kept, at), kept[-1]
+        used = next((v for v in kept if v.version == recorded), None)
+        return used or script_versions.ran_at(kept, at), kept[-1]
 
     def script_version(self, name: str, n: int) -> script_versions.ScriptVersion:
         with self.store.read() as conn:

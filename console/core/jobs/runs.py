@@ -42,6 +42,9 @@ class Run:
     attempts: int = 1
     #: The scheduled tick a run was for (None for Run Once and retries).
     due_at: datetime | None = None
+    #: The job's script version it started with (None: a run from before
+    #: versions were recorded on runs).
+    script_version: int | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -129,6 +132,7 @@ class RunLog:
         if not starts:
             return []
         cls.fail_abandoned_in(conn, [job.id for job, _, _ in starts], now)
+        versions = script_versions_in(conn, [job.id for job, _, _ in starts])
         rows = [
             {
                 "job_id": job.id,
@@ -141,6 +145,7 @@ class RunLog:
                 "attempt": 1,
                 "attempts": attempts,
                 "due_at": due,
+                "script_version": versions[job.id],
             }
             for job, due, attempts in starts
         ]
@@ -181,6 +186,7 @@ class RunLog:
                 1,
                 attempts,
                 due,
+                versions[job.id],
             )
             for (job, due, attempts), run_id in zip(starts, ids, strict=True)
         ]
@@ -275,6 +281,7 @@ class RunLog:
         """Record a run as started, inside the caller's transaction (the
         scheduler's claim: a tick won is a run recorded, whatever happens next)."""
         cls.fail_abandoned_in(conn, job_id, now)
+        version = script_versions_in(conn, [job_id])[job_id]
         run_id = conn.execute(
             schema.runs.insert()
             .values(
@@ -287,6 +294,7 @@ class RunLog:
                 rows_written=0,
                 attempt=attempt,
                 attempts=attempts,
+                script_version=version,
             )
             .returning(schema.runs.c.id)
         ).scalar_one()
@@ -303,6 +311,7 @@ class RunLog:
             0,
             attempt,
             attempts,
+            script_version=version,
         )
 
     @staticmethod
@@ -539,3 +548,17 @@ class RunLog:
 
 def _run(row: Any) -> Run:
     return Run(**{f: row[f] for f in Run.__dataclass_fields__})
+
+
+def script_versions_in(conn: sa.Connection, job_ids: Sequence[int]) -> dict[int, int]:
+    """Each job's current script version: its newest kept, or 1 (a job
+    never saved has one version, its script)."""
+    table = schema.script_versions
+    found = dict(
+        conn.execute(
+            sa.select(table.c.job_id, sa.func.max(table.c.version))
+            .where(table.c.job_id.in_(set(job_ids)))
+            .group_by(table.c.job_id)
+        ).all()
+    )
+    return {job_id: int(found.get(job_id) or 1) for job_id in job_ids}

@@ -147,6 +147,8 @@ runs = Table(
     # The scheduled tick a run was started for (None for Run Once): what
     # "each tick exactly once" and start lateness are counted against.
     Column("due_at", UTCDateTime(), nullable=True),
+    # The job's script version the run started with (script_versions).
+    Column("script_version", Integer, nullable=True),
     Index("ix_runs_job_started", "job_id", "started_at"),
 )
 

@@ -182,7 +182,7 @@ class HistoryTab(QSplitter):
         jobs = self.ctx.services.jobs
         self.ctx.tasks.latest(
             "run-script",
-            lambda: jobs.version_ran(run.job_name, run.started_at),
+            lambda: jobs.version_ran(run.job_name, run.started_at, run.script_version),
             self._show_script,
             lambda e: self.script_diff.setPlainText(str(e)),
         )

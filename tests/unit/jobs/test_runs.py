@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.app import open_services
+from console.demo.memory_keyring import MemoryKeyring
 from tests.fakes.clock import FakeClock
 
 
@@ -35,3 +36,23 @@ def test_retention_removes_old_entries_and_finished_runs_only(home: Path) -> Non
     assert [r.status for r in runs.runs(slow.id)] == ["running"]
     assert still_going.id == runs.runs(slow.id)[0].id
     services.close()
+
+
+def test_a_run_records_the_script_version_it_started_with(home: Path) -> None:
+    services = open_services(home, keyring_backend=MemoryKeyring())
+    try:
+        jobs, runs = services.jobs, services.runs
+        job = jobs.create(
+            "versioned", interval=1, unit="hour", script="def versioned():\n    pass\n"
+        )
+        first = runs.start(job.id, job.name, "run once", "me")
+        runs.end(first, "succeeded", None, 0, [], "me")
+        jobs.set_script("versioned", "def versioned():\n    print(2)\n")
+        second = runs.start(job.id, job.name, "run once", "me")
+        jobs.set_script("versioned", "def versioned():\n    print(3)\n")  # saved while it runs
+        assert (first.script_version, second.script_version) == (1, 2)
+        assert [r.script_version for r in runs.runs(job.id)] == [2, 1]
+        used, current = jobs.version_ran("versioned", second.started_at, second.script_version)
+        assert (used.version, current.version) == (2, 3)
+    finally:
+        services.close()

@@ -1,5 +1,6 @@
 """Undo at scale: runs remember which of their rows a later write changed
-(`run_overwrites`). (`__runId` is not indexed: the index cost a job's
+(`run_overwrites`), and which script version they ran
+(`runs.script_version`). (`__runId` is not indexed: the index cost a job's
 inserts 12-15 % and saved an undo nothing measurable; docs/benchmarks.md.)
 
 Revision ID: 0009
@@ -28,7 +29,10 @@ def upgrade() -> None:
         sa.Column("table_name", sa.String(64), primary_key=True),
         sa.Column("row_id", sa.BigInteger, primary_key=True),
     )
+    op.add_column("runs", sa.Column("script_version", sa.Integer, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("runs") as batch:
+        batch.drop_column("script_version")
     op.drop_table("run_overwrites")
