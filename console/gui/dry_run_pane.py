@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.running.dry_run import KINDS, DryRunDiff, TableDiff
+from console.gui.columns import Kind, alignment
 
 COLOURS = {"inserted": "#dff3df", "updated": "#fff1cc", "deleted": "#f9dcdc"}
 
@@ -66,6 +67,13 @@ class DryRunPane(QWidget):
             columns.extend(c for c in values if c not in columns)
         grid = QTableWidget(len(rows), len(columns) + 1, self)
         grid.setHorizontalHeaderLabels(["Change", *columns])
+        aligns = [alignment("text")] + [
+            alignment(_kind([v.get(k) for _, v, _ in rows])) for k in columns
+        ]
+        for c, align in enumerate(aligns):
+            header_item = grid.horizontalHeaderItem(c)
+            if header_item is not None:
+                header_item.setTextAlignment(align)
         bold = QFont()
         bold.setBold(True)
         for r, (kind, values, changed) in enumerate(rows):
@@ -75,8 +83,17 @@ class DryRunPane(QWidget):
             ):
                 item = QTableWidgetItem(text)
                 item.setBackground(brush)
+                item.setTextAlignment(aligns[c])
                 if c > 0 and columns[c - 1] in changed:
                     item.setFont(bold)
                 grid.setItem(r, c, item)
         grid.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        grid.resizeColumnsToContents()
         return grid
+
+
+def _kind(values: list[Any]) -> Kind:
+    """A column of numbers alone reads as numbers; anything else as text."""
+    shown = [v for v in values if v is not None]
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in shown)
+    return "number" if shown and numbers else "text"

@@ -60,7 +60,7 @@ class ConfigurePage(Page):
         self.settings = RecordModel[SettingView](
             [
                 Column("Name", lambda s: s.name),
-                Column("Value", lambda s: s.shown),
+                Column("Value", lambda s: s.shown, fill=True),
                 Column("Secret", lambda s: "secret (keyring)" if s.is_secret else ""),
             ],
             key=lambda s: s.name,
@@ -91,7 +91,10 @@ class ConfigurePage(Page):
         redirects = QGroupBox("Redirects for jobs' HTTP requests", self)
         redirect_box = QVBoxLayout(redirects)
         self.redirects = RecordModel[Redirect](
-            [Column("From", lambda r: r.from_prefix), Column("To", lambda r: r.to_prefix)],
+            [
+                Column("From", lambda r: r.from_prefix),
+                Column("To", lambda r: r.to_prefix, fill=True),
+            ],
             key=lambda r: r.from_prefix,
         )
         self.redirects_view = table_view(redirects, self.redirects)

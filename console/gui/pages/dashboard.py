@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QVBoxLayout, QWidget
 
-from console.core.formatting import duration_text, local_time
+from console.core.formatting import duration_text
 from console.core.jobs.runs import Run
 from console.core.scheduling.workers import WORKER_TTL, WorkerInfo
 from console.core.store.changes import Change
@@ -76,23 +76,26 @@ class DashboardPage(Page):
         super().__init__(ctx, parent)
         self.recent = RecordModel[Run](
             [
-                Column("Job", lambda r: r.job_name),
+                Column("Job", lambda r: r.job_name, fill=True),
                 Column("Trigger", lambda r: r.trigger),
-                Column("Started", lambda r: local_time(r.started_at)),
-                Column("Duration", lambda r: duration_text(r.duration_s)),
+                Column("Started", lambda r: r.started_at, kind="date"),
+                Column("Duration", lambda r: duration_text(r.duration_s), kind="number"),
                 Column("Status", lambda r: r.status, status=True),
             ],
             key=lambda r: (r.id, r.status),
         )
         self.per_job = RecordModel[JobDay](
             [
-                Column("Job", lambda j: j.name),
-                Column("Succeeded", lambda j: j.succeeded),
-                Column("Failed", lambda j: j.failed),
+                Column("Job", lambda j: j.name, fill=True),
+                Column("Succeeded", lambda j: j.succeeded, kind="number"),
+                Column("Failed", lambda j: j.failed, kind="number"),
             ]
         )
         self.tables = RecordModel[TableCount](
-            [Column("Table", lambda t: t.info.name), Column("Rows", lambda t: t.shown)]
+            [
+                Column("Table", lambda t: t.info.name, fill=True),
+                Column("Rows", lambda t: t.shown, kind="number"),
+            ]
         )
         self.counts = TableCounts(ctx.services.tables, ctx.tasks, self.tables.set_records)
         self.workers = RecordModel[WorkerInfo](
@@ -100,10 +103,10 @@ class DashboardPage(Page):
                 Column("Worker", lambda w: w.name),
                 Column("State", lambda w: w.state.capitalize(), status=True),
                 Column("Host", lambda w: w.host),
-                Column("Started", lambda w: local_time(w.started_at)),
-                Column("Last heartbeat", lambda w: local_time(w.heartbeat_at)),
-                Column("Runs in flight", lambda w: w.runs_in_flight),
-                Column("Running", lambda w: ", ".join(w.running)),
+                Column("Started", lambda w: w.started_at, kind="date"),
+                Column("Last heartbeat", lambda w: w.heartbeat_at, kind="date"),
+                Column("Runs in flight", lambda w: w.runs_in_flight, kind="number"),
+                Column("Running", lambda w: ", ".join(w.running), fill=True),
             ],
             key=lambda w: (w.name, w.state, w.heartbeat_at, w.running),
         )

@@ -462,9 +462,9 @@ class DataPage(Page):
         super().__init__(ctx, parent)
         self.tables = RecordModel[TableCount](
             [
-                Column("Name", lambda t: t.info.name),
-                Column("Rows", lambda t: t.shown),
-                Column("Columns", lambda t: len(t.info.columns)),
+                Column("Name", lambda t: t.info.name, fill=True),
+                Column("Rows", lambda t: t.shown, kind="number"),
+                Column("Columns", lambda t: len(t.info.columns), kind="number"),
             ],
             key=lambda t: t.info.name,
         )

@@ -44,10 +44,10 @@ class LogsPage(Page):
             bar.addWidget(widget)
         self.entries = RecordModel[LogEntry](
             [
-                Column("Time", lambda e: local_time(e.at)),
+                Column("Time", lambda e: e.at, kind="date"),
                 Column("Level", lambda e: e.level, status=True),
                 Column("Source", lambda e: e.job_name or "console"),
-                Column("Message", lambda e: e.message),
+                Column("Message", lambda e: e.message, fill=True),
             ],
             key=lambda e: e.id,
         )

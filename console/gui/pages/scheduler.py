@@ -249,11 +249,11 @@ class SchedulerPage(Page):
         self.control.dry_run_finished.connect(self._on_dry_run_finished)
         self.jobs = RecordModel[Job](
             [
-                Column("Name", lambda j: j.name),
+                Column("Name", lambda j: j.name, fill=True),
                 Column("Status", lambda j: "Enabled" if j.enabled else "Disabled", status=True),
                 Column("Interval", lambda j: j.schedule_text),
-                Column("Last run", lambda j: local_time(j.last_run_at) or "never"),
-                Column("Next run", lambda j: local_time(j.next_run_at)),
+                Column("Last run", lambda j: j.last_run_at, kind="date", empty="never"),
+                Column("Next run", lambda j: j.next_run_at, kind="date"),
             ],
             key=lambda j: j.id,
         )
