@@ -17,9 +17,13 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.running.dry_run import KINDS, DryRunDiff, TableDiff
+from console.gui import theme
 from console.gui.columns import Kind, alignment
 
-COLOURS = {"inserted": "#dff3df", "updated": "#fff1cc", "deleted": "#f9dcdc"}
+
+def row_colour(kind: str) -> QColor:
+    """An inserted, updated or deleted row's background, from the palette."""
+    return theme.current().colour(f"{kind}_row")
 
 
 class DryRunPane(QWidget):
@@ -77,7 +81,7 @@ class DryRunPane(QWidget):
         bold = QFont()
         bold.setBold(True)
         for r, (kind, values, changed) in enumerate(rows):
-            brush = QBrush(QColor(COLOURS[kind]))
+            brush = QBrush(row_colour(kind))
             for c, text in enumerate(
                 [kind, *("" if values.get(k) is None else str(values.get(k)) for k in columns)]
             ):

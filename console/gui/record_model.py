@@ -11,8 +11,8 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from console.gui import theme
 from console.gui.columns import Kind, alignment, date_text, full_timestamp
-from console.gui.shell import STATUS_COLOURS
 
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
@@ -25,7 +25,7 @@ _ALIGN = Qt.ItemDataRole.TextAlignmentRole
 class Column(Generic[R]):
     header: str
     value: Callable[[R], Any]
-    #: Words in STATUS_COLOURS are drawn in their colour.
+    #: Status words ("succeeded", "Enabled"…) are drawn in their palette colour.
     status: bool = False
     #: How the column reads (`columns.Kind`): a date column's value is a datetime.
     kind: Kind = "text"
@@ -100,9 +100,8 @@ class RecordModel(QAbstractTableModel, Generic[R]):
                 return date_text(value, column.kind)
             return str(value)
         if role == Qt.ItemDataRole.ForegroundRole and column.status:
-            word = str(column.value(self._records[index.row()]))
-            if word in STATUS_COLOURS:
-                return QColor(STATUS_COLOURS[word])
+            colour = theme.current().status(str(column.value(self._records[index.row()])))
+            return None if colour is None else QColor(colour)
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:

@@ -299,7 +299,7 @@ class GridModel(QAbstractTableModel):
                 return None
             self._want(at // PAGE)
             if role == Qt.ItemDataRole.ForegroundRole:
-                return cells.PENDING
+                return cells.pending_colour()
             return LOADING if index.column() == 0 and role != cells.ALIGN else None
         return cells.cell_data(page[at % PAGE], self._columns[index.column()], role)
 

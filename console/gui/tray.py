@@ -23,8 +23,9 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon,
 
 from console.core.jobs.retry_policy import RETRIED
 from console.core.scheduling.alerts import FAILED, Alert
+from console.gui import theme
 from console.gui.notifications import Notifier
-from console.gui.shell import STATUS_COLOURS, icon
+from console.gui.shell import icon
 
 if TYPE_CHECKING:
     from console.app import Services
@@ -57,11 +58,8 @@ class TrayWindow(Protocol):
     def close(self) -> bool: ...
 
 
-STATE_COLOURS = {
-    "running": STATUS_COLOURS["Enabled"],
-    "paused": STATUS_COLOURS["Disabled"],
-    "failed": STATUS_COLOURS["failed"],
-}
+#: The palette's status word for each tray state.
+STATE_WORDS = {"running": "Enabled", "paused": "Disabled", "failed": "failed"}
 
 
 def notice_text(enabled: int) -> str:
@@ -74,8 +72,8 @@ def state_icon(state: str, size: int = 64) -> QIcon:
     pixmap = icon("app").pixmap(size, size)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(QColor("white"))
-    painter.setBrush(QColor(STATE_COLOURS[state]))
+    painter.setPen(theme.current().colour("on_accent"))
+    painter.setBrush(QColor(theme.current().status(STATE_WORDS[state])))
     dot = size * 0.42
     painter.drawEllipse(QRectF(size - dot - 1, size - dot - 1, dot, dot))
     painter.end()

@@ -1,4 +1,5 @@
-"""How the window reads: one alignment rule for every table in it."""
+"""How the window looks: one alignment rule for every table, and a theme that
+switches with no restart."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import re
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, Qt
-from PySide6.QtWidgets import QTableView
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QComboBox, QTableView
 
 from console.gui.main_window import MainWindow
+from console.gui.pages.configure import ConfigurePage
 from console.gui.pages.data import DataPage
 from console.gui.pages.scheduler import SchedulerPage
+from console.gui.theme import DARK, LIGHT
 
 ALIGN = Qt.ItemDataRole.TextAlignmentRole
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -74,3 +78,28 @@ def test_every_tables_headers_sit_like_their_values(window: MainWindow, qtbot: A
                 assert value == expected, f"{name} {title}: {text!r} sits {value}"
         filled += model.rowCount() > 0
     assert filled >= 10  # runs, logs, settings, workers, tables, the grid…
+
+
+def test_the_theme_switch_in_configure_repaints_at_once(window: MainWindow, qtbot: Any) -> None:
+    """Dark chosen in Configure and saved: the open window turns dark, no restart."""
+    window.show_page("Configure")
+    page = window.pages["Configure"]
+    assert isinstance(page, ConfigurePage)
+    chooser = page.editors["theme"]
+    assert isinstance(chooser, QComboBox)
+    view = page.settings_view
+
+    def corner() -> QColor:  # an empty corner of the settings list, as painted
+        image = view.viewport().grab().toImage()
+        return image.pixelColor(image.width() - 3, image.height() - 3)
+
+    qtbot.waitUntil(lambda: chooser.currentText() == "system", timeout=5000)
+    light = corner()
+    chooser.setCurrentText("dark")
+    window.command_bar.actions_by_name["Save"].trigger()
+    qtbot.waitUntil(lambda: corner() == QColor(DARK.window), timeout=5000)
+    assert light == QColor(LIGHT.window)
+    assert view.palette().color(QPalette.ColorRole.Text) == QColor(DARK.text)
+    chooser.setCurrentText("light")
+    window.command_bar.actions_by_name["Save"].trigger()
+    qtbot.waitUntil(lambda: corner() == QColor(LIGHT.window), timeout=5000)

@@ -14,9 +14,9 @@ from console.core.formatting import duration_text
 from console.core.jobs.runs import Run
 from console.core.scheduling.workers import WORKER_TTL, WorkerInfo
 from console.core.store.changes import Change
+from console.gui import theme
 from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
-from console.gui.shell import STATUS_COLOURS
 from console.gui.table_counts import TableCount, TableCounts
 from console.gui.widgets import table_view
 
@@ -49,9 +49,10 @@ class DurationChart(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#ffffff"))
+        palette = theme.current()
+        painter.fillRect(self.rect(), palette.colour("window"))
         if not self.runs:
-            painter.setPen(QColor("#999999"))
+            painter.setPen(palette.colour("faint"))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no finished runs yet")
             return
         longest = max(r.duration_s or 0 for r in self.runs) or 1.0
@@ -61,9 +62,9 @@ class DurationChart(QWidget):
             bar = max(2.0, (run.duration_s or 0) / longest * height)
             painter.fillRect(
                 QRectF(i * width + 1, height - bar + 10, max(1.0, width - 2), bar),
-                QColor(STATUS_COLOURS.get(run.status, "#888888")),
+                QColor(palette.status(run.status) or palette.faint),
             )
-        painter.setPen(QColor("#666666"))
+        painter.setPen(palette.colour("muted"))
         painter.drawText(4, 12, f"longest {longest:.1f} s")
         painter.end()
 
