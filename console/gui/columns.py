@@ -14,8 +14,11 @@ from typing import Literal
 from PySide6.QtCore import QDateTime, QLocale, Qt, QTimeZone
 
 #: number: counts, sizes, durations. date: a day and its time. time: a time
-#: of day (a run's log lines). text: everything else.
-Kind = Literal["text", "number", "date", "time"]
+#: of day (a run's log lines). chart: drawn by a delegate from `VALUE_ROLE`,
+#: no text. text: everything else.
+Kind = Literal["text", "number", "date", "time", "chart"]
+#: The item data role that holds a chart column's value as it is.
+VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 _V = Qt.AlignmentFlag.AlignVCenter
 _RIGHT = Qt.AlignmentFlag.AlignRight | _V

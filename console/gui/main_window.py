@@ -231,6 +231,9 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(page)
             page.commands_changed.connect(self._update_commands)
             page.header_changed.connect(self._update_header)
+        dashboard = self.pages["Dashboard"]
+        assert isinstance(dashboard, DashboardPage)
+        dashboard.run_opened.connect(self.show_run)
         self.show_page(self._first_page)
         self.tasks.submit(services.runner.keep_warm, finish_on_close=False)  # Run Once at once
         from console.gui.change_watch import ChangeWatch
@@ -332,6 +335,19 @@ class MainWindow(QMainWindow):
             self._read_theme()
             if self.tray is not None:
                 self.tray.refresh()  # the `tray` setting, the jobs
+
+    def show_run(self, job_name: str, run_id: int) -> None:
+        """The Scheduler page on a run's log (a chart's dot, a notification)."""
+        from console.gui.pages.scheduler import SchedulerPage
+
+        services = self.services
+        page = self.pages.get("Scheduler")
+        if services is None or not isinstance(page, SchedulerPage):
+            return
+        self.show_page("Scheduler")
+        self.tasks.submit(
+            lambda: services.jobs.get(job_name), lambda job: page.show_run(job, run_id)
+        )
 
     def _read_theme(self) -> None:
         services = self.services

@@ -12,7 +12,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from console.gui import theme
-from console.gui.columns import Kind, alignment, date_text, full_timestamp
+from console.gui.columns import VALUE_ROLE, Kind, alignment, date_text, full_timestamp
 
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
@@ -90,6 +90,8 @@ class RecordModel(QAbstractTableModel, Generic[R]):
         column = self._columns[index.column()]
         if role == _ALIGN:
             return alignment(column.kind)
+        if column.kind == "chart":
+            return column.value(self._records[index.row()]) if role == VALUE_ROLE else None
         if role in (_DISPLAY, _TOOLTIP):
             value = column.value(self._records[index.row()])
             if value is None:

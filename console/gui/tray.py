@@ -48,6 +48,7 @@ class TrayWindow(Protocol):
 
     def notify(self, text: str) -> None: ...
     def show_page(self, name: str) -> None: ...
+    def show_run(self, job_name: str, run_id: int) -> None: ...
     def isVisible(self) -> bool: ...
     def isActiveWindow(self) -> bool: ...
     def show(self) -> None: ...
@@ -284,18 +285,10 @@ class TrayKeeper(QObject):
 
     def show_run(self, job_name: str, run_id: int) -> None:
         """Open the window on a run's log (a notification was clicked)."""
-        from console.gui.pages.scheduler import SchedulerPage
-
-        services = self.window.services
-        if services is None:
+        if self.window.services is None:
             return
         self.open()
-        self.window.show_page("Scheduler")
-        page = self.window.pages["Scheduler"]
-        if isinstance(page, SchedulerPage):
-            self.window.tasks.submit(
-                lambda: services.jobs.get(job_name), lambda job: page.show_run(job, run_id)
-            )
+        self.window.show_run(job_name, run_id)
 
     def start_hidden(self) -> None:
         """`--minimized`: straight into the tray, or the window where there is none."""

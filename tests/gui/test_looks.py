@@ -10,8 +10,10 @@ from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QComboBox, QTableView
 
+from console.gui.columns import VALUE_ROLE
 from console.gui.main_window import MainWindow
 from console.gui.pages.configure import ConfigurePage
+from console.gui.pages.dashboard import DashboardPage
 from console.gui.pages.data import DataPage
 from console.gui.pages.scheduler import SchedulerPage
 from console.gui.theme import DARK, LIGHT
@@ -103,3 +105,36 @@ def test_the_theme_switch_in_configure_repaints_at_once(window: MainWindow, qtbo
     chooser.setCurrentText("light")
     window.command_bar.actions_by_name["Save"].trigger()
     qtbot.waitUntil(lambda: corner() == QColor(LIGHT.window), timeout=5000)
+
+
+def test_a_runs_dot_on_the_dashboard_opens_its_log_and_the_list_draws_its_sparkline(
+    window: MainWindow, qtbot: Any
+) -> None:
+    """One run: one dot inside the chart (not a block filling it); a click on
+    it opens that run's log in History; the Scheduler list holds its sparkline."""
+    services = window.services
+    assert services is not None
+    job = services.jobs.create("looks", interval=1, unit="hour", script=WRITER)
+    run = services.runner.run("looks")
+    window.show_page("Dashboard")
+    dashboard = window.pages["Dashboard"]
+    assert isinstance(dashboard, DashboardPage)
+    chart = dashboard.timeline
+    qtbot.waitUntil(lambda: len(chart.runs) == 1, timeout=5000)
+    [(point, shown)] = chart.points()
+    plot = chart.plot_rect()
+    assert shown.id == run.id
+    assert plot.contains(point) and point.y() > plot.top() + plot.height() / 4
+    assert sum(sum(h.values()) for h in dashboard.per_hour.hours) == 1
+    qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=point.toPoint())
+    scheduler = window.pages["Scheduler"]
+    assert isinstance(scheduler, SchedulerPage)
+    history = scheduler.job_view.history
+    qtbot.waitUntil(lambda: history.runs_view.currentIndex().isValid(), timeout=5000)
+    assert window.current_page() is scheduler
+    assert history.runs.record(history.runs_view.currentIndex().row()).id == run.id
+    scheduler.show_list()
+    qtbot.waitUntil(lambda: scheduler.jobs.rowCount() == 1, timeout=5000)
+    sparkline = scheduler.jobs.index(0, scheduler.jobs.columnCount() - 1).data(VALUE_ROLE)
+    assert [r.id for r in sparkline] == [run.id]
+    assert job.id == run.job_id

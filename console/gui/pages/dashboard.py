@@ -1,20 +1,28 @@
-"""The Dashboard: recent runs, each job's successes and failures over the
-last day, run durations as a chart, and the tables with their row counts."""
+"""The Dashboard: run durations over time and runs per hour (the last day or
+week), recent runs, each job's successes and failures over the last day, the
+tables with their row counts, and the workers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.core.formatting import duration_text
 from console.core.jobs.runs import Run
 from console.core.scheduling.workers import WORKER_TTL, WorkerInfo
 from console.core.store.changes import Change
-from console.gui import theme
+from console.gui.charts import RunsPerHour, RunTimeline, Span
 from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
 from console.gui.table_counts import TableCount, TableCounts
@@ -33,45 +41,16 @@ class Summary:
     runs: list[Run]
     per_job: list[JobDay]
     workers: list[WorkerInfo]
-
-
-class DurationChart(QWidget):
-    """Bars of recent run durations, coloured by outcome."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.runs: list[Run] = []
-        self.setMinimumHeight(140)
-
-    def set_runs(self, runs: list[Run]) -> None:
-        self.runs = [r for r in runs if r.duration_s is not None][-60:]
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        palette = theme.current()
-        painter.fillRect(self.rect(), palette.colour("window"))
-        if not self.runs:
-            painter.setPen(palette.colour("faint"))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no finished runs yet")
-            return
-        longest = max(r.duration_s or 0 for r in self.runs) or 1.0
-        width = self.width() / len(self.runs)
-        height = self.height() - 20
-        for i, run in enumerate(self.runs):
-            bar = max(2.0, (run.duration_s or 0) / longest * height)
-            painter.fillRect(
-                QRectF(i * width + 1, height - bar + 10, max(1.0, width - 2), bar),
-                QColor(palette.status(run.status) or palette.faint),
-            )
-        painter.setPen(palette.colour("muted"))
-        painter.drawText(4, 12, f"longest {longest:.1f} s")
-        painter.end()
+    #: Every run of the charts' span, oldest first, and the span.
+    charted: list[Run]
+    span: Span
 
 
 class DashboardPage(Page):
     name = "Dashboard"
     topics = frozenset({"runs", "tables", "rows", "workers"})
+    #: A run's dot was clicked: open its log (job name, run id).
+    run_opened = Signal(str, int)
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -111,30 +90,63 @@ class DashboardPage(Page):
             ],
             key=lambda w: (w.name, w.state, w.heartbeat_at, w.running),
         )
-        self.chart = DurationChart(self)
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        for (title, widget), (row, col) in zip(
-            [
-                ("Recent runs", table_view(self, self.recent)),
-                ("Last 24 hours", table_view(self, self.per_job)),
-                ("Run durations", self.chart),
-                ("Tables", table_view(self, self.tables)),
-            ],
-            [(0, 0), (0, 1), (1, 0), (1, 1)],
-            strict=True,
+        self.timeline = RunTimeline(self)
+        self.timeline.run_clicked.connect(lambda r: self.run_opened.emit(r.job_name, r.id))
+        self.per_hour = RunsPerHour(self)
+        self.hours = 24
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._span_bar())
+        for row, stretch in (
+            (
+                [("Run durations", self.timeline, 3), ("Runs per hour", self.per_hour, 2)],
+                4,
+            ),
+            (
+                [
+                    ("Recent runs", table_view(self, self.recent), 3),
+                    ("Last 24 hours", table_view(self, self.per_job), 2),
+                ],
+                3,
+            ),
+            (
+                [
+                    ("Tables", table_view(self, self.tables), 1),
+                    ("Workers", table_view(self, self.workers), 2),
+                ],
+                2,
+            ),
         ):
-            box = QGroupBox(title, self)
-            QVBoxLayout(box).addWidget(widget)
-            grid.addWidget(box, row, col)
-        box = QGroupBox("Workers", self)
-        QVBoxLayout(box).addWidget(table_view(self, self.workers))
-        grid.addWidget(box, 2, 0, 1, 2)
+            line = QHBoxLayout()
+            for title, widget, share in row:
+                box = QGroupBox(title, self)
+                QVBoxLayout(box).addWidget(widget)
+                line.addWidget(box, share)
+            layout.addLayout(line, stretch)
         # A worker that dies says nothing: read again when the first live
         # worker's heartbeat would lapse, unless a heartbeat came first.
         self._lapse = QTimer(self)
         self._lapse.setSingleShot(True)
         self._lapse.timeout.connect(self._read_workers)
+
+    def _span_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Charts show", self))
+        self.span_buttons = QButtonGroup(self)
+        for hours, text in ((24, "24 hours"), (24 * 7, "7 days")):
+            button = QPushButton(text, self)
+            button.setCheckable(True)
+            button.setChecked(hours == 24)
+            button.setAccessibleName(f"Charts: the last {text}")
+            self.span_buttons.addButton(button, hours)
+            bar.addWidget(button)
+        self.span_buttons.idClicked.connect(self._on_span)
+        bar.addStretch(1)
+        return bar
+
+    def _on_span(self, hours: int) -> None:
+        self.hours = hours
+        self.refresh()
 
     def title(self) -> str:
         return "dashboard"
@@ -145,8 +157,11 @@ class DashboardPage(Page):
 
     def _read_summary(self) -> Summary:  # on a worker
         services = self.ctx.services
-        since = services.runs.clock() - timedelta(days=1)
-        day = services.runs.runs_since(since)
+        now = services.runs.clock()
+        span = Span(now, self.hours)
+        charted = services.runs.runs_since(min(span.start, now - timedelta(days=1)))
+        since = now - timedelta(days=1)
+        day = [r for r in charted if r.started_at >= since]
         names = sorted({r.job_name for r in day})
         per_job = [
             JobDay(
@@ -159,7 +174,8 @@ class DashboardPage(Page):
             )
             for n in names
         ]
-        return Summary(services.runs.runs(limit=100), per_job, services.workers.all())
+        charted = [r for r in charted if r.started_at >= span.start]
+        return Summary(services.runs.runs(limit=30), per_job, services.workers.all(), charted, span)
 
     def on_changes(self, changes: frozenset[Change]) -> None:
         topics = {c.topic for c in changes}
@@ -192,4 +208,5 @@ class DashboardPage(Page):
         self.recent.set_records(summary.runs[:30])
         self.per_job.set_records(summary.per_job)
         self._on_workers(summary.workers)
-        self.chart.set_runs(list(reversed(summary.runs)))
+        self.timeline.set_runs(summary.charted, summary.span)
+        self.per_hour.set_runs(summary.charted, summary.span)

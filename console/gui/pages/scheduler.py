@@ -36,6 +36,7 @@ from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.jobs.runs import Run
 from console.core.running.dry_run import DryRunDiff
 from console.core.running.log_writer import LogLine
+from console.gui.charts import SparklineDelegate
 from console.gui.debug_pane import DebugPane, debug_on_f5
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.dry_run_pane import DryRunPane
@@ -254,11 +255,14 @@ class SchedulerPage(Page):
                 Column("Interval", lambda j: j.schedule_text),
                 Column("Last run", lambda j: j.last_run_at, kind="date", empty="never"),
                 Column("Next run", lambda j: j.next_run_at, kind="date"),
+                Column("Last 20 runs", lambda j: self.recent.get(j.id, []), kind="chart"),
             ],
             key=lambda j: j.id,
         )
+        self.recent: dict[int, list[Run]] = {}  # each job's last runs, for its sparkline
         self.stack = QStackedWidget(self)
         self.list = table_view(self, self.jobs)
+        self.list.setItemDelegateForColumn(5, SparklineDelegate(self.list))
         self.list.doubleClicked.connect(lambda index: self.open_job(self.jobs.record(index.row())))
         self.list.selectionModel().selectionChanged.connect(lambda *_: self.commands_changed.emit())
         self.job_view = JobView(self)
@@ -336,10 +340,18 @@ class SchedulerPage(Page):
     # -- actions ------------------------------------------------------------
 
     def refresh(self) -> None:
-        jobs = self.ctx.services.jobs
-        self.ctx.tasks.latest("jobs", jobs.all, self._on_jobs)
+        services = self.ctx.services
+
+        def read() -> tuple[list[Job], dict[int, list[Run]]]:  # on a worker
+            return services.jobs.all(), services.runs.recent_by_job(20)
+
+        self.ctx.tasks.latest("jobs", read, self._on_read)
         if self.in_job():
             self.job_view.load_runs()
+
+    def _on_read(self, read: tuple[list[Job], dict[int, list[Run]]]) -> None:
+        self.recent = read[1]
+        self._on_jobs(read[0])
 
     def _on_jobs(self, jobs: list[Job]) -> None:
         self.jobs.set_records(jobs)
