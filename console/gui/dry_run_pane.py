@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QLabel,
@@ -51,6 +52,26 @@ class DryRunPane(QWidget):
         for name, table in sorted(diff.tables.items()):
             self.tables.addTab(self._grid(table), name)
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._recolour()  # the theme changed: the rows take its colours
+
+    def _recolour(self) -> None:
+        text = QBrush(theme.current().colour("text"))
+        for index in range(self.tables.count()):
+            grid = self.tables.widget(index)
+            if not isinstance(grid, QTableWidget):
+                continue
+            for r in range(grid.rowCount()):
+                change = grid.item(r, 0)
+                brush = QBrush(row_colour(change.text())) if change is not None else None
+                for c in range(grid.columnCount()):
+                    item = grid.item(r, c)
+                    if item is not None and brush is not None:
+                        item.setBackground(brush)
+                        item.setForeground(text)
+
     def grid(self, name: str) -> QTableWidget | None:
         for index in range(self.tables.count()):
             if self.tables.tabText(index) == name:
@@ -82,11 +103,13 @@ class DryRunPane(QWidget):
         bold.setBold(True)
         for r, (kind, values, changed) in enumerate(rows):
             brush = QBrush(row_colour(kind))
+            ink = QBrush(theme.current().colour("text"))
             for c, text in enumerate(
                 [kind, *("" if values.get(k) is None else str(values.get(k)) for k in columns)]
             ):
                 item = QTableWidgetItem(text)
                 item.setBackground(brush)
+                item.setForeground(ink)
                 item.setTextAlignment(aligns[c])
                 if c > 0 and columns[c - 1] in changed:
                     item.setFont(bold)

@@ -96,6 +96,8 @@ _STATUS_FIELDS = {
     "cancelled": "cancelled",
     "interrupted": "cancelled",
     "running": "running",
+    "error": "failed",  # log levels
+    "warning": "cancelled",
 }
 
 LIGHT = Palette(

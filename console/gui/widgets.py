@@ -17,6 +17,7 @@ class ListView(QTableView):
 
     def __init__(self, parent: QWidget, model: Any) -> None:
         super().__init__(parent)
+        self.setProperty("consolelist", True)  # theme.qss pads its cells
         self.setModel(model)
         self._fill: int | None = getattr(model, "fill_column", None)
         self._natural = 0  # the fill column's width for its content alone

@@ -4,10 +4,11 @@ switches with no restart."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QComboBox, QTableView
 
 from console.gui.columns import VALUE_ROLE
@@ -16,6 +17,7 @@ from console.gui.pages.configure import ConfigurePage
 from console.gui.pages.dashboard import DashboardPage
 from console.gui.pages.data import DataPage
 from console.gui.pages.scheduler import SchedulerPage
+from console.gui.screenshot import THEMES, Shot, shoot
 from console.gui.theme import DARK, LIGHT
 
 ALIGN = Qt.ItemDataRole.TextAlignmentRole
@@ -138,3 +140,24 @@ def test_a_runs_dot_on_the_dashboard_opens_its_log_and_the_list_draws_its_sparkl
     sparkline = scheduler.jobs.index(0, scheduler.jobs.columnCount() - 1).data(VALUE_ROLE)
     assert [r.id for r in sparkline] == [run.id]
     assert job.id == run.job_id
+
+
+def test_screenshots_come_out_in_light_and_dark(
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    """`make screenshot`'s machinery on one page: a picture a theme, each
+    with something drawn, and the two different."""
+    files: list[Path] = []
+    shoot(
+        window,
+        tmp_path,
+        [Shot("dashboard", lambda w: w.show_page("Dashboard"), 200)],
+        THEMES,
+        files.extend,
+    )
+    qtbot.waitUntil(lambda: len(files) == 2, timeout=5000)
+    light, dark = (QImage(str(path)) for path in files)
+    assert [p.name for p in files] == ["dashboard-light.png", "dashboard-dark.png"]
+    assert light.size() == dark.size() == window.size()
+    assert len({light.pixel(x, 300) for x in range(0, light.width(), 7)}) > 3  # not blank
+    assert light != dark

@@ -117,15 +117,24 @@ class ConfigurePage(Page):
         delete_redirect.clicked.connect(self.delete_redirect)
 
         console = QGroupBox("Console", self)
-        console_form = QFormLayout(console)
+        console_box = QVBoxLayout(console)
+        halves = QHBoxLayout()
+        console_box.addLayout(halves)
+        # Two columns: the page fits a 900-pixel-high screen with the banner.
+        forms = [QFormLayout(), QFormLayout()]
         self.editors: dict[str, QWidget] = {}
-        for spec in SETTINGS:
+        for i, spec in enumerate(SETTINGS):
             editor = _editor_for(spec, console)
             editor.setToolTip(spec.help)
+            label = spec.key.replace("_", " ").capitalize()
+            editor.setAccessibleName(label)
+            editor.setAccessibleDescription(spec.help)
             self.editors[spec.key] = editor
-            console_form.addRow(spec.key.replace("_", " ").capitalize(), editor)
+            forms[i * 2 // len(SETTINGS)].addRow(label, editor)
+        for form_half in forms:
+            halves.addLayout(form_half, 1)
         self.console_error = error_label(console)
-        console_form.addRow("", self.console_error)
+        console_box.addWidget(self.console_error)
         layout.addWidget(console)
 
         put.clicked.connect(self.set_setting)
