@@ -39,6 +39,8 @@ class DryRunPane(QWidget):
         )
         self.summary.setWordWrap(True)
         self.tables = QTabWidget(self)
+        self.tables.setAccessibleName("Tables the dry run wrote")
+        self.tables.hide()  # until a dry run wrote to a table
         layout.addWidget(self.summary)
         layout.addWidget(self.tables, 1)
 
@@ -51,6 +53,7 @@ class DryRunPane(QWidget):
         )
         for name, table in sorted(diff.tables.items()):
             self.tables.addTab(self._grid(table), name)
+        self.tables.setVisible(self.tables.count() > 0)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

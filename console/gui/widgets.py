@@ -6,7 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QWidget,
+)
 
 from console.gui.record_model import Column, RecordModel
 
@@ -71,6 +80,21 @@ def table_view(parent: QWidget, model: Any) -> QTableView:
     view.fit_columns()  # the headers alone, before the first rows
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     return view
+
+
+def name_form_fields(form: QFormLayout) -> None:
+    """Each field of `form` named by its label for screen readers, the text
+    field inside a spin box too (it is what takes the focus)."""
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        text = label.widget() if label is not None else None
+        widget = field.widget() if field is not None else None
+        if isinstance(text, QLabel) and text.text() and widget is not None:
+            widget.setAccessibleName(text.text())
+            inner = widget.findChild(QLineEdit) if isinstance(widget, QAbstractSpinBox) else None
+            if inner is not None:
+                inner.setAccessibleName(text.text())
 
 
 def log_model() -> RecordModel[Any]:

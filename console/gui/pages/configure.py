@@ -24,7 +24,7 @@ from console.core.config.redirects import Redirect
 from console.core.config.settings import SETTINGS, SPECS, SettingSpec
 from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
-from console.gui.widgets import error_label, table_view
+from console.gui.widgets import error_label, name_form_fields, table_view
 
 
 class ConfigurePage(Page):
@@ -127,12 +127,12 @@ class ConfigurePage(Page):
             editor = _editor_for(spec, console)
             editor.setToolTip(spec.help)
             label = spec.key.replace("_", " ").capitalize()
-            editor.setAccessibleName(label)
             editor.setAccessibleDescription(spec.help)
             self.editors[spec.key] = editor
             forms[i * 2 // len(SETTINGS)].addRow(label, editor)
         for form_half in forms:
             halves.addLayout(form_half, 1)
+            name_form_fields(form_half)
         self.console_error = error_label(console)
         console_box.addWidget(self.console_error)
         layout.addWidget(console)

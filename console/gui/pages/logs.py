@@ -39,6 +39,9 @@ class LogsPage(Page):
         self.job.addItem("All jobs", None)
         self.text = QLineEdit(self)
         self.text.setPlaceholderText("Search messages")
+        self.level.setAccessibleName("Level")
+        self.job.setAccessibleName("Job")
+        self.text.setAccessibleName("Search messages")
         bar = QHBoxLayout()
         for widget in (self.level, self.job, self.text):
             bar.addWidget(widget)
@@ -55,6 +58,8 @@ class LogsPage(Page):
         self.view = table_view(split, self.entries)
         self.detail = QPlainTextEdit(split)
         self.detail.setReadOnly(True)
+        self.view.setAccessibleName("Log entries")
+        self.detail.setAccessibleName("The entry in full")
         split.addWidget(self.view)
         split.addWidget(self.detail)
         split.setSizes([500, 120])

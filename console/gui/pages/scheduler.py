@@ -46,7 +46,7 @@ from console.gui.pages.job_history import HistoryTab
 from console.gui.record_model import Column, RecordModel
 from console.gui.run_control import RunControl
 from console.gui.shell import small_caps_tabs, status_html
-from console.gui.widgets import error_label, log_model, table_view
+from console.gui.widgets import error_label, log_model, name_form_fields, table_view
 
 
 class JobView(QWidget):
@@ -104,6 +104,7 @@ class JobView(QWidget):
         form.addRow("Retry delay", self.retry_delay)
         form.addRow("Status", self.enabled)
         form.addRow("", self.config_error)
+        name_form_fields(form)
         self.tabs.addTab(configure, "Configure")
 
         # Script, with the live log of the latest run beneath
@@ -130,6 +131,16 @@ class JobView(QWidget):
         self.runs, self.runs_view = self.history.runs, self.history.runs_view
         self.run_log = self.history.run_log
         self.tabs.addTab(self.history, "History")
+        for view, name in (
+            (self.history.runs_view, "Runs"),
+            (self.history.run_log_view, "Run log"),
+            (self.history.run_rows_view, "Rows the run wrote"),
+            (self.history.run_tabs, "Run"),
+            (self.script.editor, "Script"),
+            (self.live_view, "Live log"),
+            (self.tabs, "Job"),
+        ):
+            view.setAccessibleName(name)
         self.history.debug_requested.connect(self.debug_run)
         self.history.replay_requested.connect(self.replay_run)
 
@@ -262,6 +273,7 @@ class SchedulerPage(Page):
         self.recent: dict[int, list[Run]] = {}  # each job's last runs, for its sparkline
         self.stack = QStackedWidget(self)
         self.list = table_view(self, self.jobs)
+        self.list.setAccessibleName("Jobs")
         self.list.setItemDelegateForColumn(5, SparklineDelegate(self.list))
         self.list.doubleClicked.connect(lambda index: self.open_job(self.jobs.record(index.row())))
         self.list.selectionModel().selectionChanged.connect(lambda *_: self.commands_changed.emit())
