@@ -219,6 +219,11 @@ class CodeEditor(QPlainTextEdit):
 
     # -- what is shown over the text -------------------------------------
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):  # a new theme
+            self._show_selections()
+
     def _show_selections(self) -> None:
         """The current line, the bracket pair at the cursor and the
         diagnostics' underlines, as one set of extra selections."""
