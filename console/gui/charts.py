@@ -10,7 +10,7 @@ and a word on what it would show.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -25,11 +25,19 @@ from PySide6.QtGui import (
     QPen,
     QPolygonF,
 )
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip, QWidget
+from PySide6.QtWidgets import (
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QToolTip,
+    QWidget,
+)
 
 from console.core.formatting import duration_text
 from console.gui import theme
 from console.gui.columns import VALUE_ROLE, date_text
+from console.gui.record_model import RecordModel
 
 if TYPE_CHECKING:  # the core's runs module loads SQLAlchemy
     from console.core.jobs.runs import Run
@@ -75,13 +83,15 @@ class Span:
         return "the last 24 hours" if self.hours <= 24 else f"the last {self.hours // 24} days"
 
     def ticks(self) -> list[tuple[datetime, str]]:
-        """Times to mark on the x axis: every 3 hours for a day, each midnight for a week."""
+        """Times to mark on the x axis: every 3 hours for a day, every 12 for
+        up to three days, each midnight beyond."""
         local_end = self.end.astimezone()
-        if self.hours <= 24:
-            step = timedelta(hours=3)
+        if self.hours <= 72:
+            every = 3 if self.hours <= 24 else 12
+            step = timedelta(hours=every)
             first = local_end.replace(minute=0, second=0, microsecond=0)
-            first -= timedelta(hours=first.hour % 3)
-            fmt = "%H:%M"
+            first -= timedelta(hours=first.hour % every)
+            fmt = "%H:%M" if self.hours <= 24 else "%a %H:%M"
         else:
             step = timedelta(days=1)
             first = local_end.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -375,3 +385,36 @@ class SparklineDelegate(QStyledItemDelegate):
         painter.setBrush(_colour(outcome(done[-1].status)))
         painter.drawEllipse(points[-1], 3, 3)
         painter.restore()
+
+
+class JobDurations(RunTimeline):
+    """History's chart: the listed runs of one job over the time they span
+    (a day at least); a click on a dot selects that run in the list."""
+
+    def __init__(
+        self,
+        runs: RecordModel[Run],
+        view: QTableView,
+        clock: Callable[[], datetime],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(130)
+        self.setAccessibleName("This job's run durations over time")
+        self._runs, self._view, self._clock = runs, view, clock
+        runs.modelReset.connect(self._follow)
+        runs.dataChanged.connect(self._follow)
+        self.run_clicked.connect(self._select)
+
+    def _follow(self, *_args: object) -> None:
+        runs = self._runs.records()
+        now = self._clock()
+        oldest = min((r.started_at for r in runs), default=now)
+        # A little room before the oldest run, so its dot is not on the axis.
+        hours = max(24, math.ceil((now - oldest).total_seconds() * 1.05 / 3600))
+        self.set_runs(runs, Span(now, hours))
+
+    def _select(self, run: Run) -> None:
+        rows = [i for i, r in enumerate(self._runs.records()) if r.id == run.id]
+        if rows:
+            self._view.selectRow(rows[0])

@@ -113,7 +113,8 @@ def test_a_runs_dot_on_the_dashboard_opens_its_log_and_the_list_draws_its_sparkl
     window: MainWindow, qtbot: Any
 ) -> None:
     """One run: one dot inside the chart (not a block filling it); a click on
-    it opens that run's log in History; the Scheduler list holds its sparkline."""
+    it opens that run's log in History, whose chart shows it too; the
+    Scheduler list holds its sparkline."""
     services = window.services
     assert services is not None
     job = services.jobs.create("looks", interval=1, unit="hour", script=WRITER)
@@ -135,6 +136,8 @@ def test_a_runs_dot_on_the_dashboard_opens_its_log_and_the_list_draws_its_sparkl
     qtbot.waitUntil(lambda: history.runs_view.currentIndex().isValid(), timeout=5000)
     assert window.current_page() is scheduler
     assert history.runs.record(history.runs_view.currentIndex().row()).id == run.id
+    durations = scheduler.job_view.durations  # History's own chart of the job's runs
+    assert [r.id for r in durations.runs] == [run.id]
     scheduler.show_list()
     qtbot.waitUntil(lambda: scheduler.jobs.rowCount() == 1, timeout=5000)
     sparkline = scheduler.jobs.index(0, scheduler.jobs.columnCount() - 1).data(VALUE_ROLE)

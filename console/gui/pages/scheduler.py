@@ -36,7 +36,7 @@ from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.jobs.runs import Run
 from console.core.running.dry_run import DryRunDiff
 from console.core.running.log_writer import LogLine
-from console.gui.charts import SparklineDelegate
+from console.gui.charts import JobDurations, SparklineDelegate
 from console.gui.debug_pane import DebugPane, debug_on_f5
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.dry_run_pane import DryRunPane
@@ -141,6 +141,9 @@ class JobView(QWidget):
             (self.tabs, "Job"),
         ):
             view.setAccessibleName(name)
+        self.durations = JobDurations(self.runs, self.runs_view, page.ctx.services.runs.clock)
+        self.history.insertWidget(0, self.durations)  # above the runs, in History's splitter
+        self.history.setSizes([170, 280, 230])
         self.history.debug_requested.connect(self.debug_run)
         self.history.replay_requested.connect(self.replay_run)
 
