@@ -13,10 +13,13 @@ from pathlib import Path
 
 from bench import (
     charts_bench,
+    debug_bench,
+    dry_run_bench,
     editor_bench,
     gui_bench,
     javascript_bench,
     jobs_bench,
+    masking_bench,
     platform_bench,
     scheduler_bench,
     templates_bench,
@@ -41,8 +44,17 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     templates_bench.get_feed,
     window_bench.window,
     editor_bench.completion,
+    debug_bench.debug_this_run,
     workers_bench.workers_scale,
     platform_bench.portable_runner,
+    platform_bench.portable_workers,
+    masking_bench.mask_log,
+    dry_run_bench.dry_run,
+    dry_run_bench.undo,
+    dry_run_bench.lineage_cost,
+    dry_run_bench.dry_run_memory,
+    dry_run_bench.update_images,
+    dry_run_bench.undo_updates,
 ]
 
 

@@ -1,6 +1,8 @@
 """The portable runner (psutil, a watchdog thread, a warm spare; macOS and
 Windows) beside the Linux one (guardian, subreaper, RLIMIT_AS), both on this
-machine: Run Once of an empty job, 200k inserts through `job run`."""
+machine: Run Once of an empty job, 200k inserts through `job run`, and 120
+jobs due at once on 3 PostgreSQL workers (p99 from the tick to each job's
+first committed insert; `portable_workers`, about 8 minutes)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import sys
 
 from bench.common import Figure, fresh_home, median_time, python
 from bench.jobs_bench import bulk_script
+from bench.workers_bench import first_write_p99
 
 RUN_ONCE = """
 import statistics, time
@@ -73,5 +76,27 @@ def portable_runner() -> list[Figure]:
             "s",
             "≤ 1.2x",
             bulk_p <= 1.2 * bulk_l,
+        ),
+    ]
+
+
+def portable_workers() -> list[Figure]:
+    """120 jobs on 3 PostgreSQL workers, one killed -9 a minute: the p99
+    from the tick to the first write, portable runner against Linux's."""
+    linux = first_write_p99("linux")
+    portable = first_write_p99("portable")
+    if not linux or not portable:
+        return []
+    ours, base = (next(f.ours for f in run if f.name.endswith("p99")) for run in (portable, linux))
+    return [
+        *linux,
+        *portable,
+        Figure(
+            "120 jobs on 3 workers, tick to first write p99, portable (vs Linux runner)",
+            ours,
+            base,
+            "s",
+            "≤ 1.5x",
+            ours <= 1.5 * base,
         ),
     ]

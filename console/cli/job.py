@@ -100,7 +100,10 @@ def declare_job(commands: Commands) -> None:
     p.add_argument("--listen", required=True, metavar="HOST:PORT", help="such as 127.0.0.1:5678")
     p.add_argument("--wait", action="store_true", help="start the script once a client attaches")
     for verb in ("enable", "disable", "delete"):
-        job.add_parser(verb, help=f"{verb} a job").add_argument("name")
+        p = job.add_parser(verb, help=f"{verb} a job")
+        p.add_argument("name")
+        # Only to refuse it by name (issue 24): a dry run is of `job run` alone.
+        p.add_argument("--dry-run", action="store_true", help=argparse.SUPPRESS)
 
 
 def cmd_job(services: Services, args: argparse.Namespace) -> int:
@@ -216,6 +219,10 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         return _run_once(services, args.name, args)
     elif args.action == "debug":
         return _debug(services, args)
+    elif args.action in ("enable", "disable", "delete") and args.dry_run:
+        raise ConsoleError(
+            f"job {args.action}: --dry-run goes with `job run NAME` alone; nothing was changed"
+        )
     elif args.action == "enable":
         job = jobs.enable(args.name)
         print(f"enabled {job.name}; next run {local_time(job.next_run_at)}")

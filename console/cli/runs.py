@@ -95,10 +95,12 @@ def cmd_run(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.action == "show":
         shown = _any_run(services, args.run_id)
+        ran, _ = services.jobs.version_ran(shown.job_name, shown.started_at)
+        fields = {**run_json(shown), "script_version": ran.version}
         if args.json:
-            print_json(run_json(shown))
+            print_json(fields)
         else:
-            for key, value in run_json(shown).items():
+            for key, value in fields.items():
                 print(f"{key:<13} {value if value is not None else '-'}")
         return EXIT_OK
     if args.action == "http":

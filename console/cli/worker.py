@@ -72,9 +72,11 @@ def cmd_worker(services: Services, args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
         try:
             registry.heartbeat(name)
-        except Exception as e:  # the scheduler reports an outage, once
+            scheduler.outage.ok()  # says the database is back, if it was gone
+        except Exception as e:  # one line per outage, the scheduler's or this
             if not is_unavailable(e):
                 raise
+            scheduler.outage.failed(e)
     running = scheduler.active_runs()
     say("stopping" + (f"; letting {', '.join(running)} finish" if running else ""))
     why = f" by {stopped_by[0]}" if stopped_by else ""

@@ -1,5 +1,6 @@
 """The Browse grid as a widget: a table view that reads only the pages in
-sight and goes to the last row on Ctrl+End, and the export of a view to CSV."""
+sight, goes to the last row on Ctrl+End and offers, on a row's context menu,
+the run that wrote it; and the export of a view to CSV."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QTableView, QWidget
+from PySide6.QtWidgets import QMenu, QTableView, QWidget
 
 from console.core.formatting import csv_value
 from console.core.tables.browse import Browser, View
@@ -20,6 +21,9 @@ from console.gui.table_model import GridModel
 class GridView(QTableView):
     """The Browse grid: Ctrl+End goes to the last row even before the count."""
 
+    #: A row's context menu › Open run N: the run that wrote the row (`__runId`).
+    run_requested = Signal(int)
+
     def __init__(self, model: GridModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
@@ -28,6 +32,26 @@ class GridView(QTableView):
         model.count_changed.connect(self._on_count)
         model.tail_shown.connect(self._on_tail)
         self.verticalScrollBar().valueChanged.connect(self._tell_visible)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu)
+
+    def row_menu(self, row: int) -> QMenu:
+        """The context menu of a row: Open run N, when a run wrote it."""
+        menu = QMenu(self)
+        values = self._grid.row(row) or {}
+        run_id = values.get("__runId")
+        if run_id is None:
+            action = menu.addAction("Written by a person, not a run")
+            action.setEnabled(False)
+        else:
+            action = menu.addAction(f"Open run {run_id} in History (it wrote this row)")
+            action.triggered.connect(lambda: self.run_requested.emit(int(run_id)))
+        return menu
+
+    def _on_context_menu(self, at: QPoint) -> None:
+        index = self.indexAt(at)
+        if index.isValid():
+            self.row_menu(index.row()).exec(self.viewport().mapToGlobal(at))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         end = event.key() == Qt.Key.Key_End and (

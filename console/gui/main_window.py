@@ -220,9 +220,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Mobile Console — {services.home}")
         self.scheduler = services.scheduler() if self._run_scheduler else None
         self.ctx = Context(services, self.tasks, self.scheduler, self.notify, keyring_note)
+        data, dashboard = DataPage(self.ctx, self), DashboardPage(self.ctx, self)
         for page in (
-            DashboardPage(self.ctx, self),
-            DataPage(self.ctx, self),
+            dashboard,
+            data,
             SchedulerPage(self.ctx, self),
             ConfigurePage(self.ctx, self),
             LogsPage(self.ctx, self),
@@ -231,9 +232,8 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(page)
             page.commands_changed.connect(self._update_commands)
             page.header_changed.connect(self._update_header)
-        dashboard = self.pages["Dashboard"]
-        assert isinstance(dashboard, DashboardPage)
-        dashboard.run_opened.connect(self.show_run)
+        data.table_view.grid.run_requested.connect(self.open_run)
+        dashboard.run_opened.connect(self.open_run)
         self.show_page(self._first_page)
         self.tasks.submit(services.runner.keep_warm, finish_on_close=False)  # Run Once at once
         from console.gui.change_watch import ChangeWatch
@@ -322,6 +322,34 @@ class MainWindow(QMainWindow):
         if page.available().get(command):
             page.trigger(command)
 
+    def open_run(self, run_id: int) -> None:
+        """Scheduler › the run's job › History, with the run selected (a Data
+        row's context menu: the run that wrote it)."""
+        from sqlalchemy.exc import NoResultFound
+
+        from console.core.errors import ConsoleError
+        from console.core.jobs.job_store import Job
+        from console.gui.pages.scheduler import SchedulerPage
+
+        services = self.services
+        page = self.pages.get("Scheduler")
+        if services is None or not isinstance(page, SchedulerPage):
+            return
+
+        def job_of_run() -> Job:
+            try:
+                return services.jobs.get(services.runs.get(run_id).job_name)
+            except NoResultFound:
+                raise ConsoleError(
+                    f"run {run_id} is no longer in History (pruned with the log, "
+                    "or its job was deleted)"
+                ) from None
+
+        self.show_page("Scheduler")
+        self.tasks.submit(
+            job_of_run, lambda job: page.show_run(job, run_id), lambda e: self.notify(str(e))
+        )
+
     def notify(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
 
@@ -335,19 +363,6 @@ class MainWindow(QMainWindow):
             self._read_theme()
             if self.tray is not None:
                 self.tray.refresh()  # the `tray` setting, the jobs
-
-    def show_run(self, job_name: str, run_id: int) -> None:
-        """The Scheduler page on a run's log (a chart's dot, a notification)."""
-        from console.gui.pages.scheduler import SchedulerPage
-
-        services = self.services
-        page = self.pages.get("Scheduler")
-        if services is None or not isinstance(page, SchedulerPage):
-            return
-        self.show_page("Scheduler")
-        self.tasks.submit(
-            lambda: services.jobs.get(job_name), lambda job: page.show_run(job, run_id)
-        )
 
     def _read_theme(self) -> None:
         services = self.services

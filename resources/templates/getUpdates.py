@@ -7,16 +7,27 @@
 #   TWITTER_SEARCH_URL   default the chosen API's search URL on api.twitter.com
 #   TWITTER_QUERY        default #mobileservices
 #   TWITTER_MAX_PAGES    default 10 (pages of 100 tweets per run)
-#   TWITTER_TIMEOUT      default 30 (seconds per request)
+#   TWITTER_TIMEOUT      default 30 (seconds each request gets in all, to
+#                        connect and to send the whole answer, however slowly)
+#   MAX_BODY_MB          default 50 (megabytes): a larger answer fails the run,
+#                        read no further than the limit
 # and, as secrets, either TWITTER_BEARER_TOKEN (an app-only bearer token) or
 # TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_TOKEN_SECRET (OAuth 1.0a user
 # credentials; the consumer key and secret come from Configure › Identity).
+# Any fault fails the run with one line and writes no row: an HTTP error
+# (429 names its Retry-After or reset time, and is not retried within the
+# run), a redirect (not followed), an answer that is not JSON, malformed, or
+# over MAX_BODY_MB, or one not finished within TWITTER_TIMEOUT.
 
+import json
 import re
+import threading
+import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
+import urllib3
 from requests_oauthlib import OAuth1
 
 URLS = {
@@ -43,6 +54,7 @@ def getUpdates():
     try:
         max_pages = number_setting(settings, "TWITTER_MAX_PAGES", "10", 1, 1000, whole=True)
         timeout = number_setting(settings, "TWITTER_TIMEOUT", "30", 0.1, 3600)
+        max_bytes = int(number_setting(settings, "MAX_BODY_MB", "50", 0.001, 100_000) * 1e6)
     except ValueError as e:  # one line naming the setting, no script frames
         raise ValueError(str(e)) from None
     if settings.get("TWITTER_BEARER_TOKEN"):
@@ -59,7 +71,10 @@ def getUpdates():
     last = updates.order_by_descending("twitterId").select("twitterId").take(1).read()
     since_id = last[0]["twitterId"] if last and last[0]["twitterId"] is not None else None
     search = search_v2 if api == "v2" else search_v1
-    fetched = search(url, query, since_id, auth, timeout, max_pages)
+    try:
+        fetched = search(url, query, since_id, auth, (timeout, max_bytes), max_pages)
+    except RuntimeError as e:  # Twitter's fault, in one line: no script frames
+        raise RuntimeError(str(e)) from None
     console.log(f"Fetched {len(fetched)} new results from Twitter")
 
     rows, seen = [], set()
@@ -74,14 +89,14 @@ def getUpdates():
     console.log(f"Stored {len(rows)} rows in Updates")
 
 
-def search_v1(url, query, since_id, auth, timeout, max_pages):
+def search_v1(url, query, since_id, auth, limits, max_pages):
     """v1.1 search/tweets.json: (row, is a retweet or reply) for each result."""
     params = {"q": query, "result_type": "recent", "count": 100}
     if since_id is not None:
         params["since_id"] = str(since_id)
     fetched = []
     for _page in range(max_pages):
-        body = fetch(url, params, auth, timeout)
+        body = fetch(url, params, auth, limits)
         if not isinstance(body.get("statuses"), list):
             raise RuntimeError("Twitter's answer held no list of statuses")
         fetched.extend(malformed_is_error(lambda t: (row_v1(t), unwanted_v1(t)), body["statuses"]))
@@ -95,7 +110,7 @@ def search_v1(url, query, since_id, auth, timeout, max_pages):
     return fetched
 
 
-def search_v2(url, query, since_id, auth, timeout, max_pages):
+def search_v2(url, query, since_id, auth, limits, max_pages):
     """X API v2 recent search: retweets and replies left out by the query."""
     if "-is:retweet" not in query:
         query += " -is:retweet"
@@ -111,7 +126,7 @@ def search_v2(url, query, since_id, auth, timeout, max_pages):
         params["since_id"] = str(since_id)
     fetched = []
     for _page in range(max_pages):
-        body = fetch(url, params, auth, timeout)
+        body = fetch(url, params, auth, limits)
         data = body.get("data", [])
         if not isinstance(data, list):
             raise RuntimeError("Twitter's answer held no list of tweets")
@@ -140,37 +155,91 @@ class BearerAuth(requests.auth.AuthBase):
         return request
 
 
-def fetch(url, params, auth, timeout):
+def fetch(url, params, auth, limits):
     """One page of search results; any failure fails the run (no rows written)."""
+    timeout, max_bytes = limits
     host = urlsplit(url).netloc
+    deadline = time.monotonic() + timeout
+
+    def download():
+        with requests.get(
+            url, params=params, auth=auth, timeout=timeout, stream=True, allow_redirects=False
+        ) as response:
+            return response, read_body(response, max_bytes, deadline, timeout, host)
+
     try:
-        response = requests.get(url, params=params, auth=auth, timeout=timeout)
-    except requests.Timeout:
+        done = in_time(download, timeout + 0.5)  # its own timeouts say why, first
+        if done is None:
+            raise RuntimeError(f"Twitter ({host}) did not answer in full within {timeout:g} s")
+        response, raw = done
+    except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
         raise RuntimeError(f"Twitter ({host}) did not answer within {timeout:g} s") from None
-    except requests.ConnectionError as e:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as e:
         raise RuntimeError(f"Could not contact Twitter ({host}): {type(e).__name__}") from None
-    if response.status_code != 200:
-        console.error(f"Twitter answered HTTP {response.status_code}: {twitter_errors(response)}")
-        if response.status_code == 429:
-            reset = response.headers.get("x-rate-limit-reset")
-            if reset and reset.isdigit():
-                at = datetime.fromtimestamp(int(reset), UTC).astimezone()
-                console.error(f"Rate limit exceeded; it resets at {at:%Y-%m-%d %H:%M:%S %Z}")
-        raise RuntimeError(f"Twitter answered HTTP {response.status_code}")
+    status = response.status_code
+    if status != 200:
+        detail = twitter_errors(raw)
+        if status == 429:
+            detail += rate_limit(response.headers)
+        elif response.is_redirect:
+            detail += f"; it redirects to {response.headers.get('Location')}, not followed"
+        raise RuntimeError(f"Twitter answered HTTP {status}: {detail}")  # one line
     try:
-        body = response.json()
+        body = json.loads(raw)
     except ValueError:
-        raise RuntimeError("Twitter's answer was not valid JSON") from None
+        kind = response.headers.get("Content-Type") or "no Content-Type"
+        raise RuntimeError(f"Twitter's answer was not valid JSON ({kind})") from None
     if not isinstance(body, dict):
         raise RuntimeError("Twitter's answer was not a JSON object")
     return body
 
 
-def twitter_errors(response):
+def read_body(response, max_bytes, deadline, timeout, host):
+    """The answer's bytes: refused past `max_bytes` (read no further than one
+    byte past it) or when not received in full by `deadline`."""
+    chunks, size = [], 0
+    while True:
+        # read1: whatever has arrived, so the deadline is checked while it drips
+        try:
+            chunk = response.raw.read1(min(65536, max_bytes + 1 - size), decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError:  # one read as long as the whole timeout
+            raise RuntimeError(
+                f"Twitter ({host}) did not answer in full within {timeout:g} s"
+            ) from None
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            raise RuntimeError(
+                f"Twitter's answer was larger than {max_bytes / 1e6:g} MB (MAX_BODY_MB)"
+            )
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Twitter ({host}) did not answer in full within {timeout:g} s")
+        chunks.append(chunk)
+
+
+def rate_limit(headers):
+    """When to try again, from Retry-After (seconds or a date) or x-rate-limit-reset."""
+    retry_after = (headers.get("Retry-After") or "").strip()
+    reset = headers.get("x-rate-limit-reset") or ""
+    if retry_after.isdigit():
+        return f". Rate limit exceeded; try again in {int(retry_after):,} s (Retry-After)"
+    if retry_after:
+        return f". Rate limit exceeded; try again after {retry_after[:64]} (Retry-After)"
+    if reset.isdigit():
+        try:
+            at = datetime.fromtimestamp(int(reset), UTC).astimezone()
+        except (OverflowError, OSError, ValueError):
+            return ". Rate limit exceeded"
+        return f". Rate limit exceeded; it resets at {at:%Y-%m-%d %H:%M:%S %Z}"
+    return ". Rate limit exceeded"
+
+
+def twitter_errors(raw):
     """Twitter's own error messages: v1.1's `Could not authenticate you. (code 32)`,
-    or v2's problem title and detail."""
+    or v2's problem title and detail; else the start of the answer."""
     try:
-        body = response.json()
+        body = json.loads(raw)
         errors = body.get("errors") or []
         messages = [
             f"{e.get('message')} (code {e.get('code')})" if "code" in e else str(e.get("message"))
@@ -182,8 +251,9 @@ def twitter_errors(response):
                 body["title"] + (f": {detail}" if detail and detail != body["title"] else "")
             ]
         return "; ".join(messages) or "-"
-    except (ValueError, AttributeError):
-        return response.text[:200] or "-"
+    except (ValueError, AttributeError, TypeError):
+        text = raw[:200].decode("utf-8", "replace")
+        return " ".join(text.split()) or "-"  # one line
 
 
 def unwanted_v1(tweet):
@@ -224,6 +294,29 @@ def malformed_is_error(convert, items):
         raise RuntimeError(
             f"Twitter's answer held a malformed item ({type(e).__name__}: {e})"
         ) from None
+
+
+def in_time(work, seconds):
+    """work() in a thread of its own, given up after `seconds`: a server
+    that drips even its headers, a byte at a time, never trips a per-read
+    timeout. A thread given up on ends with the run; None if it was."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append((work(), None))
+        except Exception as e:  # raised again below, in the job's thread
+            outcome.append((None, e))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not outcome:
+        return None
+    value, error = outcome[0]
+    if error is not None:
+        raise error
+    return value
 
 
 def number_setting(settings, name, default, low, high, whole=False):

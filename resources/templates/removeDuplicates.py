@@ -6,7 +6,9 @@
 #                  commas, e.g. "author, text" (required)
 # Of each group of rows with equal values in those columns (empty values
 # count as equal), the row with the smallest id stays; the database does the
-# work in one statement, so the run needs no memory for the rows.
+# work in one statement, so the run needs no memory for the rows. A key the
+# table lacks (or a system column) fails the run with one line naming every
+# missing one, before anything is deleted.
 
 
 def removeDuplicates():
@@ -17,6 +19,13 @@ def removeDuplicates():
         raise ValueError("DEDUPE_KEYS names no column; give column names separated by commas")
 
     table = tables.get_table(name)
+    names = {c.name for c in table.columns if not c.system}
+    missing = [key for key in keys if key not in names]
+    if missing:
+        raise ValueError(
+            f"{table.name} has no column {', '.join(map(repr, missing))} (DEDUPE_KEYS); "
+            "nothing was removed"
+        )
     before = table.count()
     removed = table.delete_duplicates(*keys)
     console.log(

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.dap_client import stop_at_line
+from tests.integration.test_debugger import BREAK_LINE, SCRIPT, free_port
 from tests.integration.test_window_process import start_window
 
 pytestmark = [pytest.mark.bundle, pytest.mark.timeout(900)]
@@ -141,6 +143,41 @@ def test_the_cli_tables_and_a_job_run_from_the_bundle(bundle: Path, home: Path) 
 
     bad = run(bundle, ["table", "create", "1bad"], home)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_dap_client_debugs_a_job_run_by_the_bundle(bundle: Path, home: Path) -> None:
+    """debugpy (its vendored pydevd is data the spec collects) in the
+    bundle's own script host: a breakpoint stops, a local reads, the run ends."""
+    script = home / "counter.py"
+    script.write_text(SCRIPT)
+    created = run(
+        bundle,
+        ["job", "create", "counter", "--every", "1", "--unit", "none", "--script", str(script)],
+        home,
+    )
+    assert created.returncode == 0, created.stderr
+    port = free_port()
+    listen = ["job", "debug", "counter", "--listen", f"127.0.0.1:{port}", "--wait"]
+    proc = subprocess.Popen(
+        [str(bundle / "mobile-console"), "--home", str(home), *listen],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().rstrip("\n")
+        assert first.startswith(f"listening on 127.0.0.1:{port}, script "), first
+        client, thread, names = stop_at_line(port, first.split(", script ", 1)[1], BREAK_LINE)
+        assert names["total"] == "10"
+        client.request("continue", threadId=thread)
+        out, err = proc.communicate(timeout=60)
+        client.close()
+        assert proc.returncode == 0 and "total is 10" in out, out + err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def test_postgresql_through_the_bundle(bundle: Path, home: Path, pg_url: str) -> None:

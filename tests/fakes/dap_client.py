@@ -84,3 +84,26 @@ class DapClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def stop_at_line(port: int, path: str, line: int) -> tuple[DapClient, int, dict[str, str]]:
+    """Attach to a `job debug --wait` listener, as VS Code does, with one
+    breakpoint at `line` of `path`: the client, the stopped thread, and the
+    stopped frame's locals (name → repr)."""
+    client = DapClient("127.0.0.1", port)
+    client.request("initialize", adapterID="test", clientID="test", linesStartAt1=True)
+    attach = client.send("attach", justMyCode=False)
+    client.event("initialized")
+    placed = client.request("setBreakpoints", source={"path": path}, breakpoints=[{"line": line}])
+    assert placed["breakpoints"][0]["verified"], placed
+    client.request("configurationDone")
+    client.response(attach)
+    stopped = client.event("stopped")
+    assert stopped["body"]["reason"] == "breakpoint", stopped
+    thread = stopped["body"]["threadId"]
+    frames = client.request("stackTrace", threadId=thread)["stackFrames"]
+    assert frames[0]["line"] == line, frames[0]
+    scopes = client.request("scopes", frameId=frames[0]["id"])["scopes"]
+    local = next(s for s in scopes if s["name"].lower().startswith("local"))
+    variables = client.request("variables", variablesReference=local["variablesReference"])
+    return client, thread, {v["name"]: v["value"] for v in variables["variables"]}

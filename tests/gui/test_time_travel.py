@@ -1,5 +1,6 @@
-"""History › a run › HTTP, and the Debug pane as a DAP client of a job's
-debugged child, in a real window offscreen."""
+"""History › a run › HTTP, Rows and Script, a Data row's way to the run
+that wrote it, and the Debug pane as a DAP client of a job's debugged
+child, in a real window offscreen."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtCore import Qt
 from console.core.jobs.job_store import Job
 from console.gui.debug_pane import DebugPane
 from console.gui.main_window import MainWindow
+from console.gui.pages.data import DataPage
 from console.gui.pages.scheduler import SchedulerPage
 from tests.fakes.echo_site import EchoSite
 
@@ -226,19 +228,42 @@ def test_history_replay_runs_the_script_offline_as_a_dry_run(
     assert open_table(services.tables, "Answers").count() == 1  # only the first run's row
 
 
-def test_history_shows_the_rows_a_run_wrote(window: MainWindow, qtbot: Any) -> None:
+def test_history_shows_the_rows_a_run_wrote_and_its_script_since(
+    window: MainWindow, qtbot: Any
+) -> None:
     services = window.services
     assert services is not None
     script = "def writer():\n    tables.get_table('Notes', create=True).insert({'text': 'hi'})\n"
     job = services.jobs.create("writer", interval=1, unit="hour", script=script)
-    assert services.runner.run("writer").status == "succeeded"
-    page = open_job(window, job)
+    run = services.runner.run("writer")
+    assert run.status == "succeeded"
+    services.jobs.set_script("writer", script.replace("'hi'", "'hello'"))  # saved since
+    window.show_page("Data")
+    data = window.pages["Data"]
+    assert isinstance(data, DataPage)
+    data.open_table("Notes")
+    grid = data.table_view.grid
+    qtbot.waitUntil(lambda: grid.model().is_loaded(0), timeout=10000)
+    (action,) = grid.row_menu(0).actions()  # the row's context menu
+    assert action.text() == f"Open run {run.id} in History (it wrote this row)"
+    action.trigger()
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
     history = page.job_view.history
-    page.job_view.tabs.setCurrentWidget(history)
+    qtbot.waitUntil(lambda: page.job_view.tabs.currentWidget() is history, timeout=10000)
+    assert page.job_view.job is not None and page.job_view.job.id == job.id
+    qtbot.waitUntil(lambda: history.runs_view.currentIndex().isValid(), timeout=10000)
+    assert history.runs.record(history.runs_view.currentIndex().row()).id == run.id
     history.run_tabs.setCurrentWidget(history.run_rows_view)
     qtbot.waitUntil(lambda: len(history.run_rows.records()) == 1, timeout=10000)
     cells = [history.run_rows.index(0, c).data() for c in range(3)]
     assert [str(c) for c in cells] == ["Notes", "1", "text=hi"]
+    history.run_tabs.setCurrentWidget(history.script_diff)
+    qtbot.waitUntil(lambda: "changed since" in history.script_diff.toPlainText(), timeout=10000)
+    shown = history.script_diff.toPlainText()
+    assert "This run ran version 1; the current script is version 2" in shown
+    assert "-    tables.get_table('Notes', create=True).insert({'text': 'hi'})" in shown
+    assert "+    tables.get_table('Notes', create=True).insert({'text': 'hello'})" in shown
 
 
 def test_the_platform_is_the_one_asked_for(window: MainWindow) -> None:

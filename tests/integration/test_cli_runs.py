@@ -48,8 +48,12 @@ def test_undo_a_run_from_the_command_line(cli: RunCli, tmp_path: Path) -> None:
     (change,) = runs
     written = _rows(cli, "--run", str(change["id"]))
     assert sorted(r["n"] for r in written) == [4, 10]
+    later = tmp_path / "later.py"
+    later.write_text("def change():\n    pass\n")
+    assert cli("job", "script", "change", "--set", str(later)).returncode == 0
     shown = json.loads(cli("run", "show", str(change["id"]), "--json").stdout)
     assert shown["id"] == change["id"] and shown["trigger"] == "run once"
+    assert shown["script_version"] == 1  # the script it ran, not the one saved since
 
     undone = cli("run", "undo", str(change["id"]), "--json")
 
@@ -76,11 +80,13 @@ def test_bad_input_is_one_line_and_exit_2(cli: RunCli, tmp_path: Path) -> None:
         ["run", "show", "999"],
         ["table", "rows", "Stock", "--run", "999"],
         ["table", "rows", "Stock", "--run", "-1"],
+        ["job", "enable", "seed", "--dry-run"],
     ):
         done = cli(*args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
     assert len(_rows(cli)) == 1
+    assert json.loads(cli("job", "show", "seed", "--json").stdout)["enabled"] is False
 
 
 def test_a_javascript_run_is_undone_too(cli: RunCli, tmp_path: Path) -> None:

@@ -4,12 +4,16 @@ no run left `running`, nothing of its log lost."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,7 +157,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_a_full_disk_during_a_run_fails_it_with_one_line(small_disk: Path) -> None:
+@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry run"])
+def test_a_full_disk_during_a_run_fails_it_with_one_line(small_disk: Path, dry_run: bool) -> None:
     home = small_disk / "home"
     script = small_disk.parent / "fill.py"
     script.write_text(
@@ -167,12 +172,167 @@ def test_a_full_disk_during_a_run_fails_it_with_one_line(small_disk: Path) -> No
     made = cli(home, "job", "create", "fill", "--every", "1", "--unit", "none",
                "--script", str(script))  # fmt: skip
     assert made.returncode == 0, made.stderr
-    run = cli(home, "job", "run", "fill")
+    run = cli(home, "job", "run", "fill", *(["--dry-run"] if dry_run else []))
     assert run.returncode in (1, 2), run.stderr
     assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) <= 1
     assert "full" in (run.stdout + run.stderr)
     shown = cli(home, "job", "show", "fill")
     assert shown.returncode == 0
     assert " running " not in shown.stdout and "failed" in shown.stdout
+    if dry_run:  # rolled back whole: the table is as it was
+        rows = cli(home, "table", "rows", "Big", "--json")
+        assert rows.returncode == 0 and json.loads(rows.stdout) == [], rows.stderr
     again = cli(home, "job", "run", "fill")
     assert "running already" not in again.stderr
+
+
+def test_postgres_restarted_under_two_workers_loses_and_doubles_nothing(
+    own_postgres: Postgres, tmp_path: Path
+) -> None:
+    """Two workers run six jobs that write; PostgreSQL goes down while every
+    run is between its two writes, and the runs log meanwhile. Each tick ran
+    once, no run is left `running`, the workers go on, and the log written
+    during the outage is stored once the database is back."""
+    from console.app import open_services
+    from console.core.tables.api import open_table
+    from console.demo.memory_keyring import MemoryKeyring
+    from tests.integration.test_workers import make_due, wait_for
+
+    db, home = own_postgres.url, tmp_path / "home"
+    go, back = tmp_path / "go", tmp_path / "back"
+    services = open_services(home, db, keyring_backend=MemoryKeyring())
+    names = [f"writer{i}" for i in range(6)]
+    try:
+        services.tables.create("Writes")
+        for name in names:
+            make_due(
+                services,
+                name,
+                f"import os, time\ndef {name}():\n"
+                f"    writes = tables.get_table('Writes')\n"
+                f"    writes.insert({{'job': '{name}', 'step': 1}})\n"
+                f"    open({str(tmp_path / name)!r}, 'w').close()\n"
+                f"    while not os.path.exists({str(go)!r}):\n"
+                "        time.sleep(0.05)\n"
+                f"    print('{name} during the outage')\n"
+                f"    while not os.path.exists({str(back)!r}):\n"
+                "        time.sleep(0.05)\n"
+                f"    writes.insert({{'job': '{name}', 'step': 2}})\n",
+            )
+        command = [sys.executable, "-m", "console", "--home", str(home), "--db", db, "worker"]
+        workers = [
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for _ in range(2)
+        ]
+        said: list[list[str]] = [[], []]
+        for worker, lines in zip(workers, said, strict=True):
+            assert worker.stdout is not None
+            threading.Thread(
+                target=lambda f=worker.stdout, to=lines: to.extend(f), daemon=True
+            ).start()
+
+        def runs_of_ours() -> list[Any]:  # the module's server holds other tests' runs
+            return [r for r in services.runs.runs(limit=100) if r.job_name in names]
+
+        def all_said(words: str) -> bool:
+            return all(any(words in line for line in lines) for lines in said)
+
+        try:
+            for name in names:
+                wait_for_file(tmp_path / name)
+            own_postgres.stop()
+            go.touch()  # the runs log while it is away
+            wait_for(lambda: all_said("database unavailable"), message=lambda: said)
+            own_postgres.start()
+            back.touch()
+            wait_for(
+                lambda: (
+                    len(runs_of_ours()) == len(names)
+                    and all(r.status != "running" for r in runs_of_ours())
+                ),
+                message=runs_of_ours,
+            )
+            wait_for(lambda: all_said("database back after"), message=lambda: said)
+            assert all(w.poll() is None for w in workers)  # both still at work
+        finally:
+            for w in workers:
+                w.send_signal(signal.SIGTERM)
+            for w in workers:
+                w.wait(30)
+        outputs = ["".join(lines) for lines in said]
+        runs = runs_of_ours()
+        assert sorted(r.job_name for r in runs) == names  # each tick once
+        assert {r.status for r in runs} == {"succeeded"}, [(r.status, r.error) for r in runs]
+        rows = open_table(services.tables, "Writes").read()
+        assert sorted((r["job"], r["step"]) for r in rows) == sorted(
+            (n, s) for n in names for s in (1, 2)
+        )
+        for run in runs:  # the lines written while the database was away are stored
+            logged = [e.message for e in services.runs.entries(run_id=run.id)]
+            assert f"{run.job_name} during the outage" in logged
+        assert not any("Traceback" in out for out in outputs), outputs
+        for out in outputs:  # each worker said so once, in one line
+            assert out.count("database unavailable") == 1, out
+    finally:
+        services.close()
+
+
+def test_a_database_made_unreadable_under_a_worker_fails_the_run_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """console.db chmod 000 under a running worker (the worker run as root
+    without the capability that ignores file modes): the run that opens it
+    then fails with one line saying so, the worker goes on, and once the
+    file is readable again the next run writes."""
+    from console.app import open_services
+    from console.core.tables.api import open_table
+    from console.demo.memory_keyring import MemoryKeyring
+    from tests.integration.test_workers import make_due, wait_for
+
+    need(shutil.which("setpriv") is not None, "setpriv (util-linux) is missing")
+    home, ready, go = tmp_path / "home", tmp_path / "ready", tmp_path / "go"
+    services = open_services(home, keyring_backend=MemoryKeyring())
+    services.tables.create("Writes")
+    make_due(
+        services,
+        "writer",
+        "import os, time\ndef writer():\n"
+        f"    open({str(ready)!r}, 'w').close()\n"
+        f"    while not os.path.exists({str(go)!r}):\n"
+        "        time.sleep(0.05)\n"
+        "    tables.get_table('Writes').insert({'n': 1})\n",
+    )
+    worker = subprocess.Popen(
+        ["setpriv", "--bounding-set", "-dac_override,-dac_read_search",
+         sys.executable, "-m", "console", "--home", str(home), "worker"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )  # fmt: skip
+    database = home / "console.db"
+    try:
+        wait_for_file(ready)
+        database.chmod(0)
+        go.touch()
+        wait_for(lambda: [r.status for r in services.runs.runs()] == ["failed"])
+        database.chmod(0o600)
+        failed = services.runs.runs()[0]
+        assert failed.error == (
+            "the console's database: the database file cannot be opened (it or its folder "
+            "is missing, or not readable and writable by this user) (line 6)"
+        )
+        ran = cli(home, "job", "run", "writer")  # the file is back: a run writes
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert worker.poll() is None  # the worker went on
+    finally:
+        database.chmod(0o600)
+        worker.terminate()
+        out = worker.communicate(timeout=30)[0]
+        services.close()
+    assert "Traceback" not in out
+    assert "writer failed: the console's database: the database file cannot be opened" in out
+    with_rows = open_services(home, keyring_backend=MemoryKeyring())
+    try:
+        assert [r["n"] for r in open_table(with_rows.tables, "Writes").read()] == [1]
+        assert sorted(r.status for r in with_rows.runs.runs()) == ["failed", "succeeded"]
+    finally:
+        with_rows.close()

@@ -13,7 +13,7 @@ import pytest
 
 from console.app import Services
 from tests.conftest import RunCli
-from tests.fakes.dap_client import DapClient
+from tests.fakes.dap_client import DapClient, stop_at_line
 
 SCRIPT = """def counter():
     total = 0
@@ -55,30 +55,7 @@ def test_a_dap_client_stops_at_a_breakpoint_reads_a_local_and_continues(
         path = first.split(", script ", 1)[1]
         assert Path(path).read_text() == SCRIPT
 
-        client = DapClient("127.0.0.1", port)
-        client.request("initialize", adapterID="test", clientID="test", linesStartAt1=True)
-        attach = client.send("attach", justMyCode=False)
-        client.event("initialized")
-        placed = client.request(
-            "setBreakpoints", source={"path": path}, breakpoints=[{"line": BREAK_LINE}]
-        )
-        assert placed["breakpoints"][0]["verified"]
-        client.request("configurationDone")
-        client.response(attach)
-
-        stopped = client.event("stopped")
-        assert stopped["body"]["reason"] == "breakpoint"
-        thread = stopped["body"]["threadId"]
-        frames = client.request("stackTrace", threadId=thread)["stackFrames"]
-        assert frames[0]["line"] == BREAK_LINE and frames[0]["name"] == "counter"
-        scopes = client.request("scopes", frameId=frames[0]["id"])["scopes"]
-        local = next(s for s in scopes if s["name"].lower().startswith("local"))
-        names = {
-            v["name"]: v["value"]
-            for v in client.request("variables", variablesReference=local["variablesReference"])[
-                "variables"
-            ]
-        }
+        client, thread, names = stop_at_line(port, path, BREAK_LINE)
         assert names["total"] == "10"
         client.request("continue", threadId=thread)
         out, err = proc.communicate(timeout=60)

@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -390,3 +391,56 @@ def test_an_async_job_function_that_rejects_fails_the_run(services: Services) ->
     assert run.status == "failed"
     assert run.error == "RangeError: no more (line 3)"
     assert any("broken.js:3" in m for m in log)
+
+
+def test_a_secret_printed_as_char_code_hex_or_in_pieces_is_not_in_the_log_or_database(
+    services: Services, home: Path
+) -> None:
+    secret = "Tk9-live-4f7Qz81mWbX2"
+    services.app_settings.set("TOKEN", secret, secret=True)
+    run, log = run_js(
+        services,
+        "leak",
+        "var config = require('mobileservice-config');\n"
+        "function leak() {\n"
+        "  var s = config.appSettings.TOKEN, hex = '';\n"
+        "  for (var i = 0; i < s.length; i++) hex += s.charCodeAt(i).toString(16);\n"
+        "  console.log('hex ' + hex);\n"
+        "  console.log('half ' + s.slice(0, 10));\n"
+        "  console.log('half ' + s.slice(10));\n"
+        "  console.log('rev ' + s.split('').reverse().join(''));\n"
+        "  console.log('up ' + s.toUpperCase());\n"
+        "  console.log('spaced ' + s.split('').join(' '));\n"
+        "  console.log('done');\n"
+        "}",
+    )
+    assert run.status == "succeeded", log
+    assert "done" in log and len(log) >= 7
+    hexed = secret.encode().hex()
+    for written in (hexed, secret[:10], secret[10:], secret[::-1], secret.upper()):
+        assert not any(written in line for line in log)
+    assert not any(" ".join(secret[:8]) in line for line in log)
+    stored = b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())
+    assert hexed.encode() not in stored and secret[::-1].encode() not in stored
+    assert secret[:10].encode() not in stored and secret.upper().encode() not in stored
+
+
+def test_request_stops_reading_an_answer_past_max_body_mb(services: Services) -> None:
+    from tests.fakes.hostile_site import HostileSite
+
+    services.app_settings.set("MAX_BODY_MB", "1")
+    with HostileSite() as site:
+        run, log = run_js(
+            services,
+            "greedy",
+            "var request = require('request');\n"
+            "function greedy() {\n"
+            f"  request({{url: '{site.url('/api/huge')}'}}, function (error, response, body) {{\n"
+            "    console.log(error ? 'refused: ' + error.message : 'read ' + body.length);\n"
+            "  });\n"
+            "}\n",
+        )
+        sent = site.sent["/api/huge"]
+    assert run.status == "succeeded", log
+    assert any("refused:" in m and "larger than 1 MB (MAX_BODY_MB)" in m for m in log), log
+    assert sent < 64 * 1024 * 1024  # it hung up long before the gigabyte

@@ -261,3 +261,34 @@ def test_a_child_in_a_new_session_ends_with_the_run(services: Services, ending: 
     while _alive(pid):  # its guardian has ended it; the kernel may take a moment to say so
         assert time.monotonic() < deadline, f"the child {pid} outlived the run"
         time.sleep(0.02)
+
+
+def test_a_secret_printed_as_hex_or_in_pieces_is_not_in_the_log_or_database(
+    services: Services, home: Path
+) -> None:
+    secret = "Tk9-live-4f7Qz81mWbX2"
+    services.app_settings.set("TOKEN", secret, secret=True)
+    make_job(
+        services,
+        "leak",
+        "s = config.app_settings['TOKEN']\n"
+        "print('hex', s.encode().hex())\n"
+        "print('HEX', s.encode().hex().upper())\n"
+        "print('half', s[:10])\n"
+        "print('half', s[10:])\n"
+        "print('rev', s[::-1])\n"
+        "print('up', s.upper())\n"
+        "print('dashed', '-'.join(s))\n"
+        "print('done')",
+    )
+    run = services.runner.run("leak")
+    assert run.status == "succeeded", run.error
+    logged = "\n".join(log_of(services, run.id))
+    assert "done" in logged
+    hexed = secret.encode().hex()
+    for written in (hexed, hexed.upper(), secret[:10], secret[10:], secret[::-1], secret.upper()):
+        assert written not in logged
+    assert "-".join(secret[:8]) not in logged
+    stored = b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())
+    assert hexed.encode() not in stored and hexed.upper().encode() not in stored
+    assert secret[10:].encode() not in stored and secret[::-1].encode() not in stored

@@ -6,7 +6,7 @@ the runner marks a start through `JobStore`.
 
 Over 500 lines: the job's record and every check of its fields (schedule,
 limits, retries, time zone, script) in one place; its script versions are
-`versions`, reached through two small methods here.
+`versions`, reached through three small methods here.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from console.core.clock import Clock, utcnow
 from console.core.config.settings import JOB_MEMORY, JOB_TIMEOUT, TIER_LIMITS, Settings
-from console.core.errors import ConsoleError, NotFoundError
+from console.core.errors import ConflictError, ConsoleError, NotFoundError
 from console.core.jobs import timing
 from console.core.jobs import versions as script_versions
 from console.core.jobs.retry_policy import DEFAULT_DELAY_S, check_retries, check_retry_delay
@@ -304,11 +304,12 @@ class JobStore:
             rows = conn.execute(sa.select(schema.jobs).order_by(schema.jobs.c.name_key)).all()
         return [_job(r._mapping) for r in rows]
 
-    def set_script(self, name: str, script: str) -> Job:
+    def set_script(self, name: str, script: str, *, base: Job | None = None) -> Job:
         """Save a script; one that does not compile (in the job's language) is
-        refused and the old kept."""
+        refused and the old kept. `base`: the job as the editor opened it; a
+        script changed elsewhere since is a ConflictError, and nothing saved."""
         check_script(script, self.get(name).language)
-        return self._change(name, script=script)
+        return self._change(name, base, script=script)
 
     def configure(
         self,
@@ -322,9 +323,15 @@ class JobStore:
         retries: object | None = None,
         retry_delay_s: object | None = None,
         timezone: str | None = None,
+        script: str | None = None,
+        base: Job | None = None,
     ) -> Job:
+        """Change the job's schedule, limits and (the window's Save) script,
+        in one write; `base` as in `set_script`."""
         job = self.get(name)
         values: dict[str, Any] = {}
+        if script is not None:
+            values["script"] = check_script(script, job.language)
         if interval is not None or unit is not None:
             values["interval"], values["unit"] = check_schedule(
                 job.interval if interval is None else interval, unit or job.unit
@@ -341,7 +348,7 @@ class JobStore:
             values["retry_delay_s"] = check_retry_delay(retry_delay_s)
         if timezone is not None:
             values["timezone"] = check_zone_name(timezone)
-        return self._change(name, **values)
+        return self._change(name, base, **values)
 
     def delete(self, name: str) -> None:
         """Delete a job, its runs and its log; refused while it runs."""
@@ -417,9 +424,11 @@ class JobStore:
 
         return str(self.settings.set("tier", tier, guard=guard))
 
-    def _change(self, name: str, **values: Any) -> Job:
+    def _change(self, name: str, base: Job | None = None, **values: Any) -> Job:
         with self.store.write() as conn:
             job = self.get_in(conn, name)
+            if base is not None:
+                _refuse_lost_updates(job, base, values)
             now = self.clock()
             values["updated_at"] = now
             merged = Job(**{**job.__dict__, **values})
@@ -445,6 +454,14 @@ class JobStore:
         with self.store.read() as conn:
             job = self.get_in(conn, name)
             return script_versions.all_versions(conn, job.id, job.script, job.updated_at)
+
+    def version_ran(
+        self, name: str, at: datetime
+    ) -> tuple[script_versions.ScriptVersion, script_versions.ScriptVersion]:
+        """The script version a run of the job started at `at` ran, and the
+        current one."""
+        kept = self.versions(name)
+        return script_versions.ran_at(kept, at), kept[-1]
 
     def script_version(self, name: str, n: int) -> script_versions.ScriptVersion:
         with self.store.read() as conn:
@@ -513,3 +530,19 @@ def check_zone_name(name: object) -> str:
 
 def _job(row: Any) -> Job:
     return Job(**{f: row[f] for f in Job.__dataclass_fields__})
+
+
+def _refuse_lost_updates(stored: Job, base: Job, values: dict[str, Any]) -> None:
+    """A field someone else changed since `base` was read, to a value other
+    than the one being saved: a ConflictError naming them, nothing saved."""
+    theirs = [
+        key.replace("_", " ")
+        for key, value in values.items()
+        if getattr(stored, key) != getattr(base, key) and getattr(stored, key) != value
+    ]
+    if theirs:
+        raise ConflictError(
+            f"{stored.name} was changed elsewhere since you opened it ({', '.join(theirs)}); "
+            "yours is not saved: Save again to replace theirs (a script replaced is kept "
+            "in the job's versions), or reopen the job to see theirs"
+        )

@@ -1,10 +1,11 @@
 """Undo of a whole run: rows it inserted are deleted, rows it updated or
 deleted are put back from their before-images (`tables.lineage`).
 
-A row a later write changed (its `__runId` no longer names the run) is a
-conflict, left alone unless forced. Each row's restore is one transaction
-with its batch (`BATCH` rows), so a kill leaves every row either undone or
-as it was. The undo is itself recorded as a run (trigger "undo") whose
+A row a later write changed (its `__runId` no longer names the run; for a
+row it inserted, `run_overwrites` says so) is a conflict, left alone unless
+forced. Each row's undo is one transaction with its batch, its image for the
+undo's own undo in the same one, so a kill leaves every row either undone
+or as it was. The undo is itself recorded as a run (trigger "undo") whose
 writes keep their own before-images: an undo can be undone.
 """
 
@@ -23,8 +24,11 @@ from console.core.store.changes import Change
 from console.core.tables import lineage
 from console.core.tables.catalogue import TableStore
 
-#: Rows undone in one transaction.
+#: Rows put back from their images in one transaction.
 BATCH = 1000
+#: Inserted rows deleted, or deleted rows put back, in one transaction
+#: (one statement each way).
+DELETE_BATCH = 100_000
 UNDO_TRIGGER = "undo"
 DRY_RUN_TRIGGER = "dry run"
 
@@ -94,29 +98,112 @@ def _undo_table(
     imaged = sa.select(images_table.c.row_id).where(
         images_table.c.run_id == target, images_table.c.table_name == name
     )
+    # The rows it inserted: its `__runId` and no image of its own.
     inserted = sa.and_(sa_table.c["__runId"] == target, sa_table.c.id.not_in(imaged))
-    while True:  # the rows it inserted, a batch a transaction
+    _delete(tables, sa_table, columns, inserted, result, note=False)
+    # The rows it inserted that a later write changed since.
+    later = sa.and_(
+        sa_table.c.id.in_(lineage.overwritten(target, name)), sa_table.c.id.not_in(imaged)
+    )
+    if force:
+        _delete(tables, sa_table, columns, later, result, note=True)
+    else:
+        with store.read() as conn:
+            found = conn.execute(sa.select(sa_table.c.id).where(later).order_by(sa_table.c.id))
+            result.conflicts.extend({"table": name, "id": int(i)} for i in found.scalars())
+    if lineage.restores_in_sql(store.dialect, columns):
+        _restore_in_sql(tables, sa_table, columns, target, force, result)
+        return
+    # SQLite cannot put bytes back in SQL: row by row, `BATCH` images a
+    # transaction, read by row id (bounded memory).
+    last: int | None = None
+    while True:
+        with store.read() as conn:
+            befores = [
+                (row_id, before)
+                for _, row_id, before in lineage.images(conn, target, name, after=last, limit=BATCH)
+            ]
+        if not befores:
+            break
         with store.write() as conn:
-            ids = list(
-                conn.execute(sa.select(sa_table.c.id).where(inserted).limit(BATCH)).scalars()
-            )
-            if not ids:
-                break
-            chosen = sa_table.c.id.in_(ids)
-            lineage.keep_before(conn, tables.run_id, sa_table, chosen)
-            result.deleted += int(conn.execute(sa_table.delete().where(chosen)).rowcount)
-            store.announce(conn, Change("rows", name))
-    with store.read() as conn:
-        befores = [
-            (row_id, before) for t, row_id, before in lineage.images(conn, target) if t == name
-        ]
-    for start in range(0, len(befores), BATCH):
-        with store.write() as conn:
-            for row_id, before in befores[start : start + BATCH]:
+            for row_id, before in befores:
                 _restore(
                     conn, tables, sa_table, columns, name, row_id, before, target, force, result
                 )
             store.announce(conn, Change("rows", name))
+        last = befores[-1][0]
+
+
+def _restore_in_sql(
+    tables: TableStore,
+    sa_table: sa.Table,
+    columns: Any,
+    target: int,
+    force: bool,
+    result: UndoResult,
+) -> None:
+    """Put back the rows the run updated (still there) and deleted (gone),
+    from their images in SQL, `DELETE_BATCH` images a transaction in row id
+    order."""
+    store, last = tables.store, None
+    images_table = schema.run_row_images
+    ids = (
+        sa.select(images_table.c.row_id)
+        .where(images_table.c.run_id == target, images_table.c.table_name == sa_table.name)
+        .order_by(images_table.c.row_id)
+    )
+    assert tables.run_id is not None
+    while True:
+        with store.write() as conn:
+            after = ids if last is None else ids.where(images_table.c.row_id > last)
+            high = conn.execute(after.offset(DELETE_BATCH - 1).limit(1)).scalar()
+            now = tables.clock()
+            updated, left = lineage.restore_present(
+                conn, target, tables.run_id, sa_table, columns, now, (last, high), force
+            )
+            put_back = lineage.restore_absent(
+                conn, target, tables.run_id, sa_table, columns, now, last, high
+            )
+            if updated or put_back:
+                store.announce(conn, Change("rows", sa_table.name))
+            result.restored += updated + put_back
+            result.conflicts.extend({"table": sa_table.name, "id": i} for i in left)
+        if high is None:
+            return
+        last = high
+
+
+def _delete(
+    tables: TableStore,
+    sa_table: sa.Table,
+    columns: Any,
+    chosen: sa.ColumnElement[bool],
+    result: UndoResult,
+    *,
+    note: bool,
+) -> None:
+    """Delete the rows `chosen` picks, `DELETE_BATCH` a transaction in id
+    order, each batch's images (the undo's own, so it can be undone) kept in
+    the same transaction; `note`: tell the runs that wrote them last."""
+    store, last = tables.store, None
+    while True:
+        with store.write() as conn:
+            window = chosen if last is None else sa.and_(chosen, sa_table.c.id > last)
+            bound = sa.select(sa_table.c.id).where(window).order_by(sa_table.c.id)
+            high = conn.execute(bound.offset(DELETE_BATCH - 1).limit(1)).scalar()
+            if high is not None:
+                window = sa.and_(window, sa_table.c.id <= high)
+            if note:
+                lineage.note_overwrites(conn, tables.run_id, sa_table, window)
+            assert tables.run_id is not None
+            lineage.keep_deleted(conn, tables.run_id, sa_table, window)
+            deleted = int(conn.execute(sa_table.delete().where(window)).rowcount)
+            if deleted:
+                store.announce(conn, Change("rows", sa_table.name))
+            result.deleted += deleted
+        if high is None:
+            return
+        last = high
 
 
 def _restore(

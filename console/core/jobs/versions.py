@@ -7,6 +7,7 @@ transaction; the first Save of a job also keeps the script it had before
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,3 +63,28 @@ def one(
         if version.version == n:
             return version
     raise NotFoundError(f"{job_name} has no script version {n}")
+
+
+def ran_at(versions: list[ScriptVersion], at: datetime) -> ScriptVersion:
+    """Of a job's `versions` (oldest first), the one a run started at `at`
+    ran: the newest saved by then (the oldest, if all are newer)."""
+    used = versions[0]
+    for version in versions:
+        if version.saved_at <= at:
+            used = version
+    return used
+
+
+def diff_text(used: ScriptVersion, current: ScriptVersion) -> str:
+    """What changed from the version a run used to the current script, as
+    a unified diff; empty if it is the current one."""
+    if used.version == current.version:
+        return ""
+    return "".join(
+        difflib.unified_diff(
+            used.script.splitlines(keepends=True),
+            current.script.splitlines(keepends=True),
+            f"version {used.version} (the run's)",
+            f"version {current.version} (current)",
+        )
+    )

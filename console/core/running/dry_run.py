@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from console.core.store.database import Store
+    from console.core.tables.row_diff import Snapshot
 
 #: The longest text of a sample cell; the counts are exact whatever this is.
 MAX_CELL = 10_000
@@ -65,22 +66,23 @@ class HeldDiff:
     `diff_rows` messages with the sample rows."""
 
     def __init__(self) -> None:
-        self._tables: list[tuple[str, list[str], IO[str]]] = []
+        self._tables: list[tuple[str, Snapshot, IO[str]]] = []
 
-    def take(self, store: Store) -> None:
+    def take(self, store: Store, run_id: int | None = None) -> None:
         from console.core.tables.row_diff import snapshot
 
         held = store.held_connection()
         for name in sorted(store.held_tables):
             rows = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115  (closed in send)
-            self._tables.append((name, snapshot(held, name, rows), rows))
+            taken = snapshot(held, name, rows, store.held_high.get(name), run_id)
+            self._tables.append((name, taken, rows))
 
     def send(self, store: Store, emit: Callable[[dict[str, Any]], None]) -> None:
         from console.core.tables.row_diff import table_diff
 
-        for name, columns, held_rows in self._tables:
+        for name, taken, held_rows in self._tables:
             with held_rows, store.engine.connect() as committed, committed.begin():
-                diff = table_diff(columns, held_rows, committed, name)
+                diff = table_diff(taken, held_rows, committed, name)
             _emit_table(name, diff, emit)
 
 

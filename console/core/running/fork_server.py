@@ -48,16 +48,18 @@ def available() -> bool:
     return chosen_name() == "linux" and hasattr(socket, "SOCK_SEQPACKET")
 
 
-def server_command(fd: int) -> list[str]:
+def server_command(fd: int, driver: str = "") -> list[str]:
+    """`driver`: the database's SQLAlchemy driver name, preloaded too."""
+    flags = [f"--fd={fd}", f"--preload=tables:{driver}"]
     if getattr(sys, "frozen", False):
-        return [sys.executable, "__fork-server__", f"--fd={fd}"]
-    return [sys.executable, "-m", "console.core.running.fork_server", f"--fd={fd}"]
+        return [sys.executable, "__fork-server__", *flags]
+    return [sys.executable, "-m", "console.core.running.fork_server", *flags]
 
 
 # -- the server process ---------------------------------------------------------
 
 
-def serve(fd: int) -> NoReturn:
+def serve(fd: int, preload_what: str = "tables") -> NoReturn:
     """The server's main loop; never returns."""
     from console.core.running.script_host import preload
 
@@ -65,7 +67,7 @@ def serve(fd: int) -> NoReturn:
     # The table layer and requests, but not V8 (preload "all"): V8 starts
     # threads, which a fork does not carry over, and reserves address space
     # that RLIMIT_AS would count against every forked run.
-    preload("tables")
+    preload(preload_what)
     import resource  # noqa: F401  (the host's memory limit)
 
     import requests  # noqa: F401
@@ -157,8 +159,10 @@ def _become_host(fds: list[int]) -> NoReturn:
 
 
 def serve_and_exit(args: list[str]) -> NoReturn:
+    from console.core.running.script_host import preload_flag
+
     fd = next(int(a.split("=", 1)[1]) for a in args if a.startswith("--fd="))
-    serve(fd)
+    serve(fd, preload_flag(args) or "tables")
 
 
 # -- the runner's side ----------------------------------------------------------
@@ -205,10 +209,10 @@ class ForkedHost(HostProcess):
 class ForkServer:
     """The runner's handle on its fork server."""
 
-    def __init__(self) -> None:
+    def __init__(self, driver: str = "") -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.proc = subprocess.Popen(
-            server_command(theirs.fileno()),
+            server_command(theirs.fileno(), driver),
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl+C in the terminal is the runner's to handle

@@ -231,6 +231,15 @@ class _Tee:
             self.finish(partial=False)
         return chunk
 
+    def read1(self, amt: int | None = None, *args: Any, **kwargs: Any) -> bytes:
+        """What has arrived (a capped, deadlined read in the templates)."""
+        chunk: bytes = self._raw.read1(amt, *args, **kwargs)
+        if chunk:
+            self._chunks.append(chunk)
+        else:
+            self.finish(partial=False)
+        return chunk
+
     def stream(self, amt: int = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
         while True:
             chunk = self.read(amt, decode_content=decode_content)
@@ -272,6 +281,9 @@ class _ReplayRaw(io.BytesIO):
 
     def read(self, amt: int | None = None, *args: Any, **kwargs: Any) -> bytes:
         return super().read(amt)
+
+    def read1(self, amt: int | None = None, *args: Any, **kwargs: Any) -> bytes:
+        return super().read1(-1 if amt is None else amt)
 
     def stream(self, amt: int = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
         while chunk := self.read(amt):

@@ -24,7 +24,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from console.core.running.js_prelude import PRELUDE
-from console.core.running.js_request import error_code, http_error, request_arguments
+from console.core.running.js_request import (
+    body_limit,
+    error_code,
+    http_error,
+    read_capped,
+    request_arguments,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -449,14 +455,16 @@ class JsRun:
         import requests
 
         spec: dict[str, Any] = op["spec"]
+        limit = body_limit(self.payload.get("app_settings", {}))
         try:
             kwargs = request_arguments(spec)
-            response = self.session.request(spec.get("method", "GET"), **kwargs)
+            with self.session.request(spec.get("method", "GET"), stream=True, **kwargs) as response:
+                content = read_capped(response, limit)
         except requests.RequestException as e:
             return {"id": op.get("id"), "ok": False, "error": http_error(e), "code": error_code(e)}
         except (TypeError, ValueError) as e:
             return {"id": op.get("id"), "ok": False, "error": str(e)}
-        body = response.content.decode(response.encoding or "utf-8", "replace")
+        body = content.decode(response.encoding or "utf-8", "replace")
         return {
             "id": op.get("id"),
             "ok": True,

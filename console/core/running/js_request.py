@@ -97,3 +97,36 @@ def error_code(error: Exception) -> str:
     if isinstance(error, requests.ConnectionError):
         return "ECONNREFUSED"
     return "EREQUEST"
+
+
+#: The app setting that caps an answer's body, as the job templates read it.
+BODY_LIMIT_SETTING = "MAX_BODY_MB"
+DEFAULT_BODY_MB = 50.0
+
+
+def body_limit(app_settings: dict[str, Any]) -> int:
+    """Bytes an answer's body may hold: the app setting `MAX_BODY_MB`
+    (default 50); a value that is not a positive number is the default."""
+    try:
+        megabytes = float(str(app_settings.get(BODY_LIMIT_SETTING) or DEFAULT_BODY_MB))
+    except ValueError:
+        megabytes = DEFAULT_BODY_MB
+    if not 0 < megabytes < float("inf"):
+        megabytes = DEFAULT_BODY_MB
+    return int(megabytes * 1_000_000)
+
+
+def read_capped(response: Any, limit: int) -> bytes:
+    """The body of a streamed `requests` response, read no further than one
+    byte past `limit`; ValueError (the script's `error`) when it is larger."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(65536):
+        size += len(chunk)
+        if size > limit:
+            raise ValueError(
+                f"the answer from {response.url} is larger than {limit / 1e6:g} MB "
+                f"({BODY_LIMIT_SETTING}); not read further"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -59,14 +59,34 @@ class LogWriter:
         self.kept_lines = self.kept_bytes = self.dropped_lines = self.dropped_bytes = 0
 
     def add(self, level: str, message: str, *, always: bool = False) -> None:
-        if not always and (
-            self.kept_lines >= self._max_lines or self.kept_bytes >= self._max_bytes
-        ):  # full: count it, spend nothing on masking it
-            self.dropped_lines += 1
-            self.dropped_bytes += len(message)
-            return
-        # Mask first, then cut: a secret across the cut is masked whole.
-        message = self._mask(message)
+        if always or not self._full(message):
+            self._keep(level, self._mask(message), always)
+
+    def add_many(self, lines: list[tuple[str, str]]) -> None:
+        """Lines of the script's (level, message), masked as one batch: a
+        flood's lines off one read of the pipe cost one search for secrets."""
+        room = self._max_lines - self.kept_lines
+        wanted: list[tuple[str, str]] = []
+        for level, message in lines:
+            if len(wanted) >= room:  # the line cap, reached within this batch
+                self.dropped_lines += 1
+                self.dropped_bytes += len(message)
+            elif not self._full(message):
+                wanted.append((level, message))
+        masked = self._mask.mask_lines([message for _, message in wanted])
+        for (level, _), message in zip(wanted, masked, strict=True):
+            self._keep(level, message, False)
+
+    def _full(self, message: str) -> bool:
+        """Full: count the line, spend nothing on masking it."""
+        if self.kept_lines < self._max_lines and self.kept_bytes < self._max_bytes:
+            return False
+        self.dropped_lines += 1
+        self.dropped_bytes += len(message)
+        return True
+
+    def _keep(self, level: str, message: str, always: bool) -> None:
+        # Masked first, then cut: a secret across the cut is masked whole.
         if len(message) > MAX_LINE:
             message = message[:MAX_LINE] + f"… ({len(message) - MAX_LINE:,} more characters)"
         size = len(message.encode("utf-8", "replace"))

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.core.clock import Clock, utcnow
@@ -116,6 +117,8 @@ class Runner:
         self._spare_lock = threading.Lock()
         self._forks: ForkServer | None = None
         self._diffs: dict[int, DryRunDiff] = {}
+        #: The database's driver, which hosts load before their run does.
+        self._driver = make_url(db_url).drivername
 
     # -- a warm spare --------------------------------------------------------
 
@@ -136,7 +139,7 @@ class Runner:
     def _replace_spare(self) -> None:
         with self._spare_lock:
             if self._keep_warm and self._spare is None:
-                self._spare = HostProcess(preload="all")
+                self._spare = HostProcess(preload=f"all:{self._driver}")
 
     def use_fork_server(self) -> None:
         """Fork every run's script host from one server that has done its
@@ -148,7 +151,7 @@ class Runner:
             return
         with self._spare_lock:
             if self._forks is None:
-                self._forks = ForkServer()
+                self._forks = ForkServer(self._driver)
 
     def _child(self) -> HostProcess:
         """A forked host, or the spare if one is alive (and a new spare
@@ -159,7 +162,7 @@ class Runner:
                 with self._spare_lock:
                     if self._forks is forks:
                         forks.close()
-                        self._forks = forks = ForkServer()
+                        self._forks = forks = ForkServer(self._driver)
             try:
                 return forks.spawn()
             except OSError:
@@ -451,21 +454,24 @@ class Runner:
         hold_writes = diff is not None and self.runs.store.dialect == "sqlite"
 
         paused_at: float | None = None
+        logged: list[tuple[str, str]] = []  # the log lines of one read, masked as a batch
 
         def handle(kind: str, raw_line: bytes) -> None:
             nonlocal done, rows, paused_at, deadline
             text = raw_line.decode("utf-8", "replace").rstrip("\r")
             if kind == "raw":
                 if text.strip():
-                    writer.add("warning", text)
+                    logged.append(("warning", text))
                 return
             try:
                 message = json.loads(text)
             except ValueError:
-                writer.add("warning", text)
+                logged.append(("warning", text))
                 return
             if message.get("t") == "log":
-                writer.add(str(message.get("level", "information")), str(message.get("msg", "")))
+                logged.append(
+                    (str(message.get("level", "information")), str(message.get("msg", "")))
+                )
             elif message.get("t") == "rows":
                 rows += int(message.get("n", 0))
             elif message.get("t") == "http" and isinstance(message.get("x"), dict):
@@ -511,13 +517,13 @@ class Runner:
                 for key, _ in selector.select(timeout=0.1):
                     data = os.read(key.fd, 65536)
                     kind = key.data
+                    lines = readers[kind].feed(data) if data else readers[kind].end()
                     if not data:
                         selector.unregister(key.fileobj)
-                        for line in readers[kind].end():
-                            handle(kind, line)
-                        continue
-                    for line in readers[kind].feed(data):
+                    for line in lines:
                         handle(kind, line)
+                    writer.add_many(logged)
+                    logged.clear()
                 if not hold_writes:
                     writer.flush_if_due()
         finally:

@@ -165,7 +165,7 @@ class ScriptTables:
 
                 diff = HeldDiff()
                 try:
-                    diff.take(self._tables.store)
+                    diff.take(self._tables.store, self._tables.run_id)
                 finally:
                     self._held.__exit__(None, None, None)
                 diff.send(self._tables.store, self._emit)

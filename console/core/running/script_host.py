@@ -75,9 +75,20 @@ def describe(error: BaseException) -> str:
             line = lineno
     if isinstance(error, SyntaxError) and error.filename == SCRIPT_FILE:
         line = error.lineno
-    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    text = f"{type(error).__name__}: {first}" if first else type(error).__name__
+    if _is_database_error(error):  # the table API's: said as the console says it
+        from console.core.store import faults
+
+        text = f"the console's database: {faults.describe(error)}"
+    else:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        text = f"{type(error).__name__}: {first}" if first else type(error).__name__
     return f"{text} (line {line})" if line else text
+
+
+def _is_database_error(error: BaseException) -> bool:
+    """An error of SQLAlchemy's (loaded, as the table API has been used)."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, exc.DBAPIError)
 
 
 def _script_traceback(error: BaseException) -> list[str]:
@@ -92,18 +103,32 @@ def _script_traceback(error: BaseException) -> list[str]:
 
 def preload(what: str | None) -> None:
     """What job scripts use, loaded before the payload comes: "tables" (the
-    table layer, SQLAlchemy) or "all" (requests and OAuth too)."""
-    if what in ("tables", "all"):
+    table layer, SQLAlchemy) or "all" (requests and OAuth too). Either may
+    end in `:DRIVER`, a SQLAlchemy driver name such as `postgresql+psycopg`:
+    that database's dialect and driver too, which a run would otherwise
+    import itself (psycopg's cost a run about 80 ms of CPU, docs/benchmarks.md)."""
+    kind, _, driver = (what or "").partition(":")
+    if kind in ("tables", "all"):
         import console.core.running.script_api
         import console.core.store.database
         import console.core.tables.api  # noqa: F401
-    if what == "all":
+
+        if driver:
+            from sqlalchemy.engine import make_url
+
+            make_url(f"{driver}://").get_dialect().import_dbapi()
+    if kind == "all":
         import requests  # noqa: F401
         import requests_oauthlib  # noqa: F401
 
         from console.core.running.js_host import preload_engine
 
         preload_engine()  # V8 for JavaScript jobs, 0.15 s ahead of the run
+
+
+def preload_kind(what: str | None) -> str:
+    """ "tables", "all" or "" of a `--preload` value (its driver left off)."""
+    return (what or "").partition(":")[0]
 
 
 def limit_memory(limit: int, *, engine_started: bool) -> None:
@@ -137,7 +162,7 @@ def main(*, preload_what: str | None = None) -> int:
     javascript = payload.get("language") == "javascript"
     if not javascript:
         # A JavaScript run sets it once its engine has started.
-        limit_memory(limit, engine_started=preload_what == "all")
+        limit_memory(limit, engine_started=preload_kind(preload_what) == "all")
 
     from console.core.running.http_redirects import install_in_requests
     from console.core.running.script_api import ScriptConfig, ScriptConsole, ScriptTables

@@ -2,20 +2,26 @@
 scheduled run fails and when its job recovers.
 
 Off the scheduler's critical path: alerts queue to a thread of its own, so a
-slow or dead receiver never delays a run. Each POST has a short timeout and
-one retry; a hook that still fails is logged in the run's log and never
-changes the run's result. The URL is a secret (Slack and Teams hook URLs
+slow or dead receiver never delays a run. Each alert gets the hook's timeout
+in all, one retry included: a receiver that never answers, drips its answer
+for minutes, sends a gigabyte (its body is never read) or redirects (never
+followed) costs at most that. A hook that still fails is logged in the run's
+log and never changes the run's result. The URL is a secret (Slack and Teams hook URLs
 are credentials): read from the keyring when needed, masked in every message.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import queue
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
+from typing import Any
 
 from console import __version__
 from console.core.config.masking import Masker
@@ -39,7 +45,55 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+class _Sockets:
+    """The sockets one POST opens, so that its deadline can cut them: a
+    per-read timeout never ends an answer dripped a byte at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        self.cut = False
+
+    def connect(self, *args: Any, **kwargs: Any) -> socket.socket:
+        sock = socket.create_connection(*args, **kwargs)
+        with self._lock:
+            self._open.append(sock)
+            if self.cut:
+                sock.shutdown(socket.SHUT_RDWR)
+        return sock
+
+    def cut_all(self) -> None:
+        with self._lock:
+            self.cut = True
+            for sock in self._open:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked read
+                except OSError:
+                    pass
+
+
+def _opener(sockets: _Sockets) -> urllib.request.OpenerDirector:
+    """urllib's opener (proxies and all) whose connections `sockets` holds."""
+
+    def watched(base: type[http.client.HTTPConnection]) -> Any:
+        class Connection(base):  # type: ignore[valid-type,misc]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self._create_connection = sockets.connect
+
+        return Connection
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(watched(http.client.HTTPConnection), req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(
+                watched(http.client.HTTPSConnection), req, context=getattr(self, "_context", None)
+            )
+
+    return urllib.request.build_opener(_NoRedirects, Http, Https)
 
 
 class FailureWebhook:
@@ -118,11 +172,12 @@ class FailureWebhook:
             return
         if not url:
             return
-        mask = Masker([url])
+        mask = Masker([url], pieces=False)  # a URL shares pieces with every URL
         body = json.dumps(alert.payload()).encode("utf-8")
+        deadline = time.monotonic() + self.timeout_s  # for both attempts
         problem = ""
         for attempt in (1, 2):
-            problem = self._post(url, body)
+            problem = self._post(url, body, deadline)
             if not problem:
                 self.runs.log(
                     run.job_name,
@@ -131,7 +186,9 @@ class FailureWebhook:
                     run.id,
                 )
                 return
-            if attempt == 1 and self._closing.wait(self.retry_after_s):
+            if attempt == 2 or deadline - time.monotonic() < self.retry_after_s:
+                break  # no time left for the retry
+            if self._closing.wait(self.retry_after_s):
                 break
         self.runs.log(
             run.job_name,
@@ -140,8 +197,9 @@ class FailureWebhook:
             run.id,
         )
 
-    def _post(self, url: str, body: bytes) -> str:
-        """POST once; "" on a 2xx answer, else what went wrong."""
+    def _post(self, url: str, body: bytes, deadline: float) -> str:
+        """POST once, by `deadline`; "" on a 2xx answer, else what went wrong.
+        The answer's body is never read: its status is all the hook needs."""
         request = urllib.request.Request(
             url,
             data=body,
@@ -151,18 +209,31 @@ class FailureWebhook:
                 "User-Agent": f"mobile-console/{__version__}",
             },
         )
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return f"no answer within {self.timeout_s:g} s"
+        sockets = _Sockets()
+        cutter = threading.Timer(left, sockets.cut_all)
+        cutter.daemon = True
+        cutter.start()
         try:
-            with _OPENER.open(request, timeout=self.timeout_s) as response:
-                response.read(65536)
-                return ""
+            with _opener(sockets).open(request, timeout=left):
+                cutter.cancel()
+                # cut mid-headers, http.client takes the end of the socket for their end
+                return f"no answer within {self.timeout_s:g} s" if sockets.cut else ""
         except urllib.error.HTTPError as e:
+            e.close()
             if 300 <= e.code < 400:
                 return (
                     f"HTTP {e.code} {e.reason}: it redirects, and a redirect is not followed; "
                     "set the hook to the URL it redirects to"
                 )
             return f"HTTP {e.code} {e.reason}"
-        except urllib.error.URLError as e:
-            return f"{e.reason}"
-        except (OSError, ValueError) as e:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
+            if sockets.cut or isinstance(getattr(e, "reason", e), TimeoutError):
+                return f"no answer within {self.timeout_s:g} s"
+            if isinstance(e, urllib.error.URLError):
+                return f"{e.reason}"
             return f"{type(e).__name__}: {e}"
+        finally:
+            cutter.cancel()

@@ -17,7 +17,13 @@ from urllib.request import pathname2url
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from console.core.errors import ConsoleError, DatabaseGoneError, DatabaseVersionError
 from console.core.paths import create_private_file
@@ -27,7 +33,7 @@ from console.core.store.changes import Change, ChangeFeed, notify_statement
 #: The newest schema revision this console knows (a unit test keeps it equal
 #: to the head of `migrations/versions`), so opening an up-to-date database
 #: never needs to load Alembic.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 #: How long a write waits for another process's lock before it gives up (and
 #: says so in one line). MOBILE_CONSOLE_BUSY_TIMEOUT_MS changes it.
 BUSY_TIMEOUT_MS = int(os.environ.get("MOBILE_CONSOLE_BUSY_TIMEOUT_MS", "") or 30_000)
@@ -118,6 +124,10 @@ class Store:
         #: While `hold` runs: its one connection, and the tables its writes named.
         self._held: Connection | None = None
         self.held_tables: set[str] = set()
+        #: While `hold` runs: each written table's highest id before its
+        #: first write (`TableStore.writing`); rows above it are all inserts.
+        #: None: rows went under it unstamped (`TableStore.note_unstamped`).
+        self.held_high: dict[str, int | None] = {}
 
         @event.listens_for(self.engine, "before_cursor_execute")
         def _before_execute(conn: Connection, *_args: Any) -> None:
@@ -224,8 +234,19 @@ class Store:
         back on any exception. What it `announce`s is published after commit."""
         self.check_file()
         if self._held is not None:  # a savepoint inside the held transaction
-            with self._held.begin_nested():
+            savepoint = self._held.begin_nested()
+            try:
                 yield self._held
+            except BaseException:
+                try:
+                    savepoint.rollback()
+                except SQLAlchemyError:
+                    # SQLite ends the whole transaction on some errors (a full
+                    # disk): no savepoint is left, and the write's own error,
+                    # raised on, says why
+                    pass
+                raise
+            savepoint.commit()
             return
         announced: list[Change] = []
         with self.engine.connect() as conn:
@@ -249,7 +270,7 @@ class Store:
         with self.engine.connect() as conn:
             conn = conn.execution_options(console_write=True)
             outer = conn.begin()
-            self._held, self.held_tables = conn, set()
+            self._held, self.held_tables, self.held_high = conn, set(), {}
             try:
                 yield conn
             finally:

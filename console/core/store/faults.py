@@ -31,7 +31,8 @@ _KNOWN = (
     ),
     (
         "unable to open database file",
-        "the database file cannot be opened (its folder is missing or not writable)",
+        "the database file cannot be opened (it or its folder is missing, or not "
+        "readable and writable by this user)",
     ),
     ("readonly database", "the database is read-only here"),
     ("connection refused", "the database server refuses connections (is it running?)"),

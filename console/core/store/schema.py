@@ -199,6 +199,17 @@ run_row_images = Table(
     Column("before", Text, nullable=False),
 )
 
+# Rows a run wrote that a later write (another run's, or a person's) changed
+# (tables/lineage.py): what undoing the run must not touch unless forced.
+# Gone with the run whose rows were changed.
+run_overwrites = Table(
+    "run_overwrites",
+    metadata,
+    Column("run_id", BigInteger, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("table_name", String(64), primary_key=True),
+    Column("row_id", BigInteger, primary_key=True),
+)
+
 # Every saved script of a job, oldest first (jobs/versions.py).
 script_versions = Table(
     "script_versions",

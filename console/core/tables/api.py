@@ -219,7 +219,7 @@ class Table:
         if len(ids) < len(given):
             _row_id(self.name, next(i for i in given if i not in ids))
         sa_table, _ = self._tables.load(self.name)
-        with self._tables.store.write() as conn:
+        with self._tables.writing(self.name) as conn:
             keep_before(conn, self._run, sa_table, sa_table.c.id.in_(ids))
             deleted = conn.execute(sa_table.delete().where(sa_table.c.id.in_(ids))).rowcount
             self._tables.store.announce(conn, Change("rows", self.name))
@@ -239,7 +239,7 @@ class Table:
         if missing:
             raise ConsoleError(f"no column {missing[0]!r} to compare in {self.name}")
         keep = sa.select(sa.func.min(sa_table.c.id)).group_by(*(sa_table.c[k] for k in keys))
-        with self._tables.store.write() as conn:
+        with self._tables.writing(self.name) as conn:
             keep_before(conn, self._run, sa_table, sa_table.c.id.not_in(keep))
             deleted = int(
                 conn.execute(sa_table.delete().where(sa_table.c.id.not_in(keep))).rowcount
@@ -449,7 +449,7 @@ class Query:
     def delete(self) -> int:
         """Delete every row the query means, in one transaction; returns how many."""
         tables = self.table._tables
-        with tables.store.write() as conn:
+        with tables.writing(self.table.name) as conn:
             sa_table = tables.load(self.table.name)[0]
             keep_before(conn, tables.run_id, sa_table, self._chosen(sa_table))
             deleted = int(conn.execute(sa_table.delete().where(self._chosen(sa_table))).rowcount)
@@ -487,7 +487,8 @@ class Query:
         tables = self.table._tables
         if target._tables is not tables or target.name == self.table.name:
             raise ConsoleError("move_to() needs another table of the same database")
-        with tables.store.write() as conn:
+        with tables.writing(self.table.name) as conn:
+            tables.note_unstamped(target.name)
             sa_table, columns = tables.load(self.table.name, refresh=True)
             kinds = {n: c.kind for n, c in columns.items() if not c.system}
             to_table = tables.ensure_columns(conn, target.name, kinds)

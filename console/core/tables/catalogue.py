@@ -52,10 +52,29 @@ class TableStore:
         dropped (else the next write names a column that is not there)."""
         try:
             with self.store.write() as conn:
+                self.note_high(conn, table)
                 yield conn
         except BaseException:
             self._cache.pop(table, None)
             raise
+
+    def note_high(self, conn: Connection, table: str) -> None:
+        """In a held transaction (a dry run), before its first write to
+        `table`: remember the table's highest id (`Store.held_high`), so the
+        dry run's diff counts the rows above it as inserts in SQL."""
+        if not self.store.holding or table in self.store.held_high:
+            return
+        sa_table = sa.table(table, sa.column("id"))
+        self.store.held_high[table] = int(
+            conn.execute(sa.select(sa.func.max(sa_table.c.id))).scalar() or 0
+        )
+
+    def note_unstamped(self, table: str) -> None:
+        """In a held transaction: `table` got rows under its highest id that
+        do not carry the run's `__runId` (`move_to` keeps the moved rows'),
+        so the dry run's diff compares the table whole."""
+        if self.store.holding:
+            self.store.held_high[table] = None
 
     # -- catalogue -------------------------------------------------------
 
@@ -257,6 +276,8 @@ class TableStore:
                 for c in columns.values()
                 if c.name not in SYSTEM_COLUMNS
             ),
+            # The rows one run wrote, found without a scan (undo, History › Rows).
+            sa.Index(_index_name(name, "__runId"), "__runId"),
         )
 
     def read_schema(self, conn: Connection, name: str) -> tuple[sa.Table, dict[str, ColumnInfo]]:

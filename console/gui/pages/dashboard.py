@@ -49,8 +49,8 @@ class Summary:
 class DashboardPage(Page):
     name = "Dashboard"
     topics = frozenset({"runs", "tables", "rows", "workers"})
-    #: A run's dot was clicked: open its log (job name, run id).
-    run_opened = Signal(str, int)
+    #: A run's dot was clicked: open its log (the run's id).
+    run_opened = Signal(int)
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -91,7 +91,7 @@ class DashboardPage(Page):
             key=lambda w: (w.name, w.state, w.heartbeat_at, w.running),
         )
         self.timeline = RunTimeline(self)
-        self.timeline.run_clicked.connect(lambda r: self.run_opened.emit(r.job_name, r.id))
+        self.timeline.run_clicked.connect(lambda r: self.run_opened.emit(r.id))
         self.per_hour = RunsPerHour(self)
         self.hours = 24
         layout = QVBoxLayout(self)

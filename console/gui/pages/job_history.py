@@ -1,6 +1,7 @@
-"""A job's History tab: its runs, newest first, and the selected run's log
-and recorded HTTP; Undo run puts back what the selected run wrote
-(`jobs.undo`), Debug this run replays it under the debugger."""
+"""A job's History tab: its runs, newest first, and the selected run's log,
+recorded HTTP, rows and script (what changed since it ran); Undo run puts
+back what the selected run wrote (`jobs.undo`), Debug this run replays it
+under the debugger."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -21,6 +23,7 @@ from console.core.formatting import cell_text, duration_text
 from console.core.jobs.job_store import Job
 from console.core.jobs.runs import Run
 from console.core.jobs.undo import UndoResult, undo_run
+from console.core.jobs.versions import ScriptVersion, diff_text
 from console.core.tables.written_by import rows_written_by
 from console.gui.pages import Context
 from console.gui.record_model import Column, RecordModel
@@ -103,6 +106,13 @@ class HistoryTab(QSplitter):
             "`table rows NAME --run ID` lists them all"
         )
         self.run_tabs.addTab(self.run_rows_view, "Rows")
+        self.script_diff = QPlainTextEdit(self.run_tabs)
+        self.script_diff.setReadOnly(True)
+        self.script_diff.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.script_diff.setToolTip(
+            "The script version this run ran, and what changed since in the current script"
+        )
+        self.run_tabs.addTab(self.script_diff, "Script")
         self.addWidget(top)
         self.addWidget(self.run_tabs)
         self.runs_view.selectionModel().currentRowChanged.connect(self._on_run_selected)
@@ -168,6 +178,26 @@ class HistoryTab(QSplitter):
         tables = self.ctx.services.tables
         self.ctx.tasks.latest(
             "run-rows", lambda: rows_written_by(tables, run.id), self.run_rows.set_records
+        )
+        jobs = self.ctx.services.jobs
+        self.ctx.tasks.latest(
+            "run-script",
+            lambda: jobs.version_ran(run.job_name, run.started_at),
+            self._show_script,
+            lambda e: self.script_diff.setPlainText(str(e)),
+        )
+
+    def _show_script(self, versions: tuple[ScriptVersion, ScriptVersion]) -> None:
+        used, current = versions
+        changes = diff_text(used, current)
+        if not changes:
+            self.script_diff.setPlainText(
+                f"This run ran version {used.version}, the current script."
+            )
+            return
+        self.script_diff.setPlainText(
+            f"This run ran version {used.version}; the current script is version "
+            f"{current.version}. What changed since:\n\n{changes}"
         )
 
     def _on_undo_clicked(self) -> None:

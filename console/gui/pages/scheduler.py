@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.config.settings import JOB_MEMORY, JOB_TIMEOUT
-from console.core.errors import ConsoleError
+from console.core.errors import ConflictError, ConsoleError
 from console.core.formatting import local_time
 from console.core.jobs.drafts import Drafts
 from console.core.jobs.job_store import MAX_INTERVAL, UNITS, Job, check_script
@@ -56,6 +56,9 @@ class JobView(QWidget):
         super().__init__(page)
         self.page = page
         self.job: Job | None = None
+        #: The job as this window last read or wrote it: what a Save is based
+        #: on, so that a change made elsewhere since is told, not overwritten.
+        self.base: Job | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.status = QLabel(self)
@@ -178,6 +181,7 @@ class JobView(QWidget):
         first = self.job is None or self.job.id != job.id
         self.job = job
         if first or reload_script:
+            self.base = job
             self.interval.setValue(job.interval)
             self.unit.setCurrentText(job.unit)
             self.start.setDateTime(QDateTime.fromSecsSinceEpoch(int(job.start_at.timestamp())))
@@ -483,9 +487,13 @@ class SchedulerPage(Page):
         }
 
         def write() -> Job:
-            if script is not None:
-                jobs.set_script(name, script)
-            return jobs.configure(name, **settings)
+            # Based on the job as this window last read or wrote it (read
+            # here: a Save before the last one's answer came): a field another
+            # window or the CLI changed since is refused, not overwritten.
+            base = view.base if view.base is not None and view.base.id == job.id else job
+            stored = jobs.configure(name, **settings, script=script, base=base)
+            view.base = stored
+            return stored
 
         def saved(stored: Job) -> None:
             if script is None or editor.toPlainText() == script:
@@ -503,6 +511,17 @@ class SchedulerPage(Page):
     def _on_save_failed(self, error: Exception) -> None:
         self.message.setText(str(error))
         self.job_view.config_error.setText(str(error))
+        view = self.job_view
+        if isinstance(error, ConflictError) and view.job is not None:
+            # The next Save replaces theirs, as the message says: it is based
+            # on the job as it is now, the user's text and fields kept.
+            jobs, name = self.ctx.services.jobs, view.job.name
+
+            def now_based(now: Job) -> None:
+                view.show_job(now, reload_script=False)
+                view.base = now
+
+            self.ctx.tasks.submit(lambda: jobs.get(name), now_based)
 
     def run_once(self, job: Job, dry_run: bool = False) -> None:
         if self.in_job() and self.job_view.script.editor.is_modified():

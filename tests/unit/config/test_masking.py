@@ -92,3 +92,61 @@ def test_a_secret_written_in_hex_is_masked(written: Any) -> None:
     secret = "tok-s3cr3t-éxyz"
     masked = Masker([secret])(f"token={written(secret)};")
     assert masked == f"token={MASK};"
+
+
+SECRET = "Tk9-live-4f7Qz81mWbX2"  # 21 characters: pieces of 8 are masked
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        SECRET.encode().hex(),
+        SECRET.encode().hex().upper(),
+        "".join(f"{ord(c):x}" for c in SECRET),  # JavaScript's charCodeAt(i).toString(16)
+        SECRET[: len(SECRET) // 2],
+        SECRET[len(SECRET) // 2 :],
+        SECRET[::-1],
+        SECRET.upper(),
+        " ".join(SECRET),
+        "-".join(SECRET),
+    ],
+    ids=[
+        "hex",
+        "HEX",
+        "charCodeAt hex",
+        "first half",
+        "second half",
+        "reversed",
+        "upper",
+        "spaced",
+        "dashed",
+    ],
+)
+def test_a_line_holding_a_secret_or_a_long_piece_of_it_is_masked(written: str) -> None:
+    masked = Masker([SECRET])(f"debug: {written} (sent)\nnext line\n")
+    line, rest = masked.split("\n", 1)
+    assert written not in masked and MASK in line
+    assert rest == "next line\n"  # only the line that holds it
+
+
+def test_a_short_secret_is_looked_for_in_pieces_of_six() -> None:
+    secret = "abcdef123456"
+    assert Masker([secret])("part 123456 here") == MASK
+    assert Masker([secret])("part 12345 here") == "part 12345 here"
+
+
+def test_a_line_with_no_long_piece_of_a_secret_is_kept() -> None:
+    text = "Tk9-liv ok; 4f7Q fine"  # pieces shorter than 8
+    assert Masker([SECRET])(text) == text
+
+
+def test_a_batch_of_lines_is_masked_line_by_line() -> None:
+    lines = ["fetched 3 rows", f"token {SECRET[::-1]} oops", "done", f"key={SECRET}"]
+    assert Masker([SECRET]).mask_lines(lines) == ["fetched 3 rows", MASK, "done", f"key={MASK}"]
+    assert Masker([SECRET]).mask_lines(["nothing", "here"]) == ["nothing", "here"]
+
+
+def test_without_pieces_only_the_whole_value_is_masked() -> None:
+    url = "https://hooks.example.com/T0123/secret-path"
+    masked = Masker([url], pieces=False)(f"posting to {url}; docs at https://hooks.example.com/")
+    assert masked == f"posting to {MASK}; docs at https://hooks.example.com/"

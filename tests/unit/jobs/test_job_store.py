@@ -10,7 +10,7 @@ import pytest
 
 from console.app import Services, open_services
 from console.core.config.settings import JOB_MEMORY, JOB_TIMEOUT
-from console.core.errors import ConsoleError, NotFoundError
+from console.core.errors import ConflictError, ConsoleError, NotFoundError
 from console.demo.memory_keyring import MemoryKeyring
 from tests.fakes.clock import FakeClock
 
@@ -107,3 +107,22 @@ def test_deleting_a_job_removes_its_runs_log_and_lease(console: Services) -> Non
     assert console.runs.entries(job_name="gone") == []
     with pytest.raises(NotFoundError):
         console.jobs.get("gone")
+
+
+def test_a_save_based_on_a_stale_read_is_refused_and_saves_nothing(console: Services) -> None:
+    jobs = console.jobs
+    opened = jobs.create("edited", interval=1, unit="hour", script="def edited():\n    pass\n")
+    theirs = "def edited():\n    print('theirs')\n"
+    jobs.set_script("edited", theirs)  # another window, or the CLI
+    jobs.configure("edited", timeout_s=90)
+    mine = "def edited():\n    print('mine')\n"
+    with pytest.raises(ConflictError, match=r"changed elsewhere .*\(script, timeout s\)"):
+        jobs.configure("edited", script=mine, timeout_s=opened.timeout_s, base=opened)
+    assert (jobs.get("edited").script, jobs.get("edited").timeout_s) == (theirs, 90)
+    # A field nobody else changed, or changed to the same value, is no conflict.
+    jobs.enable("edited")
+    jobs.configure("edited", retries=2, timeout_s=90, base=opened)
+    # Saved again on the job as it is now: theirs is replaced, and kept.
+    now = jobs.get("edited")
+    assert jobs.configure("edited", script=mine, base=now).script == mine
+    assert theirs in [v.script for v in jobs.versions("edited")]

@@ -1,15 +1,20 @@
 """Undo of a whole run on SQLite and PostgreSQL: inserts deleted, updates and
-deletes put back, later edits left alone unless forced, an undo undone."""
+deletes put back, later edits left alone unless forced, an undo undone, an
+undo stopped midway."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from console.app import Services, open_services
 from console.core.errors import ConsoleError
+from console.core.jobs import undo
 from console.core.jobs.runs import Run
 from console.core.jobs.undo import undo_run
 from console.core.tables.api import Table, open_table
@@ -109,3 +114,74 @@ def test_bad_runs_are_refused(services: Services) -> None:
 
 def _undo_id(services: Services, run_id: int) -> None:
     undo_run(services.runs, services.tables, run_id, "test")
+
+
+def test_a_row_it_inserted_that_a_later_edit_changed_is_a_conflict(services: Services) -> None:
+    run, stock = _as_run(services)
+    stock.insert_many([{"n": 1}, {"n": 2}, {"n": 3}])
+    open_table(services.tables, "Stock").update({"id": 2, "n": 20})  # a person's edit
+    _, later = _as_run(services)
+    later.update({"id": 3, "n": 30})  # a later run's
+
+    result = _undo(services, run)
+
+    assert result["deleted"] == 1
+    assert result["conflicts"] == [{"table": "Stock", "id": 2}, {"table": "Stock", "id": 3}]
+    assert _values(services) == {2: 20, 3: 30}
+    forced = _undo(services, run, force=True)
+    assert (forced["deleted"], forced["conflicts"]) == (2, []) and _values(services) == {}
+
+
+@pytest.mark.parametrize("binary", [False, True])  # SQLite puts bytes back in Python
+def test_deleted_inserts_come_back_whole_when_the_undo_is_undone(
+    services: Services, binary: bool
+) -> None:
+    when = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    run, stock = _as_run(services)
+    row: dict[str, object] = {"n": 1, "at": when, "ok": True, "x": 1.5, "s": "é"}
+    stock.insert_many([{**row, "raw": b"\x00\xff"} if binary else row])
+    stock.insert({"n": 2, "at": when.replace(microsecond=0)})
+    before = open_table(services.tables, "Stock").read()
+
+    undone = _undo(services, run)
+    assert undone["deleted"] == 2 and _values(services) == {}
+    _undo(services, services.runs.get(int(undone["undo_run"])))  # type: ignore[call-overload]
+
+    def kept(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in r.items() if k not in ("__updatedAt", "__version", "__runId")}
+            for r in rows
+        ]
+
+    assert kept(open_table(services.tables, "Stock").read()) == kept(before)
+
+
+def test_an_undo_stopped_midway_leaves_each_row_undone_or_as_it_was(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(undo, "DELETE_BATCH", 2)
+    run, stock = _as_run(services)
+    stock.insert_many([{"n": i} for i in range(1, 7)])
+    with services.store.write() as conn:  # the database refuses the delete of row 5
+        if services.store.dialect == "sqlite":
+            conn.exec_driver_sql(
+                'CREATE TRIGGER stop BEFORE DELETE ON "Stock" WHEN OLD.n = 5 '
+                "BEGIN SELECT RAISE(ABORT, 'stopped'); END"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION stop() RETURNS trigger AS $$ BEGIN IF OLD.n = 5 THEN "
+                "RAISE EXCEPTION 'stopped'; END IF; RETURN OLD; END $$ LANGUAGE plpgsql"
+            )
+            conn.exec_driver_sql(
+                'CREATE TRIGGER stop BEFORE DELETE ON "Stock" FOR EACH ROW EXECUTE FUNCTION stop()'
+            )
+
+    with pytest.raises(sa.exc.DatabaseError, match="stopped"):
+        _undo(services, run)
+
+    assert _values(services) == {5: 5, 6: 6}  # two batches undone, the third as it was
+    (failed,) = [r for r in services.runs.runs() if r.trigger == "undo"]
+    assert failed.status == "failed"
+    _undo(services, failed)  # and what it did undo can be put back
+    assert _values(services) == {i: i for i in range(1, 7)}

@@ -13,7 +13,9 @@ from alembic.config import Config
 
 from console.app import Services, open_services
 from console.core.errors import NotFoundError
+from console.core.jobs.versions import diff_text
 from console.core.store.database import MIGRATIONS_DIR, Store
+from console.core.tables.catalogue import TableStore
 from console.demo.memory_keyring import MemoryKeyring
 
 
@@ -38,6 +40,21 @@ def test_every_save_keeps_the_old_script(services: Services) -> None:
         services.jobs.script_version("work", 4)
 
 
+def test_the_version_a_run_ran_and_what_changed_since(services: Services) -> None:
+    services.jobs.create("work")
+    services.jobs.set_script("work", "def work():\n    return 1\n")
+    services.jobs.set_script("work", "def work():\n    return 2\n")
+    kept = services.jobs.versions("work")
+
+    used, current = services.jobs.version_ran("work", kept[1].saved_at)
+
+    assert (used.version, current.version) == (2, 3)
+    changes = diff_text(used, current)
+    assert "-    return 1\n" in changes and "+    return 2\n" in changes
+    assert services.jobs.version_ran("work", kept[0].saved_at)[0].version == 1
+    assert diff_text(current, current) == ""
+
+
 def test_an_older_database_gets_lineage(home: Path, db_url: str) -> None:
     store = Store(db_url, migrate=False)
     config = Config()
@@ -51,8 +68,13 @@ def test_an_older_database_gets_lineage(home: Path, db_url: str) -> None:
         conn.execute(sa.text('INSERT INTO "Old" VALUES (1, 1)'))
     store.dispose()
     upgraded = Store(db_url)
+    TableStore(upgraded).create("New")
     with upgraded.read() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("Old")}
         kept = conn.execute(sa.text('SELECT id, "__runId" FROM "Old"')).all()
+        indexed = [
+            [i["column_names"] for i in sa.inspect(conn).get_indexes(t)] for t in ("Old", "New")
+        ]
     upgraded.dispose()
     assert "__runId" in columns and [tuple(r) for r in kept] == [(1, None)]
+    assert indexed == [[["__runId"]], [["__runId"]]]  # 0009, and every table made since

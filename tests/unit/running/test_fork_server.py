@@ -46,7 +46,7 @@ def stand_in(monkeypatch: pytest.MonkeyPatch, mode: str) -> ForkServer:
     monkeypatch.setattr(
         fork_server,
         "server_command",
-        lambda fd: [sys.executable, "-c", STAND_IN, mode, f"--fd={fd}"],
+        lambda fd, driver="": [sys.executable, "-c", STAND_IN, mode, f"--fd={fd}"],
     )
     return ForkServer()
 
@@ -60,14 +60,20 @@ def closing() -> Iterator[list[ForkServer]]:
 
 
 def test_server_command_runs_the_module_or_the_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert fork_server.server_command(7) == [
+    assert fork_server.server_command(7, "postgresql+psycopg") == [
         sys.executable,
         "-m",
         "console.core.running.fork_server",
         "--fd=7",
+        "--preload=tables:postgresql+psycopg",
     ]
     monkeypatch.setattr(sys, "frozen", True, raising=False)
-    assert fork_server.server_command(7) == [sys.executable, "__fork-server__", "--fd=7"]
+    assert fork_server.server_command(7) == [
+        sys.executable,
+        "__fork-server__",
+        "--fd=7",
+        "--preload=tables:",
+    ]
 
 
 def test_available_only_on_linux(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,3 +45,19 @@ def test_a_form_and_a_text_body() -> None:
 def test_bad_options_are_refused_with_what_is_missing(spec: dict[str, object], words: str) -> None:
     with pytest.raises(ValueError, match=words):
         request_arguments(spec)
+
+
+@pytest.mark.parametrize(
+    ("setting", "limit"),
+    [
+        (None, 50_000_000),
+        ("1", 1_000_000),
+        ("0.5", 500_000),
+        ("lots", 50_000_000),
+        ("-3", 50_000_000),
+    ],
+)
+def test_the_body_limit_is_max_body_mb_or_fifty(setting: str | None, limit: int) -> None:
+    from console.core.running.js_request import body_limit
+
+    assert body_limit({} if setting is None else {"MAX_BODY_MB": setting}) == limit

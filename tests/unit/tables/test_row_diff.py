@@ -29,7 +29,8 @@ def _diff(tables: TableStore, name: str) -> dict[str, object]:
             stock.insert({"n": 10})
             stock.update({"id": 1, "n": 11, "extra": "x"})
             stock.delete(2)
-            columns = row_diff.snapshot(held, name, rows)
+            assert store.held_high == {name: 3}  # before the run's first write
+            columns = row_diff.snapshot(held, name, rows, store.held_high[name])
         with store.engine.connect() as committed, committed.begin():
             return row_diff.table_diff(columns, rows, committed, name)
 
@@ -61,7 +62,8 @@ def test_samples_are_bounded_and_counts_exact(
     with tempfile.TemporaryFile("w+") as rows:
         with store.hold() as held:
             open_table(tables, "Big").insert_many([{"n": i} for i in range(50)])
-            columns = row_diff.snapshot(held, "Big", rows)
+            columns = row_diff.snapshot(held, "Big", rows, store.held_high["Big"])
+            assert rows.tell() == 0  # inserts only: nothing went to the file
         with store.engine.connect() as committed, committed.begin():
             diff = row_diff.table_diff(columns, rows, committed, "Big")
     assert diff["inserted"] == 50
