@@ -48,7 +48,7 @@ icons: $(STAMP)
 
 screenshot: $(STAMP)
 	@sh tests/env/debian-packages.sh $(QT_PACKAGES) $(WINDOW_PACKAGES) xvfb xauth
-	xvfb-run -a -s "-screen 0 1280x800x24" env QT_QPA_PLATFORM=xcb $(BIN)/python -m console.gui.screenshot docs/screenshot.png
+	xvfb-run -a -s "-screen 0 1400x900x24" env QT_QPA_PLATFORM=xcb $(BIN)/python -m console.gui.screenshot docs/screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from bench import (
+    charts_bench,
     debug_bench,
     dry_run_bench,
     editor_bench,
@@ -37,6 +38,7 @@ BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     gui_bench.first_paint,
     gui_bench.grid,
     gui_bench.job_stall,
+    charts_bench.charts,
     templates_bench.archive_old,
     templates_bench.remove_duplicates,
     templates_bench.get_feed,

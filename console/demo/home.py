@@ -10,6 +10,7 @@ from pathlib import Path
 
 from console.app import Services, open_services
 from console.core import paths
+from console.core.clock import Clock, utcnow
 from console.core.errors import NotFoundError
 from console.demo.memory_keyring import MemoryKeyring
 from console.demo.twitter_standin import TwitterStandIn
@@ -37,7 +38,11 @@ def demo_home() -> Path:
 
 
 def start_demo(
-    home: str | Path | None = None, db_url: str | None = None, *, publish_every_s: float = 20.0
+    home: str | Path | None = None,
+    db_url: str | None = None,
+    *,
+    publish_every_s: float = 20.0,
+    clock: Clock = utcnow,
 ) -> Demo:
     standin = TwitterStandIn().start()
     standin.publish(120, query=QUERY, spread=timedelta(hours=2))
@@ -47,11 +52,11 @@ def start_demo(
     # Without --db the demo keeps to its own file, even when MOBILE_CONSOLE_DB
     # names the user's real database: the demo writes made-up credentials.
     db_url = db_url or f"sqlite:///{home / paths.DB_FILENAME}"
-    services = open_services(home, db_url)
+    services = open_services(home, db_url, clock=clock)
     note = services.keyring.problem()
     if note:
         services.close()
-        services = open_services(home, db_url, keyring_backend=MemoryKeyring())
+        services = open_services(home, db_url, keyring_backend=MemoryKeyring(), clock=clock)
         note = f"{note}. The demo keeps its made-up Twitter credentials in memory only."
     _prepare(services, standin)
     return Demo(services, standin, note)

@@ -149,7 +149,7 @@ class DebugPane(QWidget):
         self.run_handle: Any = None
         self.status = QLabel("Not debugging.", self)
         self.error = QLabel("", self)
-        self.error.setStyleSheet("color: #c0392b")
+        self.error.setObjectName("fielderror")  # red, from the palette
         self.stack = QListWidget(self)
         self.variables = QTreeWidget(self)
         self.variables.setHeaderLabels(["Name", "Value"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QLabel,
@@ -17,8 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.running.dry_run import KINDS, DryRunDiff, TableDiff
+from console.gui import theme
+from console.gui.columns import Kind, alignment
 
-COLOURS = {"inserted": "#dff3df", "updated": "#fff1cc", "deleted": "#f9dcdc"}
+
+def row_colour(kind: str) -> QColor:
+    """An inserted, updated or deleted row's background, from the palette."""
+    return theme.current().colour(f"{kind}_row")
 
 
 class DryRunPane(QWidget):
@@ -33,6 +39,8 @@ class DryRunPane(QWidget):
         )
         self.summary.setWordWrap(True)
         self.tables = QTabWidget(self)
+        self.tables.setAccessibleName("Tables the dry run wrote")
+        self.tables.hide()  # until a dry run wrote to a table
         layout.addWidget(self.summary)
         layout.addWidget(self.tables, 1)
 
@@ -45,6 +53,27 @@ class DryRunPane(QWidget):
         )
         for name, table in sorted(diff.tables.items()):
             self.tables.addTab(self._grid(table), name)
+        self.tables.setVisible(self.tables.count() > 0)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._recolour()  # the theme changed: the rows take its colours
+
+    def _recolour(self) -> None:
+        text = QBrush(theme.current().colour("text"))
+        for index in range(self.tables.count()):
+            grid = self.tables.widget(index)
+            if not isinstance(grid, QTableWidget):
+                continue
+            for r in range(grid.rowCount()):
+                change = grid.item(r, 0)
+                brush = QBrush(row_colour(change.text())) if change is not None else None
+                for c in range(grid.columnCount()):
+                    item = grid.item(r, c)
+                    if item is not None and brush is not None:
+                        item.setBackground(brush)
+                        item.setForeground(text)
 
     def grid(self, name: str) -> QTableWidget | None:
         for index in range(self.tables.count()):
@@ -66,17 +95,35 @@ class DryRunPane(QWidget):
             columns.extend(c for c in values if c not in columns)
         grid = QTableWidget(len(rows), len(columns) + 1, self)
         grid.setHorizontalHeaderLabels(["Change", *columns])
+        aligns = [alignment("text")] + [
+            alignment(_kind([v.get(k) for _, v, _ in rows])) for k in columns
+        ]
+        for c, align in enumerate(aligns):
+            header_item = grid.horizontalHeaderItem(c)
+            if header_item is not None:
+                header_item.setTextAlignment(align)
         bold = QFont()
         bold.setBold(True)
         for r, (kind, values, changed) in enumerate(rows):
-            brush = QBrush(QColor(COLOURS[kind]))
+            brush = QBrush(row_colour(kind))
+            ink = QBrush(theme.current().colour("text"))
             for c, text in enumerate(
                 [kind, *("" if values.get(k) is None else str(values.get(k)) for k in columns)]
             ):
                 item = QTableWidgetItem(text)
                 item.setBackground(brush)
+                item.setForeground(ink)
+                item.setTextAlignment(aligns[c])
                 if c > 0 and columns[c - 1] in changed:
                     item.setFont(bold)
                 grid.setItem(r, c, item)
         grid.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        grid.resizeColumnsToContents()
         return grid
+
+
+def _kind(values: list[Any]) -> Kind:
+    """A column of numbers alone reads as numbers; anything else as text."""
+    shown = [v for v in values if v is not None]
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in shown)
+    return "number" if shown and numbers else "text"

@@ -8,19 +8,21 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from console.core.errors import ConsoleError
-from console.core.resources import resource
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
 
-def apply_theme() -> None:
+def apply_theme(choice: str = "system") -> None:
+    """Paint the application light or dark (`gui.theme`); the window applies
+    the `theme` setting once the console is open."""
     from PySide6.QtWidgets import QApplication
 
+    from console.gui import theme
+
     app = QApplication.instance()
-    if isinstance(app, QApplication) and not app.property("mobile_console_themed"):
-        app.setStyleSheet(resource("theme.qss").read_text("utf-8"))
-        app.setProperty("mobile_console_themed", True)
+    if isinstance(app, QApplication):
+        theme.apply(app, choice)
 
 
 def check_display() -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QPaintEvent, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.gui import theme
 from console.gui.operations import Operations
 from console.gui.shell import PAGES, CommandBar, NavBar, PageHeader, icon
 
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self._on_close: Callable[[], None] | None = None
         self._run_scheduler = run_scheduler
         self._terminating = False
+        self._theme = "system"  # the `theme` setting, once read
         #: The signal that closed the window (SIGTERM, SIGHUP, SIGINT), if one did.
         self.stopped_by: str | None = None
         self._opening: list[Opened] = []  # filled by the worker that opens the console
@@ -218,9 +220,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Mobile Console — {services.home}")
         self.scheduler = services.scheduler() if self._run_scheduler else None
         self.ctx = Context(services, self.tasks, self.scheduler, self.notify, keyring_note)
-        data = DataPage(self.ctx, self)
+        data, dashboard = DataPage(self.ctx, self), DashboardPage(self.ctx, self)
         for page in (
-            DashboardPage(self.ctx, self),
+            dashboard,
             data,
             SchedulerPage(self.ctx, self),
             ConfigurePage(self.ctx, self),
@@ -231,6 +233,7 @@ class MainWindow(QMainWindow):
             page.commands_changed.connect(self._update_commands)
             page.header_changed.connect(self._update_header)
         data.table_view.grid.run_requested.connect(self.open_run)
+        dashboard.run_opened.connect(self.open_run)
         self.show_page(self._first_page)
         self.tasks.submit(services.runner.keep_warm, finish_on_close=False)  # Run Once at once
         from console.gui.change_watch import ChangeWatch
@@ -246,6 +249,8 @@ class MainWindow(QMainWindow):
             if self._minimized:
                 self.tray.start_hidden()
         self._update_status()
+        self._read_theme()
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)
         self._mention_drafts(services)
 
     def _mention_drafts(self, services: Services) -> None:
@@ -355,8 +360,25 @@ class MainWindow(QMainWindow):
         self.current_page().on_changes(changes)
         if any(c.topic in STATUS_TOPICS for c in changes):
             self._update_status()
+            self._read_theme()
             if self.tray is not None:
                 self.tray.refresh()  # the `tray` setting, the jobs
+
+    def _read_theme(self) -> None:
+        services = self.services
+        assert services is not None
+        self.tasks.latest("theme", lambda: str(services.settings.get("theme")), self._on_theme)
+
+    def _on_theme(self, choice: str) -> None:
+        """The `theme` setting, painted at once: no restart."""
+        self._theme = choice
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app, choice)
+
+    def _on_scheme_changed(self) -> None:
+        if self._theme == "system":  # the desktop went light or dark
+            self._on_theme(self._theme)
 
     def _update_status(self) -> None:
         from console.core.config.settings import TIER_LIMITS

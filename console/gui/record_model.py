@@ -5,23 +5,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from console.gui.shell import STATUS_COLOURS
+from console.gui import theme
+from console.gui.columns import VALUE_ROLE, Kind, alignment, date_text, full_timestamp
 
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole
 
 
 @dataclass(frozen=True)
 class Column(Generic[R]):
     header: str
     value: Callable[[R], Any]
-    #: Words in STATUS_COLOURS are drawn in their colour.
+    #: Status words ("succeeded", "Enabled"…) are drawn in their palette colour.
     status: bool = False
+    #: How the column reads (`columns.Kind`): a date column's value is a datetime.
+    kind: Kind = "text"
+    #: The column of free text that takes the spare width of the view.
+    fill: bool = False
+    #: Shown for a value of None ("never" for a job's last run).
+    empty: str = ""
 
 
 class RecordModel(QAbstractTableModel, Generic[R]):
@@ -32,6 +43,11 @@ class RecordModel(QAbstractTableModel, Generic[R]):
         self._columns = list(columns)
         self._records: list[R] = []
         self._key = key
+
+    @property
+    def fill_column(self) -> int | None:
+        """The column that takes the view's spare width, if one holds free text."""
+        return next((i for i, c in enumerate(self._columns) if c.fill), None)
 
     def records(self) -> list[R]:
         return list(self._records)
@@ -68,23 +84,33 @@ class RecordModel(QAbstractTableModel, Generic[R]):
     def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._columns)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
         if not index.isValid() or index.row() >= len(self._records):
             return None
         column = self._columns[index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == _ALIGN:
+            return alignment(column.kind)
+        if column.kind == "chart":
+            return column.value(self._records[index.row()]) if role == VALUE_ROLE else None
+        if role in (_DISPLAY, _TOOLTIP):
             value = column.value(self._records[index.row()])
-            return "" if value is None else str(value)
+            if value is None:
+                return column.empty
+            if isinstance(value, datetime):
+                if role == _TOOLTIP:
+                    return full_timestamp(value)
+                return date_text(value, column.kind)
+            return str(value)
         if role == Qt.ItemDataRole.ForegroundRole and column.status:
-            word = str(column.value(self._records[index.row()]))
-            if word in STATUS_COLOURS:
-                return QColor(STATUS_COLOURS[word])
+            colour = theme.current().status(str(column.value(self._records[index.row()])))
+            return None if colour is None else QColor(colour)
         return None
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self._columns):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
+            return None
+        if role == _DISPLAY:
             return self._columns[section].header.upper()
+        if role == _ALIGN:
+            return alignment(self._columns[section].kind)
         return None

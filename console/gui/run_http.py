@@ -62,16 +62,17 @@ class RunHttpView(QSplitter):
         self.model = RecordModel[Exchange](
             [
                 Column("Method", lambda e: e["method"]),
-                Column("URL", lambda e: e["url"]),
-                Column("Status", lambda e: e.get("status", "")),
+                Column("URL", lambda e: e["url"], fill=True),
+                Column("Status", lambda e: e.get("status", ""), kind="number"),
                 Column(
                     "Bytes",
                     lambda e: f"{exchange_size(e):,}" + (" (truncated)" if is_truncated(e) else ""),
+                    kind="number",
                 ),
-                Column("Time", lambda e: f"{e.get('elapsed_ms', 0):,.0f} ms"),
+                Column("Time", lambda e: f"{e.get('elapsed_ms', 0):,.0f} ms", kind="number"),
             ]
         )
-        self.list_view = table_view(self, self.model, stretch_last=False)
+        self.list_view = table_view(self, self.model)
         self.detail = QPlainTextEdit(self)
         self.detail.setReadOnly(True)
         self.detail.setPlaceholderText("This run recorded no HTTP.")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.resources import resource
+from console.gui import theme
 
 PAGES = ("Dashboard", "Data", "Scheduler", "Configure", "Logs")
 COMMANDS = ("Create", "Run Once", "Dry Run", "Cancel", "Enable", "Disable", "Delete", "Save")
@@ -29,16 +30,6 @@ SHORTCUTS = {
     "Delete": "Ctrl+Shift+Del",
     "Cancel": "Ctrl+.",
 }
-STATUS_COLOURS = {
-    "Enabled": "#2e8b2e",
-    "Disabled": "#777777",
-    "succeeded": "#2e8b2e",
-    "failed": "#c42b1c",
-    "timed out": "#c42b1c",
-    "cancelled": "#b36b00",
-    "interrupted": "#b36b00",
-    "running": "#0072C6",
-}
 
 
 def icon(name: str) -> QIcon:
@@ -46,7 +37,8 @@ def icon(name: str) -> QIcon:
 
 
 def status_html(word: str) -> str:
-    colour = STATUS_COLOURS.get(word, "#444444")
+    palette = theme.current()
+    colour = palette.status(word) or palette.muted
     return f'<span style="color:{colour}">● {word}</span>'
 
 

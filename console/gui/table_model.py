@@ -279,6 +279,8 @@ class GridModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
+        if role == cells.ALIGN and orientation == Qt.Orientation.Horizontal:
+            return cells.header_alignment(self._columns, section)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
@@ -297,8 +299,8 @@ class GridModel(QAbstractTableModel):
                 return None
             self._want(at // PAGE)
             if role == Qt.ItemDataRole.ForegroundRole:
-                return cells.PENDING
-            return LOADING if index.column() == 0 else None
+                return cells.pending_colour()
+            return LOADING if index.column() == 0 and role != cells.ALIGN else None
         return cells.cell_data(page[at % PAGE], self._columns[index.column()], role)
 
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -23,8 +23,9 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon,
 
 from console.core.jobs.retry_policy import RETRIED
 from console.core.scheduling.alerts import FAILED, Alert
+from console.gui import theme
 from console.gui.notifications import Notifier
-from console.gui.shell import STATUS_COLOURS, icon
+from console.gui.shell import icon
 
 if TYPE_CHECKING:
     from console.app import Services
@@ -47,6 +48,7 @@ class TrayWindow(Protocol):
 
     def notify(self, text: str) -> None: ...
     def show_page(self, name: str) -> None: ...
+    def open_run(self, run_id: int) -> None: ...
     def isVisible(self) -> bool: ...
     def isActiveWindow(self) -> bool: ...
     def show(self) -> None: ...
@@ -57,11 +59,8 @@ class TrayWindow(Protocol):
     def close(self) -> bool: ...
 
 
-STATE_COLOURS = {
-    "running": STATUS_COLOURS["Enabled"],
-    "paused": STATUS_COLOURS["Disabled"],
-    "failed": STATUS_COLOURS["failed"],
-}
+#: The palette's status word for each tray state.
+STATE_WORDS = {"running": "Enabled", "paused": "Disabled", "failed": "failed"}
 
 
 def notice_text(enabled: int) -> str:
@@ -74,8 +73,8 @@ def state_icon(state: str, size: int = 64) -> QIcon:
     pixmap = icon("app").pixmap(size, size)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(QColor("white"))
-    painter.setBrush(QColor(STATE_COLOURS[state]))
+    painter.setPen(theme.current().colour("on_accent"))
+    painter.setBrush(QColor(theme.current().status(STATE_WORDS[state])))
     dot = size * 0.42
     painter.drawEllipse(QRectF(size - dot - 1, size - dot - 1, dot, dot))
     painter.end()
@@ -286,18 +285,10 @@ class TrayKeeper(QObject):
 
     def show_run(self, job_name: str, run_id: int) -> None:
         """Open the window on a run's log (a notification was clicked)."""
-        from console.gui.pages.scheduler import SchedulerPage
-
-        services = self.window.services
-        if services is None:
+        if self.window.services is None:
             return
         self.open()
-        self.window.show_page("Scheduler")
-        page = self.window.pages["Scheduler"]
-        if isinstance(page, SchedulerPage):
-            self.window.tasks.submit(
-                lambda: services.jobs.get(job_name), lambda job: page.show_run(job, run_id)
-            )
+        self.window.open_run(run_id)
 
     def start_hidden(self) -> None:
         """`--minimized`: straight into the tray, or the window where there is none."""

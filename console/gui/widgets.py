@@ -5,49 +5,104 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QWidget,
+)
 
-from console.core.formatting import local_time
 from console.gui.record_model import Column, RecordModel
 
 
-def table_view(parent: QWidget, model: Any, stretch_last: bool = True) -> QTableView:
-    view = QTableView(parent)
-    view.setModel(model)
+class ListView(QTableView):
+    """A console list: columns sized to their content, headers never cut, and
+    the spare width given to the model's free-text column (`fill_column`)."""
+
+    def __init__(self, parent: QWidget, model: Any) -> None:
+        super().__init__(parent)
+        self.setProperty("consolelist", True)  # theme.qss pads its cells
+        self.setModel(model)
+        self._fill: int | None = getattr(model, "fill_column", None)
+        self._natural = 0  # the fill column's width for its content alone
+
+    def fit_columns(self) -> None:
+        """Size each column to its content and header, on a sample of rows."""
+        header = self.horizontalHeader()
+        for column in range(self.model().columnCount()):
+            self.resizeColumnToContents(column)
+            if header.sectionSize(column) < header.sectionSizeHint(column):
+                header.resizeSection(column, header.sectionSizeHint(column))
+        if self._fill is not None:
+            self._natural = header.sectionSize(self._fill)
+        self._spread()
+
+    def _spread(self) -> None:
+        if self._fill is None or self._fill >= self.model().columnCount():
+            return
+        header = self.horizontalHeader()
+        others = sum(header.sectionSize(c) for c in range(header.count()) if c != self._fill)
+        width = max(self._natural, self.viewport().width() - others)
+        if width != header.sectionSize(self._fill):
+            header.resizeSection(self._fill, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._spread()
+
+
+def table_view(parent: QWidget, model: Any) -> QTableView:
+    view = ListView(parent, model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.verticalHeader().hide()
     view.verticalHeader().setDefaultSectionSize(26)
     view.setShowGrid(False)
     header = view.horizontalHeader()
-    header.setStretchLastSection(stretch_last)
+    header.setStretchLastSection(False)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     # Columns fit what the list holds (headers included) when it is filled
     # anew or gets its first rows, judged on a sample so a long log stays
     # cheap; not on every streamed line. The user may resize them after.
     header.setResizeContentsPrecision(200)
 
-    def fit() -> None:
-        last = model.columnCount() - (1 if stretch_last else 0)
-        for column in range(last):  # the last one stretches to the edge
-            view.resizeColumnToContents(column)
-
     def fit_first_rows(_parent: Any, first: int, last: int) -> None:
         if first == 0 and last + 1 == model.rowCount():
-            fit()
+            view.fit_columns()
 
-    model.modelReset.connect(fit)
+    model.modelReset.connect(view.fit_columns)
     model.rowsInserted.connect(fit_first_rows)
+    view.fit_columns()  # the headers alone, before the first rows
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     return view
+
+
+def name_form_fields(form: QFormLayout) -> None:
+    """Each field of `form` named by its label for screen readers, the text
+    field inside a spin box too (it is what takes the focus)."""
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        text = label.widget() if label is not None else None
+        widget = field.widget() if field is not None else None
+        if isinstance(text, QLabel) and text.text() and widget is not None:
+            widget.setAccessibleName(text.text())
+            inner = widget.findChild(QLineEdit) if isinstance(widget, QAbstractSpinBox) else None
+            if inner is not None:
+                inner.setAccessibleName(text.text())
 
 
 def log_model() -> RecordModel[Any]:
     return RecordModel(
         [
-            Column("Time", lambda e: local_time(e.at, "%H:%M:%S")),
+            Column("Time", lambda e: e.at, kind="time"),
             Column("Level", lambda e: e.level),
-            Column("Message", lambda e: e.message),
+            Column("Message", lambda e: e.message, fill=True),
         ]
     )
 

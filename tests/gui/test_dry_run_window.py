@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtGui import QColor
-
 from console.core.tables.api import open_table
-from console.gui.dry_run_pane import COLOURS
+from console.gui.dry_run_pane import row_colour
 from console.gui.main_window import MainWindow
 from console.gui.pages.scheduler import SchedulerPage
 
@@ -43,7 +41,7 @@ def test_dry_run_shows_the_rows_and_writes_nothing(window: MainWindow, qtbot: An
     assert grid is not None
     kinds = [grid.item(r, 0).text() for r in range(grid.rowCount())]
     assert kinds == ["inserted", "updated", "deleted"]
-    assert grid.item(0, 0).background().color() == QColor(COLOURS["inserted"])
+    assert grid.item(0, 0).background().color() == row_colour("inserted")
     assert [r["n"] for r in open_table(services.tables, "Stock").read()] == [1, 2]
     qtbot.waitUntil(lambda: not page.control.is_running("work"), timeout=10000)
     assert services.runs.runs()[0].trigger == "dry run"

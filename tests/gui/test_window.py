@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QToolButton
 
-from console.core.formatting import local_time
+from console.gui.columns import date_text, full_timestamp
 from console.gui.dialogs import CreateJobDialog
 from console.gui.main_window import MainWindow
 from console.gui.pages.configure import ConfigurePage
@@ -356,4 +356,5 @@ def test_the_dashboards_workers_follow_heartbeats_and_a_silent_death(
     qtbot.waitUntil(lambda: state() == "Live", timeout=5000)
     with services.store.read() as conn:
         beat = conn.execute(sa.select(schema.workers.c.heartbeat_at)).scalar_one()
-    assert model.index(0, 4).data() == local_time(beat)
+    assert model.index(0, 4).data() == date_text(beat)
+    assert model.index(0, 4).data(Qt.ItemDataRole.ToolTipRole) == full_timestamp(beat)

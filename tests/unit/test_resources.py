@@ -9,7 +9,7 @@ from console.core.resources import MissingResourceError, resource
 
 
 def test_finds_the_theme_icons_and_templates() -> None:
-    assert "#0072C6" in resource("theme.qss").read_text("utf-8")
+    assert "$accent" in resource("theme.qss").read_text("utf-8")
     assert resource("icons", "app.svg").read_bytes().lstrip().startswith(b"<")
     assert "getUpdates" in template_names()
     assert "def renamed(" in load_template("getUpdates", "renamed")

@@ -167,6 +167,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Closing the window keeps the enabled jobs running from the system tray.",
     ),
     SettingSpec(
+        "theme",
+        str,
+        "system",
+        "The window's colours: light, dark, or system (the desktop's light or dark scheme).",
+        choices=("system", "light", "dark"),
+    ),
+    SettingSpec(
         "record_http",
         bool,
         True,

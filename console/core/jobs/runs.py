@@ -437,6 +437,19 @@ class RunLog:
         with self.store.read() as conn:
             return [_run(r._mapping) for r in conn.execute(stmt)]
 
+    def recent_by_job(self, limit: int = 20) -> dict[int, list[Run]]:
+        """Each job's last `limit` runs by job id, oldest first (the sparklines)."""
+        runs = schema.runs
+        number = sa.func.row_number().over(partition_by=runs.c.job_id, order_by=runs.c.id.desc())
+        ranked = sa.select(runs, number.label("recent")).subquery()
+        stmt = sa.select(ranked).where(ranked.c.recent <= limit).order_by(ranked.c.id)
+        found: dict[int, list[Run]] = {}
+        with self.store.read() as conn:
+            for row in conn.execute(stmt):
+                run = _run(row._mapping)
+                found.setdefault(run.job_id, []).append(run)
+        return found
+
     def outcome_before(self, run: Run, *, skip: int = 0) -> str | None:
         """The status of the job's last run that ended before `run` (a run
         cancelled, or still going, does not count), passing over the `skip`

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QColor,
     QFontDatabase,
     QKeyEvent,
     QMouseEvent,
@@ -21,6 +20,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
+from console.gui import theme
 from console.gui.editor import editing
 from console.gui.editor.assist_ui import LANE, AssistUi
 from console.gui.editor.diagnostics import Diagnostic, check_source
@@ -219,18 +219,23 @@ class CodeEditor(QPlainTextEdit):
 
     # -- what is shown over the text -------------------------------------
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):  # a new theme
+            self._show_selections()
+
     def _show_selections(self) -> None:
         """The current line, the bracket pair at the cursor and the
         diagnostics' underlines, as one set of extra selections."""
         line = QTextEdit.ExtraSelection()
-        line.format.setBackground(QColor("#f3f7fc"))
+        line.format.setBackground(theme.current().colour("current_line"))
         line.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
         line.cursor = self.textCursor()
         line.cursor.clearSelection()
         selections = [line]
         if self.debug_line is not None:
             stopped = QTextEdit.ExtraSelection()
-            stopped.format.setBackground(QColor("#fff4c2"))
+            stopped.format.setBackground(theme.current().colour("stopped_line"))
             stopped.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
             stopped.cursor = QTextCursor(self.document().findBlockByNumber(self.debug_line - 1))
             selections.append(stopped)
@@ -238,7 +243,7 @@ class CodeEditor(QPlainTextEdit):
         if pair is not None:
             for at in pair:
                 mark = QTextEdit.ExtraSelection()
-                mark.format.setBackground(QColor("#c8e1ff"))
+                mark.format.setBackground(theme.current().colour("bracket"))
                 mark.cursor = QTextCursor(self.document())
                 mark.cursor.setPosition(at)
                 mark.cursor.setPosition(at + 1, QTextCursor.MoveMode.KeepAnchor)
@@ -274,7 +279,7 @@ class CodeEditor(QPlainTextEdit):
             selection = QTextEdit.ExtraSelection()
             underline = QTextCharFormat()
             underline.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-            underline.setUnderlineColor(QColor("#c42b1c" if d.error else "#d18f00"))
+            underline.setUnderlineColor(theme.current().colour("error" if d.error else "warning"))
             underline.setToolTip(d.message)
             selection.format = underline
             cursor = QTextCursor(block)
@@ -335,7 +340,8 @@ class CodeEditor(QPlainTextEdit):
 
     def paint_margin(self, event: QPaintEvent) -> None:
         painter = QPainter(self._margin)
-        painter.fillRect(event.rect(), QColor("#f5f5f5"))
+        palette = theme.current()
+        painter.fillRect(event.rect(), palette.colour("gutter"))
         marks: dict[int, bool] = {}
         for d in self.diagnostics:
             marks[d.line] = marks.get(d.line, False) or d.error
@@ -346,14 +352,14 @@ class CodeEditor(QPlainTextEdit):
             number = block.blockNumber() + 1
             if block.isVisible():
                 if number in self.breakpoints:
-                    painter.setBrush(QColor("#c42b1c"))
-                    painter.setPen(QColor("white"))
+                    painter.setBrush(palette.colour("error"))
+                    painter.setPen(palette.colour("on_accent"))
                     painter.drawEllipse(2, top + height // 2 - 6, 12, 12)
                 elif number in marks:
-                    painter.setBrush(QColor("#c42b1c" if marks[number] else "#d18f00"))
+                    painter.setBrush(palette.colour("error" if marks[number] else "warning"))
                     painter.setPen(Qt.PenStyle.NoPen)
                     painter.drawEllipse(4, top + height // 2 - 4, 8, 8)
-                painter.setPen(QColor("#999999"))
+                painter.setPen(palette.colour("gutter_text"))
                 painter.drawText(
                     0,
                     top,

@@ -4,28 +4,32 @@ from __future__ import annotations
 
 from pygments.lexers import JavascriptLexer, PythonLexer
 from pygments.token import Comment, Keyword, Name, Number, Operator, String, _TokenType
-from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtGui import QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+
+from console.gui import theme
 
 
 def _styles() -> list[tuple[_TokenType, QTextCharFormat]]:
+    palette = theme.current()
+
     def fmt(colour: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
         f = QTextCharFormat()
-        f.setForeground(QColor(colour))
+        f.setForeground(palette.colour(colour))
         if bold:
             f.setFontWeight(QFont.Weight.Bold)
         f.setFontItalic(italic)
         return f
 
     return [
-        (Comment, fmt("#6a737d", italic=True)),
-        (Keyword, fmt("#0033b3", bold=True)),
-        (String, fmt("#067d17")),
-        (Number, fmt("#1750eb")),
-        (Name.Function, fmt("#00627a")),
-        (Name.Class, fmt("#00627a", bold=True)),
-        (Name.Builtin, fmt("#0033b3")),
-        (Name.Decorator, fmt("#9e880d")),
-        (Operator.Word, fmt("#0033b3", bold=True)),
+        (Comment, fmt("comment", italic=True)),
+        (Keyword, fmt("keyword", bold=True)),
+        (String, fmt("string")),
+        (Number, fmt("number")),
+        (Name.Function, fmt("function")),
+        (Name.Class, fmt("function", bold=True)),
+        (Name.Builtin, fmt("keyword")),
+        (Name.Decorator, fmt("decorator")),
+        (Operator.Word, fmt("keyword", bold=True)),
     ]
 
 
@@ -37,6 +41,11 @@ class ScriptHighlighter(QSyntaxHighlighter):
         self._lexer: PythonLexer | JavascriptLexer = PythonLexer(stripnl=False, ensurenl=False)
         self._styles = _styles()
         self.language = "python"
+
+    def restyle(self) -> None:
+        """Take the palette's colours again (the theme changed)."""
+        self._styles = _styles()
+        self.rehighlight()
 
     def set_language(self, language: str) -> None:
         if language == self.language:

@@ -24,7 +24,7 @@ from console.core.config.redirects import Redirect
 from console.core.config.settings import SETTINGS, SPECS, SettingSpec
 from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
-from console.gui.widgets import error_label, table_view
+from console.gui.widgets import error_label, name_form_fields, table_view
 
 
 class ConfigurePage(Page):
@@ -60,7 +60,7 @@ class ConfigurePage(Page):
         self.settings = RecordModel[SettingView](
             [
                 Column("Name", lambda s: s.name),
-                Column("Value", lambda s: s.shown),
+                Column("Value", lambda s: s.shown, fill=True),
                 Column("Secret", lambda s: "secret (keyring)" if s.is_secret else ""),
             ],
             key=lambda s: s.name,
@@ -91,7 +91,10 @@ class ConfigurePage(Page):
         redirects = QGroupBox("Redirects for jobs' HTTP requests", self)
         redirect_box = QVBoxLayout(redirects)
         self.redirects = RecordModel[Redirect](
-            [Column("From", lambda r: r.from_prefix), Column("To", lambda r: r.to_prefix)],
+            [
+                Column("From", lambda r: r.from_prefix),
+                Column("To", lambda r: r.to_prefix, fill=True),
+            ],
             key=lambda r: r.from_prefix,
         )
         self.redirects_view = table_view(redirects, self.redirects)
@@ -114,15 +117,24 @@ class ConfigurePage(Page):
         delete_redirect.clicked.connect(self.delete_redirect)
 
         console = QGroupBox("Console", self)
-        console_form = QFormLayout(console)
+        console_box = QVBoxLayout(console)
+        halves = QHBoxLayout()
+        console_box.addLayout(halves)
+        # Two columns: the page fits a 900-pixel-high screen with the banner.
+        forms = [QFormLayout(), QFormLayout()]
         self.editors: dict[str, QWidget] = {}
-        for spec in SETTINGS:
+        for i, spec in enumerate(SETTINGS):
             editor = _editor_for(spec, console)
             editor.setToolTip(spec.help)
+            label = spec.key.replace("_", " ").capitalize()
+            editor.setAccessibleDescription(spec.help)
             self.editors[spec.key] = editor
-            console_form.addRow(spec.key.replace("_", " ").capitalize(), editor)
+            forms[i * 2 // len(SETTINGS)].addRow(label, editor)
+        for form_half in forms:
+            halves.addLayout(form_half, 1)
+            name_form_fields(form_half)
         self.console_error = error_label(console)
-        console_form.addRow("", self.console_error)
+        console_box.addWidget(self.console_error)
         layout.addWidget(console)
 
         put.clicked.connect(self.set_setting)

@@ -1,22 +1,30 @@
-"""The Dashboard: recent runs, each job's successes and failures over the
-last day, run durations as a chart, and the tables with their row counts."""
+"""The Dashboard: run durations over time and runs per hour (the last day or
+week), recent runs, each job's successes and failures over the last day, the
+tables with their row counts, and the workers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from console.core.formatting import duration_text, local_time
+from console.core.formatting import duration_text
 from console.core.jobs.runs import Run
 from console.core.scheduling.workers import WORKER_TTL, WorkerInfo
 from console.core.store.changes import Change
+from console.gui.charts import RunsPerHour, RunTimeline, Span
 from console.gui.pages import Context, Page
 from console.gui.record_model import Column, RecordModel
-from console.gui.shell import STATUS_COLOURS
 from console.gui.table_counts import TableCount, TableCounts
 from console.gui.widgets import table_view
 
@@ -33,66 +41,41 @@ class Summary:
     runs: list[Run]
     per_job: list[JobDay]
     workers: list[WorkerInfo]
-
-
-class DurationChart(QWidget):
-    """Bars of recent run durations, coloured by outcome."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.runs: list[Run] = []
-        self.setMinimumHeight(140)
-
-    def set_runs(self, runs: list[Run]) -> None:
-        self.runs = [r for r in runs if r.duration_s is not None][-60:]
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#ffffff"))
-        if not self.runs:
-            painter.setPen(QColor("#999999"))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no finished runs yet")
-            return
-        longest = max(r.duration_s or 0 for r in self.runs) or 1.0
-        width = self.width() / len(self.runs)
-        height = self.height() - 20
-        for i, run in enumerate(self.runs):
-            bar = max(2.0, (run.duration_s or 0) / longest * height)
-            painter.fillRect(
-                QRectF(i * width + 1, height - bar + 10, max(1.0, width - 2), bar),
-                QColor(STATUS_COLOURS.get(run.status, "#888888")),
-            )
-        painter.setPen(QColor("#666666"))
-        painter.drawText(4, 12, f"longest {longest:.1f} s")
-        painter.end()
+    #: Every run of the charts' span, oldest first, and the span.
+    charted: list[Run]
+    span: Span
 
 
 class DashboardPage(Page):
     name = "Dashboard"
     topics = frozenset({"runs", "tables", "rows", "workers"})
+    #: A run's dot was clicked: open its log (the run's id).
+    run_opened = Signal(int)
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.recent = RecordModel[Run](
             [
-                Column("Job", lambda r: r.job_name),
+                Column("Job", lambda r: r.job_name, fill=True),
                 Column("Trigger", lambda r: r.trigger),
-                Column("Started", lambda r: local_time(r.started_at)),
-                Column("Duration", lambda r: duration_text(r.duration_s)),
+                Column("Started", lambda r: r.started_at, kind="date"),
+                Column("Duration", lambda r: duration_text(r.duration_s), kind="number"),
                 Column("Status", lambda r: r.status, status=True),
             ],
             key=lambda r: (r.id, r.status),
         )
         self.per_job = RecordModel[JobDay](
             [
-                Column("Job", lambda j: j.name),
-                Column("Succeeded", lambda j: j.succeeded),
-                Column("Failed", lambda j: j.failed),
+                Column("Job", lambda j: j.name, fill=True),
+                Column("Succeeded", lambda j: j.succeeded, kind="number"),
+                Column("Failed", lambda j: j.failed, kind="number"),
             ]
         )
         self.tables = RecordModel[TableCount](
-            [Column("Table", lambda t: t.info.name), Column("Rows", lambda t: t.shown)]
+            [
+                Column("Table", lambda t: t.info.name, fill=True),
+                Column("Rows", lambda t: t.shown, kind="number"),
+            ]
         )
         self.counts = TableCounts(ctx.services.tables, ctx.tasks, self.tables.set_records)
         self.workers = RecordModel[WorkerInfo](
@@ -100,37 +83,70 @@ class DashboardPage(Page):
                 Column("Worker", lambda w: w.name),
                 Column("State", lambda w: w.state.capitalize(), status=True),
                 Column("Host", lambda w: w.host),
-                Column("Started", lambda w: local_time(w.started_at)),
-                Column("Last heartbeat", lambda w: local_time(w.heartbeat_at)),
-                Column("Runs in flight", lambda w: w.runs_in_flight),
-                Column("Running", lambda w: ", ".join(w.running)),
+                Column("Started", lambda w: w.started_at, kind="date"),
+                Column("Last heartbeat", lambda w: w.heartbeat_at, kind="date"),
+                Column("Runs in flight", lambda w: w.runs_in_flight, kind="number"),
+                Column("Running", lambda w: ", ".join(w.running), fill=True),
             ],
             key=lambda w: (w.name, w.state, w.heartbeat_at, w.running),
         )
-        self.chart = DurationChart(self)
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        for (title, widget), (row, col) in zip(
-            [
-                ("Recent runs", table_view(self, self.recent)),
-                ("Last 24 hours", table_view(self, self.per_job)),
-                ("Run durations", self.chart),
-                ("Tables", table_view(self, self.tables)),
-            ],
-            [(0, 0), (0, 1), (1, 0), (1, 1)],
-            strict=True,
+        self.timeline = RunTimeline(self)
+        self.timeline.run_clicked.connect(lambda r: self.run_opened.emit(r.id))
+        self.per_hour = RunsPerHour(self)
+        self.hours = 24
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._span_bar())
+        for row, stretch in (
+            (
+                [("Run durations", self.timeline, 3), ("Runs per hour", self.per_hour, 2)],
+                4,
+            ),
+            (
+                [
+                    ("Recent runs", table_view(self, self.recent), 3),
+                    ("Last 24 hours", table_view(self, self.per_job), 2),
+                ],
+                3,
+            ),
+            (
+                [
+                    ("Tables", table_view(self, self.tables), 1),
+                    ("Workers", table_view(self, self.workers), 2),
+                ],
+                2,
+            ),
         ):
-            box = QGroupBox(title, self)
-            QVBoxLayout(box).addWidget(widget)
-            grid.addWidget(box, row, col)
-        box = QGroupBox("Workers", self)
-        QVBoxLayout(box).addWidget(table_view(self, self.workers))
-        grid.addWidget(box, 2, 0, 1, 2)
+            line = QHBoxLayout()
+            for title, widget, share in row:
+                box = QGroupBox(title, self)
+                QVBoxLayout(box).addWidget(widget)
+                line.addWidget(box, share)
+            layout.addLayout(line, stretch)
         # A worker that dies says nothing: read again when the first live
         # worker's heartbeat would lapse, unless a heartbeat came first.
         self._lapse = QTimer(self)
         self._lapse.setSingleShot(True)
         self._lapse.timeout.connect(self._read_workers)
+
+    def _span_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Charts show", self))
+        self.span_buttons = QButtonGroup(self)
+        for hours, text in ((24, "24 hours"), (24 * 7, "7 days")):
+            button = QPushButton(text, self)
+            button.setCheckable(True)
+            button.setChecked(hours == 24)
+            button.setAccessibleName(f"Charts: the last {text}")
+            self.span_buttons.addButton(button, hours)
+            bar.addWidget(button)
+        self.span_buttons.idClicked.connect(self._on_span)
+        bar.addStretch(1)
+        return bar
+
+    def _on_span(self, hours: int) -> None:
+        self.hours = hours
+        self.refresh()
 
     def title(self) -> str:
         return "dashboard"
@@ -141,8 +157,11 @@ class DashboardPage(Page):
 
     def _read_summary(self) -> Summary:  # on a worker
         services = self.ctx.services
-        since = services.runs.clock() - timedelta(days=1)
-        day = services.runs.runs_since(since)
+        now = services.runs.clock()
+        span = Span(now, self.hours)
+        charted = services.runs.runs_since(min(span.start, now - timedelta(days=1)))
+        since = now - timedelta(days=1)
+        day = [r for r in charted if r.started_at >= since]
         names = sorted({r.job_name for r in day})
         per_job = [
             JobDay(
@@ -155,7 +174,8 @@ class DashboardPage(Page):
             )
             for n in names
         ]
-        return Summary(services.runs.runs(limit=100), per_job, services.workers.all())
+        charted = [r for r in charted if r.started_at >= span.start]
+        return Summary(services.runs.runs(limit=30), per_job, services.workers.all(), charted, span)
 
     def on_changes(self, changes: frozenset[Change]) -> None:
         topics = {c.topic for c in changes}
@@ -188,4 +208,5 @@ class DashboardPage(Page):
         self.recent.set_records(summary.runs[:30])
         self.per_job.set_records(summary.per_job)
         self._on_workers(summary.workers)
-        self.chart.set_runs(list(reversed(summary.runs)))
+        self.timeline.set_runs(summary.charted, summary.span)
+        self.per_hour.set_runs(summary.charted, summary.span)

@@ -65,6 +65,7 @@ class TableView(QWidget):
         ctx = page.ctx
         self.table: str | None = None
         self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Table")
         small_caps_tabs(self.tabs)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -93,6 +94,7 @@ class TableView(QWidget):
         bar.addWidget(self.export_button)
         self.model = GridModel(ctx.services.tables, ctx.tasks, self)
         self.grid = GridView(self.model, browse)
+        self.grid.setAccessibleName("Rows")
         self.grid.setSortingEnabled(True)
         self.grid.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.grid.setEditTriggers(
@@ -149,6 +151,7 @@ class TableView(QWidget):
             ]
         )
         self.columns_view = table_view(columns, self.columns)
+        self.columns_view.setAccessibleName("Columns")
         add = QHBoxLayout()
         self.column_name = QLineEdit(columns)
         self.column_name.setPlaceholderText("new column name")
@@ -462,15 +465,16 @@ class DataPage(Page):
         super().__init__(ctx, parent)
         self.tables = RecordModel[TableCount](
             [
-                Column("Name", lambda t: t.info.name),
-                Column("Rows", lambda t: t.shown),
-                Column("Columns", lambda t: len(t.info.columns)),
+                Column("Name", lambda t: t.info.name, fill=True),
+                Column("Rows", lambda t: t.shown, kind="number"),
+                Column("Columns", lambda t: len(t.info.columns), kind="number"),
             ],
             key=lambda t: t.info.name,
         )
         self.counts = TableCounts(ctx.services.tables, ctx.tasks, self._on_tables)
         self.stack = QStackedWidget(self)
         self.list = table_view(self, self.tables)
+        self.list.setAccessibleName("Tables")
         self.list.doubleClicked.connect(
             lambda i: self.open_table(self.tables.record(i.row()).info.name)
         )

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.formatting import cell_text, duration_text, local_time
+from console.core.formatting import cell_text, duration_text
 from console.core.jobs.job_store import Job
 from console.core.jobs.runs import Run
 from console.core.jobs.undo import UndoResult, undo_run
@@ -47,11 +47,11 @@ class HistoryTab(QSplitter):
                 Column("Trigger", lambda r: r.trigger),
                 Column("Attempt", lambda r: f"{r.attempt} of {r.attempts}"),
                 Column("Worker", lambda r: r.owner),
-                Column("Started", lambda r: local_time(r.started_at)),
-                Column("Duration", lambda r: duration_text(r.duration_s)),
+                Column("Started", lambda r: r.started_at, kind="date"),
+                Column("Duration", lambda r: duration_text(r.duration_s), kind="number"),
                 Column("Status", lambda r: r.status, status=True),
-                Column("Rows written", lambda r: r.rows_written),
-                Column("Error", lambda r: r.error or ""),
+                Column("Rows written", lambda r: r.rows_written, kind="number"),
+                Column("Error", lambda r: r.error or "", fill=True),
             ],
             key=lambda r: r.id,
         )
@@ -96,8 +96,8 @@ class HistoryTab(QSplitter):
         self.run_rows = RecordModel[tuple[str, dict[str, Any]]](
             [
                 Column("Table", lambda r: r[0]),
-                Column("Id", lambda r: r[1].get("id")),
-                Column("Row", lambda r: _row_text(r[1])),
+                Column("Id", lambda r: r[1].get("id"), kind="number"),
+                Column("Row", lambda r: _row_text(r[1]), fill=True),
             ]
         )
         self.run_rows_view = table_view(self.run_tabs, self.run_rows)

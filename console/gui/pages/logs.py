@@ -39,15 +39,18 @@ class LogsPage(Page):
         self.job.addItem("All jobs", None)
         self.text = QLineEdit(self)
         self.text.setPlaceholderText("Search messages")
+        self.level.setAccessibleName("Level")
+        self.job.setAccessibleName("Job")
+        self.text.setAccessibleName("Search messages")
         bar = QHBoxLayout()
         for widget in (self.level, self.job, self.text):
             bar.addWidget(widget)
         self.entries = RecordModel[LogEntry](
             [
-                Column("Time", lambda e: local_time(e.at)),
+                Column("Time", lambda e: e.at, kind="date"),
                 Column("Level", lambda e: e.level, status=True),
                 Column("Source", lambda e: e.job_name or "console"),
-                Column("Message", lambda e: e.message),
+                Column("Message", lambda e: e.message, fill=True),
             ],
             key=lambda e: e.id,
         )
@@ -55,6 +58,8 @@ class LogsPage(Page):
         self.view = table_view(split, self.entries)
         self.detail = QPlainTextEdit(split)
         self.detail.setReadOnly(True)
+        self.view.setAccessibleName("Log entries")
+        self.detail.setAccessibleName("The entry in full")
         split.addWidget(self.view)
         split.addWidget(self.detail)
         split.setSizes([500, 120])

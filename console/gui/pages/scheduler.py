@@ -36,6 +36,7 @@ from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.jobs.runs import Run
 from console.core.running.dry_run import DryRunDiff
 from console.core.running.log_writer import LogLine
+from console.gui.charts import JobDurations, SparklineDelegate
 from console.gui.debug_pane import DebugPane, debug_on_f5
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.dry_run_pane import DryRunPane
@@ -45,7 +46,7 @@ from console.gui.pages.job_history import HistoryTab
 from console.gui.record_model import Column, RecordModel
 from console.gui.run_control import RunControl
 from console.gui.shell import small_caps_tabs, status_html
-from console.gui.widgets import error_label, log_model, table_view
+from console.gui.widgets import error_label, log_model, name_form_fields, table_view
 
 
 class JobView(QWidget):
@@ -106,6 +107,7 @@ class JobView(QWidget):
         form.addRow("Retry delay", self.retry_delay)
         form.addRow("Status", self.enabled)
         form.addRow("", self.config_error)
+        name_form_fields(form)
         self.tabs.addTab(configure, "Configure")
 
         # Script, with the live log of the latest run beneath
@@ -132,6 +134,19 @@ class JobView(QWidget):
         self.runs, self.runs_view = self.history.runs, self.history.runs_view
         self.run_log = self.history.run_log
         self.tabs.addTab(self.history, "History")
+        for view, name in (
+            (self.history.runs_view, "Runs"),
+            (self.history.run_log_view, "Run log"),
+            (self.history.run_rows_view, "Rows the run wrote"),
+            (self.history.run_tabs, "Run"),
+            (self.script.editor, "Script"),
+            (self.live_view, "Live log"),
+            (self.tabs, "Job"),
+        ):
+            view.setAccessibleName(name)
+        self.durations = JobDurations(self.runs, self.runs_view, page.ctx.services.runs.clock)
+        self.history.insertWidget(0, self.durations)  # above the runs, in History's splitter
+        self.history.setSizes([170, 280, 230])
         self.history.debug_requested.connect(self.debug_run)
         self.history.replay_requested.connect(self.replay_run)
 
@@ -253,16 +268,20 @@ class SchedulerPage(Page):
         self.control.dry_run_finished.connect(self._on_dry_run_finished)
         self.jobs = RecordModel[Job](
             [
-                Column("Name", lambda j: j.name),
+                Column("Name", lambda j: j.name, fill=True),
                 Column("Status", lambda j: "Enabled" if j.enabled else "Disabled", status=True),
                 Column("Interval", lambda j: j.schedule_text),
-                Column("Last run", lambda j: local_time(j.last_run_at) or "never"),
-                Column("Next run", lambda j: local_time(j.next_run_at)),
+                Column("Last run", lambda j: j.last_run_at, kind="date", empty="never"),
+                Column("Next run", lambda j: j.next_run_at, kind="date"),
+                Column("Last 20 runs", lambda j: self.recent.get(j.id, []), kind="chart"),
             ],
             key=lambda j: j.id,
         )
+        self.recent: dict[int, list[Run]] = {}  # each job's last runs, for its sparkline
         self.stack = QStackedWidget(self)
         self.list = table_view(self, self.jobs)
+        self.list.setAccessibleName("Jobs")
+        self.list.setItemDelegateForColumn(5, SparklineDelegate(self.list))
         self.list.doubleClicked.connect(lambda index: self.open_job(self.jobs.record(index.row())))
         self.list.selectionModel().selectionChanged.connect(lambda *_: self.commands_changed.emit())
         self.job_view = JobView(self)
@@ -340,10 +359,18 @@ class SchedulerPage(Page):
     # -- actions ------------------------------------------------------------
 
     def refresh(self) -> None:
-        jobs = self.ctx.services.jobs
-        self.ctx.tasks.latest("jobs", jobs.all, self._on_jobs)
+        services = self.ctx.services
+
+        def read() -> tuple[list[Job], dict[int, list[Run]]]:  # on a worker
+            return services.jobs.all(), services.runs.recent_by_job(20)
+
+        self.ctx.tasks.latest("jobs", read, self._on_read)
         if self.in_job():
             self.job_view.load_runs()
+
+    def _on_read(self, read: tuple[list[Job], dict[int, list[Run]]]) -> None:
+        self.recent = read[1]
+        self._on_jobs(read[0])
 
     def _on_jobs(self, jobs: list[Job]) -> None:
         self.jobs.set_records(jobs)

@@ -56,3 +56,19 @@ def test_a_run_records_the_script_version_it_started_with(home: Path) -> None:
         assert (used.version, current.version) == (2, 3)
     finally:
         services.close()
+
+
+def test_recent_by_job_gives_each_jobs_last_runs_oldest_first(home: Path) -> None:
+    services = open_services(home)
+    busy, quiet = services.jobs.create("busy"), services.jobs.create("quiet")
+    runs = services.runs
+    started = []
+    for _ in range(4):
+        run = runs.start(busy.id, "busy", "run once", "me")
+        runs.finish(run.id, "succeeded", None, 0)
+        started.append(run.id)
+    once = runs.start(quiet.id, "quiet", "run once", "me")
+    recent = runs.recent_by_job(limit=3)
+    assert [r.id for r in recent[busy.id]] == started[1:]
+    assert [r.id for r in recent[quiet.id]] == [once.id]
+    services.close()

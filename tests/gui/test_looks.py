@@ -1,0 +1,202 @@
+"""How the window looks and reads: one alignment rule for every table, a theme
+that switches with no restart, charts, screenshots, and the accessibility tree."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtGui import QAccessible, QAccessibleActionInterface, QColor, QImage, QPalette
+from PySide6.QtWidgets import QComboBox, QTableView
+
+from console.gui.columns import VALUE_ROLE
+from console.gui.main_window import MainWindow
+from console.gui.pages.configure import ConfigurePage
+from console.gui.pages.dashboard import DashboardPage
+from console.gui.pages.data import DataPage
+from console.gui.pages.scheduler import SchedulerPage
+from console.gui.screenshot import THEMES, Shot, shoot
+from console.gui.theme import DARK, LIGHT
+
+ALIGN = Qt.ItemDataRole.TextAlignmentRole
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+#: A number as the tables show one: a count, a size, a duration ("1.2 s").
+NUMBER = re.compile(r"^≈?\s?-?[\d,.]+\s?(s|ms|KB|MB|bytes)?$")
+
+WRITER = """def looks():
+    tables.get_table('Notes', create=True).insert({'text': 'hi there', 'n': 3, 'x': 2.5})
+    print('wrote one note')
+"""
+
+
+def _models(window: MainWindow) -> dict[int, tuple[str, QAbstractItemModel]]:
+    found: dict[int, tuple[str, QAbstractItemModel]] = {}
+    for view in window.findChildren(QTableView):
+        model = view.model()
+        if model is not None:
+            found[id(model)] = (type(model).__name__, model)
+    return found
+
+
+def test_every_tables_headers_sit_like_their_values(window: MainWindow, qtbot: Any) -> None:
+    """Numbers right, text and dates left, and each header like its column's values."""
+    services = window.services
+    assert services is not None
+    job = services.jobs.create("looks", interval=1, unit="hour", script=WRITER)
+    assert services.runner.run("looks").status == "succeeded"
+    services.workers.register("alpha")
+    for name in ("Logs", "Configure", "Dashboard"):
+        window.show_page(name)
+    data = window.pages["Data"]
+    assert isinstance(data, DataPage)
+    window.show_page("Data")
+    qtbot.waitUntil(lambda: data.tables.rowCount() == 1, timeout=5000)
+    data.open_table("Notes")
+    window.show_page("Scheduler")
+    scheduler = window.pages["Scheduler"]
+    assert isinstance(scheduler, SchedulerPage)
+    scheduler.open_job(job)
+    history = scheduler.job_view.history
+    scheduler.job_view.tabs.setCurrentWidget(history)
+    qtbot.waitUntil(lambda: history.run_log.rowCount() > 0, timeout=5000)
+    models = _models(window)
+    qtbot.waitUntil(lambda: sum(m.rowCount() > 0 for _, m in models.values()) >= 10, timeout=5000)
+
+    filled = 0
+    for name, model in models.values():
+        for column in range(model.columnCount()):
+            header = model.headerData(column, Qt.Orientation.Horizontal, ALIGN)
+            title = model.headerData(column, Qt.Orientation.Horizontal)
+            assert header in (LEFT, RIGHT), f"{name} {title}: header alignment {header}"
+            if model.rowCount() == 0:
+                continue
+            index = model.index(0, column)
+            text = str(index.data() or "")
+            value = model.data(index, ALIGN)
+            assert value == header, f"{name} {title}: header {header}, value {value}"
+            if text:
+                expected = RIGHT if NUMBER.match(text) else LEFT
+                assert value == expected, f"{name} {title}: {text!r} sits {value}"
+        filled += model.rowCount() > 0
+    assert filled >= 10  # runs, logs, settings, workers, tables, the grid…
+
+
+def test_the_theme_switch_in_configure_repaints_at_once(window: MainWindow, qtbot: Any) -> None:
+    """Dark chosen in Configure and saved: the open window turns dark, no restart."""
+    window.show_page("Configure")
+    page = window.pages["Configure"]
+    assert isinstance(page, ConfigurePage)
+    chooser = page.editors["theme"]
+    assert isinstance(chooser, QComboBox)
+    view = page.settings_view
+
+    def corner() -> QColor:  # an empty corner of the settings list, as painted
+        image = view.viewport().grab().toImage()
+        return image.pixelColor(image.width() - 3, image.height() - 3)
+
+    qtbot.waitUntil(lambda: chooser.currentText() == "system", timeout=5000)
+    light = corner()
+    chooser.setCurrentText("dark")
+    window.command_bar.actions_by_name["Save"].trigger()
+    qtbot.waitUntil(lambda: corner() == QColor(DARK.window), timeout=5000)
+    assert light == QColor(LIGHT.window)
+    assert view.palette().color(QPalette.ColorRole.Text) == QColor(DARK.text)
+    chooser.setCurrentText("light")
+    window.command_bar.actions_by_name["Save"].trigger()
+    qtbot.waitUntil(lambda: corner() == QColor(LIGHT.window), timeout=5000)
+
+
+def test_a_runs_dot_on_the_dashboard_opens_its_log_and_the_list_draws_its_sparkline(
+    window: MainWindow, qtbot: Any
+) -> None:
+    """One run: one dot inside the chart (not a block filling it); a click on
+    it opens that run's log in History, whose chart shows it too; the
+    Scheduler list holds its sparkline."""
+    services = window.services
+    assert services is not None
+    job = services.jobs.create("looks", interval=1, unit="hour", script=WRITER)
+    run = services.runner.run("looks")
+    window.show_page("Dashboard")
+    dashboard = window.pages["Dashboard"]
+    assert isinstance(dashboard, DashboardPage)
+    chart = dashboard.timeline
+    qtbot.waitUntil(lambda: len(chart.runs) == 1, timeout=5000)
+    [(point, shown)] = chart.points()
+    plot = chart.plot_rect()
+    assert shown.id == run.id
+    assert plot.contains(point) and point.y() > plot.top() + plot.height() / 4
+    assert sum(sum(h.values()) for h in dashboard.per_hour.hours) == 1
+    qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=point.toPoint())
+    scheduler = window.pages["Scheduler"]
+    assert isinstance(scheduler, SchedulerPage)
+    history = scheduler.job_view.history
+    qtbot.waitUntil(lambda: history.runs_view.currentIndex().isValid(), timeout=5000)
+    assert window.current_page() is scheduler
+    assert history.runs.record(history.runs_view.currentIndex().row()).id == run.id
+    durations = scheduler.job_view.durations  # History's own chart of the job's runs
+    assert [r.id for r in durations.runs] == [run.id]
+    scheduler.show_list()
+    qtbot.waitUntil(lambda: scheduler.jobs.rowCount() == 1, timeout=5000)
+    sparkline = scheduler.jobs.index(0, scheduler.jobs.columnCount() - 1).data(VALUE_ROLE)
+    assert [r.id for r in sparkline] == [run.id]
+    assert job.id == run.job_id
+
+
+def test_screenshots_come_out_in_light_and_dark(
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    """`make screenshot`'s machinery on one page: a picture a theme, each
+    with something drawn, and the two different."""
+    files: list[Path] = []
+    shoot(
+        window,
+        tmp_path,
+        [Shot("dashboard", lambda w: w.show_page("Dashboard"), 200)],
+        THEMES,
+        files.extend,
+    )
+    qtbot.waitUntil(lambda: len(files) == 2, timeout=5000)
+    light, dark = (QImage(str(path)) for path in files)
+    assert [p.name for p in files] == ["dashboard-light.png", "dashboard-dark.png"]
+    assert light.size() == dark.size() == window.size()
+    assert len({light.pixel(x, 300) for x in range(0, light.width(), 7)}) > 3  # not blank
+    assert light != dark
+
+
+def _accessible(iface: Any, found: list[Any]) -> list[Any]:
+    """Every node shown in the accessibility tree under `iface` (what
+    AT-SPI gives a screen reader on Linux)."""
+    for i in range(iface.childCount()):
+        child = iface.child(i)
+        if child is not None and not child.state().invisible:
+            found.append(child)
+            _accessible(child, found)
+    return found
+
+
+def test_each_pages_actions_are_found_and_pressed_through_the_accessibility_tree(
+    window: MainWindow, qtbot: Any
+) -> None:
+    """A screen reader's view: each page is opened by pressing its named
+    button in the tree, shows its commands by name, and no control that takes
+    the focus is left without a name."""
+    root = QAccessible.queryAccessibleInterface(window)
+    name = QAccessible.Text.Name
+    for page_name in ("Dashboard", "Data", "Scheduler", "Configure", "Logs"):
+        nodes = _accessible(root, [])
+        [button] = [n for n in nodes if n.text(name) == page_name]
+        button.actionInterface().doAction(QAccessibleActionInterface.pressAction())
+        page = window.pages[page_name]
+        qtbot.waitUntil(lambda page=page: window.current_page() is page, timeout=5000)
+        nodes = _accessible(root, [])
+        names = {n.text(name) for n in nodes}
+        assert set(page.available()) <= names, page_name
+        unnamed = [
+            type(n.object()).__name__
+            for n in nodes
+            if n.state().focusable and not n.text(name) and n.object() is not None
+        ]
+        assert unnamed == [], f"{page_name}: {unnamed}"
