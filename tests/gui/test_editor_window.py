@@ -1,5 +1,6 @@
 """The editor in the window's Script tab: the console starts without jedi,
-and completion there offers the console's own app setting names."""
+completion there offers the console's own app setting names, and the
+editor's helper process (jedi) ends with the window, even a killed one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import psutil
 from PySide6.QtGui import QTextCursor
 
 from console.gui.main_window import MainWindow
@@ -59,3 +61,29 @@ def test_the_script_tab_completes_app_setting_names_not_values(
     qtbot.waitUntil(lambda: popup.isVisible() and "TWITTER_QUERY" in offered(), timeout=20000)
     assert set(offered()) == {"TWITTER_QUERY", "FEED_URL"}
     assert not any("example.org" in name or "#" in name for name in offered())
+    helper = editor.assist.helper.pid
+    assert helper is not None
+    window.close()
+    assert not psutil.pid_exists(helper)
+
+
+KILLED = """
+import sys
+from console.gui.editor.assist_client import AssistProcess
+helper = AssistProcess(); helper.start()
+print(helper.pid, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_editors_helper_ends_when_the_console_is_killed() -> None:
+    console = subprocess.Popen(
+        [sys.executable, "-c", KILLED], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert console.stdout is not None and console.stdin is not None
+    helper = psutil.Process(int(console.stdout.readline()))
+    console.kill()  # SIGKILL: nothing of the console runs after it
+    console.wait()
+    console.stdin.close()
+    console.stdout.close()
+    helper.wait(timeout=30)  # psutil.TimeoutExpired if it outlives the console

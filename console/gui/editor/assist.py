@@ -82,7 +82,7 @@ class Assistant:
     def signature(self, request: Request) -> str:
         """The call being typed: its parameters, the current one in bold."""
         if request.language == "javascript":
-            return ""
+            return javascript_signature(request, api_model())
         found = self._script(request.source).get_signatures(request.line + 1, request.column)
         if not found:
             return ""
@@ -194,6 +194,89 @@ def _global_class(name: str, source: str, model: ApiModel, depth: int) -> str | 
         if assigned is not None:
             return _resolve(assigned.group(1).strip(), source, model, depth + 1)
     return None
+
+
+_CALLEE = re.compile(rf"(?:({_CALL}(?:\s*\.\s*{_CALL})*)\s*\.\s*)?(\w+)\s*$")
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+
+
+def javascript_signature(request: Request, model: ApiModel) -> str:
+    """The API call being typed in JavaScript (`….insert(item, `): its
+    JavaScript parameters, the current one in bold."""
+    lines = request.source.split("\n")[: request.line]
+    before = "\n".join([*lines[:-1], _line_before(request)])
+    call = _open_call(before)
+    if call is None:
+        return ""
+    at, index = call
+    callee = _CALLEE.search(_statement_before(before, at))
+    if callee is None or callee.group(1) is None:
+        return ""
+    cls = _resolve(callee.group(1), request.source, model, depth=0)
+    member = model.js_members(cls).get(callee.group(2)) if cls else None
+    if member is None or not member.js_signature:
+        return ""
+    name, _, params_text = member.js_signature.partition("(")
+    params = [_escape(p.strip()) for p in _split_top(params_text[:-1], ",")]
+    if 0 <= index < len(params) and not params[index].startswith("..."):
+        params[index] = f"<b>{params[index]}</b>"
+    elif params and params[-1].startswith("..."):  # `log(...values)`: every argument
+        params[-1] = f"<b>{params[-1]}</b>"
+    doc = plain_doc(member.doc).split("\n\n")[0]
+    return f"{name}({', '.join(params)})" + (f"<br><i>{_escape(doc)}</i>" if doc else "")
+
+
+def _statement_before(text: str, at: int) -> str:
+    """The text before `at` on its line, with the lines above it that a
+    line starting with `.` continues (`tables.getTable('x')` / `  .where(`)."""
+    start = text.rfind("\n", 0, at) + 1
+    while start > 0 and text[start:at].lstrip().startswith("."):
+        start = text.rfind("\n", 0, start - 1) + 1
+    return text[start:at]
+
+
+def _open_call(text: str) -> tuple[int, int] | None:
+    """Where the innermost unclosed `(` of `text` is, and how many of its
+    arguments are complete (its commas at its own depth). Strings and line
+    comments are skipped."""
+    frames: list[tuple[str, int, int]] = []  # opener, position, commas
+    i, end = 0, len(text)
+    while i < end:
+        char = text[i]
+        if char in "'\"`":
+            i += 1
+            while i < end and text[i] != char:
+                i += 2 if text[i] == "\\" else 1
+        elif text.startswith("//", i):
+            newline = text.find("\n", i)
+            i = end if newline < 0 else newline
+        elif char in "([{":
+            frames.append((char, i, 0))
+        elif char in ")]}":
+            while frames and frames.pop()[0] != _PAIRS[char]:
+                pass
+        elif char == "," and frames:
+            opener, at, commas = frames[-1]
+            frames[-1] = (opener, at, commas + 1)
+        i += 1
+    for opener, at, commas in reversed(frames):
+        if opener == "(":
+            return at, commas
+    return None
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """`text` split at `separator`s outside brackets."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char == separator and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += char in "([{"
+        depth -= char in ")]}"
+        current += char
+    return [*parts, current] if current or parts else []
 
 
 def _split_chain(chain: str) -> list[str]:

@@ -39,7 +39,7 @@ from console.core.running.log_writer import LogLine
 from console.gui.debug_pane import DebugPane, debug_on_f5
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.dry_run_pane import DryRunPane
-from console.gui.editor import ScriptPane
+from console.gui.editor.pane import ScriptPane
 from console.gui.pages import Context, Page
 from console.gui.pages.job_history import HistoryTab
 from console.gui.record_model import Column, RecordModel
@@ -332,6 +332,7 @@ class SchedulerPage(Page):
 
     def shutdown(self) -> None:
         self.control.shutdown()
+        self.job_view.script.shutdown()
 
     # -- actions ------------------------------------------------------------
 

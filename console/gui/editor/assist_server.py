@@ -1,0 +1,109 @@
+"""The editor's helper process: jedi completion, signature help, hover docs
+and the diagnostics, answered outside the window's process.
+
+In the window's process jedi took the GIL from the GUI thread (a 160-180 ms
+stall typing into a 2,000-line script); here it has its own. Started by
+`assist_client.AssistProcess` as `python -m console.gui.editor.assist_server`
+(the bundle: its own executable with `__script-assist__`). It loads jedi and
+warms it on the script API's stub and the getUpdates template, then answers
+one JSON line for each JSON line on standard input:
+
+    {"seq": 7, "kind": "complete", "source": "...", "line": 3, "column": 10,
+     "language": "python", "setting_names": ["TWITTER_QUERY"]}
+    {"seq": 7, "result": {"prefix": "", "items": [["read", "function", ""]]}}
+
+`kind` is `complete`, `signature`, `hover` or `check`; a failure answers
+`{"seq": 7, "error": "one line"}`. It exits at the end of its standard
+input, at once, even in the middle of an answer: when the window closes
+it, or when the window's process dies (even by SIGKILL), so it never
+outlives the console. No Qt here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sys
+import threading
+from dataclasses import asdict
+from typing import IO, Any
+
+from console.gui.editor.assist import Assistant, Request
+from console.gui.editor.diagnostics import check_source
+
+#: Completed once at start, so the first question finds jedi warm.
+_WARM_AT = "\ndef _warm():\n    tables.get_table('Updates')."
+
+
+def answer(assistant: Assistant, message: dict[str, Any]) -> Any:
+    """The result of one request, as JSON-ready values."""
+    kind = message["kind"]
+    request = Request(
+        str(message["source"]),
+        int(message.get("line", 1)),
+        int(message.get("column", 0)),
+        str(message.get("language", "python")),
+        tuple(message.get("setting_names", ())),
+    )
+    if kind == "complete":
+        found = assistant.complete(request)
+        return {"prefix": found.prefix, "items": [[c.name, c.kind, c.doc] for c in found.items]}
+    if kind == "signature":
+        return assistant.signature(request)
+    if kind == "hover":
+        return assistant.hover(request)
+    if kind == "check":
+        return [asdict(d) for d in check_source(request.source, request.language)]
+    raise ValueError(f"no such request: {kind}")
+
+
+def warm(assistant: Assistant) -> None:
+    """Load jedi, the API's stub and what the getUpdates template imports."""
+    from console.core.resources import resource
+
+    source = resource("templates", "getUpdates.py").read_text(encoding="utf-8") + _WARM_AT
+    lines = source.split("\n")
+    assistant.complete(Request(source, len(lines), len(lines[-1])))
+
+
+def serve(reader: IO[bytes], writer: IO[bytes]) -> None:
+    """Warm up, then answer each request line; exit the moment the reader
+    ends, even in the middle of a question or of the warm-up."""
+    lines: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+
+    def read() -> None:
+        for line in reader:
+            lines.put(line)
+        os._exit(0)  # nothing here is worth finishing for a console that has gone
+
+    threading.Thread(target=read, name="requests", daemon=True).start()
+    assistant = Assistant()
+    try:
+        warm(assistant)
+    except Exception as e:  # a failed warm-up only leaves jedi cold
+        print(f"script assist: warm-up failed: {e}", file=sys.stderr)
+    while True:
+        line = lines.get()
+        try:
+            message = json.loads(line)
+            seq = message.get("seq")
+        except ValueError:
+            continue
+        try:
+            reply = {"seq": seq, "result": answer(assistant, message)}
+        except Exception as e:  # one bad question, not the helper
+            reply = {"seq": seq, "error": f"{type(e).__name__}: {e}"}
+        writer.write(json.dumps(reply).encode() + b"\n")
+        writer.flush()
+
+
+def main() -> None:
+    """Speak on the standard pipes; anything else printed goes to stderr."""
+    writer = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print cannot break a line
+    serve(sys.stdin.buffer, writer)
+
+
+if __name__ == "__main__":
+    main()
