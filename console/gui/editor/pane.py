@@ -56,6 +56,10 @@ class ScriptPane(QWidget):
         self.problems.itemClicked.connect(self._on_problem_clicked)
         self.problems.itemActivated.connect(self._on_problem_clicked)
 
+    def start_helper(self) -> None:
+        """Start the editor's helper process (jedi) now, ahead of a script."""
+        self.editor.assist.warm_up()
+
     def shutdown(self) -> None:
         """The window is closing: end the editor's helper process."""
         self.editor.assist.close()

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
@@ -335,6 +336,10 @@ class SchedulerPage(Page):
         self.job_view.script.shutdown()
 
     # -- actions ------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.job_view.script.start_helper()  # warm by the time a script is open
 
     def refresh(self) -> None:
         jobs = self.ctx.services.jobs
