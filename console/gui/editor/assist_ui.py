@@ -109,9 +109,9 @@ class AssistUi(QObject):
         pass  # no completion is no loss: the user types on
 
     def warm_up(self) -> None:
-        """Start the helper now, when a script is opened (it loads jedi and
-        the stub on its own), so the first completion the user asks for is
-        quick."""
+        """Start the helper now, when a script is opened or the Scheduler
+        page shows (it loads jedi and the stub on its own), so the first
+        completion the user asks for is quick."""
         self._tasks.run(Op(self._start_helper, failure=self._on_failed), lane=LANE)
 
     def _start_helper(self, _progress: Any) -> None:
