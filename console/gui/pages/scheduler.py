@@ -337,9 +337,14 @@ class SchedulerPage(Page):
 
     # -- actions ------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        # The editor's helper process (jedi) warms up now, as the runner's
+        # spare host does: completion is quick in the first script opened.
+        self.job_view.script.start_helper()
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self.job_view.script.start_helper()  # warm by the time a script is open
+        self.job_view.script.start_helper()  # a console opened in the tray: now
 
     def refresh(self) -> None:
         jobs = self.ctx.services.jobs
