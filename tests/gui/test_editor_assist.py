@@ -14,6 +14,7 @@ from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QToolTip
 
+from console.gui.editor.assist import Assistant, Request
 from console.gui.editor.assist_client import AssistProcess
 from console.gui.editor.pane import ScriptPane
 from console.gui.operations import Operations
@@ -207,3 +208,28 @@ def test_an_answer_to_text_typed_on_from_is_never_shown(qtbot: Any, pane: Script
     qtbot.keyClick(pane.editor, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: offered(pane) == ["log"], timeout=20000)
     assert shown == [["log"]]  # console's four names never flashed up
+
+
+def test_while_jedi_loads_the_stub_answers_the_api_as_jedi_does() -> None:
+    # The helper answers these from the stub in its first second, then jedi
+    # does: the user must not see the list or the parameters change.
+    assistant = Assistant()
+    for typed in [
+        "tables.",
+        'tables.get_table("Updates").where(a=1).',
+        'rows = tables.get_table("U")\n    rows.ord',
+        'tables.get_table("Updates", ',
+        'tables.get_table("U").where(',
+        'console.log("a", ',
+    ]:
+        source = "def job():\n    " + typed
+        lines = source.split("\n")
+        request = Request(source, len(lines), len(lines[-1]))
+        if typed.endswith(("(", ", ")):
+            assert assistant.signature_without_jedi(request) == assistant.signature(request)
+            continue
+        quick = assistant.complete_without_jedi(request)
+        assert quick is not None
+        assert [c.name for c in quick.items] == [c.name for c in assistant.complete(request).items]
+    python_only = Request("import json\njson.", 2, 5)
+    assert assistant.complete_without_jedi(python_only) is None  # that takes jedi

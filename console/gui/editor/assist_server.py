@@ -13,7 +13,10 @@ one JSON line for each JSON line on standard input:
     {"seq": 7, "result": {"prefix": "", "items": [["read", "function", ""]]}}
 
 `kind` is `complete`, `signature`, `hover` or `check`; a failure answers
-`{"seq": 7, "error": "one line"}`. It exits at the end of its standard
+`{"seq": 7, "error": "one line"}`. While jedi loads (a third of a second,
+more on a busy machine), what the stub alone answers is answered at once:
+the diagnostics, JavaScript, and the API's own chains and calls
+(`tables.get_table("x").`, `….where(`). It exits at the end of its standard
 input, at once, even in the middle of an answer: when the window closes
 it, or when the window's process dies (even by SIGKILL), so it never
 outlives the console. No Qt here.
@@ -36,8 +39,9 @@ from console.gui.editor.diagnostics import check_source
 _WARM_AT = "\ndef _warm():\n    tables.get_table('Updates')."
 
 
-def answer(assistant: Assistant, message: dict[str, Any]) -> Any:
-    """The result of one request, as JSON-ready values."""
+def answer(assistant: Assistant, message: dict[str, Any], warm: threading.Event) -> Any:
+    """The result of one request, as JSON-ready values. Until jedi is `warm`,
+    what the stub alone can answer is answered at once."""
     kind = message["kind"]
     request = Request(
         str(message["source"]),
@@ -46,25 +50,39 @@ def answer(assistant: Assistant, message: dict[str, Any]) -> Any:
         str(message.get("language", "python")),
         tuple(message.get("setting_names", ())),
     )
+    if kind == "check":  # pyflakes: no jedi
+        return [asdict(d) for d in check_source(request.source, request.language)]
     if kind == "complete":
-        found = assistant.complete(request)
+        found = None if warm.is_set() else assistant.complete_without_jedi(request)
+        if found is None:
+            warm.wait()
+            found = assistant.complete(request)
         return {"prefix": found.prefix, "items": [[c.name, c.kind, c.doc] for c in found.items]}
     if kind == "signature":
-        return assistant.signature(request)
+        text = None if warm.is_set() else assistant.signature_without_jedi(request)
+        if text is None:
+            warm.wait()
+            text = assistant.signature(request)
+        return text
     if kind == "hover":
+        warm.wait()
         return assistant.hover(request)
-    if kind == "check":
-        return [asdict(d) for d in check_source(request.source, request.language)]
     raise ValueError(f"no such request: {kind}")
 
 
-def warm(assistant: Assistant) -> None:
-    """Load jedi, the API's stub and what the getUpdates template imports."""
+def warm(assistant: Assistant, done: threading.Event) -> None:
+    """Load jedi, the API's stub and what the getUpdates template imports;
+    set `done`, even when that failed (jedi then loads at the next question)."""
     from console.core.resources import resource
 
-    source = resource("templates", "getUpdates.py").read_text(encoding="utf-8") + _WARM_AT
-    lines = source.split("\n")
-    assistant.complete(Request(source, len(lines), len(lines[-1])))
+    try:
+        source = resource("templates", "getUpdates.py").read_text(encoding="utf-8") + _WARM_AT
+        lines = source.split("\n")
+        assistant.complete(Request(source, len(lines), len(lines[-1])))
+    except Exception as e:  # a failed warm-up only leaves jedi cold
+        print(f"script assist: warm-up failed: {e}", file=sys.stderr)
+    finally:
+        done.set()
 
 
 def serve(reader: IO[bytes], writer: IO[bytes]) -> None:
@@ -79,10 +97,9 @@ def serve(reader: IO[bytes], writer: IO[bytes]) -> None:
 
     threading.Thread(target=read, name="requests", daemon=True).start()
     assistant = Assistant()
-    try:
-        warm(assistant)
-    except Exception as e:  # a failed warm-up only leaves jedi cold
-        print(f"script assist: warm-up failed: {e}", file=sys.stderr)
+    # jedi warms on a thread meanwhile; only it touches jedi until it is done.
+    warmed = threading.Event()
+    threading.Thread(target=warm, args=(assistant, warmed), name="warm", daemon=True).start()
     while True:
         line = lines.get()
         try:
@@ -91,7 +108,7 @@ def serve(reader: IO[bytes], writer: IO[bytes]) -> None:
         except ValueError:
             continue
         try:
-            reply = {"seq": seq, "result": answer(assistant, message)}
+            reply = {"seq": seq, "result": answer(assistant, message, warmed)}
         except Exception as e:  # one bad question, not the helper
             reply = {"seq": seq, "error": f"{type(e).__name__}: {e}"}
         writer.write(json.dumps(reply).encode() + b"\n")
