@@ -4,9 +4,9 @@ and the diagnostics, answered outside the window's process.
 In the window's process jedi took the GIL from the GUI thread (a 160-180 ms
 stall typing into a 2,000-line script); here it has its own. Started by
 `assist_client.AssistProcess` as `python -m console.gui.editor.assist_server`
-(the bundle: its own executable with `__script-assist__`). It loads jedi and
-warms it on the script API's stub and the getUpdates template, then answers
-one JSON line for each JSON line on standard input:
+(the bundle: its own executable with `__script-assist__`). It warms jedi
+on the script API's stub and the getUpdates template, on a thread, and
+answers one JSON line for each JSON line on standard input:
 
     {"seq": 7, "kind": "complete", "source": "...", "line": 3, "column": 10,
      "language": "python", "setting_names": ["TWITTER_QUERY"]}
@@ -65,7 +65,8 @@ def answer(assistant: Assistant, message: dict[str, Any], warm: threading.Event)
             text = assistant.signature(request)
         return text
     if kind == "hover":
-        warm.wait()
+        if request.language == "python":
+            warm.wait()
         return assistant.hover(request)
     raise ValueError(f"no such request: {kind}")
 
