@@ -1,6 +1,7 @@
 """The editor in the window's Script tab: the console starts without jedi,
 completion there offers the console's own app setting names, and the
-editor's helper process (jedi) ends with the window, even a killed one."""
+editor's helper process (jedi) ends with the window, even a killed one,
+and survives a jedi cache cut short."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 import psutil
 from PySide6.QtGui import QTextCursor
 
+from console.gui.editor.assist import Request
+from console.gui.editor.assist_client import AssistProcess
 from console.gui.main_window import MainWindow
 from tests.gui.test_window import scheduler
 
@@ -87,3 +90,20 @@ def test_the_editors_helper_ends_when_the_console_is_killed() -> None:
     console.stdin.close()
     console.stdout.close()
     helper.wait(timeout=30)  # psutil.TimeoutExpired if it outlives the console
+
+
+def test_a_cache_file_cut_short_does_not_break_completion(tmp_path: Path, monkeypatch: Any) -> None:
+    # A helper ended while jedi wrote its cache (the window closed as it
+    # warmed up) must not leave completion broken for the next one.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    standard_library = Request("import json\njson.dum", 2, 8)
+    first = AssistProcess()
+    assert [c.name for c in first.complete(standard_library).items] == ["dump", "dumps"]
+    first.close()
+    cached = [p for p in (tmp_path / "jedi").rglob("*") if p.is_file()]
+    assert cached
+    for path in cached:
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    second = AssistProcess()
+    assert [c.name for c in second.complete(standard_library).items] == ["dump", "dumps"]
+    second.close()

@@ -32,6 +32,7 @@ import threading
 from dataclasses import asdict
 from typing import IO, Any
 
+from console.gui.editor import parso_cache
 from console.gui.editor.assist import Assistant, Request
 from console.gui.editor.diagnostics import check_source
 
@@ -118,6 +119,7 @@ def serve(reader: IO[bytes], writer: IO[bytes]) -> None:
 
 def main() -> None:
     """Speak on the standard pipes; anything else printed goes to stderr."""
+    parso_cache.guard()  # this process may be ended while jedi writes its cache
     writer = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print cannot break a line
     serve(sys.stdin.buffer, writer)
