@@ -127,7 +127,15 @@ def test_an_app_settings_key_completes_with_the_consoles_setting_names(
 def test_javascript_completes_and_explains_the_portal_api_from_the_same_stub(
     qtbot: Any, pane: ScriptPane
 ) -> None:
-    start(pane, "var config = require('mobileservice-config');\nfunction job() {\n  ", "javascript")
+    start(
+        pane,
+        "var config = require('mobileservice-config');\nvar request = require('request');\n"
+        "function job() {\n  ",
+        "javascript",
+    )
+    assert completions_after(qtbot, pane, "request.", "post") == ["get", "post"]
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Escape)
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Return)
     assert completions_after(qtbot, pane, "tables.", "getTable") == ["getTable"]
     shown = completions_after(qtbot, pane, "getTable('Updates').", "del")
     assert {"insert", "update", "del", "where", "orderBy", "read"} <= set(shown)
