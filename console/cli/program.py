@@ -67,6 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from console.core.running.script_host import preload_flag, run_and_exit
 
         run_and_exit(preload_what=preload_flag(argv[1:]))
+    if argv[:1] == ["__script-assist__"]:  # the bundle's editor helper (see assist_client)
+        from console.gui.editor.assist_server import main as assist_main
+
+        assist_main()
+        return 0
     early = _early_words(argv)
     window = _window_request(early)
     if window is not None:

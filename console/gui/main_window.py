@@ -236,6 +236,9 @@ class MainWindow(QMainWindow):
         dashboard.run_opened.connect(self.open_run)
         self.show_page(self._first_page)
         self.tasks.submit(services.runner.keep_warm, finish_on_close=False)  # Run Once at once
+        if not self._minimized:
+            for shown in self.pages.values():
+                shown.warm_up()
         from console.gui.change_watch import ChangeWatch
 
         self.changes = ChangeWatch(services.store, self.tasks, self)

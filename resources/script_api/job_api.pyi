@@ -1,7 +1,8 @@
 """The job script API: the globals a job script sees, typed.
 
 One declaration: the editor completes and documents Python scripts from it,
-derives JavaScript completion from its `JavaScript:` lines, and flags names
+derives JavaScript completion and signature help from its `JavaScript:`
+lines (a method's: its JavaScript name and parameters), and flags names
 that are not in it. An `_AppSettingName` is one of this console's app
 settings: the editor offers their names (never their values).
 """
@@ -19,25 +20,25 @@ class Query:
         """Rows matching every condition: `col=value`, or `col__lt`, `col__le`,
         `col__gt`, `col__ge`, `col__ne`, `col__in`, `col__contains`,
         `col__startswith`, `col__isnull` `= value`.
-        JavaScript: where"""
+        JavaScript: where(filter)"""
     def order_by(self, col: str) -> Query:
         """Sorted by `col`, ascending.
-        JavaScript: orderBy"""
+        JavaScript: orderBy(column)"""
     def order_by_descending(self, col: str) -> Query:
         """Sorted by `col`, descending.
-        JavaScript: orderByDescending"""
+        JavaScript: orderByDescending(column)"""
     def take(self, n: int) -> Query:
         """At most `n` rows.
-        JavaScript: take"""
+        JavaScript: take(n)"""
     def skip(self, n: int) -> Query:
         """Skip the first `n` rows.
-        JavaScript: skip"""
+        JavaScript: skip(n)"""
     def select(self, *cols: str) -> Query:
         """Only these columns.
-        JavaScript: select"""
+        JavaScript: select(columns)"""
     def read(self) -> list[dict[str, Any]]:
         """Every matching row.
-        JavaScript: read"""
+        JavaScript: read({success, error})"""
     def count(self) -> int:
         """How many rows match."""
     def first(self) -> dict[str, Any] | None:
@@ -55,15 +56,15 @@ class Table(Query):
 
     def insert(self, row: dict[str, Any]) -> dict[str, Any]:
         """Insert `row`; the stored row, with its `id`.
-        JavaScript: insert"""
+        JavaScript: insert(item, {success, error})"""
     def insert_many(self, rows: Iterable[dict[str, Any]]) -> int:
         """Insert `rows` in one transaction; how many."""
     def update(self, row: dict[str, Any]) -> dict[str, Any]:  # type: ignore[override]
         """Update the row with `row["id"]`; checks `__version` when given.
-        JavaScript: update"""
+        JavaScript: update(item, {success, error})"""
     def delete(self, row_id: int) -> None:  # type: ignore[override]
         """Delete the row with this id.
-        JavaScript: del"""
+        JavaScript: del(idOrItem, {success, error})"""
     def upsert(self, row: dict[str, Any], key: str = "col") -> dict[str, Any]:
         """Insert `row`, or update the row whose `key` column matches."""
 
@@ -72,7 +73,7 @@ class Tables:
 
     def get_table(self, name: str, create: bool = False) -> Table:
         """The table `name`; with `create`, made when it does not exist yet.
-        JavaScript: getTable"""
+        JavaScript: getTable(name)"""
 
 class AppSettings:
     """The console's app settings, read-only; secrets come from the keyring."""
@@ -102,16 +103,16 @@ class Console:
 
     def log(self, *parts: object) -> None:
         """An information line.
-        JavaScript: log"""
+        JavaScript: log(...values)"""
     def info(self, *parts: object) -> None:
         """An information line.
-        JavaScript: info"""
+        JavaScript: info(...values)"""
     def warn(self, *parts: object) -> None:
         """A warning line.
-        JavaScript: warn"""
+        JavaScript: warn(...values)"""
     def error(self, *parts: object) -> None:
         """An error line.
-        JavaScript: error"""
+        JavaScript: error(...values)"""
 
 class Request:
     """JavaScript only: `require('request')`, with `oauth`; every request
@@ -120,10 +121,10 @@ class Request:
 
     def get(self, options: Any, callback: Any) -> None:
         """A GET request; `callback(error, response, body)`.
-        JavaScript: get"""
+        JavaScript: get(options, callback)"""
     def post(self, options: Any, callback: Any) -> None:
         """A POST request; `callback(error, response, body)`.
-        JavaScript: post"""
+        JavaScript: post(options, callback)"""
 
 tables: Tables
 """The user tables: `tables.get_table("Updates")`.

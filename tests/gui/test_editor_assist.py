@@ -1,7 +1,8 @@
 """The script editor knows the job script API: completion after `.` and on
 Ctrl+Space (Python through jedi, JavaScript from the same stub), signature
 help, hover docs, and a misspelt API name in the Problems list. Driven with
-real key presses."""
+real key presses; answered by the editor's helper process (one for the
+module's tests, as one serves a window)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,29 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QToolTip
 
-from console.gui.editor import ScriptPane
+from console.gui.editor.assist import Assistant, Request
+from console.gui.editor.assist_client import AssistProcess
+from console.gui.editor.pane import ScriptPane
 from console.gui.operations import Operations
 
 SETTINGS = ["TWITTER_QUERY", "TWITTER_BEARER_TOKEN"]
 
 
+@pytest.fixture(scope="module")
+def helper() -> Iterator[AssistProcess]:
+    process = AssistProcess()
+    yield process
+    process.close()
+
+
 @pytest.fixture
-def pane(qtbot: Any) -> Iterator[ScriptPane]:
+def pane(qtbot: Any, helper: AssistProcess) -> Iterator[ScriptPane]:
     tasks = Operations()
-    widget = ScriptPane(tasks, setting_names=lambda: SETTINGS)
+    widget = ScriptPane(tasks, setting_names=lambda: SETTINGS, helper=helper)
     qtbot.addWidget(widget)
     widget.resize(800, 600)
     widget.show()
@@ -114,10 +124,18 @@ def test_an_app_settings_key_completes_with_the_consoles_setting_names(
     assert set(shown) == set(SETTINGS)
 
 
-def test_javascript_completes_the_portal_api_from_the_same_stub(
+def test_javascript_completes_and_explains_the_portal_api_from_the_same_stub(
     qtbot: Any, pane: ScriptPane
 ) -> None:
-    start(pane, "var config = require('mobileservice-config');\nfunction job() {\n  ", "javascript")
+    start(
+        pane,
+        "var config = require('mobileservice-config');\nvar request = require('request');\n"
+        "function job() {\n  ",
+        "javascript",
+    )
+    assert completions_after(qtbot, pane, "request.", "post") == ["get", "post"]
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Escape)
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Return)
     assert completions_after(qtbot, pane, "tables.", "getTable") == ["getTable"]
     shown = completions_after(qtbot, pane, "getTable('Updates').", "del")
     assert {"insert", "update", "del", "where", "orderBy", "read"} <= set(shown)
@@ -130,6 +148,13 @@ def test_javascript_completes_the_portal_api_from_the_same_stub(
     qtbot.keyClick(pane.editor, Qt.Key.Key_Escape)
     qtbot.keyClick(pane.editor, Qt.Key.Key_Return)
     assert "warn" in completions_after(qtbot, pane, "console.", "warn")
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Escape)
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(pane.editor, "tables.getTable('Updates').insert({text: 'a, b'}, ")
+    signature = pane.editor.assist.signature
+    qtbot.waitUntil(lambda: "insert(" in signature.text(), timeout=20000)
+    assert signature.isVisible()
+    assert "insert(item, <b>{success, error}</b>)" in signature.text()  # its JavaScript form
 
 
 def test_signature_help_shows_the_parameters_of_the_call_being_typed(
@@ -176,3 +201,43 @@ def test_a_misspelt_api_name_is_a_problem_and_a_click_goes_to_its_line(
         pos=pane.problems.visualItemRect(item).center(),
     )
     assert pane.editor.textCursor().blockNumber() + 1 == 5
+
+
+def test_an_answer_to_text_typed_on_from_is_never_shown(qtbot: Any, pane: ScriptPane) -> None:
+    start(pane, "def job():\n    ")
+    model = pane.editor.assist.completer.model()
+    assert isinstance(model, QStringListModel)
+    shown: list[list[str]] = []
+    model.modelReset.connect(lambda: shown.append(model.stringList()))
+    # No event is handled between these keys: the answer about "console."
+    # cannot have arrived before Ctrl+Space asks about "console.l".
+    qtbot.keyClicks(pane.editor, "console.")
+    qtbot.keyClicks(pane.editor, "l")
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: offered(pane) == ["log"], timeout=20000)
+    assert shown == [["log"]]  # console's four names never flashed up
+
+
+def test_while_jedi_loads_the_stub_answers_the_api_as_jedi_does() -> None:
+    # The helper answers these from the stub in its first second, then jedi
+    # does: the user must not see the list or the parameters change.
+    assistant = Assistant()
+    for typed in [
+        "tables.",
+        'tables.get_table("Updates").where(a=1).',
+        'rows = tables.get_table("U")\n    rows.ord',
+        'tables.get_table("Updates", ',
+        'tables.get_table("U").where(',
+        'console.log("a", ',
+    ]:
+        source = "def job():\n    " + typed
+        lines = source.split("\n")
+        request = Request(source, len(lines), len(lines[-1]))
+        if typed.endswith(("(", ", ")):
+            assert assistant.signature_without_jedi(request) == assistant.signature(request)
+            continue
+        quick = assistant.complete_without_jedi(request)
+        assert quick is not None
+        assert [c.name for c in quick.items] == [c.name for c in assistant.complete(request).items]
+    python_only = Request("import json\njson.", 2, 5)
+    assert assistant.complete_without_jedi(python_only) is None  # that takes jedi

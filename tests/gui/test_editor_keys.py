@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
-from console.gui.editor import ScriptPane
+from console.gui.editor.pane import ScriptPane
 from console.gui.operations import Operations
 
 CTRL = Qt.KeyboardModifier.ControlModifier

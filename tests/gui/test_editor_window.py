@@ -1,5 +1,7 @@
 """The editor in the window's Script tab: the console starts without jedi,
-and completion there offers the console's own app setting names."""
+completion there offers the console's own app setting names, and the
+editor's helper process (jedi) ends with the window, even a killed one,
+and survives a jedi cache cut short."""
 
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import psutil
 from PySide6.QtGui import QTextCursor
 
+from console.gui.editor.assist import Request
+from console.gui.editor.assist_client import AssistProcess
 from console.gui.main_window import MainWindow
 from tests.gui.test_window import scheduler
 
@@ -59,3 +64,46 @@ def test_the_script_tab_completes_app_setting_names_not_values(
     qtbot.waitUntil(lambda: popup.isVisible() and "TWITTER_QUERY" in offered(), timeout=20000)
     assert set(offered()) == {"TWITTER_QUERY", "FEED_URL"}
     assert not any("example.org" in name or "#" in name for name in offered())
+    helper = editor.assist.helper.pid
+    assert helper is not None
+    window.close()
+    assert not psutil.pid_exists(helper)
+
+
+KILLED = """
+import sys
+from console.gui.editor.assist_client import AssistProcess
+helper = AssistProcess(); helper.start()
+print(helper.pid, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_editors_helper_ends_when_the_console_is_killed() -> None:
+    console = subprocess.Popen(
+        [sys.executable, "-c", KILLED], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert console.stdout is not None and console.stdin is not None
+    helper = psutil.Process(int(console.stdout.readline()))
+    console.kill()  # SIGKILL: nothing of the console runs after it
+    console.wait()
+    console.stdin.close()
+    console.stdout.close()
+    helper.wait(timeout=30)  # psutil.TimeoutExpired if it outlives the console
+
+
+def test_a_cache_file_cut_short_does_not_break_completion(tmp_path: Path, monkeypatch: Any) -> None:
+    # A helper ended while jedi wrote its cache (the window closed as it
+    # warmed up) must not leave completion broken for the next one.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    standard_library = Request("import json\njson.dum", 2, 8)
+    first = AssistProcess()
+    assert [c.name for c in first.complete(standard_library).items] == ["dump", "dumps"]
+    first.close()
+    cached = [p for p in (tmp_path / "jedi").rglob("*") if p.is_file()]
+    assert cached
+    for path in cached:
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    second = AssistProcess()
+    assert [c.name for c in second.complete(standard_library).items] == ["dump", "dumps"]
+    second.close()

@@ -182,6 +182,20 @@ def test_installed_outside_the_source_tree(installed: Installed) -> None:
     assert Path(where.stdout.strip()).is_relative_to(installed.venv)
     version = installed.run("--version")
     assert (version.returncode, version.stdout.strip()) == (0, f"mobile-console {VERSION}")
+    # The editor's helper process starts from the installed copy, with its stub.
+    helper = installed.python(HELPER_CHECK)
+    assert (helper.returncode, helper.stdout.split()) == (0, ["where", "getTable(<b>name</b>)"])
+
+
+HELPER_CHECK = """
+from console.gui.editor.assist import Request
+from console.gui.editor.assist_client import AssistProcess
+helper = AssistProcess()
+found = helper.complete(Request("tables.get_table('x').wh", 1, 24))
+print(*[c.name for c in found.items])
+print(helper.signature(Request("tables.getTable(", 1, 16, "javascript")).split("<br>")[0])
+helper.close()
+"""
 
 
 def _templates() -> list[Path]:

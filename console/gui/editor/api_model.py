@@ -39,6 +39,8 @@ class Member:
     #: Its JavaScript name, when the portal's API has it.
     js: str | None
     signature: str = ""
+    #: A method's JavaScript call, `insert(item, {success, error})`.
+    js_signature: str = ""
 
 
 @dataclass
@@ -67,6 +69,14 @@ class ApiModel:
 def _js(doc: str) -> str | None:
     found = _JS_LINE.search(doc)
     return found.group(1) if found else None
+
+
+def _js_method(doc: str) -> tuple[str | None, str]:
+    """A method's JavaScript name, and its call with the parameters when
+    the `JavaScript:` line gives them (`where(filter)`)."""
+    js = _js(doc)
+    call = re.fullmatch(r"(\w+)\(.*\)", js or "")
+    return (call.group(1), js or "") if call else (js, "")
 
 
 def _gives(annotation: ast.expr | None, classes: set[str]) -> str | None:
@@ -99,8 +109,14 @@ def parse_stub(text: str) -> ApiModel:
             if isinstance(node, ast.FunctionDef):
                 fdoc = ast.get_docstring(node) or ""
                 args = ast.unparse(node.args).replace("self, ", "").replace("self", "")
+                js, js_call = _js_method(fdoc)
                 members[node.name] = Member(
-                    node.name, fdoc, _gives(node.returns, names), _js(fdoc), f"{node.name}({args})"
+                    node.name,
+                    fdoc,
+                    _gives(node.returns, names),
+                    js,
+                    f"{node.name}({args})",
+                    js_call,
                 )
             elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
                 adoc = _following_doc(body, i)

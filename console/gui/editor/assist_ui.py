@@ -1,5 +1,6 @@
 """The editor's side of completion, signature help and hover docs: asks the
-`Assistant` on the editor's own worker lane through the window's operations
+editor's helper process (`AssistProcess`, jedi outside the window's
+process) from the editor's own worker lane through the window's operations
 (a keystroke never waits) and shows the newest answer; an answer overtaken
 by a newer question, or by the cursor moving away, is dropped."""
 
@@ -13,12 +14,12 @@ from PySide6.QtCore import QObject, QPoint, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLabel, QPlainTextEdit, QToolTip
 
-from console.gui.editor.assist import Assistant, Completions, Request
+from console.gui.editor.assist import Completions, Request
+from console.gui.editor.assist_client import AssistProcess
 from console.gui.operations import Op, Operations
 
 T = TypeVar("T")
-#: One lane for every editor: jedi is not thread-safe, and it keeps the
-#: editor's jedi warm between questions.
+#: One lane for every editor: one question at a time to its helper, in order.
 LANE = "script-assist"
 
 
@@ -30,11 +31,16 @@ class AssistUi(QObject):
         editor: QPlainTextEdit,
         tasks: Operations,
         setting_names: Callable[[], list[str]] | None = None,
+        helper: AssistProcess | None = None,
     ) -> None:
         super().__init__(editor)
         self._editor = editor
         self._tasks = tasks
-        self._assistant = Assistant()
+        #: The helper process that answers (jedi, the diagnostics); given
+        #: one, its giver ends it.
+        self.helper = helper or AssistProcess()
+        if helper is None:  # ours: ended with the editor, whatever deletes it
+            editor.destroyed.connect(self.helper.close)
         self._setting_names = setting_names
         # Read on the lane only: once per script opened.
         self._names: tuple[str, ...] | None = None
@@ -89,8 +95,6 @@ class AssistUi(QObject):
                 done(result)
 
         def run(_progress: Any) -> T:
-            if kind == "warm":  # a script opened: the settings may have changed
-                self._names = None
             return work(self._with_names(request))
 
         self._tasks.run(Op(run, deliver, self._on_failed, wanted=current), lane=LANE)
@@ -105,9 +109,18 @@ class AssistUi(QObject):
         pass  # no completion is no loss: the user types on
 
     def warm_up(self) -> None:
-        """Load jedi and the stub on the lane now, when a Python script is
-        opened, so the first completion the user asks for is quick."""
-        self._ask_at("warm", Request("tables.", 1, 7), self._assistant.complete, lambda _r: None)
+        """Start the helper now, when a script is opened or the Scheduler
+        page shows (it loads jedi and the stub on its own), so the first
+        completion the user asks for is quick."""
+        self._tasks.run(Op(self._start_helper, failure=self._on_failed), lane=LANE)
+
+    def _start_helper(self, _progress: Any) -> None:
+        self._names = None  # a script opened: the settings may have changed
+        self.helper.start()
+
+    def close(self) -> None:
+        """End the helper: the window is closing."""
+        self.helper.close()
 
     # -- completion ------------------------------------------------------
 
@@ -115,7 +128,7 @@ class AssistUi(QObject):
         """Ask for completions at the cursor (after `.`, or Ctrl+Space)."""
         cursor = self._editor.textCursor()
         self._anchor = (cursor.blockNumber(), cursor.positionInBlock())
-        self._ask("complete", self._assistant.complete, self._on_completions)
+        self._ask("complete", self.helper.complete, self._on_completions)
 
     def _on_completions(self, found: Completions) -> None:
         cursor = self._editor.textCursor()
@@ -184,7 +197,7 @@ class AssistUi(QObject):
 
     def show_signature(self) -> None:
         """Ask for the parameters of the call being typed."""
-        self._ask("signature", self._assistant.signature, self._on_signature)
+        self._ask("signature", self.helper.signature, self._on_signature)
 
     def _on_signature(self, text: str) -> None:
         if not text:
@@ -217,7 +230,7 @@ class AssistUi(QObject):
             self.language,
         )
         at = self._editor.viewport().mapToGlobal(self._hover_at)
-        self._ask_at("hover", request, self._assistant.hover, lambda doc: self._on_hover(doc, at))
+        self._ask_at("hover", request, self.helper.hover, lambda doc: self._on_hover(doc, at))
 
     def _on_hover(self, doc: str, at: QPoint) -> None:
         if doc:

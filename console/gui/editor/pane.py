@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from console.gui.editor.assist_client import AssistProcess
 from console.gui.editor.code_editor import CodeEditor
 from console.gui.editor.diagnostics import Diagnostic
 from console.gui.editor.find_bar import FindBar, GotoBar, go_to_line
@@ -26,12 +27,13 @@ class ScriptPane(QWidget):
         tasks: Operations,
         parent: QWidget | None = None,
         setting_names: Callable[[], list[str]] | None = None,
+        helper: AssistProcess | None = None,
     ) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.editor = CodeEditor(tasks, self, setting_names)
+        self.editor = CodeEditor(tasks, self, setting_names, helper)
         self.find_bar = FindBar(self.editor, self)
         self.goto_bar = GotoBar(self.editor, self)
         self.problems_title = QLabel("Problems", self)
@@ -53,6 +55,14 @@ class ScriptPane(QWidget):
         self.editor.diagnostics_changed.connect(self._on_diagnostics)
         self.problems.itemClicked.connect(self._on_problem_clicked)
         self.problems.itemActivated.connect(self._on_problem_clicked)
+
+    def start_helper(self) -> None:
+        """Start the editor's helper process (jedi) now, ahead of a script."""
+        self.editor.assist.warm_up()
+
+    def shutdown(self) -> None:
+        """The window is closing: end the editor's helper process."""
+        self.editor.assist.close()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # The bars' fields take the editor's keys too (F3 in the find field),

@@ -62,6 +62,10 @@ class Page(QWidget):
         if any(c.topic in self.topics or c.topic == "external" for c in changes):
             self.refresh()
 
+    def warm_up(self) -> None:
+        """The window has opened, on screen: start what the page will soon
+        need and takes a while to start."""
+
     def shutdown(self) -> None:
         """The window is closing: stop what the page has going."""
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
@@ -40,7 +41,7 @@ from console.gui.charts import JobDurations, SparklineDelegate
 from console.gui.debug_pane import DebugPane, debug_on_f5
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.dry_run_pane import DryRunPane
-from console.gui.editor import ScriptPane
+from console.gui.editor.pane import ScriptPane
 from console.gui.pages import Context, Page
 from console.gui.pages.job_history import HistoryTab
 from console.gui.record_model import Column, RecordModel
@@ -355,8 +356,18 @@ class SchedulerPage(Page):
 
     def shutdown(self) -> None:
         self.control.shutdown()
+        self.job_view.script.shutdown()
 
     # -- actions ------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        # The editor's helper process (jedi) warms up now, as the runner's
+        # spare host does: completion is quick in the first script opened.
+        self.job_view.script.start_helper()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.job_view.script.start_helper()  # a console opened in the tray: now
 
     def refresh(self) -> None:
         services = self.ctx.services
