@@ -180,6 +180,23 @@ def test_a_dap_client_debugs_a_job_run_by_the_bundle(bundle: Path, home: Path) -
             proc.communicate()
 
 
+def test_the_editors_helper_completes_from_the_bundle(bundle: Path) -> None:
+    """The editor's completion helper, the bundle's own executable with
+    `__script-assist__`: the script API from its stub, and the standard
+    library through jedi and the typeshed stubs the bundle keeps."""
+    from console.gui.editor.assist import Request
+    from console.gui.editor.assist_client import AssistProcess
+
+    helper = AssistProcess([str(bundle / "mobile-console"), "__script-assist__"])
+    try:
+        api = helper.complete(Request("tables.get_table('x').wh", 1, 24))
+        assert [c.name for c in api.items] == ["where"]
+        stdlib = helper.complete(Request("import json\njson.dump", 2, 9))
+        assert {"dump", "dumps"} <= {c.name for c in stdlib.items}
+    finally:
+        helper.close()
+
+
 def test_postgresql_through_the_bundle(bundle: Path, home: Path, pg_url: str) -> None:
     db = ["--db", pg_url]
     assert run(bundle, [*db, "table", "create", "Shared"], home).returncode == 0
