@@ -12,6 +12,7 @@ from console.app import Services, open_services
 from console.core import paths
 from console.core.clock import Clock, utcnow
 from console.core.errors import NotFoundError
+from console.demo.history import DayOfRuns, seed_wanted
 from console.demo.memory_keyring import MemoryKeyring
 from console.demo.twitter_standin import TwitterStandIn
 
@@ -25,8 +26,12 @@ class Demo:
     standin: TwitterStandIn
     #: Said in the window when the demo could not use the OS keyring.
     keyring_note: str | None
+    #: A fresh demo's first day of runs, being made (`history`).
+    history: DayOfRuns | None = None
 
     def close(self) -> None:
+        if self.history is not None:
+            self.history.stop()
         self.standin.stop()
         self.services.close()
 
@@ -43,7 +48,10 @@ def start_demo(
     *,
     publish_every_s: float = 20.0,
     clock: Clock = utcnow,
+    history: bool = False,
 ) -> Demo:
+    """The demo, prepared; with `history`, a home with no run yet fills with a
+    day of them behind the window (`console.demo.history`)."""
     standin = TwitterStandIn().start()
     standin.publish(120, query=QUERY, spread=timedelta(hours=2))
     if publish_every_s > 0:
@@ -59,7 +67,8 @@ def start_demo(
         services = open_services(home, db_url, keyring_backend=MemoryKeyring(), clock=clock)
         note = f"{note}. The demo keeps its made-up Twitter credentials in memory only."
     _prepare(services, standin)
-    return Demo(services, standin, note)
+    day = DayOfRuns(services, standin).start() if history and seed_wanted(services) else None
+    return Demo(services, standin, note, day)
 
 
 def _prepare(services: Services, standin: TwitterStandIn) -> None:

@@ -59,7 +59,7 @@ def launch(
         if demo:
             from console.demo import start_demo
 
-            started = start_demo(home, db_url)
+            started = start_demo(home, db_url, history=True)
             return Opened(
                 started.services,
                 started.close,

@@ -3,7 +3,10 @@ against its stand-in through the redirect from https://api.twitter.com."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from console.core.tables.api import open_table
 from console.demo import start_demo
@@ -25,3 +28,29 @@ def test_both_getupdates_templates_run_in_the_demo(home: Path) -> None:
         assert open_table(services.tables, "Updates").count() == stored + 1
     finally:
         demo.close()
+
+
+def test_a_fresh_demo_fills_with_a_day_of_runs_and_a_used_one_does_not(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.demo import history
+
+    monkeypatch.setattr(history, "HOURS", 8)  # 4 runs of each job, every 2 hours back
+    demo = start_demo(home, publish_every_s=0, history=True)
+    try:
+        assert demo.history is not None
+        demo.history.wait()
+        runs = demo.services.runs.runs(limit=100)
+        assert sorted({r.job_name for r in runs}) == ["getUpdates", "getUpdatesJs"]
+        assert len(runs) == 8 and {r.status for r in runs} == {"succeeded", "failed"}
+        now = datetime.now(UTC)
+        ages = sorted((now - r.started_at).total_seconds() / 3600 for r in runs)
+        assert ages[0] > 1.5 and ages[-1] < 8.6  # spread over the hours before now
+        assert open_table(demo.services.tables, "Updates").count() > 0  # really fetched
+    finally:
+        demo.close()
+    again = start_demo(home, publish_every_s=0, history=True)
+    try:
+        assert again.history is None  # it has runs already
+    finally:
+        again.close()
