@@ -57,6 +57,9 @@ class MainWindow(QMainWindow):
     """The console window over one set of services."""
 
     opening_failed = Signal(str)
+    #: The scheduler's notices (database gone or back, runs waiting for a
+    #: dry run), from its thread; shown in the status bar.
+    scheduler_notice = Signal(str)
 
     def __init__(
         self,
@@ -219,6 +222,9 @@ class MainWindow(QMainWindow):
         self._on_close = on_close
         self.setWindowTitle(f"Mobile Console — {services.home}")
         self.scheduler = services.scheduler() if self._run_scheduler else None
+        if self.scheduler is not None:
+            self.scheduler_notice.connect(self.notify)
+            self.scheduler.notices.listeners.append(self.scheduler_notice.emit)
         self.ctx = Context(services, self.tasks, self.scheduler, self.notify, keyring_note)
         data, dashboard = DataPage(self.ctx, self), DashboardPage(self.ctx, self)
         for page in (

@@ -66,3 +66,45 @@ def test_undo_run_from_history(window: MainWindow, qtbot: Any) -> None:
     assert [r["n"] for r in open_table(services.tables, "Stock").read()] == [1, 2]
     qtbot.waitUntil(lambda: history.runs.rowCount() == 2, timeout=10000)
     assert history.runs.record(0).trigger == "undo"
+
+
+def test_a_scheduled_run_due_during_a_dry_run_waits_and_the_window_says_so(
+    window: MainWindow, qtbot: Any, tmp_path: Any
+) -> None:
+    """On SQLite a dry run holds the write lock while it runs: a scheduled
+    run due meanwhile starts when it ends, late but not failed, and the
+    status bar says what waits."""
+    from tests.integration.test_workers import make_due
+
+    services = window.services
+    go = tmp_path / "go"
+    stock_and_a_job(
+        services,
+        "    import os, time\n"
+        f"    while not os.path.exists({str(go)!r}):\n"
+        "        time.sleep(0.05)\n",
+    )
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(services.jobs.get("work"))
+    messages: list[str] = []
+    window.scheduler_notice.connect(messages.append)
+    window.command_bar.actions_by_name["Dry Run"].trigger()
+    qtbot.waitUntil(lambda: services.runner.holding == "work", timeout=20000)
+    make_due(services, "ticker", "def ticker():\n    tables.get_table('Stock').insert({'n': 9})\n")
+    window.scheduler.wake()
+    qtbot.waitUntil(
+        lambda: any("waiting: the dry run of work" in m for m in messages), timeout=10000
+    )
+    assert "waiting: the dry run of work" in window.statusBar().currentMessage()
+    assert [r.job_name for r in services.runs.runs()] == ["work"]  # the tick waits
+    go.touch()
+    qtbot.waitUntil(
+        lambda: (
+            [(r.job_name, r.status) for r in services.runs.runs()][:1] == [("ticker", "succeeded")]
+        ),
+        timeout=20000,
+    )
+    assert "the dry run ended; scheduled runs go on" in messages
+    assert sorted(r["n"] for r in open_table(services.tables, "Stock").read()) == [1, 2, 9]

@@ -117,6 +117,8 @@ class Runner:
         self._spare_lock = threading.Lock()
         self._forks: ForkServer | None = None
         self._diffs: dict[int, DryRunDiff] = {}
+        #: The job whose dry run holds SQLite's write lock now (the scheduler waits).
+        self.holding: str | None = None
         #: The database's driver, which hosts load before their run does.
         self._driver = make_url(db_url).drivername
 
@@ -452,6 +454,8 @@ class Runner:
         # log or heartbeat meanwhile would only wait on it (the log is kept
         # in memory, within its caps, and stored at the end).
         hold_writes = diff is not None and self.runs.store.dialect == "sqlite"
+        if hold_writes:
+            self.holding = job.name
 
         paused_at: float | None = None
         logged: list[tuple[str, str]] = []  # the log lines of one read, masked as a batch
@@ -527,6 +531,8 @@ class Runner:
                 if not hold_writes:
                     writer.flush_if_due()
         finally:
+            if hold_writes:
+                self.holding = None
             ended = not selector_map or exited_at is not None  # the pipes closed, or it exited
             selector.close()
             child.end(self.grace_s, ending=ended)  # nothing of the run outlives it

@@ -36,6 +36,7 @@ from console.core.jobs.job_store import Job, JobStore
 from console.core.jobs.runs import LEASE_TTL, Run, RunLog
 from console.core.running.runner import RunInputs, Runner
 from console.core.scheduling.alerts import Alert, alert_for
+from console.core.scheduling.events import Notices, held_notice, never_raising
 from console.core.scheduling.retries import Retry, RetryQueue
 from console.core.store import faults, schema
 from console.core.store.cancel import Cancel
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 #: machine waking from sleep) is noticed. One wake-up per interval is no
 #: measurable CPU.
 MAX_SLEEP_S = 15.0
+#: How often a scheduler waiting for this console's dry run looks again.
+HELD_RECHECK_S = 0.5
 PURGE_EVERY = timedelta(hours=6)
 #: How many due ticks one claim (one transaction) takes at most.
 CLAIM_BATCH = 16
@@ -67,19 +70,6 @@ class Claim:
     note: str | None
     run: Run | None = None
     job: Job | None = None  # as the claim read it
-
-
-def _never_raising(on_event: Callable[[str], None]) -> Callable[[str], None]:
-    """`on_event`, whose failure (a closed terminal, say) is logged, never
-    the scheduler's or a run's."""
-
-    def say(message: str) -> None:
-        try:
-            on_event(message)
-        except Exception:
-            log.exception("could not report: %s", message)
-
-    return say
 
 
 @dataclass
@@ -118,10 +108,13 @@ class ConsoleScheduler:
         # connection behind the runs it started (a hundred at once, say).
         self._claims = claims or store
         self._dispatch = dispatch
-        self._on_event = _never_raising(on_event or (lambda _message: None))
+        self._on_event = never_raising(on_event or (lambda _message: None))
         #: At most this many runs at once (`worker --max-runs`); None: no cap.
         self.max_runs = max_runs
-        self.outage = Outage(self._on_event)
+        #: What a window shows of the events: the database gone or back, runs waiting.
+        self.notices = Notices(self._on_event)
+        self.outage = Outage(self.notices)
+        self._held_by: str | None = None  # the dry run of this console's runs wait for
         #: Told of each failure and recovery of a scheduled run (web hook,
         #: desktop notifications); called on the run's thread, never blocking it long.
         self.alert_listeners: list[Callable[[Alert], None]] = (
@@ -231,6 +224,12 @@ class ConsoleScheduler:
 
     def step(self) -> float | None:
         """Sync with the database, run what is due; seconds until the next due."""
+        holder = self.runner.holding
+        if holder != self._held_by:  # a SQLite dry run of this console holds the write lock
+            self._held_by = holder
+            self.notices(held_notice(holder))
+        if holder is not None:
+            return HELD_RECHECK_S  # late, never failed on the lock
         if self._abandoned_at is None or self.clock() >= self._abandoned_at:
             # Runs whose console or worker went away: a lease lapses in 30 s,
             # so a look every few seconds is soon enough (and a step comes
