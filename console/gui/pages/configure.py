@@ -123,6 +123,10 @@ class ConfigurePage(Page):
         # Two columns: the page fits a 900-pixel-high screen with the banner.
         forms = [QFormLayout(), QFormLayout()]
         self.editors: dict[str, QWidget] = {}
+        #: What each editor held when last shown or saved: one the user has
+        #: changed since keeps the change when a read lands (a Save's re-read).
+        self._shown: dict[str, Any] = {}
+        self._saves = 0  # Saves of the console settings started; the last one speaks
         for i, spec in enumerate(SETTINGS):
             editor = _editor_for(spec, console)
             editor.setToolTip(spec.help)
@@ -176,19 +180,26 @@ class ConfigurePage(Page):
         self.banner.setText(f"Secrets cannot be kept: {note}" if note else "")
         for key, value in values.items():
             editor = self.editors[key]
-            if isinstance(editor, QComboBox):
-                editor.setCurrentText(str(value))
-            elif isinstance(editor, QSpinBox):
-                editor.setValue(int(value))
-            elif isinstance(editor, QCheckBox):
-                editor.setChecked(bool(value))
-            elif isinstance(editor, QLineEdit) and SPECS[key].secret:
-                editor.clear()  # a secret is never read back into the window
-                editor.setPlaceholderText(
-                    "stored in the keyring; type to replace" if value else "not set"
-                )
-            elif isinstance(editor, QLineEdit):
-                editor.setText(str(value))
+            if key in self._shown and _editor_value(editor) != self._shown[key]:
+                continue  # typed since: the user's, not overwritten
+            self._show_value(key, editor, value)
+            self._shown[key] = _editor_value(editor)
+
+    @staticmethod
+    def _show_value(key: str, editor: QWidget, value: Any) -> None:
+        if isinstance(editor, QComboBox):
+            editor.setCurrentText(str(value))
+        elif isinstance(editor, QSpinBox):
+            editor.setValue(int(value))
+        elif isinstance(editor, QCheckBox):
+            editor.setChecked(bool(value))
+        elif isinstance(editor, QLineEdit) and SPECS[key].secret:
+            editor.clear()  # a secret is never read back into the window
+            editor.setPlaceholderText(
+                "stored in the keyring; type to replace" if value else "not set"
+            )
+        elif isinstance(editor, QLineEdit):
+            editor.setText(str(value))
 
     def _on_setting_selected(self, current: Any, _previous: Any) -> None:
         if current.isValid():
@@ -275,9 +286,9 @@ class ConfigurePage(Page):
                 stored,
                 lambda e: self.identity_error.setText(str(e)),
             )
-        values = {key: _editor_value(e) for key, e in self.editors.items()}
+        sent = {key: _editor_value(e) for key, e in self.editors.items()}
         # An empty secret field leaves the stored secret as it is.
-        values = {k: v for k, v in values.items() if v != "" or not SPECS[k].secret}
+        values = {k: v for k, v in sent.items() if v != "" or not SPECS[k].secret}
 
         def save_console() -> None:
             for name, value in values.items():  # every value checked before any is stored
@@ -285,12 +296,21 @@ class ConfigurePage(Page):
             for name, value in values.items():
                 services.set_setting(name, value)
 
+        self._saves += 1
+        this_save = self._saves
+
         def saved(_r: Any) -> None:
-            self.console_error.clear()
-            self.ctx.notify("saved the console settings")
+            self._shown.update(sent)  # stored: the read that follows may show it anew
+            if this_save == self._saves:  # an earlier Save's answer never hides a later one's
+                self.console_error.clear()
+                self.ctx.notify("saved the console settings")
             self.refresh()
 
-        self.ctx.tasks.submit(save_console, saved, lambda e: self.console_error.setText(str(e)))
+        def refused(error: Exception) -> None:
+            if this_save == self._saves:
+                self.console_error.setText(str(error))
+
+        self.ctx.tasks.submit(save_console, saved, refused)
 
 
 def _editor_for(spec: SettingSpec, parent: QWidget) -> QWidget:
