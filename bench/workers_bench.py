@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,13 +69,12 @@ def _first_write_script(i: int) -> str:
     )
 
 
-def _prepare(
-    home: Path, db_url: str, first_tick: datetime, jobs: int, script: Callable[[int], str]
-) -> None:
+def _prepare(home: Path, db_url: str, first_tick: datetime, jobs: int, first_write: bool) -> None:
     from console.app import open_services
 
     services = open_services(home, db_url)
-    if script is _first_write_script:
+    script = _first_write_script if first_write else _script
+    if first_write:
         services.tables.create("Firsts")
         services.tables.add_column("Firsts", "job", "string")
     for i in range(jobs):
@@ -167,7 +165,7 @@ def scale_run(
     now = datetime.now(UTC)
     first = (now + timedelta(seconds=40)).replace(second=0, microsecond=0) + timedelta(minutes=1)
     mark = WROTE if first_write else STARTED
-    _prepare(home, db_url, first, jobs, _first_write_script if first_write else _script)
+    _prepare(home, db_url, first, jobs, first_write)
     fleet = Fleet(home, db_url, workers, runner)
     rng = random.Random(17)
     # One worker killed (SIGKILL) and started again at a random moment of every minute.

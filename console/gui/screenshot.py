@@ -14,14 +14,14 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from console.core.clock import utcnow
+from console.demo.history import ShiftedClock
 from console.gui import theme
 
 if TYPE_CHECKING:
@@ -131,17 +131,6 @@ def shoot(
         QTimer.singleShot(shot.settle_ms, lambda: step(at + 1))
 
     step(0)
-
-
-class ShiftedClock:
-    """The wall clock set back by `behind`: a run made now is recorded as
-    made then (the pictures' day of runs, made by really running the jobs)."""
-
-    def __init__(self) -> None:
-        self.behind = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() - self.behind
 
 
 def seed(services: Services, clock: ShiftedClock, hours: int = 24) -> None:

@@ -142,10 +142,12 @@ class Masker:
         return [self._mask_line(line) for line in lines]
 
     def _hit(self, lowered: str) -> bool:
-        if self._any.search(lowered):
-            return True
-        # A piece spelled out with one separator between its characters:
-        # every other character of the text holds it as typed.
+        """Any form or piece of a secret in `lowered`, as typed or spelled out."""
+        return bool(self._any.search(lowered)) or self._spelled_out(lowered)
+
+    def _spelled_out(self, lowered: str) -> bool:
+        """A piece spelled out with one separator between its characters:
+        every other character of the text holds it as typed."""
         pieces = self._pieces
         return pieces is not None and bool(
             pieces.search(lowered[::2]) or pieces.search(lowered[1::2])
@@ -161,10 +163,8 @@ class Masker:
         return MASK + line[len(body) :]  # a piece of a secret is left: the line goes
 
     def _has_piece(self, lowered: str) -> bool:
-        pieces = self._pieces
-        return bool(
-            pieces.search(lowered) or pieces.search(lowered[::2]) or pieces.search(lowered[1::2])
-        )
+        assert self._pieces is not None
+        return bool(self._pieces.search(lowered)) or self._spelled_out(lowered)
 
     def _mask_forms(self, text: str) -> str:
         if self._pattern is None:

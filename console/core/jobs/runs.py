@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from console.core.clock import Clock, utcnow
 from console.core.jobs import owners
+from console.core.jobs import versions as script_versions
 from console.core.store import schema
 from console.core.store.changes import Change
 from console.core.store.database import Store
@@ -132,7 +133,7 @@ class RunLog:
         if not starts:
             return []
         cls.fail_abandoned_in(conn, [job.id for job, _, _ in starts], now)
-        versions = script_versions_in(conn, [job.id for job, _, _ in starts])
+        versions = script_versions.current_in(conn, [job.id for job, _, _ in starts])
         rows = [
             {
                 "job_id": job.id,
@@ -281,7 +282,7 @@ class RunLog:
         """Record a run as started, inside the caller's transaction (the
         scheduler's claim: a tick won is a run recorded, whatever happens next)."""
         cls.fail_abandoned_in(conn, job_id, now)
-        version = script_versions_in(conn, [job_id])[job_id]
+        version = script_versions.current_in(conn, [job_id])[job_id]
         run_id = conn.execute(
             schema.runs.insert()
             .values(
@@ -561,17 +562,3 @@ class RunLog:
 
 def _run(row: Any) -> Run:
     return Run(**{f: row[f] for f in Run.__dataclass_fields__})
-
-
-def script_versions_in(conn: sa.Connection, job_ids: Sequence[int]) -> dict[int, int]:
-    """Each job's current script version: its newest kept, or 1 (a job
-    never saved has one version, its script)."""
-    table = schema.script_versions
-    found = dict(
-        conn.execute(
-            sa.select(table.c.job_id, sa.func.max(table.c.version))
-            .where(table.c.job_id.in_(set(job_ids)))
-            .group_by(table.c.job_id)
-        ).all()
-    )
-    return {job_id: int(found.get(job_id) or 1) for job_id in job_ids}

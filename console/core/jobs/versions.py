@@ -8,6 +8,7 @@ transaction; the first Save of a job also keeps the script it had before
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,20 @@ def keep(conn: Connection, job_id: int, old: str, old_at: datetime, new: str, at
         top = 1
     conn.execute(table.insert().values(job_id=job_id, version=top + 1, script=new, saved_at=at))
     return int(top) + 1
+
+
+def current_in(conn: Connection, job_ids: Sequence[int]) -> dict[int, int]:
+    """Each job's current script version (what a run starting now runs): its
+    newest kept, or 1 (a job never saved has one version, its script)."""
+    table = schema.script_versions
+    found = dict(
+        conn.execute(
+            sa.select(table.c.job_id, sa.func.max(table.c.version))
+            .where(table.c.job_id.in_(set(job_ids)))
+            .group_by(table.c.job_id)
+        ).all()
+    )
+    return {job_id: int(found.get(job_id) or 1) for job_id in job_ids}
 
 
 def all_versions(
