@@ -229,6 +229,7 @@ class ForkServer:
         self._running: dict[int, ForkedProc] = {}
         self._early: dict[int, int] = {}  # exits reported before the spawn returned
         self._closed = False
+        self._server_gone = False  # the reader has seen the server's end (under _lock)
         self._reader = threading.Thread(target=self._read, name="fork-server", daemon=True)
         self._reader.start()
 
@@ -265,6 +266,10 @@ class ForkServer:
         proc = ForkedProc(pid, *pipes)
         with self._lock:
             early = self._early.pop(pid, None)
+            if early is None and self._server_gone:  # it died between the pid and now
+                early = -signal.SIGKILL
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)
             if early is None:
                 self._running[pid] = proc
         if early is not None:
@@ -313,6 +318,7 @@ class ForkServer:
         self._closed = True
         with self._lock:
             orphans, self._running = list(self._running.values()), {}
+            self._server_gone = True
         for proc in orphans:
             with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGKILL)

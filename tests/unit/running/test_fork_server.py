@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,6 +127,28 @@ def test_runs_of_a_server_that_dies_end_as_killed(
     assert not server.alive
     with pytest.raises(OSError, match="the fork server has stopped"):
         server.spawn()
+    for pipe in (host.proc.stdin, host.proc.stdout, host.proc.stderr):
+        assert pipe is not None
+        pipe.close()
+
+
+def test_a_server_that_dies_before_the_spawn_returns_still_ends_the_run(
+    monkeypatch: pytest.MonkeyPatch, closing: list[ForkServer]
+) -> None:
+    """The server's pid answer and its end can both be read before `spawn`
+    has put the run on its books: the run still ends, as killed."""
+    server = stand_in(monkeypatch, "dies")
+    closing.append(server)
+    answered = server._await
+
+    def after_the_reader_is_done(answer: Any, sent: float) -> int:
+        pid = answered(answer, sent)
+        server._reader.join(timeout=10)
+        return pid
+
+    monkeypatch.setattr(server, "_await", after_the_reader_is_done)
+    host = server.spawn()
+    assert host.proc.wait(timeout=10) == -signal.SIGKILL
     for pipe in (host.proc.stdin, host.proc.stdout, host.proc.stderr):
         assert pipe is not None
         pipe.close()
