@@ -27,7 +27,7 @@ run: $(STAMP)
 test: $(STAMP)
 	@sh tests/env/debian-packages.sh $(TEST_PACKAGES)
 	$(MAKE) --no-print-directory lint
-	bash tests/env/with-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+	bash tests/env/with-services.sh $(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check console tests bench resources build_spec setup.py

@@ -24,6 +24,9 @@ atexit.register(shutil.rmtree, os.environ["XDG_CONFIG_HOME"], True)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("MOBILE_CONSOLE_TEST_PG")
+# Under pytest-xdist each worker gets a database of its own on the same server
+# (the fixtures below drop and recreate its schema for every test).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 
 
 def need(condition: bool, reason: str) -> None:
@@ -47,6 +50,28 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir(mode=0o700)  # as the console makes one (a looser one gets a warning)
     return path
+
+
+def _own_database(url: str, worker: str) -> str:
+    """The URL of this xdist worker's database, made on first use."""
+    import sqlalchemy as sa
+
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first()
+        if not found:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+if PG_URL and XDIST_WORKER:
+    PG_URL = _own_database(PG_URL, XDIST_WORKER)
+    os.environ["MOBILE_CONSOLE_TEST_PG"] = PG_URL
 
 
 def _fresh_postgres_schema() -> None:
