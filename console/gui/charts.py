@@ -332,6 +332,17 @@ class RunsPerHour(_Chart):
         )
 
 
+def sparkline_words(runs: list[Run]) -> str:
+    """A sparkline as a screen reader says it: how many runs, how many failed,
+    the longest."""
+    if not runs:
+        return "no runs yet"
+    failed = sum(outcome(r.status) == "failed" for r in runs)
+    longest = max((r.duration_s for r in runs if r.duration_s is not None), default=None)
+    words = f"{len(runs)} run{'s' if len(runs) > 1 else ''}, {failed} failed"
+    return words + (f", longest {duration_text(longest)}" if longest is not None else "")
+
+
 class SparklineDelegate(QStyledItemDelegate):
     """A job's last runs in a list cell: their durations as a line, each
     failure a red dot, the latest run a dot of its outcome's colour."""

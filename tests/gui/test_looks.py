@@ -1,5 +1,6 @@
 """How the window looks and reads: one alignment rule for every table, a theme
-that switches with no restart, charts, screenshots, and the accessibility tree."""
+that switches with no restart, charts, and screenshots. (The accessibility
+tree is walked from outside, over AT-SPI: tests/desktop/test_accessibility.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, Qt
-from PySide6.QtGui import QAccessible, QAccessibleActionInterface, QColor, QImage, QPalette
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QComboBox, QTableView
 
 from console.gui.columns import VALUE_ROLE
@@ -164,39 +165,3 @@ def test_screenshots_come_out_in_light_and_dark(
     assert light.size() == dark.size() == window.size()
     assert len({light.pixel(x, 300) for x in range(0, light.width(), 7)}) > 3  # not blank
     assert light != dark
-
-
-def _accessible(iface: Any, found: list[Any]) -> list[Any]:
-    """Every node shown in the accessibility tree under `iface` (what
-    AT-SPI gives a screen reader on Linux)."""
-    for i in range(iface.childCount()):
-        child = iface.child(i)
-        if child is not None and not child.state().invisible:
-            found.append(child)
-            _accessible(child, found)
-    return found
-
-
-def test_each_pages_actions_are_found_and_pressed_through_the_accessibility_tree(
-    window: MainWindow, qtbot: Any
-) -> None:
-    """A screen reader's view: each page is opened by pressing its named
-    button in the tree, shows its commands by name, and no control that takes
-    the focus is left without a name."""
-    root = QAccessible.queryAccessibleInterface(window)
-    name = QAccessible.Text.Name
-    for page_name in ("Dashboard", "Data", "Scheduler", "Configure", "Logs"):
-        nodes = _accessible(root, [])
-        [button] = [n for n in nodes if n.text(name) == page_name]
-        button.actionInterface().doAction(QAccessibleActionInterface.pressAction())
-        page = window.pages[page_name]
-        qtbot.waitUntil(lambda page=page: window.current_page() is page, timeout=5000)
-        nodes = _accessible(root, [])
-        names = {n.text(name) for n in nodes}
-        assert set(page.available()) <= names, page_name
-        unnamed = [
-            type(n.object()).__name__
-            for n in nodes
-            if n.state().focusable and not n.text(name) and n.object() is not None
-        ]
-        assert unnamed == [], f"{page_name}: {unnamed}"

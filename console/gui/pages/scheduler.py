@@ -37,7 +37,7 @@ from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.jobs.runs import Run
 from console.core.running.dry_run import DryRunDiff
 from console.core.running.log_writer import LogLine
-from console.gui.charts import JobDurations, SparklineDelegate
+from console.gui.charts import JobDurations, SparklineDelegate, sparkline_words
 from console.gui.debug_pane import DebugPane, debug_on_f5
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.dry_run_pane import DryRunPane
@@ -273,8 +273,13 @@ class SchedulerPage(Page):
                 Column("Status", lambda j: "Enabled" if j.enabled else "Disabled", status=True),
                 Column("Interval", lambda j: j.schedule_text),
                 Column("Last run", lambda j: j.last_run_at, kind="date", empty="never"),
-                Column("Next run", lambda j: j.next_run_at, kind="date"),
-                Column("Last 20 runs", lambda j: self.recent.get(j.id, []), kind="chart"),
+                Column("Next run", lambda j: j.next_run_at, kind="date", empty="not scheduled"),
+                Column(
+                    "Last 20 runs",
+                    lambda j: self.recent.get(j.id, []),
+                    kind="chart",
+                    spoken=sparkline_words,
+                ),
             ],
             key=lambda j: j.id,
         )
