@@ -12,6 +12,8 @@ from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QComboBox, QTableView
 
+from console.core.resources import resource
+from console.gui import theme
 from console.gui.columns import VALUE_ROLE
 from console.gui.main_window import MainWindow
 from console.gui.pages.configure import ConfigurePage
@@ -22,6 +24,8 @@ from console.gui.screenshot import THEMES, Shot, shoot
 from console.gui.theme import DARK, LIGHT
 
 ALIGN = Qt.ItemDataRole.TextAlignmentRole
+#: A colour written out: "#c42b1c", "#999", Qt.GlobalColor.darkRed.
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b|GlobalColor\.")
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 #: A number as the tables show one: a count, a size, a duration ("1.2 s").
@@ -165,3 +169,18 @@ def test_screenshots_come_out_in_light_and_dark(
     assert light.size() == dark.size() == window.size()
     assert len({light.pixel(x, 300) for x in range(0, light.width(), 7)}) > 3  # not blank
     assert light != dark
+
+
+def test_every_colour_the_window_paints_comes_from_the_palette() -> None:
+    """No colour written anywhere but in theme.py's palettes: the editor's
+    completion popup, its problems list and the bars' text included."""
+    gui = Path(theme.__file__).parent
+    written = [
+        f"{path.relative_to(gui)}:{number}"
+        for path in sorted(gui.rglob("*.py"))
+        if path.name != "theme.py"
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if COLOUR.search(line)
+    ]
+    written += [f"theme.qss: {m[0]}" for m in COLOUR.finditer(resource("theme.qss").read_text())]
+    assert written == []

@@ -120,6 +120,7 @@ class JobView(QWidget):
         )
         self.live_log = log_model()
         self.live_view = table_view(script, self.live_log)
+        self.live_view.placeholder = "Run Once (Ctrl+R) shows the run's log here as it runs"
         script.addWidget(self.script)
         script.addWidget(self.live_view)
         self.debugger = DebugPane(page.ctx.services, page.ctx.tasks, script)
@@ -288,7 +289,7 @@ class SchedulerPage(Page):
         self.list = table_view(self, self.jobs)
         self.list.setAccessibleName("Jobs")
         self.list.setItemDelegateForColumn(5, SparklineDelegate(self.list))
-        self.list.doubleClicked.connect(lambda index: self.open_job(self.jobs.record(index.row())))
+        self.list.activated.connect(lambda index: self.open_job(self.jobs.record(index.row())))
         self.list.selectionModel().selectionChanged.connect(lambda *_: self.commands_changed.emit())
         self.job_view = JobView(self)
         self.stack.addWidget(self.list)
