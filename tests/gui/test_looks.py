@@ -5,6 +5,7 @@ tree is walked from outside, over AT-SPI: tests/desktop/test_accessibility.py.)"
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from console.gui.pages.configure import ConfigurePage
 from console.gui.pages.dashboard import DashboardPage
 from console.gui.pages.data import DataPage
 from console.gui.pages.scheduler import SchedulerPage
-from console.gui.screenshot import THEMES, Shot, shoot
+from console.gui.screenshot import DIAGNOSTIC, THEMES, shoot, shots
 from console.gui.theme import DARK, LIGHT
 
 ALIGN = Qt.ItemDataRole.TextAlignmentRole
@@ -150,25 +151,33 @@ def test_a_runs_dot_on_the_dashboard_opens_its_log_and_the_list_draws_its_sparkl
     assert job.id == run.job_id
 
 
-def test_screenshots_come_out_in_light_and_dark(
+def test_every_page_comes_out_in_light_and_dark(
     window: MainWindow, qtbot: Any, tmp_path: Path
 ) -> None:
-    """`make screenshot`'s machinery on one page: a picture a theme, each
-    with something drawn, and the two different."""
+    """`make screenshot`'s machinery on every page it shows (the Dashboard,
+    the grid, the list, a Script tab with a diagnostic, History, a dry run's
+    tab, Configure, Logs): a picture a theme, each with something drawn,
+    each page its own picture, and light and dark different. (The README's
+    dry run shows a diff; here the tab has none, to stay quick.)"""
+    services = window.services
+    assert services is not None
+    services.jobs.create("looks", interval=1, unit="hour", script=WRITER)
+    services.jobs.create("tidy", interval=1, unit="day", script=DIAGNOSTIC)
+    assert services.runner.run("looks").status == "succeeded"
+    window.resize(960, 640)  # smaller than the README's: quicker to save
     files: list[Path] = []
-    shoot(
-        window,
-        tmp_path,
-        [Shot("dashboard", lambda w: w.show_page("Dashboard"), 200)],
-        THEMES,
-        files.extend,
-    )
-    qtbot.waitUntil(lambda: len(files) == 2, timeout=5000)
-    light, dark = (QImage(str(path)) for path in files)
-    assert [p.name for p in files] == ["dashboard-light.png", "dashboard-dark.png"]
-    assert light.size() == dark.size() == window.size()
-    assert len({light.pixel(x, 300) for x in range(0, light.width(), 7)}) > 3  # not blank
-    assert light != dark
+    quick = [replace(shot, settle_ms=30) for shot in shots("looks", "tidy", "Notes")]
+    shoot(window, tmp_path, quick, THEMES, files.extend, quality=100)
+    qtbot.waitUntil(lambda: len(files) == 2 * len(quick), timeout=20000)
+
+    pictures = {path.name: QImage(str(path)) for path in files}
+    for shot in quick:
+        light, dark = pictures[f"{shot.name}-light.png"], pictures[f"{shot.name}-dark.png"]
+        assert light.size() == dark.size() == window.size(), shot.name
+        drawn = {light.pixel(x, y) for x in range(0, 960, 5) for y in range(0, 640, 5)}
+        assert len(drawn) > 8, f"{shot.name}: nothing drawn"
+        assert light != dark, f"{shot.name}: light and dark alike"
+    assert len({p.bits().tobytes() for p in pictures.values()}) == len(pictures)
 
 
 def test_every_colour_the_window_paints_comes_from_the_palette() -> None:
