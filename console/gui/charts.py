@@ -152,7 +152,9 @@ class _Chart(QWidget):
             x = self.x_of(at)
             width = metrics.horizontalAdvance(text)
             painter.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 3))
-            left = min(max(x - width / 2, plot.left()), self.width() - width - 2)
+            if x - width / 2 < plot.left() - 6:
+                continue  # a label pushed aside would crowd out the next one
+            left = min(x - width / 2, self.width() - width - 2)
             if left >= shown_to + 8:
                 painter.drawText(QPointF(left, plot.bottom() + 4 + metrics.ascent()), text)
                 shown_to = left + width

@@ -39,7 +39,7 @@ class DryRunPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(0, 8, 0, 0)  # the summary clear of the tab bar
         self.summary = QLabel(
             "No dry run yet: Dry Run (Ctrl+Shift+R) runs the job and rolls its writes back.", self
         )

@@ -74,6 +74,11 @@ def test_tab_reaches_every_command_and_the_focus_shows_on_every_control(
             assert missing == [], f"{name}: Tab never reaches {missing}"
             unseen = [_describe(w) for w, shown in stops if not shown]
             assert unseen == [], f"{name} ({theme}): no visible focus on {unseen}"
+    # In the navigation bar the arrow keys move from page to page.
+    window.show_page("Dashboard")
+    window.nav.buttons["Dashboard"].setFocus()
+    qtbot.keyClick(window.nav.buttons["Dashboard"], Qt.Key.Key_Down)
+    assert window.current_page() is data and window.nav.buttons["Data"].hasFocus()
     # Enter on a job in the list opens it, as a double click does.
     window.show_page("Scheduler")
     scheduler.list.setFocus()
