@@ -72,6 +72,11 @@ def test_tab_reaches_every_command_and_the_focus_shows_on_every_control(
             commands = [c for c, ok in page.available().items() if ok]
             missing = [c for c in commands if window.command_bar.buttons[c] not in reached]
             assert missing == [], f"{name}: Tab never reaches {missing}"
+            if page is scheduler:  # in the order they are laid out: the list, then commands
+                order = [w for w, _ in stops]
+                assert order.index(scheduler.list) < order.index(
+                    window.command_bar.buttons["Create"]
+                )
             unseen = [_describe(w) for w, shown in stops if not shown]
             assert unseen == [], f"{name} ({theme}): no visible focus on {unseen}"
     # In the navigation bar the arrow keys move from page to page.
