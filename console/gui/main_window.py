@@ -242,8 +242,9 @@ class MainWindow(QMainWindow):
         dashboard.run_opened.connect(self.open_run)
         # Tab reads the window as it is laid out: the page, then its commands
         # (after the pages' last control that takes the focus).
-        previous, widget = self.stack, self.nextInFocusChain()
-        while widget is not self:
+        previous: QWidget = self.stack
+        widget = self.nextInFocusChain()
+        while widget is not None and widget is not self:
             if self.stack.isAncestorOf(widget) and widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
                 previous = widget
             widget = widget.nextInFocusChain()
