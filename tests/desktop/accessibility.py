@@ -145,6 +145,8 @@ def main() -> None:
         for page in PAGES:
             wait_for(f"the {page} button", lambda p=page: named(p, "check box")).press()
             wait_for(f"{page} shown", lambda p=page: named(p.upper(), "label"))
+            if page == "Scheduler":  # its list is read off the GUI thread
+                wait_for("the job listed", lambda: named("tick", "cell"))
             nodes = list(frame.shown())
             seen["pages"][page] = {
                 "buttons": sorted({n.label for n, _ in nodes if n.role == "push button"}),

@@ -91,3 +91,11 @@ def test_tab_reaches_every_command_and_the_focus_shows_on_every_control(
     qtbot.keyClick(scheduler.list, Qt.Key.Key_Return)
     assert scheduler.in_job() and scheduler.job_view.job is not None
     assert scheduler.job_view.job.id == job.id
+    # The script editor takes Tab (it indents); Ctrl+Tab leaves it.
+    view = scheduler.job_view
+    view.tabs.setCurrentWidget(view.script)
+    script_tab = view.tabs.currentIndex()
+    editor = view.script.editor
+    editor.setFocus()
+    qtbot.keyClick(editor, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert not editor.hasFocus() and view.tabs.currentIndex() == script_tab
