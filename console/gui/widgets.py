@@ -82,6 +82,7 @@ def table_view(parent: QWidget, model: Any) -> ListView:
     view.setShowGrid(False)
     header = view.horizontalHeader()
     header.setStretchLastSection(False)
+    header.setHighlightSections(False)  # a selected row does not bolden the headers
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     # Columns fit what the list holds (headers included) when it is filled
     # anew or gets its first rows, judged on a sample so a long log stays

@@ -117,6 +117,9 @@ class ScriptPane(QWidget):
             item.setData(_ERROR, d.error)
             self.problems.addItem(item)
         self._colour_problems()
+        # As tall as its lines, up to five: one problem is one line, not a box.
+        rows = min(5, max(1, len(found)))
+        self.problems.setMaximumHeight(rows * self.problems.sizeHintForRow(0) + 6)
         self.problems_title.setText(f"Problems ({len(found)})")
         self.problems_title.setVisible(bool(found))
         self.problems.setVisible(bool(found))
