@@ -15,8 +15,9 @@ WINDOW_PACKAGES := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
 KEYRING_PACKAGES := gnome-keyring dbus
 # desktop-file-utils: tests/integration/test_installed.py validates the desktop entries.
 # trayer (a system tray) and dunst (a notification server): tests/desktop.
+# at-spi2-core (the accessibility bus and registry): tests/desktop/test_accessibility.py.
 TEST_PACKAGES := $(QT_PACKAGES) $(KEYRING_PACKAGES) postgresql xvfb xauth $(WINDOW_PACKAGES) \
-    desktop-file-utils trayer dunst
+    desktop-file-utils trayer dunst at-spi2-core
 
 .PHONY: run test lint bench bundle icons screenshot clean
 

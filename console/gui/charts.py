@@ -152,7 +152,9 @@ class _Chart(QWidget):
             x = self.x_of(at)
             width = metrics.horizontalAdvance(text)
             painter.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 3))
-            left = min(max(x - width / 2, plot.left()), self.width() - width - 2)
+            if x - width / 2 < plot.left() - 6:
+                continue  # a label pushed aside would crowd out the next one
+            left = min(x - width / 2, self.width() - width - 2)
             if left >= shown_to + 8:
                 painter.drawText(QPointF(left, plot.bottom() + 4 + metrics.ascent()), text)
                 shown_to = left + width
@@ -330,6 +332,17 @@ class RunsPerHour(_Chart):
             f"{date_text(start)} – {date_text(start + timedelta(hours=1), 'time')}: {words}",
             self,
         )
+
+
+def sparkline_words(runs: list[Run]) -> str:
+    """A sparkline as a screen reader says it: how many runs, how many failed,
+    the longest."""
+    if not runs:
+        return "no runs yet"
+    failed = sum(outcome(r.status) == "failed" for r in runs)
+    longest = max((r.duration_s for r in runs if r.duration_s is not None), default=None)
+    words = f"{len(runs)} run{'s' if len(runs) > 1 else ''}, {failed} failed"
+    return words + (f", longest {duration_text(longest)}" if longest is not None else "")
 
 
 class SparklineDelegate(QStyledItemDelegate):

@@ -1,9 +1,12 @@
 """The Dry run pane: what a dry run would have written, one grid per table,
 inserted rows green, updated rows amber (changed cells in bold), deleted
-rows red."""
+rows red. Its columns read as the Browse grid's: id, the table's own
+columns, then the system ones in grey; times in the user's locale."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QEvent
@@ -19,7 +22,10 @@ from PySide6.QtWidgets import (
 
 from console.core.running.dry_run import KINDS, DryRunDiff, TableDiff
 from console.gui import theme
-from console.gui.columns import Kind, alignment
+from console.gui.columns import Kind, alignment, date_text, full_timestamp
+
+#: A time as a dry run's rows hold it (`datetime.isoformat`).
+_ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?$")
 
 
 def row_colour(kind: str) -> QColor:
@@ -33,7 +39,7 @@ class DryRunPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(0, 8, 0, 0)  # the summary clear of the tab bar
         self.summary = QLabel(
             "No dry run yet: Dry Run (Ctrl+Shift+R) runs the job and rolls its writes back.", self
         )
@@ -61,11 +67,11 @@ class DryRunPane(QWidget):
             self._recolour()  # the theme changed: the rows take its colours
 
     def _recolour(self) -> None:
-        text = QBrush(theme.current().colour("text"))
         for index in range(self.tables.count()):
             grid = self.tables.widget(index)
             if not isinstance(grid, QTableWidget):
                 continue
+            inks = [_ink(grid.horizontalHeaderItem(c)) for c in range(grid.columnCount())]
             for r in range(grid.rowCount()):
                 change = grid.item(r, 0)
                 brush = QBrush(row_colour(change.text())) if change is not None else None
@@ -73,7 +79,7 @@ class DryRunPane(QWidget):
                     item = grid.item(r, c)
                     if item is not None and brush is not None:
                         item.setBackground(brush)
-                        item.setForeground(text)
+                        item.setForeground(inks[c])
 
     def grid(self, name: str) -> QTableWidget | None:
         for index in range(self.tables.count()):
@@ -93,6 +99,7 @@ class DryRunPane(QWidget):
         columns: list[str] = []
         for _, values, _ in rows:
             columns.extend(c for c in values if c not in columns)
+        columns.sort(key=lambda c: 0 if c == "id" else 2 if c.startswith("__") else 1)
         grid = QTableWidget(len(rows), len(columns) + 1, self)
         grid.setHorizontalHeaderLabels(["Change", *columns])
         aligns = [alignment("text")] + [
@@ -104,15 +111,15 @@ class DryRunPane(QWidget):
                 header_item.setTextAlignment(align)
         bold = QFont()
         bold.setBold(True)
+        inks = [_ink(grid.horizontalHeaderItem(c)) for c in range(len(columns) + 1)]
         for r, (kind, values, changed) in enumerate(rows):
             brush = QBrush(row_colour(kind))
-            ink = QBrush(theme.current().colour("text"))
-            for c, text in enumerate(
-                [kind, *("" if values.get(k) is None else str(values.get(k)) for k in columns)]
-            ):
-                item = QTableWidgetItem(text)
+            for c, value in enumerate([kind, *(values.get(k) for k in columns)]):
+                item = QTableWidgetItem(_text(value))
+                if (moment := _time(value)) is not None:
+                    item.setToolTip(full_timestamp(moment))
                 item.setBackground(brush)
-                item.setForeground(ink)
+                item.setForeground(inks[c])
                 item.setTextAlignment(aligns[c])
                 if c > 0 and columns[c - 1] in changed:
                     item.setFont(bold)
@@ -120,6 +127,28 @@ class DryRunPane(QWidget):
         grid.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         grid.resizeColumnsToContents()
         return grid
+
+
+def _time(value: Any) -> datetime | None:
+    """A time the store wrote (in UTC, its zone left out), or None."""
+    if not isinstance(value, str) or not _ISO_TIME.match(value):
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _text(value: Any) -> str:
+    """A value as the grid shows it: a time in the user's locale, None as blank."""
+    if value is None:
+        return ""
+    moment = _time(value)
+    return str(value) if moment is None else date_text(moment)
+
+
+def _ink(header: QTableWidgetItem | None) -> QBrush:
+    """The system columns (`__version`…) in grey, as in the grid; the rest in the text colour."""
+    system = header is not None and header.text().startswith("__")
+    return QBrush(theme.current().colour("system_cell" if system else "text"))
 
 
 def _kind(values: list[Any]) -> Kind:

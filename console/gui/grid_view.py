@@ -27,6 +27,7 @@ class GridView(QTableView):
     def __init__(self, model: GridModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
+        self.setTabKeyNavigation(False)  # arrows move between cells, Tab to the next control
         self._grid = model
         self._end_pending = False
         model.count_changed.connect(self._on_count)

@@ -33,6 +33,8 @@ class Column(Generic[R]):
     fill: bool = False
     #: Shown for a value of None ("never" for a job's last run).
     empty: str = ""
+    #: What a screen reader says for a chart column's value (it has no text).
+    spoken: Callable[[Any], str] | None = None
 
 
 class RecordModel(QAbstractTableModel, Generic[R]):
@@ -91,7 +93,11 @@ class RecordModel(QAbstractTableModel, Generic[R]):
         if role == _ALIGN:
             return alignment(column.kind)
         if column.kind == "chart":
-            return column.value(self._records[index.row()]) if role == VALUE_ROLE else None
+            if role == VALUE_ROLE:
+                return column.value(self._records[index.row()])
+            if role == Qt.ItemDataRole.AccessibleTextRole and column.spoken is not None:
+                return column.spoken(column.value(self._records[index.row()]))
+            return None
         if role in (_DISPLAY, _TOOLTIP):
             value = column.value(self._records[index.row()])
             if value is None:

@@ -74,9 +74,12 @@ def _job_tab(job: str, tab: str) -> Callable[[MainWindow], None]:
     return setup
 
 
-def _grid(window: MainWindow) -> None:
-    window.show_page("Data")
-    window.pages["Data"].open_table("Updates")  # type: ignore[attr-defined]
+def _grid(table: str) -> Callable[[MainWindow], None]:
+    def setup(window: MainWindow) -> None:
+        window.show_page("Data")
+        window.pages["Data"].open_table(table)  # type: ignore[attr-defined]
+
+    return setup
 
 
 def _list(window: MainWindow) -> None:
@@ -88,16 +91,24 @@ def _list(window: MainWindow) -> None:
     page.show_list()
 
 
-SHOTS = (
-    Shot("dashboard", _page("Dashboard")),
-    Shot("data", _grid),
-    Shot("scheduler", _list),
-    Shot("script", _job_tab("tidyUpdates", "script"), settle_ms=1500),
-    Shot("history", _job_tab("getUpdates", "history")),
-    Shot("dry-run", _job_tab("getUpdates", "dry-run")),
-    Shot("configure", _page("Configure")),
-    Shot("logs", _page("Logs")),
-)
+def shots(
+    job: str = "getUpdates", diagnostic: str = "tidyUpdates", table: str = "Updates"
+) -> tuple[Shot, ...]:
+    """Every page: `job`'s History and dry run, `diagnostic`'s Script tab,
+    `table` in the Data grid."""
+    return (
+        Shot("dashboard", _page("Dashboard")),
+        Shot("data", _grid(table)),
+        Shot("scheduler", _list),
+        Shot("script", _job_tab(diagnostic, "script"), settle_ms=1500),
+        Shot("history", _job_tab(job, "history")),
+        Shot("dry-run", _job_tab(job, "dry-run")),
+        Shot("configure", _page("Configure")),
+        Shot("logs", _page("Logs")),
+    )
+
+
+SHOTS = shots()
 
 
 def shoot(
@@ -106,9 +117,11 @@ def shoot(
     shots: Sequence[Shot] = SHOTS,
     themes: Sequence[str] = THEMES,
     done: Callable[[list[Path]], None] | None = None,
+    quality: int = -1,
 ) -> None:
     """Save each shot in each theme, one after the other on the event loop
-    (each page reads off the GUI thread); `done` gets the files."""
+    (each page reads off the GUI thread); `done` gets the files. `quality`
+    is the PNG's: 100 saves quickly, uncompressed; the default packs it."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     target.mkdir(parents=True, exist_ok=True)
@@ -119,7 +132,7 @@ def shoot(
         if at > 0:
             shot, name = steps[at - 1]
             path = target / f"{shot.name}-{name}.png"
-            window.grab().save(str(path))
+            window.grab().save(str(path), "PNG", quality)
             saved.append(path)
         if at == len(steps):
             if done is not None:

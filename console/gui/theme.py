@@ -39,6 +39,8 @@ class Palette:
     accent_border: str
     on_accent: str
     navbar: str
+    #: the text on the dark bars (navigation, commands)
+    bar_text: str
     navbar_hover: str
     commandbar: str
     command_hover: str
@@ -49,6 +51,12 @@ class Palette:
     banner_text: str
     banner_border: str
     field: str
+    #: the frame around the control that has the keyboard focus, on the page
+    #: and on the dark bars (navigation, commands)
+    focus: str
+    focus_bar: str
+    #: the editor's completion list, signature line and hover docs
+    popup: str
     error: str
     warning: str
     # status words (runs, jobs, workers)
@@ -113,6 +121,7 @@ LIGHT = Palette(
     accent_border="#005a9e",
     on_accent="#ffffff",
     navbar="#2b2b2b",
+    bar_text="#ffffff",
     navbar_hover="#3a3a3a",
     commandbar="#1e1e1e",
     command_hover="#333333",
@@ -123,6 +132,9 @@ LIGHT = Palette(
     banner_text="#5c4400",
     banner_border="#e6d28a",
     field="#ffffff",
+    focus="#005fb8",
+    focus_bar="#ffffff",
+    popup="#fbfbfd",
     error="#c42b1c",
     warning="#d18f00",
     succeeded="#2e8b2e",
@@ -161,6 +173,7 @@ DARK = Palette(
     accent_border="#2a78bd",
     on_accent="#ffffff",
     navbar="#141517",
+    bar_text="#f0f0f0",
     navbar_hover="#26282b",
     commandbar="#0f1011",
     command_hover="#26282b",
@@ -171,6 +184,9 @@ DARK = Palette(
     banner_text="#f1dfa0",
     banner_border="#64561f",
     field="#2b2d30",
+    focus="#8cc4ff",
+    focus_bar="#ffffff",
+    popup="#2b2d30",
     error="#f2766b",
     warning="#e5a93a",
     succeeded="#5dbb63",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.gui import theme
 from console.gui.record_model import Column, RecordModel
 
 
@@ -27,9 +29,24 @@ class ListView(QTableView):
     def __init__(self, parent: QWidget, model: Any) -> None:
         super().__init__(parent)
         self.setProperty("consolelist", True)  # theme.qss pads its cells
+        # Arrows move within the list; Tab moves on to the next control.
+        self.setTabKeyNavigation(False)
         self.setModel(model)
         self._fill: int | None = getattr(model, "fill_column", None)
         self._natural = 0  # the fill column's width for its content alone
+        #: Said in the empty list (what would fill it), faint and centred.
+        self.placeholder = ""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.placeholder and self.model().rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(theme.current().colour("faint"))
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            painter.drawText(
+                self.viewport().rect().adjusted(12, 0, -12, 0), flags, self.placeholder
+            )
+            painter.end()
 
     def fit_columns(self) -> None:
         """Size each column to its content and header, on a sample of rows."""
@@ -56,7 +73,7 @@ class ListView(QTableView):
         self._spread()
 
 
-def table_view(parent: QWidget, model: Any) -> QTableView:
+def table_view(parent: QWidget, model: Any) -> ListView:
     view = ListView(parent, model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -65,6 +82,7 @@ def table_view(parent: QWidget, model: Any) -> QTableView:
     view.setShowGrid(False)
     header = view.horizontalHeader()
     header.setStretchLastSection(False)
+    header.setHighlightSections(False)  # a selected row does not bolden the headers
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     # Columns fit what the list holds (headers included) when it is filled
     # anew or gets its first rows, judged on a sample so a long log stays

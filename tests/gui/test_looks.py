@@ -1,26 +1,32 @@
 """How the window looks and reads: one alignment rule for every table, a theme
-that switches with no restart, charts, screenshots, and the accessibility tree."""
+that switches with no restart, charts, and screenshots. (The accessibility
+tree is walked from outside, over AT-SPI: tests/desktop/test_accessibility.py.)"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, Qt
-from PySide6.QtGui import QAccessible, QAccessibleActionInterface, QColor, QImage, QPalette
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QComboBox, QTableView
 
+from console.core.resources import resource
+from console.gui import theme
 from console.gui.columns import VALUE_ROLE
 from console.gui.main_window import MainWindow
 from console.gui.pages.configure import ConfigurePage
 from console.gui.pages.dashboard import DashboardPage
 from console.gui.pages.data import DataPage
 from console.gui.pages.scheduler import SchedulerPage
-from console.gui.screenshot import THEMES, Shot, shoot
+from console.gui.screenshot import DIAGNOSTIC, THEMES, shoot, shots
 from console.gui.theme import DARK, LIGHT
 
 ALIGN = Qt.ItemDataRole.TextAlignmentRole
+#: A colour written out: "#c42b1c", "#999", Qt.GlobalColor.darkRed.
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b|GlobalColor\.")
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 #: A number as the tables show one: a count, a size, a duration ("1.2 s").
@@ -145,58 +151,45 @@ def test_a_runs_dot_on_the_dashboard_opens_its_log_and_the_list_draws_its_sparkl
     assert job.id == run.job_id
 
 
-def test_screenshots_come_out_in_light_and_dark(
+def test_every_page_comes_out_in_light_and_dark(
     window: MainWindow, qtbot: Any, tmp_path: Path
 ) -> None:
-    """`make screenshot`'s machinery on one page: a picture a theme, each
-    with something drawn, and the two different."""
+    """`make screenshot`'s machinery on every page it shows (the Dashboard,
+    the grid, the list, a Script tab with a diagnostic, History, a dry run's
+    tab, Configure, Logs): a picture a theme, each with something drawn,
+    each page its own picture, and light and dark different. (The README's
+    dry run shows a diff; here the tab has none, to stay quick.)"""
+    services = window.services
+    assert services is not None
+    services.jobs.create("looks", interval=1, unit="hour", script=WRITER)
+    services.jobs.create("tidy", interval=1, unit="day", script=DIAGNOSTIC)
+    assert services.runner.run("looks").status == "succeeded"
+    window.resize(960, 640)  # smaller than the README's: quicker to save
     files: list[Path] = []
-    shoot(
-        window,
-        tmp_path,
-        [Shot("dashboard", lambda w: w.show_page("Dashboard"), 200)],
-        THEMES,
-        files.extend,
-    )
-    qtbot.waitUntil(lambda: len(files) == 2, timeout=5000)
-    light, dark = (QImage(str(path)) for path in files)
-    assert [p.name for p in files] == ["dashboard-light.png", "dashboard-dark.png"]
-    assert light.size() == dark.size() == window.size()
-    assert len({light.pixel(x, 300) for x in range(0, light.width(), 7)}) > 3  # not blank
-    assert light != dark
+    quick = [replace(shot, settle_ms=30) for shot in shots("looks", "tidy", "Notes")]
+    shoot(window, tmp_path, quick, THEMES, files.extend, quality=100)
+    qtbot.waitUntil(lambda: len(files) == 2 * len(quick), timeout=20000)
+
+    pictures = {path.name: QImage(str(path)) for path in files}
+    for shot in quick:
+        light, dark = pictures[f"{shot.name}-light.png"], pictures[f"{shot.name}-dark.png"]
+        assert light.size() == dark.size() == window.size(), shot.name
+        drawn = {light.pixel(x, y) for x in range(0, 960, 5) for y in range(0, 640, 5)}
+        assert len(drawn) > 8, f"{shot.name}: nothing drawn"
+        assert light != dark, f"{shot.name}: light and dark alike"
+    assert len({p.bits().tobytes() for p in pictures.values()}) == len(pictures)
 
 
-def _accessible(iface: Any, found: list[Any]) -> list[Any]:
-    """Every node shown in the accessibility tree under `iface` (what
-    AT-SPI gives a screen reader on Linux)."""
-    for i in range(iface.childCount()):
-        child = iface.child(i)
-        if child is not None and not child.state().invisible:
-            found.append(child)
-            _accessible(child, found)
-    return found
-
-
-def test_each_pages_actions_are_found_and_pressed_through_the_accessibility_tree(
-    window: MainWindow, qtbot: Any
-) -> None:
-    """A screen reader's view: each page is opened by pressing its named
-    button in the tree, shows its commands by name, and no control that takes
-    the focus is left without a name."""
-    root = QAccessible.queryAccessibleInterface(window)
-    name = QAccessible.Text.Name
-    for page_name in ("Dashboard", "Data", "Scheduler", "Configure", "Logs"):
-        nodes = _accessible(root, [])
-        [button] = [n for n in nodes if n.text(name) == page_name]
-        button.actionInterface().doAction(QAccessibleActionInterface.pressAction())
-        page = window.pages[page_name]
-        qtbot.waitUntil(lambda page=page: window.current_page() is page, timeout=5000)
-        nodes = _accessible(root, [])
-        names = {n.text(name) for n in nodes}
-        assert set(page.available()) <= names, page_name
-        unnamed = [
-            type(n.object()).__name__
-            for n in nodes
-            if n.state().focusable and not n.text(name) and n.object() is not None
-        ]
-        assert unnamed == [], f"{page_name}: {unnamed}"
+def test_every_colour_the_window_paints_comes_from_the_palette() -> None:
+    """No colour written anywhere but in theme.py's palettes: the editor's
+    completion popup, its problems list and the bars' text included."""
+    gui = Path(theme.__file__).parent
+    written = [
+        f"{path.relative_to(gui)}:{number}"
+        for path in sorted(gui.rglob("*.py"))
+        if path.name != "theme.py"
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if COLOUR.search(line)
+    ]
+    written += [f"theme.qss: {m[0]}" for m in COLOUR.finditer(resource("theme.qss").read_text())]
+    assert written == []

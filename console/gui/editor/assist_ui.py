@@ -60,10 +60,7 @@ class AssistUi(QObject):
         self.signature = QLabel(editor.viewport())
         self.signature.setObjectName("signature")
         self.signature.setTextFormat(Qt.TextFormat.RichText)
-        self.signature.setStyleSheet(
-            "QLabel#signature { background: #ffffe1; color: #222; border: 1px solid #999;"
-            " padding: 2px 4px; }"
-        )
+        # Its colours, and the completion list's, come from the theme (theme.qss).
         self.signature.hide()
         self._anchor: tuple[int, int] = (-1, -1)  # where the completed word starts
         self._hover_at = QPoint()

@@ -160,6 +160,11 @@ class CodeEditor(QPlainTextEdit):
             return
         if self.command_key(event):
             return
+        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and (
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):  # Tab indents here: Ctrl+Tab leaves the editor, as in Qt's text fields
+            QWidget.focusNextPrevChild(self, key == Qt.Key.Key_Tab)  # not the editor's refusal
+            return
         cursor = self.textCursor()
         multiline = cursor.hasSelection() and "\u2029" in cursor.selectedText()
         if key == Qt.Key.Key_Tab and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from console.gui import theme
 from console.gui.editor.assist_client import AssistProcess
 from console.gui.editor.code_editor import CodeEditor
 from console.gui.editor.diagnostics import Diagnostic
@@ -17,6 +18,7 @@ from console.gui.editor.keys import Command, command_for, key_map
 from console.gui.operations import Operations
 
 _LINE = Qt.ItemDataRole.UserRole
+_ERROR = Qt.ItemDataRole.UserRole + 1  # an error, or only a warning
 
 
 class ScriptPane(QWidget):
@@ -112,11 +114,26 @@ class ScriptPane(QWidget):
         for d in found:
             item = QListWidgetItem(f"line {d.line}: {d.message}")
             item.setData(_LINE, d.line)
-            item.setForeground(Qt.GlobalColor.darkRed if d.error else Qt.GlobalColor.darkYellow)
+            item.setData(_ERROR, d.error)
             self.problems.addItem(item)
+        self._colour_problems()
+        # As tall as its lines, up to five: one problem is one line, not a box.
+        rows = min(5, max(1, len(found)))
+        self.problems.setMaximumHeight(rows * self.problems.sizeHintForRow(0) + 6)
         self.problems_title.setText(f"Problems ({len(found)})")
         self.problems_title.setVisible(bool(found))
         self.problems.setVisible(bool(found))
+
+    def _colour_problems(self) -> None:
+        palette = theme.current()
+        for row in range(self.problems.count()):
+            item = self.problems.item(row)
+            item.setForeground(palette.colour("error" if item.data(_ERROR) else "warning"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # the theme switched
+            self._colour_problems()
+        super().changeEvent(event)
 
     def _on_problem_clicked(self, item: QListWidgetItem) -> None:
         go_to_line(self.editor, int(item.data(_LINE)))

@@ -72,6 +72,8 @@ class ConfigurePage(Page):
         self.setting_name.setPlaceholderText("NAME")
         self.setting_value = QLineEdit(app)
         self.setting_value.setPlaceholderText("value")
+        self.setting_name.setAccessibleName("Setting name")
+        self.setting_value.setAccessibleName("Setting value")
         self.setting_secret = QCheckBox("Secret", app)
         self.setting_secret.toggled.connect(
             lambda on: self.setting_value.setEchoMode(
@@ -104,6 +106,8 @@ class ConfigurePage(Page):
         self.redirect_from.setPlaceholderText("from (URL prefix), e.g. https://api.twitter.com/")
         self.redirect_to = QLineEdit(redirects)
         self.redirect_to.setPlaceholderText("to, e.g. http://127.0.0.1:8080/")
+        self.redirect_from.setAccessibleName("Redirect from")
+        self.redirect_to.setAccessibleName("Redirect to")
         add_redirect = QPushButton("Add", redirects)
         delete_redirect = QPushButton("Remove", redirects)
         for widget in (self.redirect_from, self.redirect_to, add_redirect, delete_redirect):

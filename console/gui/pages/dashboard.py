@@ -97,6 +97,13 @@ class DashboardPage(Page):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._span_bar())
+        self.recent_view = table_view(self, self.recent)  # after the span bar: Tab's order
+        # Enter (or a double click) on a recent run opens its log, as a click on its dot does.
+        self.recent_view.activated.connect(
+            lambda index: self.run_opened.emit(self.recent.record(index.row()).id)
+        )
+        workers = table_view(self, self.workers)
+        workers.placeholder = "No workers running: mobile-console worker starts one"
         for row, stretch in (
             (
                 [("Run durations", self.timeline, 3), ("Runs per hour", self.per_hour, 2)],
@@ -104,7 +111,7 @@ class DashboardPage(Page):
             ),
             (
                 [
-                    ("Recent runs", table_view(self, self.recent), 3),
+                    ("Recent runs", self.recent_view, 3),
                     ("Last 24 hours", table_view(self, self.per_job), 2),
                 ],
                 3,
@@ -112,7 +119,7 @@ class DashboardPage(Page):
             (
                 [
                     ("Tables", table_view(self, self.tables), 1),
-                    ("Workers", table_view(self, self.workers), 2),
+                    ("Workers", workers, 2),
                 ],
                 2,
             ),

@@ -475,7 +475,7 @@ class DataPage(Page):
         self.stack = QStackedWidget(self)
         self.list = table_view(self, self.tables)
         self.list.setAccessibleName("Tables")
-        self.list.doubleClicked.connect(
+        self.list.activated.connect(  # Enter, or a double click
             lambda i: self.open_table(self.tables.record(i.row()).info.name)
         )
         self.list.selectionModel().selectionChanged.connect(lambda *_: self.commands_changed.emit())

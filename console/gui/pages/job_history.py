@@ -28,6 +28,7 @@ from console.core.tables.written_by import rows_written_by
 from console.gui.pages import Context
 from console.gui.record_model import Column, RecordModel
 from console.gui.run_http import RunHttpView
+from console.gui.shell import small_caps_tabs
 from console.gui.widgets import log_model, table_view
 
 
@@ -89,6 +90,7 @@ class HistoryTab(QSplitter):
         column.addWidget(self.runs_view, 1)
         self.run_log = log_model()
         self.run_tabs = QTabWidget(self)
+        small_caps_tabs(self.run_tabs)  # as the job's own tabs above
         self.run_log_view = table_view(self.run_tabs, self.run_log)
         self.http_view = RunHttpView(self.run_tabs)
         self.run_tabs.addTab(self.run_log_view, "Log")

@@ -58,6 +58,7 @@ class LogsPage(Page):
         self.view = table_view(split, self.entries)
         self.detail = QPlainTextEdit(split)
         self.detail.setReadOnly(True)
+        self.detail.setPlaceholderText("Select an entry to read it here in full")
         self.view.setAccessibleName("Log entries")
         self.detail.setAccessibleName("The entry in full")
         split.addWidget(self.view)

@@ -37,7 +37,7 @@ from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.jobs.runs import Run
 from console.core.running.dry_run import DryRunDiff
 from console.core.running.log_writer import LogLine
-from console.gui.charts import JobDurations, SparklineDelegate
+from console.gui.charts import JobDurations, SparklineDelegate, sparkline_words
 from console.gui.debug_pane import DebugPane, debug_on_f5
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.dry_run_pane import DryRunPane
@@ -120,6 +120,7 @@ class JobView(QWidget):
         )
         self.live_log = log_model()
         self.live_view = table_view(script, self.live_log)
+        self.live_view.placeholder = "Run Once (Ctrl+R) shows the run's log here as it runs"
         script.addWidget(self.script)
         script.addWidget(self.live_view)
         self.debugger = DebugPane(page.ctx.services, page.ctx.tasks, script)
@@ -273,8 +274,13 @@ class SchedulerPage(Page):
                 Column("Status", lambda j: "Enabled" if j.enabled else "Disabled", status=True),
                 Column("Interval", lambda j: j.schedule_text),
                 Column("Last run", lambda j: j.last_run_at, kind="date", empty="never"),
-                Column("Next run", lambda j: j.next_run_at, kind="date"),
-                Column("Last 20 runs", lambda j: self.recent.get(j.id, []), kind="chart"),
+                Column("Next run", lambda j: j.next_run_at, kind="date", empty="not scheduled"),
+                Column(
+                    "Last 20 runs",
+                    lambda j: self.recent.get(j.id, []),
+                    kind="chart",
+                    spoken=sparkline_words,
+                ),
             ],
             key=lambda j: j.id,
         )
@@ -283,7 +289,7 @@ class SchedulerPage(Page):
         self.list = table_view(self, self.jobs)
         self.list.setAccessibleName("Jobs")
         self.list.setItemDelegateForColumn(5, SparklineDelegate(self.list))
-        self.list.doubleClicked.connect(lambda index: self.open_job(self.jobs.record(index.row())))
+        self.list.activated.connect(lambda index: self.open_job(self.jobs.record(index.row())))
         self.list.selectionModel().selectionChanged.connect(lambda *_: self.commands_changed.emit())
         self.job_view = JobView(self)
         self.stack.addWidget(self.list)
