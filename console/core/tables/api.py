@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
 from console.core.store.changes import Change
-from console.core.tables.bulk_insert import bulk_insert
+from console.core.tables.bulk_insert import bulk_insert, gc_paused
 from console.core.tables.catalogue import TableStore
 from console.core.tables.conditions import Condition, condition_sql, parse_conditions
 from console.core.tables.held_cursor import stream_held
@@ -98,7 +98,7 @@ class Table:
             return 0
         checked: dict[str, list[object]] = {}
         try:
-            with self._tables.writing(self.name) as conn:
+            with gc_paused(), self._tables.writing(self.name) as conn:
                 sa_table, checked = self._tables.prepare(conn, self.name, batch, inserting=True)
                 now = self._tables.clock()
                 system = {

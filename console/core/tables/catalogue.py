@@ -17,6 +17,7 @@ from console.core.names import check_identifier, check_table_name
 from console.core.store import schema
 from console.core.store.changes import Change
 from console.core.store.database import Store
+from console.core.tables.bulk_insert import split_rows
 from console.core.tables.ddl import AddColumn
 from console.core.tables.values import (
     KINDS,
@@ -372,9 +373,10 @@ class TableStore:
         list of values a column; inside
         the write transaction so a schema change and its rows commit together."""
         sa_table, columns = self._cache.get(table) or self.read_schema(conn, table)
-        keys: dict[str, None] = {}
+        split = split_rows(rows)  # column by column at C speed, for the usual batch
+        keys: dict[Any, None] = dict.fromkeys(split or ())
         last: Any = None
-        for row in rows:
+        for row in rows if split is None else ():
             if type(row) is not dict and not isinstance(row, Mapping):
                 raise ConsoleError(f"a row must be a dict, not {type(row).__name__}")
             if row.keys() != last:  # the rows of a batch mostly share their keys
@@ -413,7 +415,11 @@ class TableStore:
                 self._forget_uncommitted(table)
         names = [k for k in keys if k in columns and k not in SYSTEM_COLUMNS]
         checked = {
-            name: check_column(name, columns[name].kind, [row.get(name) for row in rows])
+            name: check_column(
+                name,
+                columns[name].kind,
+                split[name] if split is not None else [row.get(name) for row in rows],
+            )
             for name in names
         }
         return sa_table, checked
