@@ -30,6 +30,7 @@ from bench.common import Figure
 
 BENCHES: list[Callable[[], Figure | list[Figure]]] = [
     jobs_bench.insert_many,
+    jobs_bench.insert_many_postgres,
     jobs_bench.run_once,
     jobs_bench.get_updates,
     javascript_bench.inserts_in_a_loop,

@@ -212,10 +212,13 @@ class JsRun:
         text = str(ctx.eval("__mc.drain()") or "")
         if not text:
             return False
-        ops = json.loads(text)
-        tagged = "\\u0001" in text
-        if tagged or _LONG_DIGITS.search(text):
-            self._restore(ctx, ops, tagged)
+        from console.core.tables.bulk_insert import gc_paused
+
+        with gc_paused():  # a big turn's hundreds of thousands of new dicts: no cycles among them
+            ops = json.loads(text)
+            tagged = "\\u0001" in text
+            if tagged or _LONG_DIGITS.search(text):
+                self._restore(ctx, ops, tagged)
         results = self._do(ops)
         if results:
             self._turn(ctx, f"__mc.settle({json.dumps(results, default=_json_default)})")

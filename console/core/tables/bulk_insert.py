@@ -105,8 +105,9 @@ def bulk_insert(
             written[key] = sa.literal_column(text)
     for key, values in columns.items():
         bound[key] = _converted(table.c[key], dialect, values)
-    statement = table.insert().values(written) if written else table.insert()
-    compiled = statement.compile(dialect=dialect, column_keys=list(bound))
+    # inline: no RETURNING of each row's id, which nobody reads
+    statement = table.insert().inline().values(written)
+    compiled = statement.compile(dialect=_positional(dialect), column_keys=list(bound))
     params: list[Any]
     if compiled.positional:
         params = list(zip(*(bound[k] for k in compiled.positiontup or ()), strict=True))
@@ -115,3 +116,19 @@ def bulk_insert(
         names = [escaped.get(k, k) for k in bound]
         params = list(map(dict, map(partial(zip, names), zip(*bound.values(), strict=True))))
     conn.exec_driver_sql(str(compiled), params)
+
+
+_POSITIONAL: dict[type[Dialect], Dialect] = {}
+
+
+def _positional(dialect: Dialect) -> Dialect:
+    """A dialect that compiles `dialect`'s SQL with positional parameters
+    where its driver takes both: psycopg reorders a dict of parameters for
+    every row of an executemany, and takes a tuple as it is (`%s` in place
+    of `%(name)s`, the same driver's other paramstyle)."""
+    if dialect.paramstyle != "pyformat":
+        return dialect
+    kind = type(dialect)
+    if kind not in _POSITIONAL:
+        _POSITIONAL[kind] = kind(paramstyle="format")  # type: ignore[call-arg]
+    return _POSITIONAL[kind]
