@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
 from console.core.clock import parse_iso
@@ -253,7 +252,7 @@ def restore_present(
     chosen = sa.exists().where(*imaged, *ours)
     keep_before(conn, writer, sa_table, chosen)
     dialect = conn.dialect.name
-    image = sa.cast(img.c.before, JSONB) if dialect == "postgresql" else img.c.before
+    image = sa.cast(img.c.before, _jsonb()) if dialect == "postgresql" else img.c.before
     values: dict[str, Any] = {
         "__updatedAt": sa.literal(now, schema.UTCDateTime()),
         "__runId": sa.literal(writer, sa.BigInteger()),
@@ -274,12 +273,20 @@ def restore_present(
     return len(conn.execute(stmt).all()), left
 
 
+def _jsonb() -> Any:
+    """PostgreSQL's JSONB, its dialect loaded only on PostgreSQL (it costs
+    every SQLite run's start 10-25 ms)."""
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    return JSONB
+
+
 def _field(
     dialect: str, image: sa.ColumnElement[Any], name: str, kind: str
 ) -> sa.ColumnElement[Any]:
     """One value of an image (JSON text), in SQL, as its column stores it."""
     if dialect == "postgresql":
-        text = sa.cast(image, JSONB).op("->>")(name)
+        text = sa.cast(image, _jsonb()).op("->>")(name)
         if kind == "binary":
             return sa.func.decode(text, "hex")
         casts: dict[str, Any] = {
