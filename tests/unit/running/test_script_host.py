@@ -17,6 +17,7 @@ from console.core.running.script_host import (
     describe,
     preload_flag,
 )
+from console.core.store.database import Store
 
 
 def _raised_by(source: str) -> BaseException:
@@ -96,3 +97,34 @@ def test_a_line_without_a_newline_is_cut_once_too_long() -> None:
     lines: list[str] = []
     _LogStream(lines.append).write("x" * (MAX_PENDING + 1))
     assert lines == ["x" * (MAX_PENDING + 1)]
+
+
+def test_a_sqlite_run_writes_without_loading_urllib_request_or_the_postgresql_dialect(
+    tmp_path: object,
+) -> None:
+    """What a host preloads, then a run's write through a second connection
+    to the file (the one that opens it by URI): neither module is loaded,
+    and the URI's path is spelled as urllib.request would spell it."""
+    db = f"{tmp_path}/a b ☕.db"
+    Store(f"sqlite:///{db}").dispose()  # made and migrated, as the console does before a run
+    probe = textwrap.dedent(
+        f"""
+        import sys
+        from console.core.running.script_host import preload
+        preload("tables")
+        from console.core.running.script_api import ScriptTables
+        from console.core.store.database import pathname2url
+        db = {db!r}
+        tables = ScriptTables("sqlite:///" + db, lambda message: None, run_id=1)
+        table = tables.get_table("Things", create=True)
+        table.insert_many([{{"n": i}} for i in range(3)])
+        print(table.count(), "urllib.request" in sys.modules,
+              "sqlalchemy.dialects.postgresql" in sys.modules)
+        import urllib.request
+        print(pathname2url(db) == urllib.request.pathname2url(db))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines() == ["3 False False", "True"]
