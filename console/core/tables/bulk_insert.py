@@ -48,14 +48,23 @@ def split_rows(rows: Sequence[object]) -> dict[object, list[object]] | None:
 
 
 def _literal(column: sa.Column[Any], dialect: Dialect, value: object) -> str | None:
-    """`value` as SQL text of `column`'s type, as SQLAlchemy renders a
-    literal (the same text its bind processor would store), or None when
-    the type has no literal form or the text holds a percent sign (which a
-    literal column escapes again for a driver of the pyformat paramstyle)."""
+    """`value` as SQL text that stores exactly what binding it would: the
+    column's bind processor's own text on SQLite (a time with no
+    microseconds is stored with ".000000" there, and compared as text), else
+    SQLAlchemy's literal of the column's type. None when there is no
+    literal, or when it holds a percent sign (which a literal column
+    escapes again for a driver of the pyformat paramstyle)."""
     if value is None:
         return "NULL"
-    process = column.type.literal_processor(dialect)
-    text = None if process is None else str(process(value))
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    stored = value if process is None else process(value)
+    if type(stored) is int:
+        return str(stored)
+    if type(stored) is str and dialect.name == "sqlite":
+        text: str | None = "'" + stored.replace("'", "''") + "'"
+    else:
+        literal = column.type.literal_processor(dialect)
+        text = None if literal is None else str(literal(value))
     return None if text is None or "%" in text else text
 
 

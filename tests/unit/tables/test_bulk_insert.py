@@ -54,6 +54,10 @@ def test_columns_and_constants_land_in_every_row(db_url: str) -> None:
     assert rows[7].word == "w7" and rows[7]._mapping["a b%(x)s"] == "50% odd 'name' %(x)s"
     assert all(r.flag is True for r in rows)
     assert rows[-1].at.replace(tzinfo=UTC) == when  # stored as the column's type stores it
+    with engine.begin() as conn:
+        conn.execute(table.insert().values(n=-1, at=when, flag=True))  # as SQLAlchemy binds it
+        raw = conn.exec_driver_sql('SELECT at FROM "Things" ORDER BY n LIMIT 2').scalars().all()
+    assert raw[0] == raw[1]  # the very same text on SQLite, where times compare as text
     engine.dispose()
 
 
