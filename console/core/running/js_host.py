@@ -15,6 +15,7 @@ shares; the `request` options live apart, in `js_request`.
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import re
 import time
@@ -212,13 +213,18 @@ class JsRun:
         text = str(ctx.eval("__mc.drain()") or "")
         if not text:
             return False
-        from console.core.tables.bulk_insert import gc_paused
-
-        with gc_paused():  # a big turn's hundreds of thousands of new dicts: no cycles among them
+        # No cyclic GC while a big turn's hundreds of thousands of new dicts
+        # (no cycles among them) are made: each collection would walk them all.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
             ops = json.loads(text)
             tagged = "\\u0001" in text
             if tagged or _LONG_DIGITS.search(text):
                 self._restore(ctx, ops, tagged)
+        finally:
+            if paused:
+                gc.enable()
         results = self._do(ops)
         if results:
             self._turn(ctx, f"__mc.settle({json.dumps(results, default=_json_default)})")
