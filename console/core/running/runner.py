@@ -52,6 +52,8 @@ from console.core.running.host_process import HostProcess
 from console.core.running.log_writer import LineCallback, LogWriter
 from console.core.store import faults
 from console.core.store.spool import Spool
+from console.core.tables.catalogue import Known
+from console.core.tables.known import read_known
 
 HEARTBEAT_S = 5.0
 #: Bytes held of one line of a job's output before it is cut (see BoundedLines).
@@ -84,6 +86,8 @@ class RunInputs:
     limits: dict[str, Any]
     config: Callable[[str | None], ResolvedConfig]
     redirects: list[tuple[str, str]]
+    #: The tables' columns, so a run writes without reading them (`TableStore.trust`).
+    tables: Known | None = None
 
 
 class Runner:
@@ -153,7 +157,7 @@ class Runner:
             return
         with self._spare_lock:
             if self._forks is None:
-                self._forks = ForkServer(self._driver)
+                self._forks = ForkServer(self._driver, self.db_url)
 
     def _child(self) -> HostProcess:
         """A forked host, or the spare if one is alive (and a new spare
@@ -164,7 +168,7 @@ class Runner:
                 with self._spare_lock:
                     if self._forks is forks:
                         forks.close()
-                        self._forks = forks = ForkServer(self._driver)
+                        self._forks = forks = ForkServer(self._driver, self.db_url)
             try:
                 return forks.spawn()
             except OSError:
@@ -204,7 +208,14 @@ class Runner:
             self.settings.all(),
             self.app_settings.resolver(),
             self.redirects.pairs() if self.redirects else [],
+            self._known_tables(),
         )
+
+    def _known_tables(self) -> Known | None:
+        try:
+            return read_known(self.runs.store)
+        except SQLAlchemyError:
+            return None  # each run reads the tables it opens
 
     def run(
         self,
@@ -368,9 +379,10 @@ class Runner:
         status, error, rows = "failed", None, 0
         try:
             if inputs is not None:
-                payload["redirects"] = inputs.redirects
+                payload["redirects"], payload["tables"] = inputs.redirects, inputs.tables
             else:
                 payload["redirects"] = self.redirects.pairs() if self.redirects else []
+                payload["tables"] = self._known_tables()
             child = self._child().send(payload)
             status, error, rows = self._supervise(
                 child, job, run, writer, cancel, collector, extra.get("on_debug"), diff
