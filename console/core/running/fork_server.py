@@ -11,12 +11,13 @@ whatever it does (exception, `os._exit`, segfault) ends only it.
 The server is single-threaded and holds no database connection, so forking
 it is safe: it connects to the runs' database once when it starts (so each
 run skips SQLAlchemy's first-connect queries and one-time compiling), then
-closes that connection before its first fork. It speaks over a Unix socketpair (SOCK_SEQPACKET): the runner
-sends the three pipe ends of a run (stdin, stdout, stderr) as SCM_RIGHTS;
-the server answers with the child's pid, and later with its exit status
-(`Popen.returncode`'s convention). When the runner's process goes away the
-socket closes and the server ends every child it started (each host's
-guardian ends its run's whole tree), then itself.
+closes that connection before its first fork. It speaks over a Unix
+socketpair (SOCK_SEQPACKET): the runner sends the three pipe ends of a run
+(stdin, stdout, stderr) as SCM_RIGHTS; the server answers with the child's
+pid, and later with its exit status (`Popen.returncode`'s convention).
+When the runner's process goes away the socket closes and the server ends
+every child it started (each host's guardian ends its run's whole tree),
+then itself.
 
 Standard library only at import (the server imports the script host's
 preloads itself).
