@@ -42,6 +42,9 @@ from typing import IO, NoReturn, cast
 from console.core.running.host_process import HostProcess
 
 SPAWN_TIMEOUT_S = 10.0
+#: How long the server gives its one connection ahead (`_prepare_engine`)
+#: before it serves without it.
+PREPARE_TIMEOUT_S = 3.0
 
 
 def available() -> bool:
@@ -166,8 +169,18 @@ def _prepare_engine(db_url: str) -> None:
     from console.core.store.database import prepare_engine
     from console.core.tables.known import warm_up
 
-    with contextlib.suppress(Exception):
+    def give_up(_signum: int, _frame: object) -> None:
+        raise TimeoutError  # a server that does not answer: runs wait for no one
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.setitimer(signal.ITIMER_REAL, PREPARE_TIMEOUT_S)
+    try:
         prepare_engine(db_url, warm_up)
+    except Exception:
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _become_host(fds: list[int]) -> NoReturn:

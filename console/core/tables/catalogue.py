@@ -93,10 +93,11 @@ class TableStore:
                 yield conn
         except BaseException as e:
             self._cache.pop(table, None)
+            reason = _missing(e)
+            if reason is not None:  # the next `resolve` asks the database
+                self._given.pop(table.lower(), None)
             if table in self._unconfirmed:
                 self._unconfirmed.discard(table)
-                self._given.pop(table.lower(), None)
-                reason = _missing(e)
                 if reason is not None:  # the table changed since it was given
                     raise ConsoleError(
                         f"{table} changed as this run started ({reason}); nothing was "
