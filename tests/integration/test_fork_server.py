@@ -20,6 +20,7 @@ from tests.integration.test_runner import (
     log_of,
     make_job,
     test_a_chatty_script_has_its_log_capped,
+    test_a_child_in_a_new_session_ends_with_the_run,
     test_a_script_ignoring_sigterm_is_killed,
     test_a_script_without_its_function_fails_clearly,
     test_a_segfault_fails_only_that_run,
@@ -34,6 +35,7 @@ from tests.integration.test_runner import (
 
 __all__ = [  # the runner's tests, run here again on forked hosts
     "test_a_chatty_script_has_its_log_capped",
+    "test_a_child_in_a_new_session_ends_with_the_run",
     "test_a_script_ignoring_sigterm_is_killed",
     "test_a_script_without_its_function_fails_clearly",
     "test_a_segfault_fails_only_that_run",

@@ -9,12 +9,15 @@ the runner kills it on timeout or cancel, its memory limit is set in it, and
 whatever it does (exception, `os._exit`, segfault) ends only it.
 
 The server is single-threaded and holds no database connection, so forking
-it is safe. It speaks over a Unix socketpair (SOCK_SEQPACKET): the runner
-sends the three pipe ends of a run (stdin, stdout, stderr) as SCM_RIGHTS;
-the server answers with the child's pid, and later with its exit status
-(`Popen.returncode`'s convention). When the runner's process goes away the
-socket closes and the server ends every child it started (each host's
-guardian ends its run's whole tree), then itself.
+it is safe: it connects to the runs' database once when it starts (so each
+run skips SQLAlchemy's first-connect queries and one-time compiling), then
+closes that connection before its first fork. It speaks over a Unix
+socketpair (SOCK_SEQPACKET): the runner sends the three pipe ends of a run
+(stdin, stdout, stderr) as SCM_RIGHTS; the server answers with the child's
+pid, and later with its exit status (`Popen.returncode`'s convention).
+When the runner's process goes away the socket closes and the server ends
+every process below it (it is its runs' child subreaper, `process_tree`),
+then itself.
 
 Standard library only at import (the server imports the script host's
 preloads itself).
@@ -39,6 +42,9 @@ from typing import IO, NoReturn, cast
 from console.core.running.host_process import HostProcess
 
 SPAWN_TIMEOUT_S = 10.0
+#: How long the server gives its one connection ahead (`_prepare_engine`)
+#: before it serves without it.
+PREPARE_TIMEOUT_S = 3.0
 
 
 def available() -> bool:
@@ -59,8 +65,9 @@ def server_command(fd: int, driver: str = "") -> list[str]:
 # -- the server process ---------------------------------------------------------
 
 
-def serve(fd: int, preload_what: str = "tables") -> NoReturn:
-    """The server's main loop; never returns."""
+def serve(fd: int, preload_what: str = "tables", db_url: str = "") -> NoReturn:
+    """The server's main loop; never returns. `db_url`: the database its
+    runs write to, connected to once here (`prepare_engine`)."""
     from console.core.running.script_host import preload
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when it ends
@@ -73,10 +80,18 @@ def serve(fd: int, preload_what: str = "tables") -> NoReturn:
     import requests  # noqa: F401
     import requests_oauthlib  # noqa: F401
 
+    import console.core.running.http_recording
     import console.core.running.http_redirects  # noqa: F401
-    from console.core.running import process_tree
+    from console.core.running import process_tree, runner_platform
 
+    runner_platform.current()  # the host's platform module, loaded once here
     process_tree.preload()
+    # What a run leaves behind when its host ends comes here, and is ended:
+    # each host then needs no guardian process of its own (a second fork, 3
+    # to 5 ms of CPU a run).
+    reaps = process_tree.become_subreaper()
+    if db_url:
+        _prepare_engine(db_url)
     # What is loaded now is never collected: a child's collector then leaves
     # those pages alone, so they stay shared with the server instead of being
     # copied into every run.
@@ -94,16 +109,21 @@ def serve(fd: int, preload_what: str = "tables") -> NoReturn:
     children: set[int] = set()
 
     def reap() -> None:
-        while children:
+        reaped = False
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                return
+                break
             if pid == 0:
-                return
-            children.discard(pid)
-            with contextlib.suppress(OSError):
-                sock.send(b"X%d %d" % (pid, os.waitstatus_to_exitcode(status)))
+                break
+            reaped = True
+            if pid in children:  # else something a run left behind
+                children.discard(pid)
+                with contextlib.suppress(OSError):
+                    sock.send(b"X%d %d" % (pid, os.waitstatus_to_exitcode(status)))
+        if reaped and reaps:  # what ended runs left behind ends with them
+            process_tree.end_orphans(children)
 
     while True:
         for key, _ in selector.select():
@@ -117,6 +137,9 @@ def serve(fd: int, preload_what: str = "tables") -> NoReturn:
             except OSError:
                 message, fds = b"", []
             if not message:  # the runner is gone: nothing of its runs outlives it
+                if reaps:  # every run's whole tree is below this process
+                    process_tree.end_tree(os.getpid())
+                    os._exit(0)
                 # SIGTERM to each host, as a cancel does: its guardian ends the
                 # run's whole tree (a SIGKILL to the group would kill the
                 # guardian first and hand what escaped the group to PID 1).
@@ -129,12 +152,35 @@ def serve(fd: int, preload_what: str = "tables") -> NoReturn:
                 selector.close()
                 for own in (sock.fileno(), wake_r, wake_w):
                     os.close(own)
+                process_tree.parent_reaps = reaps
                 _become_host(fds)
             for passed in fds:
                 os.close(passed)
             children.add(pid)
             sock.send(b"P%d" % pid)
         reap()
+
+
+def _prepare_engine(db_url: str) -> None:
+    """Connect once, then hold no connection: each forked run opens its own
+    on an engine that has read the server's version and settings already
+    (SQLAlchemy's first connect, about 10 ms of CPU a run on PostgreSQL).
+    A database that cannot be reached now is left to each run."""
+    from console.core.store.database import prepare_engine
+    from console.core.tables.known import warm_up
+
+    def give_up(_signum: int, _frame: object) -> None:
+        raise TimeoutError  # a server that does not answer: runs wait for no one
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.setitimer(signal.ITIMER_REAL, PREPARE_TIMEOUT_S)
+    try:
+        prepare_engine(db_url, warm_up)
+    except Exception:
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _become_host(fds: list[int]) -> NoReturn:
@@ -162,7 +208,10 @@ def serve_and_exit(args: list[str]) -> NoReturn:
     from console.core.running.script_host import preload_flag
 
     fd = next(int(a.split("=", 1)[1]) for a in args if a.startswith("--fd="))
-    serve(fd, preload_flag(args) or "tables")
+    # The database's URL comes on standard input: never on a command line,
+    # which any user of the machine can read.
+    db_url = sys.stdin.read().strip()
+    serve(fd, preload_flag(args) or "tables", db_url)
 
 
 # -- the runner's side ----------------------------------------------------------
@@ -209,15 +258,22 @@ class ForkedHost(HostProcess):
 class ForkServer:
     """The runner's handle on its fork server."""
 
-    def __init__(self, driver: str = "") -> None:
+    def __init__(self, driver: str = "", db_url: str = "") -> None:
+        """`db_url`: the database the runs write to, which the server
+        connects to once ahead of them."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.proc = subprocess.Popen(
             server_command(theirs.fileno(), driver),
             pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             start_new_session=True,  # a Ctrl+C in the terminal is the runner's to handle
         )
         theirs.close()
+        assert self.proc.stdin is not None
+        with contextlib.suppress(OSError):
+            self.proc.stdin.write(db_url.encode())
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
         self._sock = ours
         self._spawn_lock = threading.Lock()
         self._lock = threading.Lock()

@@ -38,6 +38,9 @@ class LinuxPlatform:
         process_tree.watch_parent_while_waiting(self._expected_parent())
 
     def contain(self, report: Report) -> None:
+        if process_tree.parent_reaps:  # its fork server ends what the run leaves
+            process_tree.own_tree(self._expected_parent())
+            return
         # A guardian ends the run's whole process tree with the run.
         process_tree.split_guardian(self._expected_parent())
 

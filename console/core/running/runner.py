@@ -50,8 +50,11 @@ from console.core.running.dry_run import DryRunDiff
 from console.core.running.fork_server import ForkServer
 from console.core.running.host_process import HostProcess
 from console.core.running.log_writer import LineCallback, LogWriter
+from console.core.running.run_outcome import format_seconds, outcome
 from console.core.store import faults
 from console.core.store.spool import Spool
+from console.core.tables.catalogue import Known
+from console.core.tables.known import read_known
 
 HEARTBEAT_S = 5.0
 #: Bytes held of one line of a job's output before it is cut (see BoundedLines).
@@ -59,14 +62,6 @@ RAW_LINE = 64 * 1024
 PROTOCOL_LINE = 1024 * 1024
 #: The trigger History shows for a dry run.
 DRY_RUN_TRIGGER = "dry run"
-
-
-def format_memory(mb: int) -> str:
-    return f"{mb // 1024} GiB" if mb % 1024 == 0 else f"{mb} MiB"
-
-
-def format_seconds(seconds: float) -> str:
-    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
 
 
 class RunSpooledError(DatabaseUnavailableError):
@@ -84,6 +79,8 @@ class RunInputs:
     limits: dict[str, Any]
     config: Callable[[str | None], ResolvedConfig]
     redirects: list[tuple[str, str]]
+    #: The tables' columns, so a run writes without reading them (`TableStore.trust`).
+    tables: Known | None = None
 
 
 class Runner:
@@ -153,7 +150,7 @@ class Runner:
             return
         with self._spare_lock:
             if self._forks is None:
-                self._forks = ForkServer(self._driver)
+                self._forks = ForkServer(self._driver, self.db_url)
 
     def _child(self) -> HostProcess:
         """A forked host, or the spare if one is alive (and a new spare
@@ -164,7 +161,7 @@ class Runner:
                 with self._spare_lock:
                     if self._forks is forks:
                         forks.close()
-                        self._forks = forks = ForkServer(self._driver)
+                        self._forks = forks = ForkServer(self._driver, self.db_url)
             try:
                 return forks.spawn()
             except OSError:
@@ -204,7 +201,14 @@ class Runner:
             self.settings.all(),
             self.app_settings.resolver(),
             self.redirects.pairs() if self.redirects else [],
+            self._known_tables(),
         )
+
+    def _known_tables(self) -> Known | None:
+        try:
+            return read_known(self.runs.store)
+        except SQLAlchemyError:
+            return None  # each run reads the tables it opens
 
     def run(
         self,
@@ -368,9 +372,10 @@ class Runner:
         status, error, rows = "failed", None, 0
         try:
             if inputs is not None:
-                payload["redirects"] = inputs.redirects
+                payload["redirects"], payload["tables"] = inputs.redirects, inputs.tables
             else:
                 payload["redirects"] = self.redirects.pairs() if self.redirects else []
+                payload["tables"] = self._known_tables()
             child = self._child().send(payload)
             status, error, rows = self._supervise(
                 child, job, run, writer, cancel, collector, extra.get("on_debug"), diff
@@ -538,31 +543,4 @@ class Runner:
             child.end(self.grace_s, ending=ended)  # nothing of the run outlives it
             proc.stdout.close()
             proc.stderr.close()
-        return (*self._outcome(job, proc.returncode, done, stopped_for), rows)
-
-    @staticmethod
-    def _outcome(
-        job: Job, returncode: int, done: dict[str, Any] | None, stopped_for: str | None
-    ) -> tuple[str, str | None]:
-        if stopped_for == "cancelled":
-            return "cancelled", "cancelled by the user"
-        if stopped_for is not None and stopped_for.startswith("interrupted"):
-            return "interrupted", stopped_for
-        if stopped_for == "timed out":
-            return "timed out", f"timed out after {job.timeout_s} s"
-        if done is not None:
-            if done.get("ok"):
-                return "succeeded", None
-            kind = done.get("kind")
-            if kind == "memory":
-                return "failed", f"ran out of memory (limit {format_memory(job.memory_mb)})"
-            if kind == "exit":
-                return "failed", f"exited early with code {done.get('code')}"
-            return "failed", str(done.get("error") or "failed")
-        if returncode < 0:
-            try:
-                name = signal.Signals(-returncode).name
-            except ValueError:
-                name = f"signal {-returncode}"
-            return "failed", f"crashed: killed by {name}"
-        return "failed", f"exited early with code {returncode}"
+        return (*outcome(job, proc.returncode, done, stopped_for), rows)

@@ -126,10 +126,19 @@ class ScriptTables:
     table that does not exist yet is made."""
 
     def __init__(
-        self, db_url: str, emit: Emit, *, dry_run: bool = False, run_id: int | None = None
+        self,
+        db_url: str,
+        emit: Emit,
+        *,
+        dry_run: bool = False,
+        run_id: int | None = None,
+        known: dict[str, list[list[Any]]] | None = None,
     ) -> None:
+        """`known`: the tables' columns as the supervisor read them when the
+        run started (`TableStore.trust`): a write does not read them first."""
         self._db_url = db_url
         self._run_id = run_id
+        self._known = known
         self._emit = emit
         self._tables: TableStore | None = None
         #: A dry run: every write in one transaction, rolled back at `close`.
@@ -142,6 +151,8 @@ class ScriptTables:
             from console.core.tables.catalogue import TableStore
 
             self._tables = TableStore(Store(self._db_url, migrate=False), run_id=self._run_id)
+            if self._known:
+                self._tables.trust(self._known)
             if self.dry_run:
                 self._held = self._tables.store.hold()
                 self._held.__enter__()

@@ -185,6 +185,7 @@ def main(*, preload_what: str | None = None) -> int:
         channel,
         dry_run=dry_run,
         run_id=int(run_id) if run_id is not None else None,
+        known=payload.get("tables"),
     )
     outcome: dict[str, Any] = {"t": "done", "ok": True}
     if javascript:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -51,11 +51,34 @@ HEAD_REVISION = "0009"
 BUSY_TIMEOUT_MS = int(os.environ.get("MOBILE_CONSOLE_BUSY_TIMEOUT_MS", "") or 30_000)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _ANNOUNCED = "console_announced"
+#: Engines `prepare_engine` made ahead, by URL: each taken once.
+_prepared: dict[str, Engine] = {}
 _CANCEL = "console_cancel"
+
+
+def prepare_engine(url: str, warm: Callable[[Connection], None] | None = None) -> None:
+    """Make the engine for `url` ahead, connected once (so SQLAlchemy has
+    read the server's version and settings; `warm` is given that connection,
+    in a transaction rolled back) and left with no connection: the next
+    `make_engine(url)` of this process, or of a process forked from it,
+    takes it instead of making one. For the fork server: its runs then skip
+    SQLAlchemy's first-connect queries (docs/benchmarks.md)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if warm is not None:
+                with conn.begin() as transaction:
+                    warm(conn)
+                    transaction.rollback()
+    finally:
+        engine.dispose()  # no connection crosses a fork
+    _prepared[url] = engine
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; for SQLite, WAL, busy timeout and foreign keys on."""
+    if not kwargs and url in _prepared:
+        return _prepared.pop(url)
     try:
         parsed = make_url(url)
         parsed.port  # noqa: B018  (a port that is not a number fails here, not later)

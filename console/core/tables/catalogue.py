@@ -29,6 +29,21 @@ from console.core.tables.values import (
     kind_of,
 )
 
+#: Tables' columns as a run is given them (`tables/known.py`): by table,
+#: [name, kind, indexed] of each user column in order.
+Known = dict[str, list[list[Any]]]
+
+
+def _missing(error: BaseException) -> str | None:
+    """The database's one line, when `error` says a table or column is not there."""
+    if not isinstance(error, sa.exc.DBAPIError) or error.orig is None:
+        return None
+    line = (str(error.orig).strip().splitlines() or [""])[0]
+    code = getattr(error.orig, "sqlstate", None)  # PostgreSQL: undefined table, column
+    if code in ("42P01", "42703") or line.startswith(("no such table", "no such column")):
+        return line
+    return line if " has no column named " in line else None
+
 
 def _index_name(table: str, column: str) -> str:
     digest = hashlib.sha1(f"{table}.{column}".encode()).hexdigest()[:16]
@@ -45,6 +60,28 @@ class TableStore:
         #: rows it writes); None for a person's edits.
         self.run_id = run_id
         self._cache: dict[str, tuple[sa.Table, dict[str, ColumnInfo]]] = {}
+        #: Stored names by lower-case name, of the tables `trust` was given.
+        self._given: dict[str, str] = {}
+        #: Of those, the ones no write has confirmed yet.
+        self._unconfirmed: set[str] = set()
+
+    def trust(self, known: Known) -> None:
+        """Take the tables' columns as `known` (read by the run's supervisor
+        a moment before the run started) instead of reading them before a
+        write: a run then opens a table and inserts a row without reading the
+        catalogue. A table changed since is found out by the write itself:
+        an insert names and returns every column it was given, so a column
+        or table dropped since fails the statement (rolled back, nothing
+        written) with one line saying so, and the next write reads the table
+        again; a row naming a column it was not given reads the catalogue as
+        before (another connection may have added it)."""
+        for name, columns in known.items():
+            found = {c.name: c for c in self._system_columns()}
+            for column, kind, indexed in columns:
+                found[column] = ColumnInfo(column, kind, indexed=bool(indexed))
+            self._cache[name] = (self._build(name, found), found)
+            self._given[name.lower()] = name
+            self._unconfirmed.add(name)
 
     @contextmanager
     def writing(self, table: str) -> Iterator[Connection]:
@@ -55,9 +92,20 @@ class TableStore:
             with self.store.write() as conn:
                 self.note_high(conn, table)
                 yield conn
-        except BaseException:
+        except BaseException as e:
             self._cache.pop(table, None)
+            reason = _missing(e)
+            if reason is not None:  # the next `resolve` asks the database
+                self._given.pop(table.lower(), None)
+            if table in self._unconfirmed:
+                self._unconfirmed.discard(table)
+                if reason is not None:  # the table changed since it was given
+                    raise ConsoleError(
+                        f"{table} changed as this run started ({reason}); nothing was "
+                        "written, and the next write reads its columns again"
+                    ) from None
             raise
+        self._unconfirmed.discard(table)
 
     def note_high(self, conn: Connection, table: str) -> None:
         """In a held transaction (a dry run), before its first write to
@@ -144,6 +192,9 @@ class TableStore:
 
     def resolve(self, name: str) -> str:
         """The stored spelling of a table name, found case-insensitively."""
+        given = self._given.get(str(name).lower())
+        if given is not None:
+            return given
         with self.store.read() as conn:
             found = conn.execute(
                 sa.select(schema.user_tables.c.name).where(
@@ -283,6 +334,7 @@ class TableStore:
         )
 
     def read_schema(self, conn: Connection, name: str) -> tuple[sa.Table, dict[str, ColumnInfo]]:
+        self._unconfirmed.discard(name)
         found = conn.execute(
             sa.select(schema.user_tables.c.name).where(schema.user_tables.c.name == name)
         ).scalar()

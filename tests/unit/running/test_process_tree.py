@@ -49,3 +49,36 @@ def test_the_expected_parent_comes_from_the_environment_once(
     monkeypatch.setenv(process_tree.PARENT_ENV, "4242")
     assert process_tree.expected_parent() == 4242
     assert process_tree.PARENT_ENV not in os.environ  # the script does not see it
+
+
+SUBREAPER = """
+import os, signal, subprocess, time
+from console.core.running import process_tree
+assert process_tree.become_subreaper()
+host = os.fork()
+if host == 0:  # a run's host, still going: kept
+    time.sleep(30)
+    os._exit(0)
+r, w = os.pipe()
+left = os.fork()
+if left == 0:  # a host that ends and leaves a child in a new session behind
+    child = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    os.write(w, str(child.pid).encode())
+    os._exit(0)
+os.waitpid(left, 0)
+orphan = int(os.read(r, 100))
+assert orphan in process_tree._children()  # it came to this process
+process_tree.end_orphans({host})
+os.waitpid(orphan, 0)  # it ended (SIGKILL)
+print("host alive:", os.waitpid(host, os.WNOHANG) == (0, 0), flush=True)
+os.kill(host, signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(not process_tree.supported(), reason="Linux only")
+def test_a_subreaper_ends_what_an_ended_run_left_and_keeps_live_hosts() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SUBREAPER], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "host alive: True"
