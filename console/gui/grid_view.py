@@ -4,7 +4,6 @@ the run that wrote it; and the export of a view to CSV."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,8 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QMenu, QTableView, QWidget
 
-from console.core.formatting import csv_value
 from console.core.tables.browse import Browser, View
+from console.core.tables.export import export_csv as write_csv
 from console.gui.operations import Progress
 from console.gui.table_model import GridModel
 
@@ -86,21 +85,6 @@ class GridView(QTableView):
 
 
 def export_csv(browser: Browser, view: View, path: Path, progress: Progress) -> int:
-    """Stream `view` (its sort and filter) to `path` as CSV, by key; written
-    beside it first, so a cancel or a failure leaves no half file."""
-    partial = path.with_name(path.name + ".part")
-    written = 0
-    try:
-        columns = [c.name for c in browser.tables.info(view.table).columns]
-        with partial.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(columns)
-            for rows in browser.stream(view, cancel=progress.cancel):
-                progress.check()
-                writer.writerows([[csv_value(r.get(c)) for c in columns] for r in rows])
-                written += len(rows)
-                progress.report(written)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return written
+    """Stream `view` (its sort and filter) to `path` as CSV, with progress
+    and Cancel (`console.core.tables.export`)."""
+    return write_csv(browser, view, path, cancel=progress.cancel, report=progress.report)
