@@ -16,6 +16,12 @@ from console.core.tables.export import export_csv as write_csv
 from console.gui.operations import Progress
 from console.gui.table_model import GridModel
 
+#: Qt keeps a header's length in pixels in a 32-bit int: rows × row height
+#: past it wraps negative and the grid shows nothing (at 24 px, past 89M rows).
+QT_MAX_PX = 2**31 - 1
+#: The least row height the grid squeezes to for that (about 134M rows).
+MIN_ROW_PX = 16
+
 
 class GridView(QTableView):
     """The Browse grid: Ctrl+End goes to the last row even before the count."""
@@ -33,6 +39,18 @@ class GridView(QTableView):
         self.verticalScrollBar().valueChanged.connect(self._tell_visible)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_context_menu)
+        self.row_px = 24  # the row height, unless the rows would not fit Qt's int
+        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
+            signal.connect(self._fit_rows)
+
+    def _fit_rows(self, *_args: Any) -> None:
+        """Rows lower than `row_px` when that many would overflow Qt's pixel
+        count (100M rows: 21 px); beyond `MIN_ROW_PX` Qt cannot show them all."""
+        rows = max(1, self._grid.rowCount())
+        size = max(MIN_ROW_PX, min(self.row_px, (QT_MAX_PX - 2**16) // rows))
+        header = self.verticalHeader()
+        if header.defaultSectionSize() != size:
+            header.setDefaultSectionSize(size)
 
     def row_menu(self, row: int) -> QMenu:
         """The context menu of a row: Open run N, when a run wrote it."""
