@@ -89,6 +89,7 @@ class Services:
     def close(self) -> None:
         self.webhook.close()
         self.runner.close()
+        self.workers.close()
         self.store.dispose()
 
 

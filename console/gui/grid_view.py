@@ -4,7 +4,6 @@ the run that wrote it; and the export of a view to CSV."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +11,16 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QMenu, QTableView, QWidget
 
-from console.core.formatting import csv_value
 from console.core.tables.browse import Browser, View
+from console.core.tables.export import export_csv as write_csv
 from console.gui.operations import Progress
 from console.gui.table_model import GridModel
+
+#: Qt keeps a header's length in pixels in a 32-bit int: rows × row height
+#: past it wraps negative and the grid shows nothing (at 24 px, past 89M rows).
+QT_MAX_PX = 2**31 - 1
+#: The least row height the grid squeezes to for that (about 134M rows).
+MIN_ROW_PX = 16
 
 
 class GridView(QTableView):
@@ -35,6 +40,18 @@ class GridView(QTableView):
         self.verticalScrollBar().valueChanged.connect(self._tell_visible)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_context_menu)
+        self.row_px = 24  # the row height, unless the rows would not fit Qt's int
+        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
+            signal.connect(self._fit_rows)
+
+    def _fit_rows(self, *_args: Any) -> None:
+        """Rows lower than `row_px` when that many would overflow Qt's pixel
+        count (100M rows: 21 px); beyond `MIN_ROW_PX` Qt cannot show them all."""
+        rows = max(1, self._grid.rowCount())
+        size = max(MIN_ROW_PX, min(self.row_px, (QT_MAX_PX - 2**16) // rows))
+        header = self.verticalHeader()
+        if header.defaultSectionSize() != size:
+            header.setDefaultSectionSize(size)
 
     def row_menu(self, row: int) -> QMenu:
         """The context menu of a row: Open run N, when a run wrote it."""
@@ -87,21 +104,6 @@ class GridView(QTableView):
 
 
 def export_csv(browser: Browser, view: View, path: Path, progress: Progress) -> int:
-    """Stream `view` (its sort and filter) to `path` as CSV, by key; written
-    beside it first, so a cancel or a failure leaves no half file."""
-    partial = path.with_name(path.name + ".part")
-    written = 0
-    try:
-        columns = [c.name for c in browser.tables.info(view.table).columns]
-        with partial.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(columns)
-            for rows in browser.stream(view, cancel=progress.cancel):
-                progress.check()
-                writer.writerows([[csv_value(r.get(c)) for c in columns] for r in rows])
-                written += len(rows)
-                progress.report(written)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return written
+    """Stream `view` (its sort and filter) to `path` as CSV, with progress
+    and Cancel (`console.core.tables.export`)."""
+    return write_csv(browser, view, path, cancel=progress.cancel, report=progress.report)

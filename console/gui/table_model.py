@@ -148,7 +148,7 @@ class GridModel(QAbstractTableModel):
         browser = self._browser
 
         def first(progress: Progress) -> tuple[TableInfo, Opening]:
-            return browser.tables.info(view.table), browser.opening(view, PAGE, progress.cancel)
+            return browser.first(view, PAGE, progress.cancel)
 
         self._first = self._ops.run(
             Op(

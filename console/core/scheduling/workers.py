@@ -21,7 +21,7 @@ from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError
 from console.core.jobs import owners
 from console.core.store import schema
-from console.core.store.changes import Change
+from console.core.store.changes import CHANNEL, Change
 from console.core.store.database import Store
 
 HEARTBEAT_S = 5.0
@@ -75,6 +75,7 @@ class WorkerRegistry:
     def __init__(self, store: Store, clock: Clock = utcnow) -> None:
         self.store = store
         self.clock = clock
+        self._beat: sa.Connection | None = None  # the heartbeat's own, opened at the first
 
     def register(self, name: str, *, max_runs: int | None = None) -> WorkerInfo:
         """Take `name` for this process; refused (ConsoleError) while a live
@@ -127,18 +128,49 @@ class WorkerRegistry:
         return self.get(name)
 
     def heartbeat(self, name: str) -> None:
-        """Still here (after an outage too: a lapsed worker comes back live)."""
+        """Still here (after an outage too: a lapsed worker comes back live).
+
+        One small statement and nothing else, on a connection kept for it in
+        autocommit: no BEGIN, COMMIT or pool check-out per beat. On a VM the
+        first milliseconds after an idle vCPU wakes are slow, so a beat's cost
+        is counted in Python calls and round trips (docs/benchmarks.md). On
+        PostgreSQL the NOTIFY that tells the other processes rides in the same
+        statement."""
         w = schema.workers
-        with self.store.write() as conn:
-            conn.execute(
-                w.update()
-                .where(w.c.name == name, w.c.pid == os.getpid(), w.c.host == socket.gethostname())
-                .values(heartbeat_at=self.clock(), stopped_at=None)
-            )
-            self.store.announce(conn, Change("workers", name))
+        beat: sa.Executable = (
+            w.update()
+            .where(w.c.name == name, w.c.pid == os.getpid(), w.c.host == socket.gethostname())
+            .values(heartbeat_at=self.clock(), stopped_at=None)
+        )
+        change = Change("workers", name)
+        if self.store.dialect == "postgresql":
+            done = beat.returning(w.c.name).cte("beat")  # type: ignore[attr-defined]
+            payload = change.encode(self.store.changes.origin)
+            beat = sa.select(sa.func.pg_notify(CHANNEL, payload)).select_from(done)
+        conn = self._beat
+        try:
+            if conn is None:
+                conn = self.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                self._beat = conn
+            conn.execute(beat)
+        except BaseException:
+            self.close()  # a new connection at the next beat
+            raise
+        self.store.changes.publish(change)  # this process's listeners (no statement)
+
+    def close(self) -> None:
+        """Let go of the heartbeat's connection."""
+        conn, self._beat = self._beat, None
+        if conn is not None:
+            try:
+                conn.invalidate()  # never back to the pool in autocommit
+                conn.close()
+            except Exception:  # already broken: nothing to let go of
+                pass
 
     def stop(self, name: str) -> None:
         """Said goodbye: the name is free at once."""
+        self.close()
         w = schema.workers
         now = self.clock()
         with self.store.write() as conn:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from console.core.errors import ConsoleError
 from console.core.store.cancel import Cancel
 from console.core.tables.catalogue import TableStore
-from console.core.tables.values import ColumnInfo, parse_text
+from console.core.tables.values import ColumnInfo, TableInfo, parse_text
 
 OPERATORS = ("equals", "contains", "less than", "greater than")
 Key = tuple[int, Any, int]  # (is null, value, id)
@@ -168,15 +168,38 @@ class Browser:
         """What showing a view starts with, in one read: its first rows, its
         id range and its row count (exact when cheap, else an estimate; a
         filtered view's count is unknown until counted)."""
-        stmt, sa_table, _ = self._ordered(view, reverse=False)
         with self.tables.store.read(cancel) as conn:
-            rows = [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
-            low, high = _id_range(conn, sa_table)
-            if len(rows) < limit:
-                return Opening(rows, low, high, len(rows), True)
-            if view.filters:
-                return Opening(rows, low, high, len(rows), False)
+            return self._opening(conn, view, limit)
+
+    def first(
+        self, view: View, limit: int, cancel: Cancel | None = None
+    ) -> tuple[TableInfo, Opening]:
+        """The grid's first read: the table's columns as they are now and
+        the view's `opening`, in one transaction (on PostgreSQL each read
+        costs a ping, a BEGIN and a COMMIT)."""
+        with self.tables.store.read(cancel) as conn:
+            info = self.tables.info(view.table, conn)
+            return info, self._opening(conn, view, limit)
+
+    def _opening(self, conn: sa.Connection, view: View, limit: int) -> Opening:
+        stmt, sa_table, _ = self._ordered(view, reverse=False)
+        rows = [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
+        if len(rows) < limit and not view.filters:  # the whole table: no range needed
+            low = min((r["id"] for r in rows), default=0)
+            high = max((r["id"] for r in rows), default=0)
+            return Opening(rows, low, high, len(rows), True)
+        low, high, tuples = _range_and_tuples(conn, sa_table, self.tables.store.dialect)
+        if len(rows) < limit:
+            return Opening(rows, low, high, len(rows), True)
+        if view.filters:
+            return Opening(rows, low, high, len(rows), False)
+        span = 0 if high == 0 else high - low + 1
+        if span <= 50_000:
             count, exact = self._estimate(conn, sa_table, low, high, 50_000)
+        elif tuples is not None and tuples >= 0:
+            count, exact = int(tuples), False
+        else:
+            count, exact = span, False
         return Opening(rows, low, high, max(count, len(rows)), exact)
 
     def key(self, view: View, row: dict[str, Any]) -> Key:
@@ -266,6 +289,26 @@ class Browser:
         sa_table, _ = self.tables.load(table)
         with self.tables.store.read() as conn:
             return _id_range(conn, sa_table)
+
+
+def _range_and_tuples(
+    conn: sa.Connection, sa_table: sa.Table, dialect: str
+) -> tuple[int, int, float | None]:
+    """The id range and PostgreSQL's row estimate in one statement (one round
+    trip): each lone min() or max() in its own subquery is an index lookup."""
+    parts: list[Any] = [
+        sa.select(sa.func.min(sa_table.c.id)).scalar_subquery(),
+        sa.select(sa.func.max(sa_table.c.id)).scalar_subquery(),
+    ]
+    if dialect == "postgresql":
+        parts.append(
+            sa.select(sa.column("reltuples"))
+            .select_from(sa.table("pg_class"))
+            .where(sa.column("oid") == sa.func.to_regclass(f'"{sa_table.name}"'))
+            .scalar_subquery()
+        )
+    low, high, *tuples = conn.execute(sa.select(*parts)).one()
+    return int(low or 0), int(high or 0), (tuples[0] if tuples else None)
 
 
 def _id_range(conn: sa.Connection, sa_table: sa.Table) -> tuple[int, int]:

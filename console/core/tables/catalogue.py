@@ -180,14 +180,18 @@ class TableStore:
             for t in tables
         ]
 
-    def info(self, name: str) -> TableInfo:
-        sa_table, columns = self.load(name, refresh=True)
-        with self.store.read() as conn:
-            created = conn.execute(
-                sa.select(schema.user_tables.c.created_at).where(
-                    schema.user_tables.c.name == sa_table.name
-                )
-            ).scalar_one()
+    def info(self, name: str, conn: Connection | None = None) -> TableInfo:
+        """The table as it is now (its columns read again), in `conn`'s read
+        if given (the grid's first read: one transaction, not three)."""
+        if conn is None:
+            with self.store.read() as conn:
+                return self.info(name, conn)
+        sa_table, columns = self.read_schema(conn, name)
+        created = conn.execute(
+            sa.select(schema.user_tables.c.created_at).where(
+                schema.user_tables.c.name == sa_table.name
+            )
+        ).scalar_one()
         return TableInfo(sa_table.name, tuple(columns.values()), created)
 
     def resolve(self, name: str) -> str:
@@ -348,6 +352,9 @@ class TableStore:
         columns = {c.name: c for c in self._system_columns()}
         for r in rows:
             columns[r.name] = ColumnInfo(r.name, r.kind, indexed=r.indexed)
+        cached = self._cache.get(name)
+        if cached is not None and cached[1] == columns:
+            return cached  # the same Table: SQLAlchemy's statement cache still holds
         sa_table = self._build(name, columns)
         self._cache[name] = (sa_table, columns)
         return sa_table, columns

@@ -103,7 +103,7 @@ class TableView(QWidget):
         )
         header = self.grid.verticalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # fixed row height
-        header.setDefaultSectionSize(24)
+        header.setDefaultSectionSize(self.grid.row_px)
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         # Columns are sized from the first rows only (see _size_columns_once):
         # Qt's default reads 1,000 rows of every column, half a second of the

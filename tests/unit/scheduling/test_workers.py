@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from console.app import Services, open_services
 from console.core.errors import ConsoleError
@@ -51,6 +52,37 @@ def test_a_name_is_free_once_its_worker_stopped_or_fell_silent(
     assert console.workers.get("alpha").state == "lost"
     console.workers.register("alpha")
     assert console.workers.get("alpha").state == "live"
+
+
+def test_a_heartbeat_is_one_statement_and_keeps_its_worker_live(
+    console: Services, clock: FakeClock
+) -> None:
+    """What the idle worker's CPU relies on (docs/benchmarks.md): each beat
+    is a single statement, no BEGIN or COMMIT around it, and it still does
+    what a heartbeat is for."""
+    console.workers.register("alpha")
+    console.workers.heartbeat("alpha")  # the first beat opens its connection
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    clock.advance(seconds=31)
+    assert console.workers.get("alpha").state == "lost"  # lapsed
+    sa.event.listen(console.store.engine, "before_cursor_execute", count)
+    try:
+        console.workers.heartbeat("alpha")
+    finally:
+        sa.event.remove(console.store.engine, "before_cursor_execute", count)
+    assert len(statements) == 1, statements
+    assert "UPDATE workers" in statements[0]
+    assert console.workers.get("alpha").state == "live"  # back from the lapse
+    clock.advance(seconds=29)
+    console.workers.heartbeat("alpha")
+    clock.advance(seconds=29)
+    assert console.workers.get("alpha").state == "live"  # kept live by the beat
+    clock.advance(seconds=2)
+    assert console.workers.get("alpha").state == "lost"  # 31 s without one
 
 
 def test_workers_show_their_runs_in_flight_and_go_from_the_list_after_a_day(

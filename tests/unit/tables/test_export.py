@@ -1,0 +1,75 @@
+"""A view exported to CSV: the same cells `csv_value` gives, in the view's
+order, whatever the database writes them with."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.core.formatting import csv_value
+from console.core.store.cancel import Cancel, Cancelled
+from console.core.store.database import Store
+from console.core.tables.api import open_table
+from console.core.tables.browse import Browser, Filter, View
+from console.core.tables.catalogue import TableStore
+from console.core.tables.export import export_csv
+
+ROWS: list[dict[str, Any]] = [
+    {"s": "plain", "f": 0.1 + 0.2, "b": True, "t": datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=UTC)},
+    {"s": 'a "quoted", comma', "f": 100.0, "b": False, "t": datetime(2026, 1, 2, tzinfo=UTC)},
+    {"s": "two\nlines\r\n", "f": 1e16, "b": None, "t": None},
+    {"s": "", "f": -2.5e-300, "b": True, "t": datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC)},
+    {"s": None, "f": None, "b": False, "t": datetime(2026, 6, 1, 12, 0, 0, 500000, tzinfo=UTC)},
+]
+
+
+@pytest.fixture(params=["text", "binary"])
+def browser(request: pytest.FixtureRequest, db_url: str) -> Browser:
+    tables = TableStore(Store(db_url))
+    tables.create("Things")
+    rows = [dict(r, n=i - 2) for i, r in enumerate(ROWS)]
+    if request.param == "binary":  # formatted in Python, not by SQLite
+        rows = [dict(r, raw=bytes([i, 0, 255])) for i, r in enumerate(rows)]
+    open_table(tables, "Things").insert_many(rows)
+    return Browser(tables)
+
+
+def read_back(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+VIEWS = [
+    View("Things"),
+    View("Things", sort="s", descending=True, filters=(Filter("n", "greater than", "-1"),)),
+]
+
+
+def test_the_file_holds_the_views_rows_as_csv_value_gives_them(
+    browser: Browser, tmp_path: Path
+) -> None:
+    names = [c.name for c in browser.tables.info("Things").columns]
+    for view in VIEWS:
+        path = tmp_path / "things.csv"
+        seen: list[int] = []
+        rows = browser.page(view, 100)
+        assert export_csv(browser, view, path, report=seen.append) == len(rows)
+        expected = [names] + [[str(csv_value(r[c])) for c in names] for r in rows]
+        got = read_back(path)
+        for row in got[1:]:  # a float reads back the same, however it is spelled
+            for i, name in enumerate(names):
+                if name == "f" and row[i]:
+                    row[i] = str(float(row[i]))
+        assert got == expected
+        assert seen[-1] == len(rows)
+    # Cancelled: no file, not even the part written beside it
+    cancel = Cancel()
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(Cancelled):
+        export_csv(browser, VIEWS[0], out / "x.csv", cancel=cancel, report=lambda _n: cancel.set())
+    assert list(out.iterdir()) == []
