@@ -207,7 +207,7 @@ def test_sorted_jumps_show_the_right_rows_after_inserts_and_deletes(
 
     def shown(model: GridModel, first: int, last: int) -> list[int]:
         load_all(qtbot, model, [first])  # the jump
-        load_all(qtbot, model, list(range(first, last, 50)) + [last - 1])  # scrolling on
+        load_all(qtbot, model, [*range(first, last, 50), last - 1])  # scrolling on
         return [int(visible(model, r, "id")) for r in range(first, last)]
 
     for sort in ("word", "n"):
