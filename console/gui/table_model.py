@@ -68,8 +68,6 @@ class GridModel(QAbstractTableModel):
     #: Ctrl+End before the count: the last rows are shown, after the first page.
     tail_shown = Signal()
     rows_written = Signal(str)
-    #: True while a jump waits for a pass over the view's keys (no index).
-    jump_pass = Signal(bool)
 
     def __init__(self, tables: TableStore, ops: Operations, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +84,7 @@ class GridModel(QAbstractTableModel):
         self._asked: set[int] = set()
         self._generation = 0
         self._jumps = Jumps(self._browser, ops, PAGE)
+        self._passing: int | None = None  # the generation whose jump waits for a pass
         self._visible: tuple[int, int] | None = None  # pages in view (None: any)
         self._first: Handle | None = None
         self._kept: _Kept | None = None  # the shown view's state while another reads
@@ -116,7 +115,8 @@ class GridModel(QAbstractTableModel):
 
     @property
     def loading(self) -> bool:
-        return self._first is not None
+        """A view is being read, or a jump waits for a pass over its keys."""
+        return self._first is not None or self._passing is not None
 
     def set_view(self, view: View) -> None:
         """Show a table, sorted and filtered; drops everything of the old view."""
@@ -126,7 +126,7 @@ class GridModel(QAbstractTableModel):
             if handle is not None:
                 handle.cancel()
         self._counting = None
-        self._reads = set()
+        self._reads, self._passing = set(), None
         if self._first is None and self._view is not None and self._view == self._shown:
             # What the user sees now, kept while the new view reads: a Cancel
             # puts it back at once instead of reading it again behind the
@@ -174,6 +174,11 @@ class GridModel(QAbstractTableModel):
         for handle in (self._first, self._counting):
             if handle is not None:
                 handle.cancel()
+        if self._passing is not None:
+            self.cancel_pass()
+            self.error_raised.emit(
+                "jump cancelled: Columns › Set as index makes jumps in this sort instant"
+            )
 
     def close(self) -> None:
         """Stop everything this grid has going (the window joins the threads)."""
@@ -411,6 +416,7 @@ class GridModel(QAbstractTableModel):
             return shown is None or shown[0] <= page <= shown[1]
 
         def dropped() -> None:
+            self._on_pass(generation, False)
             if generation == self._generation:
                 self._asked.discard(page)  # asked again when scrolled back
 
@@ -421,7 +427,7 @@ class GridModel(QAbstractTableModel):
                 failure=lambda error: self._on_page_failed(generation, page, error),
                 cancelled=dropped,
                 wanted=wanted,
-                progress=lambda passing: self.jump_pass.emit(bool(passing)),
+                progress=lambda passing: self._on_pass(generation, bool(passing)),
             ),
             lane=self._lane,
         )
@@ -524,6 +530,12 @@ class GridModel(QAbstractTableModel):
         if not self._exact:
             self._count_exactly(generation)
         self.check_new_rows()  # rows added while the cancelled view was reading
+
+    def _on_pass(self, generation: int, passing: bool) -> None:
+        """A jump's pass over the keys started or ended: shown as the view's reading."""
+        if (self._passing is not None) != passing and generation == self._generation:
+            self._passing = generation if passing else None
+            self.loading_changed.emit(passing)
 
     def _on_page(self, generation: int, placed: int, page: int, rows: list[dict[str, Any]]) -> None:
         if generation != self._generation or placed != self._placement:

@@ -215,7 +215,12 @@ def test_sorted_jumps_show_the_right_rows_after_inserts_and_deletes(
         model.set_view(View("Things", sort=sort))
         qtbot.waitUntil(lambda m=model: m.is_loaded(0), timeout=5000)  # type: ignore[misc]
         assert model.jumps_seek == (sort == "word")
+        reading: list[bool] = []
+        model.loading_changed.connect(reading.append)
         assert shown(model, 1400, 1460) == in_order(sort)[1400:1460]
+        # the pass over the keys shows as the view's reading (busy, Cancel); a seek does not
+        qtbot.waitUntil(lambda m=model: not m.loading, timeout=5000)  # type: ignore[misc]
+        assert reading == ([] if sort == "word" else [True, False])
         # Another writer moves rows before and after the place jumped to.
         ids = in_order(sort)
         table.delete_many(ids[100:130] + ids[810:820])
