@@ -326,17 +326,19 @@ def child(args: dict[str, Any]) -> None:
         def shown_sorted() -> bool:
             return not model.loading and rows_shown()
 
-        def jump(fraction: float) -> float:
+        def jump(fraction: float, limit: float = 30) -> float:
             start = time.perf_counter()
             bar.setValue(int(bar.maximum() * fraction))
-            wait(shown_sorted, 120)
+            wait(shown_sorted, limit)
             app.processEvents()
             return (time.perf_counter() - start) * 1000
 
+        view.clear_filter()  # a filter that finished before its Cancel stays
+        wait(shown_sorted, 60)
         # Today's way: one jump into a view sorted by an unindexed column.
         click_header("n")
         wait(shown_sorted, 300)
-        out["unindexed_jump_ms"] = jump(0.5)
+        out["unindexed_jump_ms"] = jump(0.5, 300)
         # Sorted by the indexed column: first rows, then jumps at once.
         reset_stall()
         timed("sorted_first_ms", lambda: click_header("score"), shown_sorted)
