@@ -82,7 +82,6 @@ class Jumps:
         page: int,
         pages: Mapping[int, list[dict[str, Any]]],
         count: int,
-        exact: bool,
         ids: tuple[int, int],
     ) -> Read:
         """The read of `page`: from the end of the view (its last page), from a
@@ -100,10 +99,11 @@ class Jumps:
             low, high = ids
             bound = high - page * size + 1 if view.descending else low + page * size - 1
             return PageRead(browser.page, view, size, after=(0, None, bound))
-        return self.read(view, page, count if exact else None)
+        return self.read(view, page, count)
 
     def read(self, view: View, page: int, rows: int | None) -> Read:
-        """The read of `page` (`rows`: the view's exact row count, if known)."""
+        """The read of `page` (`rows`: the view's row count; an estimate
+        until counted, when the grid reads its pages again where they go)."""
         browser, size, marks = self._browser, self._page, self._marks
         if marks is not None:
 

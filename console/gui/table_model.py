@@ -406,7 +406,7 @@ class GridModel(QAbstractTableModel):
         self._asked.add(page)
         generation, placed = self._generation, self._placement
         read = self._jumps.choose(
-            view, page, self._pages, self._count, self._exact, (self._low_id, self._high_id)
+            view, page, self._pages, self._count, (self._low_id, self._high_id)
         )
 
         def wanted() -> bool:

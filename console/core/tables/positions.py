@@ -47,8 +47,9 @@ class Marks:
 
     def key_at(self, position: int, rows: int | None, cancel: Cancel | None = None) -> Key | None:
         """The key of the row at `position` (0 the first), None past the
-        end. `rows`: the view's exact row count, if known (a position near
-        the end is then counted back from the last row)."""
+        end. `rows`: the view's row count, if known: before the marks reach
+        a position, a position nearer the end is counted back from the last
+        row (the grid re-reads its pages if the count was an estimate)."""
         known = len(self._keys)
         mark = min(position // self.step, known - 1)
         ahead = position - mark * self.step if mark >= 0 else position
