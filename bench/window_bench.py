@@ -329,7 +329,8 @@ def child(args: dict[str, Any]) -> None:
         def jump(fraction: float, limit: float = 30) -> float:
             start = time.perf_counter()
             bar.setValue(int(bar.maximum() * fraction))
-            wait(shown_sorted, limit)
+            target = min(int(model.rowCount() * fraction), model.rowCount() - 1)
+            wait(lambda: model.is_loaded(target) and shown_sorted(), limit)
             app.processEvents()
             return (time.perf_counter() - start) * 1000
 
