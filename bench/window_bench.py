@@ -12,6 +12,12 @@ same file, doing the same things the way that pair can.
 `BENCH_PG=postgresql+psycopg://…` adds the same run on PostgreSQL (the table
 built with `generate_series`; no Qt baseline there: PySide6-Essentials has
 no PostgreSQL driver for QtSql).
+
+Sorted views: the table has an indexed `score` column (a skewed spread of
+values, 2 % null; `Set as index`), added once to the cached SQLite table.
+The window is sorted by it with a header click and the scrollbar jumps at
+once, 200 times; the baseline is one jump in the view sorted by the
+unindexed `n`, which needs the pass over every key.
 """
 
 from __future__ import annotations
@@ -45,7 +51,12 @@ GOALS = {  # figure key: (what it is, goal in ms or MB or %, unit)
     "filter_stall_ms": ("'contains' filter: longest GUI stall", 50, "ms"),
     "filter_cancel_ms": ("… its Cancel → grid usable again", 100, "ms"),
     "idle_cpu_pct": ("idle 10 s with the table open: CPU", 0.5, "%"),
+    "sorted_first_ms": ("sort by indexed score → first rows", 100, "ms"),
+    "sorted_jump_max_ms": ("sorted by score, 200 jumps: slowest to show rows", 100, "ms"),
+    "sorted_stall_ms": ("sorted by score, 200 jumps: longest GUI stall", 50, "ms"),
 }
+#: A figure's baseline from our own session (the same thing done today's way).
+OWN_BASELINE = {"sorted_jump_max_ms": "unindexed_jump_ms"}
 
 
 def build_sqlite(rows: int) -> Path:
@@ -78,6 +89,31 @@ def build_sqlite(rows: int) -> Path:
     return home
 
 
+def add_score_sqlite(home: Path) -> None:
+    """The indexed `score` column on the cached table (once: about a minute at 10M)."""
+    from console.app import open_services
+
+    scored = home / "scored"
+    if scored.exists():
+        return
+    services = open_services(home)
+    if "score" not in {c.name for c in services.tables.info("Things").columns}:
+        services.tables.add_column("Things", "score", "integer")
+    services.close()
+    db = sqlite3.connect(home / "console.db")
+    # a skewed spread (squares of a scrambled id), every 50th row null
+    db.execute(
+        'UPDATE "Things" SET score = CASE WHEN id % 50 = 0 THEN NULL '
+        "ELSE ((id * 7919) % 100003) * ((id * 7919) % 100003) END"
+    )
+    db.commit()
+    db.close()
+    services = open_services(home)
+    services.tables.set_index("Things", "score")
+    services.close()
+    scored.touch()
+
+
 def build_postgres(url: str, rows: int) -> None:
     import sqlalchemy as sa
 
@@ -90,19 +126,25 @@ def build_postgres(url: str, rows: int) -> None:
     services = open_services(tempfile.mkdtemp(prefix="mobile-console-bench-"), url)
     services.tables.create("Things")
     open_table(services.tables, "Things").insert(
-        {"n": 0, "text": "row 0 of the big table", "flag": True}
+        {"n": 0, "text": "row 0 of the big table", "flag": True, "score": 0}
     )
-    services.close()
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                'INSERT INTO "Things" (n, text, flag, "__createdAt", "__updatedAt", "__version") '
-                "SELECT i, 'row ' || i || ' of the big table', i % 3 = 0, now(), now(), 1 "
+                'INSERT INTO "Things" '
+                '(n, text, flag, score, "__createdAt", "__updatedAt", "__version") '
+                "SELECT i, 'row ' || i || ' of the big table', i % 3 = 0, "
+                "CASE WHEN i % 50 = 0 THEN NULL "  # score, as add_score_sqlite's
+                "ELSE ((i::bigint * 7919) % 100003) * ((i::bigint * 7919) % 100003) END, "
+                "now(), now(), 1 "
                 "FROM generate_series(1, :last) AS i"
             ),
             {"last": rows - 1},
         )
-        conn.execute(sa.text('ANALYZE "Things"'))
+    services.tables.set_index("Things", "score")
+    services.close()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text('VACUUM ANALYZE "Things"'))
     engine.dispose()
 
 
@@ -276,6 +318,36 @@ def child(args: dict[str, Any]) -> None:
 
         run_and_cancel("filter", filter_contains)
         settle(2.0)
+
+        def click_header(name: str) -> None:
+            at = [c.name for c in model.columns].index(name)
+            x = header.sectionViewportPosition(at) + header.sectionSize(at) // 2
+            point = QPoint(x, header.height() // 2)
+            QTest.mouseClick(header.viewport(), left, plain, point)
+
+        def shown_sorted() -> bool:
+            return not model.loading and rows_shown()
+
+        def jump(fraction: float, limit: float = 30) -> float:
+            start = time.perf_counter()
+            bar.setValue(int(bar.maximum() * fraction))
+            target = min(int(model.rowCount() * fraction), model.rowCount() - 1)
+            wait(lambda: model.is_loaded(target) and shown_sorted(), limit)
+            app.processEvents()
+            return (time.perf_counter() - start) * 1000
+
+        view.clear_filter()  # a filter that finished before its Cancel stays
+        wait(shown_sorted, 60)
+        # Today's way: one jump into a view sorted by an unindexed column.
+        click_header("n")
+        wait(shown_sorted, 300)
+        out["unindexed_jump_ms"] = jump(0.5, 300)
+        # Sorted by the indexed column: first rows, then jumps at once.
+        reset_stall()
+        timed("sorted_first_ms", lambda: click_header("score"), shown_sorted)
+        out["sorted_jump_max_ms"] = max(jump(k / 199) for k in range(199, -1, -1))
+        out["sorted_stall_ms"] = stall_ms()
+        settle(1.0)
     else:
         db = QSqlDatabase.addDatabase("QSQLITE")
         db.setDatabaseName(str(Path(args["home"]) / "console.db"))
@@ -381,7 +453,7 @@ def median_session(home: Path, db_url: str | None, rows: int, runs: int = 3) -> 
 
     sessions = [session(True, home, db_url, rows) for _ in range(runs)]
     merged: dict[str, Any] = {"runs": sessions}
-    for key in GOALS:
+    for key in [*GOALS, *OWN_BASELINE.values()]:
         values = [s[key] for s in sessions if s.get(key) is not None]
         merged[key] = statistics.median(values) if values else None
     return merged
@@ -392,6 +464,8 @@ def figures(label: str, ours: dict[str, Any], base: dict[str, Any] | None) -> li
     for key, (what, goal, unit) in GOALS.items():
         value = ours.get(key)
         baseline = None if base is None else base.get(key)
+        if key in OWN_BASELINE:
+            baseline = ours.get(OWN_BASELINE[key])
         if value is None:
             continue
         shown.append(
@@ -411,6 +485,7 @@ def window() -> list[Figure]:
     """The real window on BENCH_ROWS rows (SQLite; PostgreSQL with BENCH_PG)."""
     label = f"{ROWS / 1e6:g}M"
     home = build_sqlite(ROWS)
+    add_score_sqlite(home)
     ours = median_session(home, None, ROWS)
     base = session(False, home, None, ROWS)
     print(json.dumps({"ours": ours, "baseline": base}), file=sys.stderr)

@@ -6,8 +6,8 @@ meanwhile. Page reads run in order on the grid's own lane of the window's
 operations; a request for a page no longer in view is dropped before it
 runs. Each page is fetched by key from a neighbour page's first or last key,
 from the end of the table (the view's order reversed: Ctrl+End needs no
-count), by id for a jump in a table shown by id, or from an anchor (the
-first key of every page, gathered in one pass) for a jump in another order.
+count), by id for a jump in a table shown by id, or as `grid_jumps` says
+for a jump in another order (a seek on an indexed column, else anchors).
 
 The row count starts as an estimate (exact for a small table) and is
 replaced by an exact count from a cancellable background operation. A sort
@@ -29,11 +29,12 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 
 from console.core.errors import ConflictError, ConsoleError
 from console.core.tables.api import open_table
-from console.core.tables.browse import Browser, Key, Opening, View
+from console.core.tables.browse import Browser, Opening, View
 from console.core.tables.catalogue import TableStore
 from console.core.tables.values import SYSTEM_COLUMNS, ColumnInfo, TableInfo, parse_text
 from console.gui import grid_cells as cells
-from console.gui.grid_cells import Index, PageRead
+from console.gui.grid_cells import Index
+from console.gui.grid_jumps import Jumps
 from console.gui.operations import Handle, Op, Operations, Progress
 
 PAGE = 200
@@ -82,7 +83,8 @@ class GridModel(QAbstractTableModel):
         self._pages: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
         self._asked: set[int] = set()
         self._generation = 0
-        self._anchors: tuple[int, list[Key]] | None = None
+        self._jumps = Jumps(self._browser, ops, PAGE)
+        self._passing: int | None = None  # the generation whose jump waits for a pass
         self._visible: tuple[int, int] | None = None  # pages in view (None: any)
         self._first: Handle | None = None
         self._kept: _Kept | None = None  # the shown view's state while another reads
@@ -113,7 +115,8 @@ class GridModel(QAbstractTableModel):
 
     @property
     def loading(self) -> bool:
-        return self._first is not None
+        """A view is being read, or a jump waits for a pass over its keys."""
+        return self._first is not None or self._passing is not None
 
     def set_view(self, view: View) -> None:
         """Show a table, sorted and filtered; drops everything of the old view."""
@@ -123,7 +126,7 @@ class GridModel(QAbstractTableModel):
             if handle is not None:
                 handle.cancel()
         self._counting = None
-        self._reads = set()
+        self._reads, self._passing = set(), None
         if self._first is None and self._view is not None and self._view == self._shown:
             # What the user sees now, kept while the new view reads: a Cancel
             # puts it back at once instead of reading it again behind the
@@ -143,7 +146,7 @@ class GridModel(QAbstractTableModel):
         self._exact = False
         self._pages = OrderedDict()
         self._asked.clear()
-        self._anchors = None
+        self._jumps.start(None, [])
         self.endResetModel()
         browser = self._browser
 
@@ -171,17 +174,35 @@ class GridModel(QAbstractTableModel):
         for handle in (self._first, self._counting):
             if handle is not None:
                 handle.cancel()
+        if self._passing is not None:
+            self.cancel_pass()
+            self.error_raised.emit(
+                "jump cancelled: Columns › Set as index makes jumps in this sort instant"
+            )
 
     def close(self) -> None:
         """Stop everything this grid has going (the window joins the threads)."""
         self._generation += 1
         self.cancel_loading()
+        self._jumps.stop()
+
+    def cancel_pass(self) -> None:
+        """Cancel a jump's pass over the keys: no other until the view changes."""
+        self._jumps.refused = True
+        for handle in self._reads:
+            handle.cancel()
+
+    @property
+    def jumps_seek(self) -> bool:
+        """Whether a jump in this view is a seek (its sort column is indexed)."""
+        return self._jumps.indexed()
 
     def check_new_rows(self) -> None:
         """Count rows added since the view was read (after a change event)."""
         view, after, generation = self._view, self._high_id, self._generation
         if view is None or self._first is not None:
             return
+        self._jumps.changed()  # rows in or out move every position
         browser = self._browser
 
         def done(count: int) -> None:
@@ -383,25 +404,10 @@ class GridModel(QAbstractTableModel):
         if page in self._asked or view is None or self._first is not None:
             return
         self._asked.add(page)
-        generation, browser, placed = self._generation, self._browser, self._placement
-        last_page = (self._count - 1) // PAGE
-        read: Any
-        if page == last_page and page > 0:
-            read = PageRead(browser.last_rows, view, self._count - page * PAGE)
-        elif page - 1 in self._pages and self._pages[page - 1]:
-            read = PageRead(browser.page, view, PAGE, after=self._key(self._pages[page - 1][-1]))
-        elif page + 1 in self._pages and self._pages[page + 1]:
-            read = PageRead(browser.page, view, PAGE, before=self._key(self._pages[page + 1][0]))
-        elif view.sort == "id" and not view.filters:
-            # A jump in a table shown by id: the id that would start the page.
-            bound = (
-                self._high_id - page * PAGE + 1
-                if view.descending
-                else self._low_id + page * PAGE - 1
-            )
-            read = PageRead(browser.page, view, PAGE, after=(0, None, bound))
-        else:
-            read = self._by_anchor(view, page, generation)
+        generation, placed = self._generation, self._placement
+        read = self._jumps.choose(
+            view, page, self._pages, self._count, (self._low_id, self._high_id)
+        )
 
         def wanted() -> bool:
             if generation != self._generation or placed != self._placement:
@@ -410,6 +416,7 @@ class GridModel(QAbstractTableModel):
             return shown is None or shown[0] <= page <= shown[1]
 
         def dropped() -> None:
+            self._on_pass(generation, False)
             if generation == self._generation:
                 self._asked.discard(page)  # asked again when scrolled back
 
@@ -420,30 +427,13 @@ class GridModel(QAbstractTableModel):
                 failure=lambda error: self._on_page_failed(generation, page, error),
                 cancelled=dropped,
                 wanted=wanted,
+                progress=lambda passing: self._on_pass(generation, bool(passing)),
             ),
             lane=self._lane,
         )
         # A page read still going when the view changes (a pass for anchors
         # over millions of keys) is interrupted, not waited for on the lane.
         self._reads = {h for h in self._reads if not h.finished.is_set()} | {handle}
-
-    def _by_anchor(self, view: View, page: int, generation: int) -> Any:
-        browser = self._browser
-
-        def read(progress: Progress) -> list[dict[str, Any]]:
-            if self._anchors is None or self._anchors[0] != generation:
-                self._anchors = (generation, browser.page_anchors(view, PAGE, progress.cancel))
-            anchors = self._anchors[1]
-            if page >= len(anchors):
-                return []
-            return browser.page_at_anchor(view, anchors[page], PAGE, progress.cancel)
-
-        return read
-
-    def _key(self, row: dict[str, Any]) -> Key:
-        assert self._view is not None
-        value = row.get(self._view.sort)
-        return (1 if value is None else 0, value, int(row["id"]))
 
     def _on_first(self, generation: int, result: tuple[TableInfo, Opening]) -> None:
         if generation != self._generation:
@@ -464,6 +454,7 @@ class GridModel(QAbstractTableModel):
         self._pages.clear()
         self._asked = {0}
         self._pages[0] = first.rows
+        self._jumps.start(self._view, self._columns)
         self.endResetModel()
         self.loading_changed.emit(False)
         self.count_changed.emit(self._count, self._exact)
@@ -533,12 +524,18 @@ class GridModel(QAbstractTableModel):
         self._low_id, self._high_id = kept.low_id, kept.high_id
         self._pages = kept.pages
         self._asked = set(kept.pages)
-        self._anchors = None
+        self._jumps.start(kept.view, kept.columns)
         self.endResetModel()
         self.count_changed.emit(self._count, self._exact)
         if not self._exact:
             self._count_exactly(generation)
         self.check_new_rows()  # rows added while the cancelled view was reading
+
+    def _on_pass(self, generation: int, passing: bool) -> None:
+        """A jump's pass over the keys started or ended: shown as the view's reading."""
+        if (self._passing is not None) != passing and generation == self._generation:
+            self._passing = generation if passing else None
+            self.loading_changed.emit(passing)
 
     def _on_page(self, generation: int, placed: int, page: int, rows: list[dict[str, Any]]) -> None:
         if generation != self._generation or placed != self._placement:

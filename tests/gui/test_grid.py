@@ -191,3 +191,42 @@ def test_new_rows_from_a_job_show_without_losing_the_place(window: MainWindow, q
     grid.new_rows.click()
     qtbot.waitUntil(lambda: grid.model.rowCount() == 312, timeout=5000)
     assert not grid.new_rows.isVisible()
+
+
+def test_sorted_jumps_show_the_right_rows_after_inserts_and_deletes(
+    qtbot: Any, grid_model: Callable[[], GridModel], filled: str
+) -> None:
+    other = open_services(db_url=filled)
+    table = open_table(other.tables, "Things")
+    other.tables.set_index("Things", "word")  # a seek per jump; "n" keeps the pass
+    table.insert_many([{"n": i, "word": f"w{i % 10}"} for i in range(1001, 2001)])
+
+    def in_order(sort: str) -> list[int]:
+        rows = table.read()
+        return [r["id"] for r in sorted(rows, key=lambda r: (r[sort], r["id"]))]
+
+    def shown(model: GridModel, first: int, last: int) -> list[int]:
+        load_all(qtbot, model, [first])  # the jump
+        load_all(qtbot, model, [*range(first, last, 50), last - 1])  # scrolling on
+        return [int(visible(model, r, "id")) for r in range(first, last)]
+
+    for sort in ("word", "n"):
+        model = grid_model()
+        model.set_view(View("Things", sort=sort))
+        qtbot.waitUntil(lambda m=model: m.is_loaded(0), timeout=5000)  # type: ignore[misc]
+        assert model.jumps_seek == (sort == "word")
+        reading: list[bool] = []
+        model.loading_changed.connect(reading.append)
+        assert shown(model, 1400, 1460) == in_order(sort)[1400:1460]
+        # the pass over the keys shows as the view's reading (busy, Cancel); a seek does not
+        qtbot.waitUntil(lambda m=model: not m.loading, timeout=5000)  # type: ignore[misc]
+        assert reading == ([] if sort == "word" else [True, False])
+        # Another writer moves rows before and after the place jumped to.
+        ids = in_order(sort)
+        table.delete_many(ids[100:130] + ids[810:820])
+        table.insert_many([{"n": 0, "word": "w0"}] * 25 + [{"n": 850, "word": "w4"}] * 15)
+        model.check_new_rows()  # what the page does on the change event
+        want = in_order(sort)
+        assert shown(model, 800, 1100) == want[800:1100]  # no row twice, none missing
+        model.close()
+    other.close()

@@ -2,8 +2,12 @@
 
 Pages are fetched with keyset pagination on (sort column, id), never OFFSET,
 so the last page of a million rows costs what the first does. Nulls sort
-last in either direction. A jump into the middle uses anchors: the key that
-starts every page, gathered by one pass over the keys (`page_anchors`).
+last in either direction: a sorted read is two statements at most, the
+column's values by `(column, id)` (a row-value comparison an index on
+`(column, id)` answers by a seek) and then its nulls by id. A jump into the
+middle of a column without an index uses anchors: the key that starts every
+page, gathered by one pass over the keys (`page_anchors`); an indexed column
+needs no pass (`positions`).
 """
 
 from __future__ import annotations
@@ -93,11 +97,6 @@ class Browser:
     def _null_flag(sort: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
         return sa.case((sort.is_(None), 1), else_=0)
 
-    def _ordered(self, view: View, reverse: bool) -> tuple[sa.Select[Any], sa.Table, Any]:
-        sa_table, sort, columns = self._parts(view)
-        stmt = sa.select(sa_table).where(*self._where(view, sa_table, columns))
-        return stmt.order_by(*self._order(view, sa_table, sort, reverse)), sa_table, sort
-
     def _order(self, view: View, sa_table: sa.Table, sort: Any, reverse: bool) -> list[Any]:
         descending = view.descending != reverse
         order: list[Any] = []
@@ -106,28 +105,6 @@ class Browser:
             order += [flag.desc() if reverse else flag, sort.desc() if descending else sort]
         order.append(sa_table.c.id.desc() if descending else sa_table.c.id)
         return order
-
-    def _after(self, view: View, sa_table: sa.Table, sort: Any, key: Key, reverse: bool) -> Any:
-        """Rows strictly after `key` in the view's order (or before, reversed)."""
-        descending = view.descending != reverse
-        null, value, row_id = key
-
-        def beyond(column: Any, bound: Any, desc: bool) -> Any:
-            return column < bound if desc else column > bound
-
-        id_beyond = beyond(sa_table.c.id, row_id, descending)
-        if view.sort == "id":
-            return id_beyond
-        flag = self._null_flag(sort)
-        # nulls last: the flag runs 0 → 1 forwards, 1 → 0 reversed
-        flag_beyond = beyond(flag, null, reverse)
-        if null:
-            return sa.or_(flag_beyond, sa.and_(sort.is_(None), id_beyond))
-        return sa.or_(
-            flag_beyond,
-            sa.and_(sort.is_not(None), beyond(sort, value, descending)),
-            sa.and_(sort == value, id_beyond),
-        )
 
     # -- queries -----------------------------------------------------------
 
@@ -182,8 +159,8 @@ class Browser:
             return info, self._opening(conn, view, limit)
 
     def _opening(self, conn: sa.Connection, view: View, limit: int) -> Opening:
-        stmt, sa_table, _ = self._ordered(view, reverse=False)
-        rows = [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
+        sa_table, _, _ = self._parts(view)
+        rows = self._read(conn, view, limit, None, reverse=False)
         if len(rows) < limit and not view.filters:  # the whole table: no range needed
             low = min((r["id"] for r in rows), default=0)
             high = max((r["id"] for r in rows), default=0)
@@ -218,22 +195,87 @@ class Browser:
         """`limit` rows in view order: from the start, after a key, or
         (with `before`) the rows just before a key."""
         reverse = before is not None
-        stmt, sa_table, sort = self._ordered(view, reverse)
         bound = before if reverse else after
-        if bound is not None:
-            stmt = stmt.where(self._after(view, sa_table, sort, bound, reverse))
         with self.tables.store.read(cancel) as conn:
-            rows = [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
+            rows = self._read(conn, view, limit, bound, reverse)
         return rows[::-1] if reverse else rows
+
+    def page_from(
+        self, view: View, key: Key, limit: int, cancel: Cancel | None = None
+    ) -> list[dict[str, Any]]:
+        """`limit` rows in view order starting with the row whose key is `key`."""
+        with self.tables.store.read(cancel) as conn:
+            return self._read(conn, view, limit, key, reverse=False, inclusive=True)
+
+    def _read(
+        self,
+        conn: sa.Connection,
+        view: View,
+        limit: int,
+        bound: Key | None,
+        reverse: bool,
+        inclusive: bool = False,
+        keys_only: bool = False,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` rows after `bound` in view order (before it,
+        nearest first, if `reverse`), skipping `offset`: each part of the
+        order (values, then nulls; reversed, nulls first) one statement."""
+        sa_table, sort, columns = self._parts(view)
+        where = self._where(view, sa_table, columns)
+        descending = view.descending != reverse
+        ident = sa_table.c.id
+        chosen: list[Any] = [sa_table]
+        if keys_only:
+            chosen = [ident] if view.sort == "id" else [sort, ident]
+        if view.sort == "id":
+            parts = [False]
+        elif bound is None:
+            parts = [True, False] if reverse else [False, True]
+        elif bound[0]:
+            parts = [True, False] if reverse else [True]
+        else:
+            parts = [False] if reverse else [False, True]
+        rows: list[dict[str, Any]] = []
+        for number, nulls in enumerate(parts):
+            stmt = sa.select(*chosen).where(*where)
+            key = bound if number == 0 else None
+            if nulls or view.sort == "id":
+                if view.sort != "id":
+                    stmt = stmt.where(sort.is_(None))
+                if key is not None:
+                    stmt = stmt.where(_beyond(ident, key[2], descending, inclusive))
+                order: list[Any] = [ident.desc() if descending else ident]
+            else:
+                stmt = stmt.where(sort.is_not(None))
+                if key is not None:
+                    pair, bound_pair = sa.tuple_(sort, ident), sa.tuple_(key[1], key[2])
+                    stmt = stmt.where(_beyond(pair, bound_pair, descending, inclusive))
+                order = [sort.desc(), ident.desc()] if descending else [sort, ident]
+            stmt = stmt.order_by(*order).limit(limit - len(rows))
+            if offset:
+                stmt = stmt.offset(offset)
+            found = conn.execute(stmt).all()
+            rows += [dict(r._mapping) for r in found]
+            if len(rows) >= limit:
+                break
+            if offset:  # skip the rest of the offset in the next part
+                if found:
+                    offset = 0
+                else:
+                    counted = sa.select(sa.func.count()).select_from(
+                        stmt.limit(offset).offset(None).subquery()
+                    )
+                    offset -= int(conn.execute(counted).scalar_one())
+        return rows
 
     def last_rows(
         self, view: View, limit: int, cancel: Cancel | None = None
     ) -> list[dict[str, Any]]:
         """The last `limit` rows in view order (Ctrl+End): the view's order
         reversed, so it needs no count."""
-        stmt, _, _ = self._ordered(view, reverse=True)
         with self.tables.store.read(cancel) as conn:
-            return [dict(r._mapping) for r in conn.execute(stmt.limit(limit))][::-1]
+            return self._read(conn, view, limit, None, reverse=True)[::-1]
 
     def page_anchors(self, view: View, page_size: int, cancel: Cancel | None = None) -> list[Key]:
         """The key of the first row of every page, by one pass over the keys
@@ -255,10 +297,25 @@ class Browser:
         self, view: View, anchor: Key, limit: int, cancel: Cancel | None = None
     ) -> list[dict[str, Any]]:
         """`limit` rows starting at the row whose key is `anchor`."""
-        null, value, row_id = anchor
-        # "after" the key just before the anchor: same sort value, id one step back
-        step = 1 if view.descending else -1
-        return self.page(view, limit, after=(null, value, row_id + step), cancel=cancel)
+        return self.page_from(view, anchor, limit, cancel)
+
+    def key_at(
+        self,
+        view: View,
+        start: Key | None,
+        skip: int,
+        reverse: bool = False,
+        cancel: Cancel | None = None,
+    ) -> Key | None:
+        """The key `skip` rows on from the row whose key is `start` (from the
+        first row if None; towards the first row, from the last, if
+        `reverse`); None past the end. On an indexed column, an index-only
+        scan of `skip` entries."""
+        with self.tables.store.read(cancel) as conn:
+            found = self._read(
+                conn, view, 1, start, reverse, inclusive=True, keys_only=True, offset=skip
+            )
+        return self.key(view, found[0]) if found else None
 
     def stream(
         self, view: View, batch: int = 2000, cancel: Cancel | None = None
@@ -309,6 +366,12 @@ def _range_and_tuples(
         )
     low, high, *tuples = conn.execute(sa.select(*parts)).one()
     return int(low or 0), int(high or 0), (tuples[0] if tuples else None)
+
+
+def _beyond(column: Any, bound: Any, descending: bool, inclusive: bool) -> Any:
+    if descending:
+        return column <= bound if inclusive else column < bound
+    return column >= bound if inclusive else column > bound
 
 
 def _id_range(conn: sa.Connection, sa_table: sa.Table) -> tuple[int, int]:
