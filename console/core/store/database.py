@@ -63,7 +63,18 @@ def prepare_engine(url: str, warm: Callable[[Connection], None] | None = None) -
     `make_engine(url)` of this process, or of a process forked from it,
     takes it instead of making one. For the fork server: its runs then skip
     SQLAlchemy's first-connect queries (docs/benchmarks.md)."""
-    engine = make_engine(url)
+    engine = make_engine(url, create_file=False)
+    file = engine.url.database if engine.dialect.name == "sqlite" else None
+
+    def existing_only(dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
+        # `mode=rw`: a SQLite file deleted under the console is not made
+        # again, empty, by this warm-up (its Store would call it replaced).
+        uri = f"file:{pathname2url(str(file))}?mode=rw"
+        return dialect.dbapi.connect(uri, *cargs[1:], **{**cparams, "uri": True})
+
+    creates = bool(file) and file != ":memory:" and not str(file).startswith("file:")
+    if creates:
+        event.listen(engine, "do_connect", existing_only)
     try:
         with engine.connect() as conn:
             if warm is not None:
@@ -71,12 +82,15 @@ def prepare_engine(url: str, warm: Callable[[Connection], None] | None = None) -
                     warm(conn)
                     transaction.rollback()
     finally:
+        if creates:
+            event.remove(engine, "do_connect", existing_only)
         engine.dispose()  # no connection crosses a fork
     _prepared[url] = engine
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; for SQLite, WAL, busy timeout and foreign keys on."""
+def make_engine(url: str, *, create_file: bool = True, **kwargs: Any) -> Engine:
+    """An engine for `url`; for SQLite, WAL, busy timeout and foreign keys on,
+    and the file made (private) unless `create_file` is False."""
     if not kwargs and url in _prepared:
         return _prepared.pop(url)
     try:
@@ -92,7 +106,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         except (NoSuchModuleError, ModuleNotFoundError) as e:
             raise ConsoleError(f"no database driver for {parsed.drivername}: {e}") from None
     database = parsed.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
+    if create_file and database and database != ":memory:" and not database.startswith("file:"):
         folder = Path(database).parent
         for above in [folder, *folder.parents]:
             if above.exists() and not above.is_dir():

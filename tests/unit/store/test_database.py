@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from console.core.errors import ConsoleError, DatabaseVersionError
-from console.core.store.database import Store
+from console.core.store.database import Store, prepare_engine
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(home: Path) -> None:
@@ -88,4 +88,14 @@ def test_a_file_deleted_just_before_a_new_connection_is_not_made_again(
     monkeypatch.undo()
     with pytest.raises(ConsoleError, match="was deleted while this console had it open"):
         store.engine.connect()
+    assert not path.exists()
+
+
+def test_warming_up_for_a_deleted_file_makes_no_second_database(tmp_path: Path) -> None:
+    """The fork server's warm-up of a SQLite file deleted under the console
+    fails and leaves no empty file behind (the worker would take that for
+    its database replaced, not deleted)."""
+    path = tmp_path / "console.db"
+    with pytest.raises(sa.exc.OperationalError):
+        prepare_engine(f"sqlite:///{path}")
     assert not path.exists()
