@@ -6,16 +6,14 @@ D-Bus activation, as on a desktop) and reports what it found and pressed."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import need
+from tests.desktop import desktop_env, run_on_xvfb
 
 pytestmark = pytest.mark.desktop
 TOOLS = ("xvfb-run", "xauth", "dbus-run-session")
@@ -30,36 +28,20 @@ def test_each_pages_actions_are_found_by_name_and_run_once_pressed_through_atspi
     need(not missing, f"missing {', '.join(missing)} (make test installs them)")
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "AT_SPI_BUS")
-    }
-    env.update(
+    env = desktop_env(
+        tmp_path,
+        "DBUS_SESSION_BUS_ADDRESS",
+        "AT_SPI_BUS",
         HOME=str(tmp_path),  # the bus launcher keeps its socket under ~/.cache
         XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_RUNTIME_DIR=str(tmp_path),
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
     )
-    process = subprocess.Popen(
-        [
-            *("xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "dbus-run-session", "--"),
-            *(sys.executable, "-m", "tests.desktop.accessibility", str(home)),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=Path(__file__).parents[2],
-        start_new_session=True,  # so a session that hangs goes with all it started
+    out = run_on_xvfb(
+        ["dbus-run-session", "--", sys.executable, "-m", "tests.desktop.accessibility", str(home)],
+        env,
+        "the walk",
+        screen="1280x800x24",
     )
-    try:
-        out, err = process.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        pytest.fail(f"the walk did not end: {out}\n{err[-3000:]}")
-    assert process.returncode == 0, f"{out}\n{err[-3000:]}"
     [seen] = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
     assert seen["frame"] == ["frame", f"Mobile Console — {home}"]

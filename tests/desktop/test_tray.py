@@ -6,10 +6,7 @@ of its own (it needs no display here, and works under CI=true)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import need
+from tests.desktop import desktop_env, run_on_xvfb
 
 pytestmark = pytest.mark.desktop
 TOOLS = ("xvfb-run", "xauth", "dbus-run-session", "dbus-send", "trayer", "dunst", "dunstctl")
@@ -27,45 +25,15 @@ def session(scenario: str, tmp_path: Path) -> list[dict[str, Any]]:
     need(not missing, f"missing {', '.join(missing)} (make test installs them)")
     home = tmp_path / "home"
     home.mkdir()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS")
-    }
-    env.update(
+    env = desktop_env(
+        tmp_path,
+        "DBUS_SESSION_BUS_ADDRESS",
         XDG_CONFIG_HOME=str(tmp_path / "config"),  # the first-close notice, dunst's config
-        XDG_RUNTIME_DIR=str(tmp_path),
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
     )
-    process = subprocess.Popen(
-        [
-            "xvfb-run",
-            "-a",
-            "-s",
-            "-screen 0 1280x800x24",
-            "dbus-run-session",
-            "--",
-            sys.executable,
-            "-m",
-            "tests.desktop.session",
-            scenario,
-            str(home),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=Path(__file__).parents[2],
-        start_new_session=True,  # so a session that hangs goes with all it started
-    )
-    try:
-        # Generous: this asserts that the console ends, not how fast.
-        out, err = process.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        pytest.fail(f"the console did not end: {out}\n{err[-3000:]}")
-    assert process.returncode == 0, f"{out}\n{err[-3000:]}"
+    command = ["dbus-run-session", "--", sys.executable, "-m", "tests.desktop.session"]
+    # Generous: this asserts that the console ends, not how fast.
+    out = run_on_xvfb([*command, scenario, str(home)], env, "the console", screen="1280x800x24")
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
