@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -51,3 +52,15 @@ def python(code: str, *, env: dict[str, str] | None = None, timeout: float = 600
 
 def fresh_home() -> Path:
     return Path(tempfile.mkdtemp(prefix="mobile-console-bench-"))
+
+
+def wait_in_qt(app: Any, condition: Callable[[], object], limit: float) -> bool:
+    """Run Qt's events until `condition` holds (True) or `limit` seconds pass
+    (False), taking a millisecond's breath between looks."""
+    end = time.perf_counter() + limit
+    while not condition():
+        app.processEvents()
+        time.sleep(0.001)
+        if time.perf_counter() > end:
+            return False
+    return True

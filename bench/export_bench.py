@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure, python
+from bench.common import Figure, python, wait_in_qt
 from bench.window_bench import ROWS, build_sqlite
 
 CHILD = r"""
@@ -49,13 +49,7 @@ def child(args: dict[str, Any]) -> None:
     QFileDialog.getSaveFileName = staticmethod(lambda *_a, **_k: (str(target), "CSV (*.csv)"))
 
     def wait(condition: Any, limit: float = 900.0) -> bool:
-        end = time.perf_counter() + limit
-        while not condition():
-            app.processEvents()
-            time.sleep(0.001)
-            if time.perf_counter() > end:
-                return False
-        return True
+        return wait_in_qt(app, condition, limit)
 
     def rss_mb() -> float:
         with open("/proc/self/statm") as f:
