@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Callable
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # not at import: the window reads STOP_SIGNALS before its first paint
+    import subprocess
 
 RUNNER_ENV = "MOBILE_CONSOLE_RUNNER"
 RUNNERS = ("linux", "portable")
