@@ -329,6 +329,11 @@ def child(args: dict[str, Any]) -> None:
             return not model.loading and rows_shown()
 
         def jump(fraction: float, limit: float = 30) -> float:
+            # A new view resets the model; the grid sets its scrollbar's range
+            # for the new rows a moment later (Qt's delayed layout), after its
+            # first rows can already show: a jump before that moves nothing,
+            # and the rows waited for are never asked.
+            wait(lambda: bar.maximum() > 0, 10)
             start = time.perf_counter()
             bar.setValue(int(bar.maximum() * fraction))
             target = min(int(model.rowCount() * fraction), model.rowCount() - 1)

@@ -230,3 +230,27 @@ def test_sorted_jumps_show_the_right_rows_after_inserts_and_deletes(
         assert shown(model, 800, 1100) == want[800:1100]  # no row twice, none missing
         model.close()
     other.close()
+
+
+def test_a_jump_in_an_unindexed_sort_shows_its_rows_while_rows_arrive(
+    qtbot: Any, grid_model: Callable[[], GridModel], filled: str
+) -> None:
+    other = open_services(db_url=filled)
+    table = open_table(other.tables, "Things")
+    model = grid_model()
+    model.set_view(View("Things", sort="n"))  # "n" has no index: a jump is a pass
+    qtbot.waitUntil(lambda: model.is_loaded(0) and not model.loading, timeout=5000)
+    found: list[int] = []
+    model.new_rows_found.connect(found.append)
+
+    def rows_arrive(passing: bool) -> None:
+        if passing:  # another writer adds rows (after the place jumped to) during the pass
+            table.insert_many([{"n": 5000 + i} for i in range(3)])
+            model.check_new_rows()  # what the page does on the change event
+
+    model.loading_changed.connect(rows_arrive)
+    model.set_visible(700, 730)  # the scrollbar jumped there
+    load_all(qtbot, model, [700, 730])
+    qtbot.waitUntil(lambda: not model.loading and found == [3], timeout=5000)
+    assert [visible(model, r, "n") for r in (700, 730)] == ["701", "731"]
+    other.close()
