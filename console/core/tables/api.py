@@ -19,7 +19,7 @@ from console.core.tables.bulk_insert import bulk_insert, gc_paused
 from console.core.tables.catalogue import TableStore
 from console.core.tables.conditions import Condition, condition_sql, parse_conditions
 from console.core.tables.held_cursor import stream_held
-from console.core.tables.lineage import keep_before
+from console.core.tables.lineage import gathered_ids, keep_before
 from console.core.tables.values import (
     INT64_MAX,
     INT64_MIN,
@@ -239,11 +239,12 @@ class Table:
         if missing:
             raise ConsoleError(f"no column {missing[0]!r} to compare in {self.name}")
         keep = sa.select(sa.func.min(sa_table.c.id)).group_by(*(sa_table.c[k] for k in keys))
-        with self._tables.writing(self.name) as conn:
-            keep_before(conn, self._run, sa_table, sa_table.c.id.not_in(keep))
-            deleted = int(
-                conn.execute(sa_table.delete().where(sa_table.c.id.not_in(keep))).rowcount
-            )
+        with (
+            self._tables.writing(self.name) as conn,
+            gathered_ids(conn, sa_table, sa_table.c.id.not_in(keep)) as doomed,
+        ):
+            keep_before(conn, self._run, sa_table, doomed)
+            deleted = int(conn.execute(sa_table.delete().where(doomed)).rowcount)
             self._tables.store.announce(conn, Change("rows", self.name))
         self._on_write(deleted)
         return deleted

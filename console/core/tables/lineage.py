@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +47,28 @@ def keep_before(
         return
     not_ours = sa.or_(sa_table.c["__runId"].is_(None), sa_table.c["__runId"] != run_id)
     _keep(conn, run_id, sa_table, sa.and_(chosen, not_ours))
+
+
+@contextmanager
+def gathered_ids(
+    conn: Connection, sa_table: sa.Table, chosen: sa.ColumnElement[bool]
+) -> Iterator[sa.ColumnElement[bool]]:
+    """The rows `chosen` picks, as a condition on their ids gathered once into
+    a temporary table: a costly condition (a GROUP BY over the table) is then
+    evaluated once, not by each of `keep_before`'s statements and the write.
+    The table goes at the end (and with the transaction, if it is undone)."""
+    doomed = sa.Table(
+        "console_chosen_ids",
+        sa.MetaData(),
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    doomed.create(conn)
+    try:
+        conn.execute(doomed.insert().from_select(["id"], sa.select(sa_table.c.id).where(chosen)))
+        yield sa_table.c.id.in_(sa.select(doomed.c.id))
+    finally:
+        doomed.drop(conn)
 
 
 def note_overwrites(

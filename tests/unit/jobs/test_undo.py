@@ -76,6 +76,18 @@ def test_undo_puts_back_updates_and_deletes_and_can_be_undone(services: Services
     assert _values(services) == after and again["conflicts"] == []
 
 
+def test_undo_puts_back_the_rows_delete_duplicates_removed(services: Services) -> None:
+    open_table(services.tables, "Stock").insert_many([{"n": n} for n in (1, 2, 1, 3, 2, 1)])
+    before = _values(services)
+    run, stock = _as_run(services)
+    assert stock.delete_duplicates("n") == 3
+    assert _values(services) == {1: 1, 2: 2, 4: 3}
+    result = _undo(services, run)
+    assert (result["deleted"], result["restored"], result["conflicts"]) == (0, 3, [])
+    assert _values(services) == before
+    assert stock.delete_duplicates("n") == 3  # its gathering table is gone: a second goes too
+
+
 def test_a_later_edit_is_a_conflict_unless_forced(services: Services) -> None:
     open_table(services.tables, "Stock").insert_many([{"n": 1}, {"n": 2}])
     run, stock = _as_run(services)
