@@ -13,7 +13,7 @@ import string
 from collections.abc import Iterable
 
 from bench.common import Figure, median_time
-from console.core.config.masking import MASK, Masker, written_forms
+from console.core.config.masking import Masker, mask_overlapping, written_forms
 
 SECRETS = 10
 LOG_MB = 4
@@ -31,20 +31,7 @@ class ExactFormsMasker:
     def __call__(self, text: str) -> str:
         if not self._any.search(text):
             return text
-        pieces: list[str] = []
-        kept_to = covered_to = 0
-        for match in self._pattern.finditer(text):
-            start, end = match.span(1)
-            if start >= covered_to:
-                if covered_to > kept_to:
-                    pieces.append(MASK)
-                pieces.append(text[covered_to:start])
-                kept_to = covered_to = start
-            covered_to = max(covered_to, end)
-        if covered_to > kept_to:
-            pieces.append(MASK)
-        pieces.append(text[covered_to:])
-        return "".join(pieces)
+        return mask_overlapping(self._pattern, text)
 
 
 def _log_lines(size: int, rng: random.Random) -> list[str]:

@@ -167,22 +167,27 @@ class Masker:
         return bool(self._pieces.search(lowered)) or self._spelled_out(lowered)
 
     def _mask_forms(self, text: str) -> str:
-        if self._pattern is None:
-            return text
-        pieces: list[str] = []
-        kept_to = covered_to = 0  # text[:kept_to] is done; a mask runs to covered_to
-        for match in self._pattern.finditer(text):
-            start, end = match.span(1)
-            if start >= covered_to:
-                if covered_to > kept_to:
-                    pieces.append(MASK)
-                pieces.append(text[covered_to:start])
-                kept_to = covered_to = start
-            covered_to = max(covered_to, end)
-        if covered_to > kept_to:
-            pieces.append(MASK)
-        pieces.append(text[covered_to:])
-        return "".join(pieces)
+        return text if self._pattern is None else mask_overlapping(self._pattern, text)
 
     def __bool__(self) -> bool:
         return self._pattern is not None
+
+
+def mask_overlapping(pattern: re.Pattern[str], text: str) -> str:
+    """`text` with every span `pattern` finds (group 1 of a lookahead, so
+    that matches may overlap) replaced by MASK, overlapping or touching
+    spans joined into one."""
+    pieces: list[str] = []
+    kept_to = covered_to = 0  # text[:kept_to] is done; a mask runs to covered_to
+    for match in pattern.finditer(text):
+        start, end = match.span(1)
+        if start >= covered_to:
+            if covered_to > kept_to:
+                pieces.append(MASK)
+            pieces.append(text[covered_to:start])
+            kept_to = covered_to = start
+        covered_to = max(covered_to, end)
+    if covered_to > kept_to:
+        pieces.append(MASK)
+    pieces.append(text[covered_to:])
+    return "".join(pieces)
