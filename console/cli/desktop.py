@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.cli.output import EXIT_OK
-from console.cli.parser import Command, Commands
+from console.cli.parser import EXIT_OK, Command, Commands
 
 
 def declare_desktop_entry(commands: Commands) -> None:

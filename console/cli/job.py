@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from console.cli.output import EXIT_OK, EXIT_RUN_FAILED, print_json, print_on, print_table
-from console.cli.parser import Command, Commands, Parser, positive
+from console.cli.output import print_json, print_on, print_table
+from console.cli.parser import EXIT_OK, EXIT_RUN_FAILED, Command, Commands, Parser, positive
 from console.core.clock import parse_iso
 from console.core.errors import ConsoleError
 from console.core.formatting import duration_text, local_time

@@ -1,4 +1,4 @@
-"""What the command line prints, in one place: exit statuses, `--json`,
+"""What the command line prints, in one place: `--json`,
 aligned tables for people, and lines that survive a closed reader."""
 
 from __future__ import annotations
@@ -7,8 +7,6 @@ import sys
 from collections.abc import Sequence
 
 from console.core.formatting import json_text, text_table
-
-EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def print_json(value: object) -> None:

@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 if TYPE_CHECKING:
     from console.app import Services
 
+#: The program's exit statuses: success, a job run that failed, bad input
+#: (one line on stderr, nothing changed).
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
 #: The largest --limit: beyond it a database's integer would overflow.
 MAX_COUNT = 2**31 - 1
 

@@ -12,24 +12,11 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from console.cli import desktop, job, redirect, runs, settings, table, worker
-from console.cli.output import EXIT_BAD_INPUT
-from console.cli.parser import Command, Parser, UsageError, build_parser
+from console.cli.parser import EXIT_BAD_INPUT, Parser, UsageError, build_parser
 from console.core.errors import ConsoleError
 
 if TYPE_CHECKING:
     from console.core.running.host_process import HostProcess
-
-#: Every command, from its group's own declaration.
-COMMANDS: dict[str, Command] = {
-    **table.COMMANDS,
-    **job.COMMANDS,
-    **runs.COMMANDS,
-    **settings.COMMANDS,
-    **redirect.COMMANDS,
-    **worker.COMMANDS,
-    **desktop.COMMANDS,
-}
 
 
 def _early_words(argv: list[str]) -> tuple[argparse.Namespace, list[str]] | None:
@@ -98,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command(argv: list[str], host: HostProcess | None) -> int:
     """A command of the command line (not the window)."""
+    from console.cli.commands import COMMANDS
+
     try:
         args = build_parser(COMMANDS).parse_args(argv)
     except UsageError as e:

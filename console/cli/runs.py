@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from console.cli.output import EXIT_OK, print_json, print_table
-from console.cli.parser import Command, Commands, Parser, non_negative, positive
+from console.cli.output import print_json, print_table
+from console.cli.parser import EXIT_OK, Command, Commands, Parser, non_negative, positive
 from console.core.formatting import local_time
 
 if TYPE_CHECKING:

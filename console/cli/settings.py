@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from console.cli.output import EXIT_OK, print_json, print_table
-from console.cli.parser import Command, Commands, Parser
+from console.cli.output import print_json, print_table
+from console.cli.parser import EXIT_OK, Command, Commands, Parser
 from console.core.errors import ConsoleError
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from console.cli.output import EXIT_BAD_INPUT, EXIT_OK, print_json, print_on, print_table
-from console.cli.parser import Command, Commands, positive
+from console.cli.output import print_json, print_on, print_table
+from console.cli.parser import EXIT_BAD_INPUT, EXIT_OK, Command, Commands, positive
 from console.core.errors import ConsoleError
 from console.core.formatting import local_time
 

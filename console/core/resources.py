@@ -9,6 +9,8 @@ its `resources` data folder. `resource` is the only code that knows this.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import sys
 from pathlib import Path
 
@@ -36,16 +38,22 @@ def _root() -> Path:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:  # frozen by PyInstaller (build_spec/mobile-console.spec)
         return Path(bundle) / "resources"
-    from importlib.resources import files
+    return _package_root()
 
+
+@functools.cache
+def _package_root() -> Path:
     try:
-        root = files(PACKAGE)
+        package = importlib.import_module(PACKAGE)
     except ModuleNotFoundError:
         raise MissingResourceError(
             _broken(f"its resources (the package {PACKAGE}) are missing")
         ) from None
-    # Qt and the desktop need real files; a zipped install has none to give.
-    if not isinstance(root, Path):
+    # The package's own folder (importlib.resources would cost the window's
+    # first paint 3 ms to say the same). Qt and the desktop need real files;
+    # a zipped install has none to give.
+    root = Path(package.__file__ or "").parent
+    if not root.is_dir():
         raise MissingResourceError(_broken(f"its resources are not files on disk ({root})"))
     return root
 

@@ -101,7 +101,6 @@ TERMINATE_WITHIN_S = 8.0
 def _exit_after(seconds: float) -> None:
     """End the process after `seconds`, whatever holds the GUI thread; the
     script hosts' guardians end the runs' process trees (process_tree)."""
-    import os
     import threading
 
     timer = threading.Timer(seconds, lambda: os._exit(0))
@@ -121,28 +120,22 @@ def close_on_signals(app: QApplication) -> Callable[[], None]:
     wakes the loop instead (no polling timer).
     """
     import signal
-    import socket
 
     from PySide6.QtCore import QSocketNotifier
 
     from console.core.running.runner_platform import STOP_SIGNALS
 
-    reader, writer = socket.socketpair()
-    reader.setblocking(False)
-    writer.setblocking(False)
-    previous_fd = signal.set_wakeup_fd(writer.fileno())
+    reader, writer, read_byte, close_pair = _wakeup_pair()
+    previous_fd = signal.set_wakeup_fd(writer)
     requested: list[int] = []
     previous = {
         sig: signal.signal(sig, lambda signum, _frame: requested.append(signum))
         for sig in STOP_SIGNALS  # Windows has no SIGHUP
     }
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+    notifier = QSocketNotifier(reader, QSocketNotifier.Type.Read, app)
 
     def on_wakeup() -> None:
-        try:
-            reader.recv(64)
-        except BlockingIOError:
-            pass
+        read_byte()
         if not requested:
             return
         ended_by_system = any(sig != signal.SIGINT for sig in requested)
@@ -176,7 +169,46 @@ def close_on_signals(app: QApplication) -> Callable[[], None]:
         signal.set_wakeup_fd(previous_fd)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        reader.close()
-        writer.close()
+        close_pair()
 
     return restore
+
+
+def _wakeup_pair() -> tuple[int, int, Callable[[], None], Callable[[], None]]:
+    """The signal handler's wake-up channel, non-blocking: a pipe on POSIX
+    (no `socket` import before the first paint), a socket pair on Windows,
+    whose wake-up fd must be a socket. Returns its read and write ends, a
+    function that drains the read end, and one that closes both."""
+    if sys.platform == "win32":
+        import socket
+
+        read_end, write_end = socket.socketpair()
+        read_end.setblocking(False)
+        write_end.setblocking(False)
+
+        def drain_socket() -> None:
+            try:
+                read_end.recv(64)
+            except BlockingIOError:
+                pass
+
+        def close_sockets() -> None:
+            read_end.close()
+            write_end.close()
+
+        return read_end.fileno(), write_end.fileno(), drain_socket, close_sockets
+    reader, writer = os.pipe()
+    os.set_blocking(reader, False)
+    os.set_blocking(writer, False)
+
+    def drain() -> None:
+        try:
+            os.read(reader, 64)
+        except BlockingIOError:
+            pass
+
+    def close() -> None:
+        os.close(reader)
+        os.close(writer)
+
+    return reader, writer, drain, close

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import program
+from console.cli import commands, program
 from console.cli.parser import Command
 from console.core import errors
 
@@ -35,8 +35,8 @@ def test_each_reaches_the_command_line_as_one_line_and_exit_2(
     def fails(_services: object, _args: argparse.Namespace) -> int:
         raise error(f"{error.__name__} said why, in a line")
 
-    tier = program.COMMANDS["tier"]
-    monkeypatch.setitem(program.COMMANDS, "tier", Command(tier.declare, fails))
+    tier = commands.COMMANDS["tier"]
+    monkeypatch.setitem(commands.COMMANDS, "tier", Command(tier.declare, fails))
     assert program.main(["--home", str(home), "tier"]) == 2
     err = capsys.readouterr().err
     assert err == f"mobile-console: {error.__name__} said why, in a line\n"

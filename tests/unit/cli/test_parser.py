@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from console.cli.commands import COMMANDS
 from console.cli.parser import ORDER, UsageError, build_parser
-from console.cli.program import COMMANDS
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 #: What each placeholder of the synopsis stands for in a real command.
