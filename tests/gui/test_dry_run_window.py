@@ -45,6 +45,13 @@ def test_dry_run_shows_the_rows_and_writes_nothing(window: MainWindow, qtbot: An
     assert [r["n"] for r in open_table(services.tables, "Stock").read()] == [1, 2]
     qtbot.waitUntil(lambda: not page.control.is_running("work"), timeout=10000)
     assert services.runs.runs()[0].trigger == "dry run"
+    # Tab reaches the pane's grid (made after the window) before the commands.
+    chain, widget = [], window.nextInFocusChain()
+    while widget is not window:
+        chain.append(widget)
+        widget = widget.nextInFocusChain()
+    commands = [chain.index(b) for b in window.command_bar.buttons.values()]
+    assert chain.index(page.job_view.tabs) < chain.index(grid) < min(commands)
 
 
 def test_undo_run_from_history(window: MainWindow, qtbot: Any) -> None:

@@ -557,6 +557,7 @@ class SchedulerPage(Page):
     def _on_dry_run_finished(self, run: Run, diff: DryRunDiff) -> None:
         self.job_view.dry_run.show_diff(run.id, run.status, diff)
         self.job_view.tabs.setCurrentWidget(self.job_view.dry_run)
+        self.commands_changed.emit()  # and the window puts its new grids before them in Tab
 
     def _on_line(self, line: LogLine) -> None:
         self.job_view.live_log.append(line)
