@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFocusEvent,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -183,7 +185,9 @@ def label_value(value: float, label: str) -> str:
 
 class RunTimeline(_Chart):
     """Run durations over time: one dot a run, coloured by its outcome; hover
-    names the run, a click opens its log (`run_clicked`)."""
+    names the run, a click opens its log (`run_clicked`). From the keyboard,
+    the arrows (Home, End) step from run to run in time, each named as hover
+    names it, and Enter opens it."""
 
     run_clicked = Signal(object)  # the Run
 
@@ -193,6 +197,9 @@ class RunTimeline(_Chart):
         self._shares: list[tuple[float, float]] = []
         self._top = 1.0
         self._dots: tuple[QSize, list[tuple[str, QPolygonF]]] | None = None
+        self._by_time: list[int] = []  # indexes of `runs`, oldest first
+        self.current: Run | None = None  # the run the keyboard is on
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Run durations over time")
 
     def set_runs(self, runs: Sequence[Run], span: Span) -> None:
@@ -208,6 +215,11 @@ class RunTimeline(_Chart):
         # Room above the longest run: one run sits mid-chart, not at its top.
         self._top = nice_ceiling(longest * 1.5) if longest > 0 else 1.0
         self._dots = None
+        self._by_time = sorted(
+            range(len(self.runs)), key=lambda i: (self.runs[i].started_at, self.runs[i].id)
+        )
+        kept = self.current and next((r for r in self.runs if r.id == self.current.id), None)
+        self._choose(kept or None, tell=False)
         self.update()
 
     def top(self) -> float:
@@ -245,7 +257,67 @@ class RunTimeline(_Chart):
             cap = Qt.PenCapStyle.RoundCap if name == "succeeded" else Qt.PenCapStyle.SquareCap
             painter.setPen(QPen(_colour(name), 9, Qt.PenStyle.SolidLine, cap))
             painter.drawPoints(dots)
+        if self.hasFocus():  # the focus frame every control shows, and the run it is on
+            focus = theme.current().colour("focus")
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(focus, 2))
+            painter.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
+            point = self._point_of(self.current)
+            if point is not None:
+                painter.drawEllipse(point, 8, 8)
         painter.end()
+
+    def _point_of(self, run: Run | None) -> QPointF | None:
+        return next((p for p, r in self.points() if run is not None and r.id == run.id), None)
+
+    def _choose(self, run: Run | None, *, tell: bool = True) -> None:
+        """Put the keyboard on `run`: named where hover would name it, and in
+        the accessible description a screen reader reads."""
+        self.current = run
+        self.setAccessibleDescription(run_words(run) if run is not None else "")
+        self.update()
+        point = self._point_of(run)
+        if tell and run is not None and point is not None:
+            QToolTip.showText(self.mapToGlobal(point.toPoint()), run_words(run), self)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, Key = event.key(), Qt.Key
+        if not self.runs or key not in (
+            Key.Key_Left,
+            Key.Key_Right,
+            Key.Key_Home,
+            Key.Key_End,
+            Key.Key_Return,
+            Key.Key_Enter,
+        ):
+            super().keyPressEvent(event)
+            return
+        order = [self.runs[i] for i in self._by_time]
+        at = next(
+            (i for i, r in enumerate(order) if self.current and r.id == self.current.id), None
+        )
+        if key in (Key.Key_Return, Key.Key_Enter):
+            if self.current is not None:
+                self.run_clicked.emit(self.current)
+            return
+        if key == Key.Key_Home:
+            at = 0
+        elif key == Key.Key_End or at is None:
+            at = len(order) - 1
+        else:
+            at = max(0, min(len(order) - 1, at + (1 if key == Key.Key_Right else -1)))
+        self._choose(order[at])
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        if self.current is None and self._by_time:
+            self._choose(self.runs[self._by_time[-1]])  # the newest run
+        self.update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        QToolTip.hideText()
+        self.update()
 
     def run_at(self, at: QPointF) -> Run | None:
         near = [(math.hypot(p.x() - at.x(), p.y() - at.y()), r.id, r) for p, r in self.points()]

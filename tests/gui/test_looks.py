@@ -151,6 +151,40 @@ def test_a_runs_dot_on_the_dashboard_opens_its_log_and_the_list_draws_its_sparkl
     assert job.id == run.job_id
 
 
+def test_the_keyboard_steps_through_the_runs_chart_and_opens_a_run(
+    window: MainWindow, qtbot: Any
+) -> None:
+    """Tab onto Run durations: the focus shows, the arrows go from run to
+    run in time (each named for a screen reader), and Enter opens the run
+    as a click on its dot does."""
+    services = window.services
+    assert services is not None
+    services.jobs.create("looks", interval=1, unit="hour", script=WRITER)
+    older, newer = services.runner.run("looks"), services.runner.run("looks")
+    window.show_page("Dashboard")
+    dashboard = window.pages["Dashboard"]
+    assert isinstance(dashboard, DashboardPage)
+    chart = dashboard.timeline
+    qtbot.waitUntil(lambda: len(chart.runs) == 2, timeout=5000)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.isActiveWindow(), timeout=5000)
+    unfocused = chart.grab().toImage()
+    chart.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(chart.hasFocus, timeout=2000)
+    assert chart.grab().toImage() != unfocused  # the focus shows
+    assert chart.current is not None and chart.current.id == newer.id  # the newest first
+    qtbot.keyClick(chart, Qt.Key.Key_Left)
+    assert chart.current is not None and chart.current.id == older.id
+    assert f"run {older.id} " in chart.accessibleDescription()
+    qtbot.keyClick(chart, Qt.Key.Key_Return)
+    scheduler = window.pages["Scheduler"]
+    assert isinstance(scheduler, SchedulerPage)
+    history = scheduler.job_view.history
+    qtbot.waitUntil(lambda: history.runs_view.currentIndex().isValid(), timeout=5000)
+    assert window.current_page() is scheduler
+    assert history.runs.record(history.runs_view.currentIndex().row()).id == older.id
+
+
 def test_every_page_comes_out_in_light_and_dark(
     window: MainWindow, qtbot: Any, tmp_path: Path
 ) -> None:
