@@ -84,10 +84,11 @@ def test_a_scheduled_run_due_during_a_dry_run_waits_and_the_window_says_so(
     from tests.integration.test_workers import make_due
 
     services = window.services
-    go = tmp_path / "go"
+    go, holding = tmp_path / "go", tmp_path / "holding"
     stock_and_a_job(
         services,
         "    import os, time\n"
+        f"    open({str(holding)!r}, 'w').close()\n"  # its insert holds the lock now
         f"    while not os.path.exists({str(go)!r}):\n"
         "        time.sleep(0.05)\n",
     )
@@ -97,10 +98,14 @@ def test_a_scheduled_run_due_during_a_dry_run_waits_and_the_window_says_so(
     page.open_job(services.jobs.get("work"))
     messages: list[str] = []
     window.scheduler_notice.connect(messages.append)
-    window.command_bar.actions_by_name["Dry Run"].trigger()
-    qtbot.waitUntil(lambda: services.runner.holding == "work", timeout=20000)
+    # Due before the dry run takes the lock (nothing can be written after),
+    # claimed only once it holds it.
+    window.scheduler.pause()
     make_due(services, "ticker", "def ticker():\n    tables.get_table('Stock').insert({'n': 9})\n")
-    window.scheduler.wake()
+    window.command_bar.actions_by_name["Dry Run"].trigger()
+    qtbot.waitUntil(holding.exists, timeout=20000)
+    assert services.runner.holding == "work"
+    window.scheduler.resume()
     qtbot.waitUntil(
         lambda: any("waiting: the dry run of work" in m for m in messages), timeout=10000
     )
