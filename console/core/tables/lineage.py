@@ -19,13 +19,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from console.core.clock import parse_iso
 from console.core.store import schema
 from console.core.tables.values import ColumnInfo
 
@@ -120,9 +119,10 @@ def _keep(
 
 
 def _image_sql(dialect: str, sa_table: sa.Table) -> sa.ColumnElement[Any]:
-    """A row as JSON text, in SQL, as `plain` and `json.dumps` would write
-    it: datetimes in ISO 8601 with their UTC offset, binary as hex,
-    booleans as JSON's; `decoded` reads it back."""
+    """A row as JSON text, in SQL, much as `plain` and `json.dumps` would
+    write it: binary as hex, booleans as JSON's, datetimes in ISO 8601 (on
+    SQLite as the column stores them: UTC, a space for the "T" and no
+    offset); `decoded` and `plain_image` read it back."""
     pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
     for column in sa_table.c:
         value: sa.ColumnElement[Any] = column
@@ -131,9 +131,8 @@ def _image_sql(dialect: str, sa_table: sa.Table) -> sa.ColumnElement[Any]:
             value = sa.case((column.is_(None), None), else_=hexed)
         elif dialect != "sqlite":
             pass  # PostgreSQL's JSON writes its timestamps and booleans so already
-        elif isinstance(column.type, schema.UTCDateTime):  # stored as UTC text, " " for "T"
-            text = sa.func.replace(sa.type_coerce(column, sa.Text), " ", "T")
-            value = sa.case((column.is_(None), None), else_=text.op("||")("+00:00"))
+        elif isinstance(column.type, schema.UTCDateTime):
+            pass  # as stored, UTC without its offset (spelling it cost a move 40 %)
         elif isinstance(column.type, sa.Boolean):  # stored as 0 or 1
             value = sa.case(
                 (column.is_(None), None),
@@ -337,6 +336,23 @@ def has_images(conn: Connection, run_id: int) -> bool:
     return conn.execute(stmt).first() is not None
 
 
+def image_time(text: str) -> datetime:
+    """A time as an image holds it: ISO 8601, UTC when it names no offset."""
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def plain_image(before: str, sa_table: sa.Table) -> dict[str, Any]:
+    """A before-image (JSON text) of a row of `sa_table` as `plain` writes a
+    row: its times in ISO 8601 with their offset."""
+    row: dict[str, Any] = json.loads(before)
+    for column in sa_table.c:
+        value = row.get(column.name)
+        if isinstance(column.type, schema.UTCDateTime) and isinstance(value, str):
+            row[column.name] = image_time(value).isoformat()
+    return row
+
+
 def decoded(row: Mapping[str, Any], columns: Mapping[str, ColumnInfo]) -> dict[str, Any]:
     """A before-image's values as the table stores them."""
     out: dict[str, Any] = {}
@@ -345,7 +361,7 @@ def decoded(row: Mapping[str, Any], columns: Mapping[str, ColumnInfo]) -> dict[s
             continue  # a column gone since: nothing to put it in
         kind = columns[name].kind
         if value is not None and kind == "datetime" and isinstance(value, str):
-            value = parse_iso(value)
+            value = image_time(value)
         elif value is not None and kind == "binary" and isinstance(value, str):
             value = bytes.fromhex(value)
         out[name] = value

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from console.core.store import schema
+from console.core.tables import lineage
 from console.core.tables.values import SYSTEM_COLUMNS
 
 #: Sample rows kept per kind (inserted, updated, deleted) per table.
@@ -126,7 +127,8 @@ def snapshot(
         count = sa.select(sa.func.count()).select_from(images)
         taken.deleted = int(conn.execute(count.where(gone)).scalar() or 0)
         sample = sa.select(images.c.before).where(gone).order_by(images.c.row_id).limit(SAMPLE)
-        taken.deleted_sample = [json.loads(b) for b in conn.execute(sample).scalars()]
+        befores = conn.execute(sample).scalars()
+        taken.deleted_sample = [lineage.plain_image(b, table) for b in befores]
     return taken
 
 

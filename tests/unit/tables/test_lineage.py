@@ -8,12 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from console.app import Services, open_services
 from console.core.errors import ConsoleError
+from console.core.store import schema
 from console.core.tables import lineage
 from console.core.tables.api import open_table
 from console.core.tables.catalogue import TableStore
+from console.core.tables.row_diff import plain
 from console.demo.memory_keyring import MemoryKeyring
 
 
@@ -42,6 +45,23 @@ def test_one_image_a_row_with_its_kinds(services: Services) -> None:
     _, columns = services.tables.load("Stock", refresh=True)
     before = lineage.decoded(images[0][2], columns)
     assert before["n"] == 2 and before["at"] == when and before["blob"] == b"\x00\x01"
+
+
+def test_a_deleted_rows_image_reads_back_as_the_row_was(services: Services) -> None:
+    """What a dry run shows of a row its run deleted, and what undo puts
+    back: the times as the table gave them, in UTC."""
+    when = datetime(2026, 1, 2, 3, 4, 5, 600000, tzinfo=UTC)
+    open_table(services.tables, "Stock").insert({"n": 1, "at": when, "flag": True})
+    [row] = open_table(services.tables, "Stock").read()
+    job = services.jobs.get("work")
+    run = services.runs.start(job.id, job.name, "run once", "test")
+    open_table(TableStore(services.store, run_id=run.id), "Stock").delete(1)
+    sa_table, columns = services.tables.load("Stock", refresh=True)
+    with services.store.read() as conn:
+        [(_, _, image)] = list(lineage.images(conn, run.id))
+        [before] = conn.execute(sa.select(schema.run_row_images.c.before)).scalars()
+    assert lineage.decoded(image, columns) == row
+    assert lineage.plain_image(before, sa_table) == {k: plain(v) for k, v in row.items()}
 
 
 def test_a_failed_write_keeps_no_image(services: Services) -> None:
