@@ -1,4 +1,5 @@
-"""The Dashboard's charts and the Scheduler's sparklines, drawn with QPainter.
+"""The Dashboard's charts and History's, drawn with QPainter (the
+Scheduler's sparklines are in `sparkline`).
 
 Drawn by hand, not with a plotting library: pyqtgraph would bring numpy,
 about 80 MB more in the bundle and 0.3 s more at start-up, for three small
@@ -15,22 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPen,
     QPolygonF,
 )
 from PySide6.QtWidgets import (
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QToolTip,
     QWidget,
@@ -38,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from console.core.formatting import duration_text
 from console.gui import theme
-from console.gui.columns import VALUE_ROLE, date_text
+from console.gui.columns import date_text
 from console.gui.record_model import RecordModel
 
 if TYPE_CHECKING:  # the core's runs module loads SQLAlchemy
@@ -56,7 +53,8 @@ def outcome(status: str) -> str:
     return _GROUP.get(status, status if status in OUTCOMES else "failed")
 
 
-def _colour(name: str) -> QColor:
+def outcome_colour(name: str) -> QColor:
+    """An outcome's colour, from the palette."""
     palette = theme.current()
     return QColor(palette.status(name) or palette.faint)
 
@@ -171,7 +169,7 @@ class _Chart(QWidget):
         for name in reversed(OUTCOMES[:3]):
             x -= metrics.horizontalAdvance(name) + 22
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(_colour(name))
+            painter.setBrush(outcome_colour(name))
             painter.drawEllipse(QRectF(x, 7, 8, 8))
             painter.setPen(theme.current().colour("muted"))
             painter.drawText(QPointF(x + 12, 6 + metrics.ascent() - 1), name)
@@ -255,7 +253,7 @@ class RunTimeline(_Chart):
         for name, dots in self.dots():
             # A square as well as a colour: failures stand out without colour.
             cap = Qt.PenCapStyle.RoundCap if name == "succeeded" else Qt.PenCapStyle.SquareCap
-            painter.setPen(QPen(_colour(name), 9, Qt.PenStyle.SolidLine, cap))
+            painter.setPen(QPen(outcome_colour(name), 9, Qt.PenStyle.SolidLine, cap))
             painter.drawPoints(dots)
         if self.hasFocus():  # the focus frame every control shows, and the run it is on
             focus = theme.current().colour("focus")
@@ -385,7 +383,7 @@ class RunsPerHour(_Chart):
                     height = plot.height() * counts[name] / top
                     painter.fillRect(
                         QRectF(plot.left() + i * width + gap, base - height, width - gap, height),
-                        _colour(name),
+                        outcome_colour(name),
                     )
                     base -= height
         painter.end()
@@ -404,72 +402,6 @@ class RunsPerHour(_Chart):
             f"{date_text(start)} – {date_text(start + timedelta(hours=1), 'time')}: {words}",
             self,
         )
-
-
-def sparkline_words(runs: list[Run]) -> str:
-    """A sparkline as a screen reader says it: how many runs, how many failed,
-    the longest."""
-    if not runs:
-        return "no runs yet"
-    failed = sum(outcome(r.status) == "failed" for r in runs)
-    longest = max((r.duration_s for r in runs if r.duration_s is not None), default=None)
-    words = f"{len(runs)} run{'s' if len(runs) > 1 else ''}, {failed} failed"
-    return words + (f", longest {duration_text(longest)}" if longest is not None else "")
-
-
-class SparklineDelegate(QStyledItemDelegate):
-    """A job's last runs in a list cell: their durations as a line, each
-    failure a red dot, the latest run a dot of its outcome's colour."""
-
-    def sizeHint(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> QSize:
-        return QSize(130, 22)
-
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        runs: list[Run] = index.data(VALUE_ROLE) or []
-        palette = theme.current()
-        painter.save()
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        rect = QRectF(option.rect).adjusted(8, 5, -8, -5)
-        if selected:
-            painter.fillRect(option.rect, palette.colour("accent"))
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        line = palette.colour("on_accent" if selected else "muted")
-        done = [r for r in runs if r.duration_s is not None]
-        if not done:
-            painter.setPen(QPen(palette.colour("faint"), 1, Qt.PenStyle.DotLine))
-            painter.drawLine(QPointF(rect.left(), rect.bottom()), rect.bottomRight())
-            painter.restore()
-            return
-        longest = max(r.duration_s or 0.0 for r in done) or 1.0
-        step = rect.width() / max(1, len(done) - 1)
-        points = [
-            QPointF(
-                rect.left() + (i * step if len(done) > 1 else rect.width() / 2),
-                rect.bottom() - rect.height() * (r.duration_s or 0.0) / longest,
-            )
-            for i, r in enumerate(done)
-        ]
-        if len(points) > 1:
-            path = QPainterPath(points[0])
-            for point in points[1:]:
-                path.lineTo(point)
-            painter.setPen(QPen(line, 1.4))
-            painter.drawPath(path)
-        painter.setPen(Qt.PenStyle.NoPen)
-        for point, run in zip(points, done, strict=True):
-            if outcome(run.status) != "succeeded":
-                painter.setBrush(_colour(outcome(run.status)))
-                painter.drawEllipse(point, 3, 3)
-        painter.setBrush(_colour(outcome(done[-1].status)))
-        painter.drawEllipse(points[-1], 3, 3)
-        painter.restore()
 
 
 class JobDurations(RunTimeline):

@@ -240,7 +240,7 @@ class MainWindow(QMainWindow):
             page.header_changed.connect(self._update_header)
         data.table_view.grid.run_requested.connect(self.open_run)
         dashboard.run_opened.connect(self.open_run)
-        self._commands_last()
+        self.command_bar.tab_after(self.stack)
         self.show_page(self._first_page)
         self.tasks.submit(services.runner.keep_warm, finish_on_close=False)  # Run Once at once
         if not self._minimized:
@@ -324,22 +324,7 @@ class MainWindow(QMainWindow):
 
     def _update_commands(self) -> None:
         self.command_bar.show_commands(self.current_page().available())
-        self._commands_last()
-
-    def _commands_last(self) -> None:
-        """Tab reads the window as it is laid out: the page, then its commands
-        (after the pages' last control that takes the focus, including those
-        made since, such as a dry run's grids)."""
-        previous: QWidget = self.stack
-        widget = self.nextInFocusChain()
-        while widget is not None and widget is not self:
-            if self.stack.isAncestorOf(widget) and widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
-                previous = widget
-            widget = widget.nextInFocusChain()
-        for button in self.command_bar.buttons.values():
-            if previous is not button:
-                QWidget.setTabOrder(previous, button)
-            previous = button
+        self.command_bar.tab_after(self.stack)
 
     def _on_command(self, command: str) -> None:
         if not self.attached:

@@ -124,6 +124,21 @@ class CommandBar(QWidget):
             action.setEnabled(bool(available.get(name)))
             self.buttons[name].setVisible(name in available)
 
+    def tab_after(self, area: QWidget) -> None:
+        """Tab reads the window as it is laid out: `area` (the page), then
+        these commands, after its last control that takes the focus
+        (including those made since, such as a dry run's grids)."""
+        previous = area
+        widget = area.window().nextInFocusChain()
+        while widget is not None and widget is not area.window():
+            if area.isAncestorOf(widget) and widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
+                previous = widget
+            widget = widget.nextInFocusChain()
+        for button in self.buttons.values():
+            if previous is not button:
+                QWidget.setTabOrder(previous, button)
+            previous = button
+
 
 class PageHeader(QWidget):
     """Breadcrumb, the page's name in large light type, and a status line."""

@@ -37,7 +37,7 @@ from console.core.jobs.retry_policy import MAX_DELAY_S, MAX_RETRIES, MIN_DELAY_S
 from console.core.jobs.runs import Run
 from console.core.running.dry_run import DryRunDiff
 from console.core.running.log_writer import LogLine
-from console.gui.charts import JobDurations, SparklineDelegate, sparkline_words
+from console.gui.charts import JobDurations
 from console.gui.debug_pane import DebugPane, debug_on_f5
 from console.gui.dialogs import CreateJobDialog, to_utc
 from console.gui.dry_run_pane import DryRunPane
@@ -47,6 +47,7 @@ from console.gui.pages.job_history import HistoryTab
 from console.gui.record_model import Column, RecordModel
 from console.gui.run_control import RunControl
 from console.gui.shell import small_caps_tabs, status_html
+from console.gui.sparkline import SparklineDelegate, sparkline_words
 from console.gui.widgets import error_label, log_model, name_form_fields, table_view
 
 
