@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DatabaseError,
-    DisconnectionError,
+    InvalidatePoolError,
     NoSuchModuleError,
     OperationalError,
     SQLAlchemyError,
@@ -101,7 +101,8 @@ def _ping_when_needed(engine: Engine) -> Engine:
     (a server that restarted or ended the backend has closed it): a worker
     takes a connection several times a run, and each ping is a round trip
     and the server's CPU (docs/benchmarks.md). A ping that fails gives a
-    new connection, as with `pool_pre_ping`."""
+    new connection, and the pool's older ones are replaced as they are
+    taken, as with `pool_pre_ping`."""
 
     def back(_dbapi: Any, record: Any, *_: Any) -> None:
         record.info[_IDLE] = time.monotonic()
@@ -113,7 +114,8 @@ def _ping_when_needed(engine: Engine) -> Engine:
         try:
             engine.dialect.do_ping(dbapi)
         except engine.dialect.loaded_dbapi.Error as e:
-            raise DisconnectionError(f"the pooled connection failed its ping: {e}") from e
+            # as `pool_pre_ping` does: the pool's other connections are as old
+            raise InvalidatePoolError(f"the pooled connection failed its ping: {e}") from e
 
     event.listen(engine, "connect", back)
     event.listen(engine, "checkin", back)
