@@ -420,9 +420,10 @@ class RunLog:
                 .where(schema.runs.c.id == run.id)
                 .values(status=status, error=error, rows_written=rows_written, ended_at=now)
             )
-            if lines:
-                self._append_in(conn, run.id, run.job_name, lines)
-            self.store.announce(conn, Change("runs"))
+            if lines:  # its NOTIFY with the run's, in one statement
+                self._append_in(conn, run.id, run.job_name, lines, also=Change("runs"))
+            else:
+                self.store.announce(conn, Change("runs"))
         return replace(run, status=status, error=error, rows_written=rows_written, ended_at=now)
 
     def get(self, run_id: int) -> Run:
@@ -494,7 +495,10 @@ class RunLog:
         run_id: int | None,
         job_name: str | None,
         entries: Sequence[tuple[datetime, str, str]],
+        *,
+        also: Change | None = None,
     ) -> None:
+        """`also`: a change announced after the log's, in the same statement."""
         conn.execute(
             schema.log_entries.insert(),
             [
@@ -502,7 +506,8 @@ class RunLog:
                 for at, level, m in entries
             ],
         )
-        self.store.announce(conn, Change("logs", job_name or ""))
+        logs = Change("logs", job_name or "")
+        self.store.announce(conn, *([logs, also] if also else [logs]))
 
     def log(
         self, job_name: str | None, level: str, message: str, run_id: int | None = None

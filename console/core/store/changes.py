@@ -16,7 +16,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +149,7 @@ class Listener(threading.Thread):
         self.join(timeout=5)
 
 
-def notify_statement(change: Change, origin: str) -> sa.Executable:
-    """PostgreSQL: the NOTIFY that tells other processes (sent on commit)."""
-    return sa.select(sa.func.pg_notify(CHANNEL, change.encode(origin)))
+def notify_statement(changes: Sequence[Change], origin: str) -> sa.Executable:
+    """PostgreSQL: the NOTIFYs that tell other processes (sent on commit),
+    one a change, in their order, in one statement (one round trip)."""
+    return sa.select(*(sa.func.pg_notify(CHANNEL, c.encode(origin)) for c in changes))

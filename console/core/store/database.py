@@ -8,7 +8,9 @@ on the busy timeout instead of failing on a stale snapshot.
 from __future__ import annotations
 
 import os
+import select
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DatabaseError,
+    InvalidatePoolError,
     NoSuchModuleError,
     OperationalError,
     SQLAlchemyError,
@@ -54,6 +57,10 @@ _ANNOUNCED = "console_announced"
 #: Engines `prepare_engine` made ahead, by URL: each taken once.
 _prepared: dict[str, Engine] = {}
 _CANCEL = "console_cancel"
+#: A pooled connection back in the pool for less than this, with nothing on
+#: its socket to read, is taken without a ping (`_ping_when_needed`).
+QUIET_S = 10.0
+_IDLE = "console_idle_since"
 
 
 def prepare_engine(url: str, warm: Callable[[Connection], None] | None = None) -> None:
@@ -88,6 +95,46 @@ def prepare_engine(url: str, warm: Callable[[Connection], None] | None = None) -
     _prepared[url] = engine
 
 
+def _ping_when_needed(engine: Engine) -> Engine:
+    """SQLAlchemy's `pool_pre_ping`, but only for a connection that sat in
+    the pool `QUIET_S` or longer, or whose socket has something to read
+    (a server that restarted or ended the backend has closed it): a worker
+    takes a connection several times a run, and each ping is a round trip
+    and the server's CPU (docs/benchmarks.md). A ping that fails gives a
+    new connection, and the pool's older ones are replaced as they are
+    taken, as with `pool_pre_ping`."""
+
+    def back(_dbapi: Any, record: Any, *_: Any) -> None:
+        record.info[_IDLE] = time.monotonic()
+
+    def taken(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE, None)
+        if since is not None and time.monotonic() - since < QUIET_S and _quiet(dbapi):
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except engine.dialect.loaded_dbapi.Error as e:
+            # as `pool_pre_ping` does: the pool's other connections are as old
+            raise InvalidatePoolError(f"the pooled connection failed its ping: {e}") from e
+
+    event.listen(engine, "connect", back)
+    event.listen(engine, "checkin", back)
+    event.listen(engine, "checkout", taken)
+    return engine
+
+
+def _quiet(dbapi: Any) -> bool:
+    """Nothing waits on the connection's socket (an idle connection is sent
+    nothing, unless its server closed it or says why it is ending it)."""
+    try:
+        if getattr(dbapi, "closed", False):
+            return False
+        readable, _, _ = select.select([dbapi.fileno()], [], [], 0)
+    except (OSError, ValueError, AttributeError):  # ValueError: past FD_SETSIZE
+        return False
+    return not readable
+
+
 def make_engine(url: str, *, create_file: bool = True, **kwargs: Any) -> Engine:
     """An engine for `url`; for SQLite, WAL, busy timeout and foreign keys on,
     and the file made (private) unless `create_file` is False."""
@@ -102,7 +149,7 @@ def make_engine(url: str, *, create_file: bool = True, **kwargs: Any) -> Engine:
         raise ConsoleError(f"not a database URL: {url!r} (its port is not a number)") from None
     if parsed.get_backend_name() != "sqlite":
         try:
-            return create_engine(parsed, pool_pre_ping=True, **kwargs)
+            return _ping_when_needed(create_engine(parsed, **kwargs))
         except (NoSuchModuleError, ModuleNotFoundError) as e:
             raise ConsoleError(f"no database driver for {parsed.drivername}: {e}") from None
     database = parsed.database or ""
@@ -346,9 +393,8 @@ class Store:
                 c.name for c in changes if c.topic in ("tables", "columns", "rows")
             )
             return
-        if self.dialect == "postgresql":
-            for change in changes:
-                conn.execute(notify_statement(change, self.changes.origin))
+        if self.dialect == "postgresql" and changes:
+            conn.execute(notify_statement(changes, self.changes.origin))
         pending = conn.info.get(_ANNOUNCED)
         if pending is None:
             self.changes.publish(*changes)

@@ -99,3 +99,21 @@ def test_warming_up_for_a_deleted_file_makes_no_second_database(tmp_path: Path) 
     with pytest.raises(sa.exc.OperationalError):
         prepare_engine(f"sqlite:///{path}")
     assert not path.exists()
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_the_server_ended_is_replaced_unseen(pg_url: str) -> None:
+    # Taken again at once, so without a ping unless its socket says the
+    # server has ended it (as a restart does): then pinged and replaced.
+    store = Store(pg_url)
+    with store.read() as conn:
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # waits (up to 5 s) for that backend to be gone
+        assert conn.execute(sa.text(f"SELECT pg_terminate_backend({pid}, 5000)")).scalar()
+    admin.dispose()
+    with store.read() as conn:
+        assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar() != pid
+    with store.write() as conn:
+        conn.execute(sa.text("SELECT 1"))
+    store.dispose()
