@@ -45,6 +45,7 @@ def read_back(path: Path) -> list[list[str]]:
 
 VIEWS = [
     View("Things"),
+    View("Things", descending=True, filters=(Filter("n", "less than", "2"),)),
     View("Things", sort="s", descending=True, filters=(Filter("n", "greater than", "-1"),)),
 ]
 
@@ -53,11 +54,11 @@ def test_the_file_holds_the_views_rows_as_csv_value_gives_them(
     browser: Browser, tmp_path: Path
 ) -> None:
     names = [c.name for c in browser.tables.info("Things").columns]
-    for view in VIEWS:
+    for view, batch in [(v, b) for v in VIEWS for b in (1000, 2)]:  # one batch, and several
         path = tmp_path / "things.csv"
         seen: list[int] = []
         rows = browser.page(view, 100)
-        assert export_csv(browser, view, path, report=seen.append) == len(rows)
+        assert export_csv(browser, view, path, report=seen.append, batch=batch) == len(rows)
         expected = [names] + [[str(csv_value(r[c])) for c in names] for r in rows]
         got = read_back(path)
         for row in got[1:]:  # a float reads back the same, however it is spelled
