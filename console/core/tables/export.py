@@ -102,26 +102,29 @@ def _text(expr: Any) -> sa.ColumnElement[str]:
     return sa.type_coerce(expr, sa.Text)
 
 
-def _sqlite_cell(column: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[Any]:
-    """One cell as `csv.writer` would write `csv_value` of it; NULL for a
-    null (`printf` writes it as nothing)."""
+def _sqlite_cell(column: sa.Column[Any], kind: str) -> tuple[sa.ColumnElement[Any], str]:
+    """One cell as `csv.writer` would write `csv_value` of it, and its
+    `printf` conversion; NULL for a null (`%s` writes it as nothing).
+    Spelled for the fewest steps of SQLite's (counted with callgrind)."""
     value = _text(column)
-    if kind == "string":
-        special = sa.or_(*[sa.func.instr(value, c) > 0 for c in (",", '"', "\n", "\r")])
+    if kind == "string":  # LIKE finds a character in fewer steps than instr()
+        special = sa.or_(*[value.like(f"%{c}%") for c in (",", '"', "\n", "\r")])
         quoted = _text('"') + _text(sa.func.replace(value, '"', '""')) + _text('"')
-        return _text(sa.case((special, quoted), else_=value))
+        return _text(sa.case((special, quoted), else_=value)), "%s"
     if kind == "boolean":
         number = sa.type_coerce(column, sa.Integer)
-        return _text(sa.case((number == 1, "True"), (number == 0, "False")))
+        return _text(sa.case((number == 1, "True"), (number == 0, "False"))), "%s"
     if kind == "datetime":  # stored "2026-01-02 03:04:05.000007" (UTC): ISO with "+00:00"
         whole = _text(sa.func.substr(value, 20)) == ".000000"  # isoformat() drops it
-        return _text(
+        iso = _text(
             sa.case(
                 (whole, _text(sa.func.replace(sa.func.substr(value, 1, 19), " ", "T"))),
                 else_=_text(sa.func.replace(value, " ", "T")),
             )
-            + "+00:00"
         )
+        if column.nullable:
+            return _text(iso + "+00:00"), "%s"
+        return iso, "%s+00:00"  # never null: the offset in the format, one step less
     if kind == "float":  # the shortest of 15, 16, 17 digits that reads back the same
         number = sa.type_coerce(column, sa.Double)
         spelled = [_text(sa.func.printf(f"%!.{d}g", number)) for d in (15, 16)]
@@ -131,17 +134,21 @@ def _sqlite_cell(column: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[A
                 *[(sa.cast(s, sa.Double) == number, s) for s in spelled],
                 else_=_text(sa.func.printf("%!.17g", number)),
             )
-        )
-    return column  # integer: printf writes it in full
+        ), "%s"
+    if kind == "integer" and column.primary_key:  # the id: always an integer
+        return column, "%d"
+    return column, "%s"  # integer: printf writes it in full
 
 
-def _sqlite_line(columns: Sequence[tuple[sa.ColumnElement[Any], str]]) -> sa.ColumnElement[str]:
+def _sqlite_line(columns: Sequence[tuple[sa.Column[Any], str]]) -> sa.ColumnElement[str]:
     """One `printf` per 100 cells (SQLite's limit on a function's arguments)."""
     cells = [_sqlite_cell(column, kind) for column, kind in columns]
     parts = [cells[i : i + 100] for i in range(0, len(cells), 100)]
-    line = _text(sa.func.printf(",".join(["%s"] * len(parts[0])), *parts[0]))
-    for part in parts[1:]:
-        line = line + "," + _text(sa.func.printf(",".join(["%s"] * len(part)), *part))
+    line: sa.ColumnElement[str] | None = None
+    for part in parts:
+        spelled = _text(sa.func.printf(",".join(f for _, f in part), *[e for e, _ in part]))
+        line = spelled if line is None else line + "," + spelled
+    assert line is not None
     return line
 
 
