@@ -28,6 +28,10 @@ from console.core.tables.browse import Browser, View
 
 #: Rows fetched and written at a time: about 1 MB of text.
 BATCH = 10_000
+#: What one batch joined by SQLite should weigh at most, roughly: a table of
+#: wide rows takes fewer rows at a time (and SQLite's longest string, 1 GB,
+#: is never reached by a batch).
+BATCH_BYTES = 2 << 20
 
 
 def export_csv(
@@ -167,14 +171,15 @@ def _sqlite_batches(
     Each batch starts after the last id of the one before. SQLite feeds an
     aggregate other than count/min/max the rows of a subquery in the
     subquery's order (it keeps that ORDER BY, and a LIMIT keeps it too);
-    the unit test checks the order."""
+    the unit test checks the order. The first batch is small; each next
+    one as many rows as weigh about BATCH_BYTES, up to `batch`."""
     id_ = sa_table.c.id
     after = id_ < sa.bindparam("last") if descending else id_ > sa.bindparam("last")
     rows = (
         sa.select(line.label("line"), id_.label("id"))
         .where(*where, after)
         .order_by(id_.desc() if descending else id_)
-        .limit(batch)
+        .limit(sa.bindparam("size", type_=sa.Integer))
         .subquery()
     )
     last_id = sa.func.min(rows.c.id) if descending else sa.func.max(rows.c.id)
@@ -184,15 +189,24 @@ def _sqlite_batches(
         sa.func.count(),
     )
     last = (1 << 63) - 1 if descending else -(1 << 63)
+    size = min(batch, 1000)
     while True:
-        lines, last, count = conn.execute(stmt, {"last": last}).one()
+        try:
+            lines, after, count = conn.execute(stmt, {"last": last, "size": size}).one()
+        except sa.exc.DataError:  # longer than SQLite's longest string: fewer rows
+            if size == 1:
+                raise
+            size = max(1, size // 8)
+            continue
         if not count:
             return
         f.write(lines)
         f.write(b"\r\n")
         wrote(count)
-        if count < batch:
+        if count < size:
             return
+        last = after
+        size = max(1, min(batch, size * BATCH_BYTES // max(1, len(lines))))
 
 
 # -- anywhere: the rows as values ----------------------------------------------

@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 from datetime import UTC, datetime
 from pathlib import Path
+from sqlite3 import SQLITE_LIMIT_LENGTH
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from console.core.formatting import csv_value
 from console.core.store.cancel import Cancel, Cancelled
@@ -74,3 +76,21 @@ def test_the_file_holds_the_views_rows_as_csv_value_gives_them(
     with pytest.raises(Cancelled):
         export_csv(browser, VIEWS[0], out / "x.csv", cancel=cancel, report=lambda _n: cancel.set())
     assert list(out.iterdir()) == []
+
+
+def test_rows_too_long_for_one_string_of_sqlites_are_written_in_smaller_batches(
+    tmp_path: Path,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'big.db'}")
+    tables = TableStore(store)
+    tables.create("Things")
+    open_table(tables, "Things").insert_many([{"s": "x" * 50, "n": i} for i in range(30)])
+    browser = Browser(tables)
+    whole = tmp_path / "whole.csv"
+    assert export_csv(browser, View("Things"), whole) == 30
+    # SQLite's longest string made shorter than the 30 lines joined
+    event.listen(store.engine, "connect", lambda c, _r: c.setlimit(SQLITE_LIMIT_LENGTH, 1000))
+    store.engine.dispose()
+    pieces = tmp_path / "pieces.csv"
+    assert export_csv(browser, View("Things"), pieces) == 30
+    assert pieces.read_bytes() == whole.read_bytes()
