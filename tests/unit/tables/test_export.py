@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 from datetime import UTC, datetime
 from pathlib import Path
+from sqlite3 import SQLITE_LIMIT_LENGTH
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from console.core.formatting import csv_value
 from console.core.store.cancel import Cancel, Cancelled
@@ -45,6 +47,7 @@ def read_back(path: Path) -> list[list[str]]:
 
 VIEWS = [
     View("Things"),
+    View("Things", descending=True, filters=(Filter("n", "less than", "2"),)),
     View("Things", sort="s", descending=True, filters=(Filter("n", "greater than", "-1"),)),
 ]
 
@@ -53,11 +56,11 @@ def test_the_file_holds_the_views_rows_as_csv_value_gives_them(
     browser: Browser, tmp_path: Path
 ) -> None:
     names = [c.name for c in browser.tables.info("Things").columns]
-    for view in VIEWS:
+    for view, batch in [(v, b) for v in VIEWS for b in (1000, 2)]:  # one batch, and several
         path = tmp_path / "things.csv"
         seen: list[int] = []
         rows = browser.page(view, 100)
-        assert export_csv(browser, view, path, report=seen.append) == len(rows)
+        assert export_csv(browser, view, path, report=seen.append, batch=batch) == len(rows)
         expected = [names] + [[str(csv_value(r[c])) for c in names] for r in rows]
         got = read_back(path)
         for row in got[1:]:  # a float reads back the same, however it is spelled
@@ -73,3 +76,21 @@ def test_the_file_holds_the_views_rows_as_csv_value_gives_them(
     with pytest.raises(Cancelled):
         export_csv(browser, VIEWS[0], out / "x.csv", cancel=cancel, report=lambda _n: cancel.set())
     assert list(out.iterdir()) == []
+
+
+def test_rows_too_long_for_one_string_of_sqlites_are_written_in_smaller_batches(
+    tmp_path: Path,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'big.db'}")
+    tables = TableStore(store)
+    tables.create("Things")
+    open_table(tables, "Things").insert_many([{"s": "x" * 50, "n": i} for i in range(30)])
+    browser = Browser(tables)
+    whole = tmp_path / "whole.csv"
+    assert export_csv(browser, View("Things"), whole) == 30
+    # SQLite's longest string made shorter than the 30 lines joined
+    event.listen(store.engine, "connect", lambda c, _r: c.setlimit(SQLITE_LIMIT_LENGTH, 1000))
+    store.engine.dispose()
+    pieces = tmp_path / "pieces.csv"
+    assert export_csv(browser, View("Things"), pieces) == 30
+    assert pieces.read_bytes() == whole.read_bytes()
