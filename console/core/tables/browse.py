@@ -225,6 +225,7 @@ class Browser:
         where = self._where(view, sa_table, columns)
         descending = view.descending != reverse
         ident = sa_table.c.id
+        indexed = any(c.name == view.sort and c.indexed for c in columns)
         chosen: list[Any] = [sa_table]
         if keys_only:
             chosen = [ident] if view.sort == "id" else [sort, ident]
@@ -246,6 +247,10 @@ class Browser:
                 if key is not None:
                     stmt = stmt.where(_beyond(ident, key[2], descending, inclusive))
                 order: list[Any] = [ident.desc() if descending else ident]
+                if view.sort != "id" and indexed:
+                    # by the index on (column, id), whose nulls are in id
+                    # order: by id alone PostgreSQL sorts every null row
+                    order = [sort.desc(), *order] if descending else [sort, *order]
             else:
                 stmt = stmt.where(sort.is_not(None))
                 if key is not None:
