@@ -92,6 +92,10 @@ class GridModel(QAbstractTableModel):
         self._reads: set[Handle] = set()
         self._tail_asked = 0  # the generation whose last rows were read before its count
         self._placement = 0  # moves when the count moves rows: older page reads are dropped
+        self._changes = 0  # moves on a change event or a reload
+        # The last exact count: (table, filters, changes when counted, count);
+        # another sort of the same rows needs no count of its own.
+        self._counted: tuple[str, Any, int, int] | None = None
 
     # -- the view ----------------------------------------------------------
 
@@ -166,6 +170,7 @@ class GridModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Look again (new rows, another console's edits)."""
+        self._changes += 1
         if self._view is not None:
             self.set_view(self._view)
 
@@ -200,6 +205,7 @@ class GridModel(QAbstractTableModel):
     def check_new_rows(self) -> None:
         """Count rows added since the view was read (after a change event)."""
         view, after, generation = self._view, self._high_id, self._generation
+        self._changes += 1
         if view is None or self._first is not None:
             return
         self._jumps.changed()  # rows in or out move every position
@@ -450,6 +456,12 @@ class GridModel(QAbstractTableModel):
         )
         self._count = first.count
         self._exact = first.exact
+        view = self._view
+        counted = self._counted
+        if first.exact:
+            self._counted = (view.table, view.filters, self._changes, first.count)
+        elif counted is not None and counted[:3] == (view.table, view.filters, self._changes):
+            self._count, self._exact = counted[3], True  # the same rows, sorted another way
         self._low_id, self._high_id = first.low_id, first.high_id
         self._pages.clear()
         self._asked = {0}
@@ -458,11 +470,11 @@ class GridModel(QAbstractTableModel):
         self.endResetModel()
         self.loading_changed.emit(False)
         self.count_changed.emit(self._count, self._exact)
-        if not first.exact:
+        if not self._exact:
             self._count_exactly(generation)
 
     def _count_exactly(self, generation: int) -> None:
-        view, browser = self._view, self._browser
+        view, browser, changes = self._view, self._browser, self._changes
         assert view is not None
 
         def counted(count: int) -> None:
@@ -471,6 +483,7 @@ class GridModel(QAbstractTableModel):
             self._counting = None
             self._set_count(count)
             self._exact = True
+            self._counted = (view.table, view.filters, changes, count)
             self.count_changed.emit(self._count, True)
 
         def given_up() -> None:
