@@ -22,7 +22,7 @@ one object; cells are drawn by `grid_cells`.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
@@ -44,7 +44,7 @@ MARGIN_PAGES = 2  # pages either side of the visible rows still worth reading
 
 
 @dataclass
-class _Kept:
+class _Kept:  # the shown view while another reads: the model's fields of these names
     view: View
     columns: list[ColumnInfo]
     count: int
@@ -93,8 +93,7 @@ class GridModel(QAbstractTableModel):
         self._tail_asked = 0  # the generation whose last rows were read before its count
         self._placement = 0  # moves when the count moves rows: older page reads are dropped
         self._changes = 0  # moves on a change event or a reload
-        # The last exact count: (table, filters, changes when counted, count);
-        # another sort of the same rows needs no count of its own.
+        # The last exact count, for another sort of the same rows: (table, filters, changes, count)
         self._counted: tuple[str, Any, int, int] | None = None
 
     # -- the view ----------------------------------------------------------
@@ -135,15 +134,7 @@ class GridModel(QAbstractTableModel):
             # What the user sees now, kept while the new view reads: a Cancel
             # puts it back at once instead of reading it again behind the
             # interrupted query on the lane.
-            self._kept = _Kept(
-                self._view,
-                self._columns,
-                self._count,
-                self._exact,
-                self._low_id,
-                self._high_id,
-                self._pages,
-            )
+            self._kept = _Kept(**{f.name: getattr(self, f"_{f.name}") for f in fields(_Kept)})
         self.beginResetModel()
         self._view = view
         self._count = 0
@@ -456,12 +447,11 @@ class GridModel(QAbstractTableModel):
         )
         self._count = first.count
         self._exact = first.exact
-        view = self._view
-        counted = self._counted
+        rows = (self._view.table, self._view.filters, self._changes)
         if first.exact:
-            self._counted = (view.table, view.filters, self._changes, first.count)
-        elif counted is not None and counted[:3] == (view.table, view.filters, self._changes):
-            self._count, self._exact = counted[3], True  # the same rows, sorted another way
+            self._counted = (*rows, first.count)
+        elif self._counted is not None and self._counted[:3] == rows:
+            self._count, self._exact = self._counted[3], True  # the same rows, sorted another way
         self._low_id, self._high_id = first.low_id, first.high_id
         self._pages.clear()
         self._asked = {0}
