@@ -24,7 +24,7 @@ them when its table changes and gathers them again.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from console.core.store.cancel import Cancel
@@ -32,6 +32,9 @@ from console.core.tables.browse import Browser, Key, View
 
 STEP = 20_000
 PAUSE_S = 0.1  # the longest the gathering waits for jumps before its next step
+BATCH = 25  # the gathering's steps in one read, unless a jump comes
+
+Step = Callable[[Key | None, int, bool], Key | None]
 
 
 class Marks:
@@ -58,8 +61,12 @@ class Marks:
         while True:
             with self._jumped:  # a jump's reads first (a step at most between them)
                 self._jumped.wait_for(lambda: not self._jumping, PAUSE_S)
-            if not self._step_front(cancel):
-                return len(self._keys)
+            with self.browser.stepping(self.view, cancel) as step:
+                for _ in range(BATCH):
+                    if not self._step_front(step):
+                        return len(self._keys)
+                    if self._jumping:
+                        break
 
     @contextmanager
     def jumping(self) -> Iterator[None]:
@@ -74,28 +81,28 @@ class Marks:
                 self._jumping -= 1
                 self._jumped.notify_all()
 
-    def _step_front(self, cancel: Cancel | None) -> bool:
+    def _step_front(self, step: Step) -> bool:
         """One more mark from the first row on; False at the end."""
         with self._front_lock:
             if self.complete:
                 return False
             keys = self._keys
             start, skip = (keys[-1], self.step) if keys else (None, 0)
-            key = self.browser.key_at(self.view, start, skip, cancel=cancel)
+            key = step(start, skip, False)
             if key is None:
                 self._complete.set()
                 return False
             keys.append(key)  # one append: a reader sees a whole key
             return True
 
-    def _step_back(self, cancel: Cancel | None) -> bool:
+    def _step_back(self, step: Step) -> bool:
         """One more mark counted back from the last row; False at the first."""
         with self._back_lock:
             if self._back_ended:
                 return False
             back = self._back
             start, skip = (back[-1], self.step) if back else (None, 0)
-            key = self.browser.key_at(self.view, start, skip, True, cancel)
+            key = step(start, skip, True)
             if key is None:
                 self._back_ended = True
                 return False
@@ -108,24 +115,26 @@ class Marks:
         a position, the nearer end's marks are stepped on to it (counted back
         from the last row by this count; the grid re-reads its pages if it
         was an estimate)."""
+        with self.browser.stepping(self.view, cancel) as read:  # one read for every step
+            return self._key_at(position, rows, read)
+
+    def _key_at(self, position: int, rows: int | None, read: Step) -> Key | None:
         step, want = self.step, position // self.step
         while True:
             front = len(self._keys)
             if want < front or self.complete:
                 mark = min(want, front - 1)
                 start = self._keys[mark] if mark >= 0 else None
-                ahead = position - mark * step if mark >= 0 else position
-                return self.browser.key_at(self.view, start, ahead, cancel=cancel)
+                return read(start, position - mark * step if mark >= 0 else position, False)
             behind = -1 if rows is None else rows - 1 - position  # rows after it
             if behind >= 0 and not self._back_ended:
                 back_want = behind // step  # the nearest mark after it
                 back = len(self._back)
                 if back_want < back:
-                    skip = behind - back_want * step
-                    return self.browser.key_at(self.view, self._back[back_want], skip, True, cancel)
+                    return read(self._back[back_want], behind - back_want * step, True)
                 from_back = behind - (back - 1) * step if back else behind
                 from_front = position - (front - 1) * step if front else position
                 if from_back < from_front:
-                    self._step_back(cancel)
+                    self._step_back(read)
                     continue
-            self._step_front(cancel)
+            self._step_front(read)
