@@ -108,8 +108,11 @@ class Jumps:
         if marks is not None:
 
             def seek(progress: Progress) -> list[dict[str, Any]]:
-                key = marks.key_at(page * size, rows, progress.cancel)
-                return [] if key is None else browser.page_from(view, key, size, progress.cancel)
+                with marks.jumping():
+                    key = marks.key_at(page * size, rows, progress.cancel)
+                    if key is None:
+                        return []
+                    return browser.page_from(view, key, size, progress.cancel)
 
             return seek
         holder, refused = self._anchors, self.refused

@@ -22,7 +22,7 @@ one object; cells are drawn by `grid_cells`.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
@@ -44,7 +44,7 @@ MARGIN_PAGES = 2  # pages either side of the visible rows still worth reading
 
 
 @dataclass
-class _Kept:
+class _Kept:  # the shown view while another reads: the model's fields of these names
     view: View
     columns: list[ColumnInfo]
     count: int
@@ -92,6 +92,9 @@ class GridModel(QAbstractTableModel):
         self._reads: set[Handle] = set()
         self._tail_asked = 0  # the generation whose last rows were read before its count
         self._placement = 0  # moves when the count moves rows: older page reads are dropped
+        self._changes = 0  # moves on a change event or a reload
+        # The last exact count, for another sort of the same rows: (table, filters, changes, count)
+        self._counted: tuple[str, Any, int, int] | None = None
 
     # -- the view ----------------------------------------------------------
 
@@ -131,15 +134,7 @@ class GridModel(QAbstractTableModel):
             # What the user sees now, kept while the new view reads: a Cancel
             # puts it back at once instead of reading it again behind the
             # interrupted query on the lane.
-            self._kept = _Kept(
-                self._view,
-                self._columns,
-                self._count,
-                self._exact,
-                self._low_id,
-                self._high_id,
-                self._pages,
-            )
+            self._kept = _Kept(**{f.name: getattr(self, f"_{f.name}") for f in fields(_Kept)})
         self.beginResetModel()
         self._view = view
         self._count = 0
@@ -166,6 +161,7 @@ class GridModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Look again (new rows, another console's edits)."""
+        self._changes += 1
         if self._view is not None:
             self.set_view(self._view)
 
@@ -200,6 +196,7 @@ class GridModel(QAbstractTableModel):
     def check_new_rows(self) -> None:
         """Count rows added since the view was read (after a change event)."""
         view, after, generation = self._view, self._high_id, self._generation
+        self._changes += 1
         if view is None or self._first is not None:
             return
         self._jumps.changed()  # rows in or out move every position
@@ -450,6 +447,11 @@ class GridModel(QAbstractTableModel):
         )
         self._count = first.count
         self._exact = first.exact
+        rows = (self._view.table, self._view.filters, self._changes)
+        if first.exact:
+            self._counted = (*rows, first.count)
+        elif self._counted is not None and self._counted[:3] == rows:
+            self._count, self._exact = self._counted[3], True  # the same rows, sorted another way
         self._low_id, self._high_id = first.low_id, first.high_id
         self._pages.clear()
         self._asked = {0}
@@ -458,11 +460,11 @@ class GridModel(QAbstractTableModel):
         self.endResetModel()
         self.loading_changed.emit(False)
         self.count_changed.emit(self._count, self._exact)
-        if not first.exact:
+        if not self._exact:
             self._count_exactly(generation)
 
     def _count_exactly(self, generation: int) -> None:
-        view, browser = self._view, self._browser
+        view, browser, changes = self._view, self._browser, self._changes
         assert view is not None
 
         def counted(count: int) -> None:
@@ -471,6 +473,7 @@ class GridModel(QAbstractTableModel):
             self._counting = None
             self._set_count(count)
             self._exact = True
+            self._counted = (view.table, view.filters, changes, count)
             self.count_changed.emit(self._count, True)
 
         def given_up() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from console.app import open_services
 from console.core.tables.api import open_table
-from console.core.tables.browse import View
+from console.core.tables.browse import Filter, View
 from console.gui.main_window import MainWindow
 from console.gui.operations import Operations
 from console.gui.pages.data import DataPage
@@ -254,3 +254,28 @@ def test_a_jump_in_an_unindexed_sort_shows_its_rows_while_rows_arrive(
     qtbot.waitUntil(lambda: not model.loading and found == [3], timeout=5000)
     assert [visible(model, r, "n") for r in (700, 730)] == ["701", "731"]
     other.close()
+
+
+def test_another_sort_of_the_same_rows_keeps_the_exact_count_until_rows_change(
+    qtbot: Any, grid_model: Callable[[], GridModel], filled: str
+) -> None:
+    model = grid_model()
+    counts: list[tuple[int, bool]] = []
+    model.count_changed.connect(lambda count, exact: counts.append((count, exact)))
+    words = (Filter("word", "contains", "w"),)  # a filtered view is counted after its rows
+    model.set_view(View("Things", filters=words))
+    qtbot.waitUntil(lambda: model.exact, timeout=5000)
+    assert counts[-2:] == [(200, False), (1000, True)]
+    counts.clear()
+    model.set_view(View("Things", sort="n", descending=True, filters=words))
+    qtbot.waitUntil(lambda: model.is_loaded(0) and model.exact, timeout=5000)
+    assert counts == [(1000, True)]  # at once: the same rows, sorted another way
+    other = open_services(db_url=filled)
+    open_table(other.tables, "Things").insert_many([{"n": 5000, "word": "w"}])
+    other.close()
+    model.check_new_rows()  # what the page does on the change event
+    counts.clear()
+    model.set_view(View("Things", sort="n", filters=words))
+    qtbot.waitUntil(lambda: model.exact, timeout=5000)
+    assert counts[-2:] == [(200, False), (1001, True)]
+    model.close()

@@ -12,7 +12,8 @@ needs no pass (`positions`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -225,6 +226,7 @@ class Browser:
         where = self._where(view, sa_table, columns)
         descending = view.descending != reverse
         ident = sa_table.c.id
+        indexed = any(c.name == view.sort and c.indexed for c in columns)
         chosen: list[Any] = [sa_table]
         if keys_only:
             chosen = [ident] if view.sort == "id" else [sort, ident]
@@ -246,6 +248,10 @@ class Browser:
                 if key is not None:
                     stmt = stmt.where(_beyond(ident, key[2], descending, inclusive))
                 order: list[Any] = [ident.desc() if descending else ident]
+                if view.sort != "id" and indexed:
+                    # by the index on (column, id), whose nulls are in id
+                    # order: by id alone PostgreSQL sorts every null row
+                    order = [sort.desc(), *order] if descending else [sort, *order]
             else:
                 stmt = stmt.where(sort.is_not(None))
                 if key is not None:
@@ -311,11 +317,25 @@ class Browser:
         first row if None; towards the first row, from the last, if
         `reverse`); None past the end. On an indexed column, an index-only
         scan of `skip` entries."""
+        with self.stepping(view, cancel) as step:
+            return step(start, skip, reverse)
+
+    @contextmanager
+    def stepping(
+        self, view: View, cancel: Cancel | None = None
+    ) -> Iterator[Callable[[Key | None, int, bool], Key | None]]:
+        """`key_at` for several steps in one read (on PostgreSQL each read
+        costs a ping, a BEGIN and a COMMIT: round trips that wait for a core
+        on a busy machine)."""
         with self.tables.store.read(cancel) as conn:
-            found = self._read(
-                conn, view, 1, start, reverse, inclusive=True, keys_only=True, offset=skip
-            )
-        return self.key(view, found[0]) if found else None
+
+            def step(start: Key | None, skip: int, reverse: bool) -> Key | None:
+                found = self._read(
+                    conn, view, 1, start, reverse, inclusive=True, keys_only=True, offset=skip
+                )
+                return self.key(view, found[0]) if found else None
+
+            yield step
 
     def stream(
         self, view: View, batch: int = 2000, cancel: Cancel | None = None

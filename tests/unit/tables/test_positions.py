@@ -43,8 +43,18 @@ def test_every_position_by_marks_from_either_end_and_after_changes(
 ) -> None:
     view = View("Things", sort="n", descending=descending)
     want = in_order(browser, view)
-    early = Marks(browser, view, step=7)  # no marks yet: from the start, or back from the end
-    assert [early.key_at(p, len(want))[2] for p in range(len(want))] == want  # type: ignore[index]
+    # Before the marks are gathered: each jump steps on from the nearer end's
+    # marks and keeps them (up from the bottom, as after a sort, or anywhere).
+    every = range(len(want))
+    for order in (list(every), list(every)[::-1], [30, 59, 3, 45, 31, 17, 52, 0, 60, 29]):
+        early = Marks(browser, view, step=7)
+        assert [early.key_at(p, len(want))[2] for p in order] == [want[p] for p in order]  # type: ignore[index]
+    # A count too high (an estimate) places a jump wrongly, but marks counted
+    # back from the last row stay right for the exact count.
+    early = Marks(browser, view, step=7)
+    early.key_at(len(want) - 20, len(want) + 30)
+    early.key_at(len(want) - 2, len(want) + 3)
+    assert [early.key_at(p, len(want))[2] for p in every[::-1]] == want[::-1]  # type: ignore[index]
     marks = Marks(browser, view, step=7)
     assert marks.gather() == 9 and marks.complete
     assert [marks.key_at(p, None)[2] for p in range(len(want))] == want  # type: ignore[index]
