@@ -69,22 +69,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConsoleError as e:
             print(f"mobile-console: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT
-    # `job run`: the script host starts loading the table layer now, on the
-    # other core, while this process loads its own (docs/benchmarks.md).
-    host = None
-    if early is not None and early[1][:2] == ["job", "run"]:
-        from console.core.running.host_process import HostProcess
+    # `job run`: on Linux its script host is forked from this process once
+    # the table layer is loaded (`_forked_host`); elsewhere a fresh one
+    # starts loading it now, on the other core (docs/benchmarks.md).
+    hosts: list[HostProcess] = []
+    job_run = early is not None and early[1][:2] == ["job", "run"]
+    if job_run:
+        from console.core.running.host_process import HostProcess, can_fork_host
 
-        host = HostProcess(preload="tables")
+        if not can_fork_host():
+            hosts.append(HostProcess(preload="tables"))
+            job_run = False
     try:
-        return _command(argv, host)
+        return _command(argv, hosts, fork=job_run)
     finally:
-        if host is not None:
+        for host in hosts:
             host.discard()  # if it was never given a run (bad input, --help)
 
 
-def _command(argv: list[str], host: HostProcess | None) -> int:
-    """A command of the command line (not the window)."""
+def _forked_host(args: argparse.Namespace) -> HostProcess:
+    """`job run`'s script host, forked from this process after the imports
+    both need: one interpreter loads SQLAlchemy, not two. Before the
+    database is opened and before any thread starts (`fork_host`)."""
+    from sqlalchemy.engine import make_url
+
+    from console.core import paths
+    from console.core.running.host_process import HostProcess, fork_host
+    from console.core.running.script_host import preload, run_and_exit
+
+    try:
+        preload(f"tables:{make_url(paths.resolve(args.home, args.db).db_url).drivername}")
+    except Exception:  # a URL or driver that fails is open_services' to say
+        preload("tables")
+    import threading
+
+    if threading.active_count() > 1:  # a thread does not survive a fork
+        return HostProcess(preload="tables")
+    try:
+        return fork_host(run_and_exit)
+    except OSError:  # no fork now (out of processes, say): a fresh host
+        return HostProcess(preload="tables")
+
+
+def _command(argv: list[str], hosts: list[HostProcess], *, fork: bool = False) -> int:
+    """A command of the command line (not the window). `fork`: give `job
+    run` a host forked from this process (`_forked_host`)."""
     from console.cli.commands import COMMANDS
 
     try:
@@ -92,6 +121,9 @@ def _command(argv: list[str], host: HostProcess | None) -> int:
     except UsageError as e:
         print(f"mobile-console: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if fork and args.command == "job" and getattr(args, "action", None) == "run":
+        hosts.append(_forked_host(args))
+    host = hosts[0] if hosts else None
     from console.core.store.faults import FAULTS, describe
 
     try:
