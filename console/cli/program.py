@@ -88,25 +88,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _forked_host(args: argparse.Namespace) -> HostProcess:
-    """`job run`'s script host, forked from this process after the imports
-    both need: one interpreter loads SQLAlchemy, not two. Before the
-    database is opened and before any thread starts (`fork_host`)."""
+    """`job run`'s script host, forked from this process once SQLAlchemy
+    and the database's driver are loaded: one interpreter loads them, not
+    two. The host then loads the table layer while this process opens the
+    database. Before the database is opened and before any thread starts
+    (`fork_host`)."""
+    import threading
+    from functools import partial
+
     from sqlalchemy.engine import make_url
 
+    import console.core.store.database  # noqa: F401  (SQLAlchemy, which both use)
     from console.core import paths
     from console.core.running.host_process import HostProcess, fork_host
-    from console.core.running.script_host import preload, run_and_exit
+    from console.core.running.script_host import run_and_exit
 
     try:
-        preload(f"tables:{make_url(paths.resolve(args.home, args.db).db_url).drivername}")
+        make_url(paths.resolve(args.home, args.db).db_url).get_dialect().import_dbapi()
     except Exception:  # a URL or driver that fails is open_services' to say
-        preload("tables")
-    import threading
-
+        pass
     if threading.active_count() > 1:  # a thread does not survive a fork
         return HostProcess(preload="tables")
     try:
-        return fork_host(run_and_exit)
+        return fork_host(partial(run_and_exit, preload_what="tables"))
     except OSError:  # no fork now (out of processes, say): a fresh host
         return HostProcess(preload="tables")
 

@@ -203,6 +203,16 @@ def _become_host(
         # that this process leads its own group now.
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        # Standard streams of its own over its pipes, as a new interpreter's
+        # (the parent's may be anything: a test's capture, read-ahead input).
+        streams = (
+            open(0, encoding="utf-8", closefd=False),  # noqa: SIM115
+            open(1, "w", encoding="utf-8", closefd=False),  # noqa: SIM115
+            open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False),  # noqa: SIM115
+        )
+        for name, stream in zip(("stdin", "stdout", "stderr"), streams, strict=True):
+            setattr(sys, name, stream)
+            setattr(sys, f"__{name}__", stream)
         os.environ[PARENT_ENV] = str(parent)  # so that its tree ends with this supervisor
         host_main()
     except BaseException:
