@@ -69,22 +69,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConsoleError as e:
             print(f"mobile-console: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT
-    # `job run`: the script host starts loading the table layer now, on the
-    # other core, while this process loads its own (docs/benchmarks.md).
-    host = None
-    if early is not None and early[1][:2] == ["job", "run"]:
-        from console.core.running.host_process import HostProcess
+    # `job run`: on Linux its script host is forked from this process once
+    # the table layer is loaded (`_forked_host`); elsewhere a fresh one
+    # starts loading it now, on the other core (docs/benchmarks.md).
+    hosts: list[HostProcess] = []
+    job_run = early is not None and early[1][:2] == ["job", "run"]
+    if job_run:
+        from console.core.running.host_process import HostProcess, can_fork_host
 
-        host = HostProcess(preload="tables")
+        if not can_fork_host():
+            hosts.append(HostProcess(preload="tables"))
+            job_run = False
     try:
-        return _command(argv, host)
+        return _command(argv, hosts, fork=job_run)
     finally:
-        if host is not None:
+        for host in hosts:
             host.discard()  # if it was never given a run (bad input, --help)
 
 
-def _command(argv: list[str], host: HostProcess | None) -> int:
-    """A command of the command line (not the window)."""
+def _forked_host(args: argparse.Namespace) -> HostProcess:
+    """`job run`'s script host, forked from this process once SQLAlchemy
+    and the database's driver are loaded: one interpreter loads them, not
+    two. The host then loads the table layer while this process opens the
+    database. Before the database is opened and before any thread starts
+    (`fork_host`)."""
+    import threading
+    from functools import partial
+
+    from sqlalchemy.engine import make_url
+
+    import console.core.store.database  # noqa: F401  (SQLAlchemy, which both use)
+    from console.core import paths
+    from console.core.running.host_process import HostProcess, fork_host
+    from console.core.running.script_host import run_and_exit
+
+    try:
+        make_url(paths.resolve(args.home, args.db).db_url).get_dialect().import_dbapi()
+    except Exception:  # a URL or driver that fails is open_services' to say
+        pass
+    if threading.active_count() > 1:  # a thread does not survive a fork
+        return HostProcess(preload="tables")
+    try:
+        return fork_host(partial(run_and_exit, preload_what="tables"))
+    except OSError:  # no fork now (out of processes, say): a fresh host
+        return HostProcess(preload="tables")
+
+
+def _command(argv: list[str], hosts: list[HostProcess], *, fork: bool = False) -> int:
+    """A command of the command line (not the window). `fork`: give `job
+    run` a host forked from this process (`_forked_host`)."""
     from console.cli.commands import COMMANDS
 
     try:
@@ -92,6 +125,9 @@ def _command(argv: list[str], host: HostProcess | None) -> int:
     except UsageError as e:
         print(f"mobile-console: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if fork and args.command == "job" and getattr(args, "action", None) == "run":
+        hosts.append(_forked_host(args))
+    host = hosts[0] if hosts else None
     from console.core.store.faults import FAULTS, describe
 
     try:

@@ -2,16 +2,22 @@
 its run's payload on standard input, ended as a whole.
 
 Standard library only, so the command line can start one before it loads
-its own core (see `console/cli/program.py`, `job run`).
+its own core (see `console/cli/program.py`, `job run`). On Linux `job run`
+forks its host from itself instead (`fork_host`), after its imports: one
+interpreter loading SQLAlchemy instead of two.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
-from typing import Any, NoReturn
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, NoReturn, cast
 
 from console.core.running.process_tree import PARENT_ENV
 from console.core.running.runner_platform import KILL, current
@@ -45,6 +51,17 @@ class HostProcess:
         current().started(self.proc)
         self.given_run = False
         self._discarded = False
+
+    @classmethod
+    def wrapping(cls, proc: Any) -> HostProcess:
+        """A host whose process was started some other way (`fork_host`, the
+        fork server): `proc` needs pid, the pipes, poll, wait, send_signal
+        and returncode, as the runner uses them."""
+        host = cls.__new__(cls)  # no __init__: nothing to start
+        host.proc = cast("subprocess.Popen[bytes]", proc)
+        host.given_run = False
+        host._discarded = False
+        return host
 
     def send(self, payload: dict[str, Any]) -> HostProcess:
         """Give it its run: the payload, secrets included, on its stdin."""
@@ -80,6 +97,126 @@ class HostProcess:
     def signal_group(self, sig: int) -> None:
         """SIGTERM asks the run to stop; SIGKILL ends its tree now."""
         current().signal_tree(self.proc, sig)
+
+
+class ForkedChild:
+    """A host forked by this process (`fork_host`), as the runner sees a
+    `subprocess.Popen`: reaped with `waitpid` on its own pid."""
+
+    def __init__(self, pid: int, stdin: Any, stdout: Any, stderr: Any) -> None:
+        self.pid, self.stdin, self.stdout, self.stderr = pid, stdin, stdout, stderr
+        self.returncode: int | None = None
+        self._lock = threading.Lock()
+
+    def _reap(self, flags: int) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, flags)
+            except ChildProcessError:  # reaped elsewhere: its status is lost
+                pid, status = self.pid, 0
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def poll(self) -> int | None:
+        if not self._lock.acquire(blocking=False):
+            return None  # another thread is waiting for it
+        try:
+            return self._reap(os.WNOHANG)
+        finally:
+            self._lock.release()
+
+    def wait(self, timeout: float | None = None) -> int:
+        if timeout is None:
+            with self._lock:
+                code = self._reap(0)
+            assert code is not None
+            return code
+        deadline = time.monotonic() + timeout
+        delay = 0.0005
+        while (code := self.poll()) is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired("script host", timeout)
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 0.05)
+        return code
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+
+def can_fork_host() -> bool:
+    """Whether `fork_host` can be used here: Linux's runner (fork after
+    imports is unsafe on macOS, absent on Windows)."""
+    from console.core.running.runner_platform import chosen_name
+
+    return chosen_name() == "linux" and hasattr(os, "fork")
+
+
+def fork_host(host_main: Callable[[], NoReturn]) -> HostProcess:
+    """A script host forked from this process, as if just started with
+    `HostProcess()`: its own session, its pipes on 0, 1 and 2, nothing else
+    open, and this process as the supervisor whose death ends its tree. For
+    a process that has loaded what the host needs (`script_host.preload`)
+    and has, when it forks, no thread but its main one and no database
+    connection open (SQLite's locks and a pool's connections do not survive
+    a fork). `host_main` is what the child runs: `script_host.run_and_exit`."""
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    ready_r, ready_w = os.pipe()  # closed by the child once it leads its own group
+    parent = os.getpid()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()  # else the child would write it again
+        except (OSError, ValueError):
+            pass
+    pid = os.fork()
+    if pid == 0:
+        _become_host(host_main, parent, (in_r, out_w, err_w))
+    for fd in (in_r, out_w, err_w, ready_w):
+        os.close(fd)
+    # Until then a signal to its group (a cancel, `discard`) would miss it.
+    while os.read(ready_r, 1):
+        pass
+    os.close(ready_r)
+    # The run's pipes live as long as the run; the runner closes them.
+    pipes = (open(in_w, "wb"), open(out_r, "rb"), open(err_r, "rb"))  # noqa: SIM115
+    return HostProcess.wrapping(ForkedChild(pid, *pipes))
+
+
+def _become_host(
+    host_main: Callable[[], NoReturn], parent: int, fds: tuple[int, int, int]
+) -> NoReturn:
+    """In the forked child: a script host of its own."""
+    try:
+        os.setsid()  # its own process group, ended as a whole
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        # As `close_fds`: the parent's ends too, and `ready`, which tells it
+        # that this process leads its own group now.
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        # Standard streams of its own over its pipes, as a new interpreter's
+        # (the parent's may be anything: a test's capture, read-ahead input).
+        streams = (
+            open(0, encoding="utf-8", closefd=False),  # noqa: SIM115
+            open(1, "w", encoding="utf-8", closefd=False),  # noqa: SIM115
+            open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False),  # noqa: SIM115
+        )
+        for name, stream in zip(("stdin", "stdout", "stderr"), streams, strict=True):
+            setattr(sys, name, stream)
+            setattr(sys, f"__{name}__", stream)
+        os.environ[PARENT_ENV] = str(parent)  # so that its tree ends with this supervisor
+        host_main()
+    except BaseException:
+        os._exit(70)
 
 
 def exit_without_teardown(code: int) -> NoReturn:

@@ -64,3 +64,46 @@ def test_leaving_without_teardown_keeps_the_exit_code_and_what_was_printed() -> 
         timeout=60,
     )
     assert (done.returncode, done.stdout) == (3, "said before leaving\n")
+
+
+FORKED = """
+import json, os, sys
+from console.core.running.host_process import fork_host
+from console.core.running.script_host import preload, run_and_exit
+
+preload("tables")
+host = fork_host(run_and_exit)
+host.send(json.loads(sys.argv[1]))
+out = host.proc.stdout.read().decode()
+print(json.dumps({"out": out, "code": host.proc.wait(timeout=60)}))
+spare = fork_host(run_and_exit)
+spare.discard()
+print(json.dumps({"discarded": spare.proc.returncode}))
+"""
+
+
+def test_a_host_forked_from_its_supervisor_runs_its_payload_and_is_reaped(home: Path) -> None:
+    payload = {
+        "job": "hi",
+        "script": "def hi():\n    console.log('forked', 7)\n    print('printed')\n",
+        "db_url": f"sqlite:///{home / 'console.db'}",
+        "memory_bytes": 1024 * 1024 * 1024,
+        "app_settings": {},
+        "identity": {},
+        "unavailable": {},
+        "secret_values": [],
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED, json.dumps(payload)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    ran, discarded = (json.loads(line) for line in done.stdout.splitlines())
+    messages = [json.loads(line) for line in ran["out"].splitlines() if line.startswith("{")]
+    logged = [(m["level"], m["msg"]) for m in messages if m["t"] == "log"]
+    assert ("information", "forked 7") in logged and ("information", "printed") in logged
+    assert messages[-1] == {"t": "done", "ok": True}
+    assert ran["code"] == 0
+    assert discarded["discarded"] is not None  # never given a run: ended and reaped
