@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor
 
 from console.core.errors import ConsoleError
 from console.core.formatting import cell_text as core_cell_text
+from console.core.tables.browse import View
 from console.core.tables.values import ColumnInfo
 from console.gui import theme
 from console.gui.binary_cell import binary_text, binary_tooltip
@@ -63,6 +64,13 @@ def cell_flags(column: ColumnInfo) -> Qt.ItemFlag:
 def cell_text(value: Any) -> str:
     # The grid shows a binary cell's size in KB/MB; everything else as the CLI does.
     return binary_text(value) if isinstance(value, bytes) else core_cell_text(value)
+
+
+def cancelled_text(view: View | None) -> str:
+    """What the grid says when the user cancels `view`'s read (a sort or a filter)."""
+    if view is not None and view.filters:
+        return "filter cancelled"
+    return f"sort by {view.sort if view is not None else ''} cancelled"
 
 
 def error_message(error: Exception) -> str:

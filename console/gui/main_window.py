@@ -5,6 +5,9 @@ The frame needs nothing of the core, so the program paints it at once and
 opens the database (and loads SQLAlchemy and the pages) on a worker thread;
 `attach` then wires the pages to the services. `create_window` attaches
 before it returns.
+
+Over 500 lines, kept whole: opening in the background, the pages, the
+commands, the status bar and closing all move the same window's state.
 """
 
 from __future__ import annotations
@@ -298,6 +301,8 @@ class MainWindow(QMainWindow):
         if leaving and not self.current_page().can_leave():
             self.nav.select(self.current_page().name)
             return
+        if leaving:
+            self.current_page().leave()
         back = getattr(page, "show_list", None)
         if current is page and callable(back):
             back()  # clicking the page's name again returns to its list, as in the portal

@@ -10,10 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from PySide6.QtCore import QTimer
+
 from console.core.tables.browse import Browser, View
 from console.core.tables.catalogue import TableStore
 from console.core.tables.values import TableInfo
 from console.gui.operations import Handle, Op, Operations
+
+#: The exact counts start this long after the list shows: a table opened at
+#: once has no full scan to cancel (on PostgreSQL a cancel is a connection of
+#: its own, made just when the grid reads its first rows).
+COUNT_AFTER_MS = 500
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class TableCounts:
         self._counts: list[Handle] = []
         self._rows: list[TableCount] = []
         self._serial = 0
+        self._epoch = 0  # moves at each cancel: counts still waiting do not start
 
     def refresh(self) -> None:
         self.cancel()
@@ -57,11 +65,18 @@ class TableCounts:
                 return
             self._rows = rows
             self._listed(rows)
-            for row in rows:
-                if not row.exact:
-                    self._count(serial, row.info.name)
+            names, epoch = [row.info.name for row in rows if not row.exact], self._epoch
+            if names:
+                QTimer.singleShot(
+                    COUNT_AFTER_MS, self._ops, lambda: self._start(serial, epoch, names)
+                )
 
         self._ops.latest(f"table-counts-{id(self)}", read, listed)
+
+    def _start(self, serial: int, epoch: int, names: list[str]) -> None:
+        if serial == self._serial and epoch == self._epoch:
+            for name in names:
+                self._count(serial, name)
 
     def _count(self, serial: int, name: str) -> None:
         browser = self._browser
@@ -86,6 +101,7 @@ class TableCounts:
 
     def cancel(self) -> None:
         """Stop the counts still going (a newer listing, the page closing)."""
+        self._epoch += 1
         for handle in self._counts:
             handle.cancel()
         self._counts = []

@@ -25,7 +25,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
 
 from console.core.errors import ConflictError, ConsoleError
 from console.core.tables.api import open_table
@@ -41,6 +41,7 @@ PAGE = 200
 CACHE_PAGES = 24  # 4,800 rows at most in memory, whatever the table's size
 LOADING = "loading…"
 MARGIN_PAGES = 2  # pages either side of the visible rows still worth reading
+COUNT_AFTER_MS = 300  # a full count waits: not on the CPU with the first paint
 
 
 @dataclass
@@ -67,6 +68,7 @@ class GridModel(QAbstractTableModel):
     new_rows_found = Signal(int)
     #: Ctrl+End before the count: the last rows are shown, after the first page.
     tail_shown = Signal()
+    info_read = Signal(object)  # the first read's `TableInfo`: the columns as stored
     rows_written = Signal(str)
 
     def __init__(self, tables: TableStore, ops: Operations, parent: QObject | None = None) -> None:
@@ -460,12 +462,14 @@ class GridModel(QAbstractTableModel):
         self.endResetModel()
         self.loading_changed.emit(False)
         self.count_changed.emit(self._count, self._exact)
+        self.info_read.emit(info)
         if not self._exact:
-            self._count_exactly(generation)
+            QTimer.singleShot(COUNT_AFTER_MS, self, lambda: self._count_exactly(generation))
 
     def _count_exactly(self, generation: int) -> None:
         view, browser, changes = self._view, self._browser, self._changes
-        assert view is not None
+        if view is None or generation != self._generation or self._exact:
+            return  # another view since, or counted meanwhile (Ctrl+End read it all)
 
         def counted(count: int) -> None:
             if generation != self._generation:
@@ -502,12 +506,7 @@ class GridModel(QAbstractTableModel):
         self._first = None
         self.loading_changed.emit(False)
         view, shown = self._view, self._shown
-        what = (
-            "filter"
-            if view is not None and view.filters
-            else f"sort by {view.sort if view else ''}"
-        )
-        self.view_cancelled.emit(f"{what} cancelled")
+        self.view_cancelled.emit(cells.cancelled_text(view))
         kept, self._kept = self._kept, None
         if shown is not None and shown != view and kept is not None and kept.view == shown:
             self._restore(kept)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
@@ -36,6 +36,7 @@ class ListView(QTableView):
         self._natural = 0  # the fill column's width for its content alone
         #: Said in the empty list (what would fill it), faint and centred.
         self.placeholder = ""
+        self._fit_due = False  # filled while hidden: sized when shown
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -49,7 +50,11 @@ class ListView(QTableView):
             painter.end()
 
     def fit_columns(self) -> None:
-        """Size each column to its content and header, on a sample of rows."""
+        """Size each column to its content and header, on a sample of rows
+        (when shown: a hidden tab's list costs the GUI thread nothing)."""
+        self._fit_due = not self.isVisible()
+        if self._fit_due:
+            return
         header = self.horizontalHeader()
         for column in range(self.model().columnCount()):
             self.resizeColumnToContents(column)
@@ -71,6 +76,11 @@ class ListView(QTableView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._spread()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._fit_due:
+            self.fit_columns()
 
 
 def table_view(parent: QWidget, model: Any) -> ListView:

@@ -164,3 +164,13 @@ def test_a_big_table_is_listed_at_once_with_an_estimate_then_counted(
     page.refresh()
     qtbot.waitUntil(lambda: "59,001" in shown, timeout=10000)
     assert shown[shown.index("59,001") - 1] == "≈ 60,001"  # at once, marked, then exact
+
+    # Opened, the grid says the estimate at once and the exact count after
+    # its first rows (the count waits for them, off the CPU of their paint).
+    statuses: list[str] = []
+    page.table_view.model.count_changed.connect(
+        lambda *_: statuses.append(page.table_view.status.text())
+    )
+    page.open_table("Big")
+    qtbot.waitUntil(lambda: "59,001 rows" in statuses, timeout=10000)
+    assert statuses[0] == "≈ 60,001 rows"

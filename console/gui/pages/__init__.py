@@ -62,6 +62,10 @@ class Page(QWidget):
         if any(c.topic in self.topics or c.topic == "external" for c in changes):
             self.refresh()
 
+    def leave(self) -> None:
+        """Another page is shown instead: stop reads only this page would show
+        (a table's full count at 100M rows is a core busy for many seconds)."""
+
     def warm_up(self) -> None:
         """The window has opened, on screen: start what the page will soon
         need and takes a while to start."""

@@ -193,6 +193,9 @@ class DashboardPage(Page):
         if topics & {"tables", "rows", "columns", "external"}:
             self.counts.refresh()
 
+    def leave(self) -> None:
+        self.counts.cancel()  # shown again, the page counts again
+
     def shutdown(self) -> None:
         self.counts.cancel()
         self._lapse.stop()

@@ -187,6 +187,7 @@ class TableView(QWidget):
         self.model.error_raised.connect(self.error.setText)
         self.model.rows_written.connect(self._on_written)
         self.model.new_rows_found.connect(self._on_new_rows)
+        self.model.info_read.connect(self._on_info)
         self.model.dataChanged.connect(self._size_columns_once)
         self.model.modelReset.connect(self._size_columns_once)  # the first page comes so
         self.grid.selectionModel().selectionChanged.connect(lambda *_: page.commands_changed.emit())
@@ -204,7 +205,8 @@ class TableView(QWidget):
         self.index_offer.hide()
         self.model.set_view(View(name))
         self.grid.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.load_columns()
+        # The Columns tab is filled from the grid's first read (`_on_info`):
+        # a read of its own would share the two cores with the first rows.
 
     def hide_table(self) -> None:
         self.model.cancel_loading()
@@ -267,6 +269,10 @@ class TableView(QWidget):
             return
         tables, name = self.page.ctx.services.tables, self.table
         self.page.ctx.tasks.submit(lambda: tables.info(name).columns, self._on_columns)
+
+    def _on_info(self, info: TableInfo) -> None:
+        if list(info.columns) != self.columns.records():
+            self._on_columns(info.columns)
 
     def _on_columns(self, columns: tuple[ColumnInfo, ...]) -> None:
         self.columns.set_records(columns)
@@ -580,6 +586,9 @@ class DataPage(Page):
         self.ctx.tasks.submit(
             lambda: tables.drop(row.info.name), done, lambda e: self.message.setText(str(e))
         )
+
+    def leave(self) -> None:
+        self.counts.cancel()  # the list's; shown again, it counts again
 
     def shutdown(self) -> None:
         self.counts.cancel()
