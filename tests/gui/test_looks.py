@@ -115,6 +115,17 @@ def test_the_theme_switch_in_configure_repaints_at_once(window: MainWindow, qtbo
     qtbot.waitUntil(lambda: corner() == QColor(LIGHT.window), timeout=5000)
 
 
+def shown_in_history(window: MainWindow, qtbot: Any, run_id: int) -> SchedulerPage:
+    """The window went to Scheduler › the run's job › History, the run selected."""
+    scheduler = window.pages["Scheduler"]
+    assert isinstance(scheduler, SchedulerPage)
+    history = scheduler.job_view.history
+    qtbot.waitUntil(lambda: history.runs_view.currentIndex().isValid(), timeout=5000)
+    assert window.current_page() is scheduler
+    assert history.runs.record(history.runs_view.currentIndex().row()).id == run_id
+    return scheduler
+
+
 def test_a_runs_dot_on_the_dashboard_opens_its_log_and_the_list_draws_its_sparkline(
     window: MainWindow, qtbot: Any
 ) -> None:
@@ -136,12 +147,7 @@ def test_a_runs_dot_on_the_dashboard_opens_its_log_and_the_list_draws_its_sparkl
     assert plot.contains(point) and point.y() > plot.top() + plot.height() / 4
     assert sum(sum(h.values()) for h in dashboard.per_hour.hours) == 1
     qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=point.toPoint())
-    scheduler = window.pages["Scheduler"]
-    assert isinstance(scheduler, SchedulerPage)
-    history = scheduler.job_view.history
-    qtbot.waitUntil(lambda: history.runs_view.currentIndex().isValid(), timeout=5000)
-    assert window.current_page() is scheduler
-    assert history.runs.record(history.runs_view.currentIndex().row()).id == run.id
+    scheduler = shown_in_history(window, qtbot, run.id)
     durations = scheduler.job_view.durations  # History's own chart of the job's runs
     assert [r.id for r in durations.runs] == [run.id]
     scheduler.show_list()
@@ -177,12 +183,7 @@ def test_the_keyboard_steps_through_the_runs_chart_and_opens_a_run(
     assert chart.current is not None and chart.current.id == older.id
     assert f"run {older.id} " in chart.accessibleDescription()
     qtbot.keyClick(chart, Qt.Key.Key_Return)
-    scheduler = window.pages["Scheduler"]
-    assert isinstance(scheduler, SchedulerPage)
-    history = scheduler.job_view.history
-    qtbot.waitUntil(lambda: history.runs_view.currentIndex().isValid(), timeout=5000)
-    assert window.current_page() is scheduler
-    assert history.runs.record(history.runs_view.currentIndex().row()).id == older.id
+    shown_in_history(window, qtbot, older.id)
 
 
 def test_every_page_comes_out_in_light_and_dark(

@@ -10,20 +10,23 @@ from pathlib import Path
 from console.core.running.host_process import HostProcess, child_command
 
 
+def payload(home: Path, script: str) -> dict[str, object]:
+    """A run of job "hi" with `script`, on the home's SQLite file."""
+    return {
+        "job": "hi",
+        "script": script,
+        "db_url": f"sqlite:///{home / 'console.db'}",
+        "memory_bytes": 1024 * 1024 * 1024,
+        "app_settings": {},
+        "identity": {},
+        "unavailable": {},
+        "secret_values": [],
+    }
+
+
 def test_a_host_runs_its_payload_and_reports_json_lines(home: Path) -> None:
     host = HostProcess()
-    host.send(
-        {
-            "job": "hi",
-            "script": "def hi():\n    console.log('hello', 42)\n    print('printed')\n",
-            "db_url": f"sqlite:///{home / 'console.db'}",
-            "memory_bytes": 1024 * 1024 * 1024,
-            "app_settings": {},
-            "identity": {},
-            "unavailable": {},
-            "secret_values": [],
-        }
-    )
+    host.send(payload(home, "def hi():\n    console.log('hello', 42)\n    print('printed')\n"))
     assert host.proc.stdout is not None
     out = host.proc.stdout.read().decode()  # until the host closes it, at its end
     host.proc.wait(timeout=60)
@@ -83,18 +86,9 @@ print(json.dumps({"discarded": spare.proc.returncode}))
 
 
 def test_a_host_forked_from_its_supervisor_runs_its_payload_and_is_reaped(home: Path) -> None:
-    payload = {
-        "job": "hi",
-        "script": "def hi():\n    console.log('forked', 7)\n    print('printed')\n",
-        "db_url": f"sqlite:///{home / 'console.db'}",
-        "memory_bytes": 1024 * 1024 * 1024,
-        "app_settings": {},
-        "identity": {},
-        "unavailable": {},
-        "secret_values": [],
-    }
+    forked = payload(home, "def hi():\n    console.log('forked', 7)\n    print('printed')\n")
     done = subprocess.run(
-        [sys.executable, "-c", FORKED, json.dumps(payload)],
+        [sys.executable, "-c", FORKED, json.dumps(forked)],
         capture_output=True,
         text=True,
         timeout=120,
