@@ -49,12 +49,10 @@ class TableCounts:
         self._listed = listed
         self._counts: list[Handle] = []
         self._rows: list[TableCount] = []
-        self._serial = 0
-        self._epoch = 0  # moves at each cancel: counts still waiting do not start
+        self._serial = 0  # moves at each listing and cancel: older answers are dropped
 
     def refresh(self) -> None:
-        self.cancel()
-        self._serial += 1
+        self.cancel()  # and a new serial
         serial, browser = self._serial, self._browser
 
         def read() -> list[TableCount]:
@@ -65,16 +63,14 @@ class TableCounts:
                 return
             self._rows = rows
             self._listed(rows)
-            names, epoch = [row.info.name for row in rows if not row.exact], self._epoch
+            names = [row.info.name for row in rows if not row.exact]
             if names:
-                QTimer.singleShot(
-                    COUNT_AFTER_MS, self._ops, lambda: self._start(serial, epoch, names)
-                )
+                QTimer.singleShot(COUNT_AFTER_MS, self._ops, lambda: self._start(serial, names))
 
         self._ops.latest(f"table-counts-{id(self)}", read, listed)
 
-    def _start(self, serial: int, epoch: int, names: list[str]) -> None:
-        if serial == self._serial and epoch == self._epoch:
+    def _start(self, serial: int, names: list[str]) -> None:
+        if serial == self._serial:  # no listing or cancel since
             for name in names:
                 self._count(serial, name)
 
@@ -101,7 +97,7 @@ class TableCounts:
 
     def cancel(self) -> None:
         """Stop the counts still going (a newer listing, the page closing)."""
-        self._epoch += 1
+        self._serial += 1
         for handle in self._counts:
             handle.cancel()
         self._counts = []

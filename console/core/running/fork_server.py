@@ -37,7 +37,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import IO, NoReturn, cast
+from typing import IO, NoReturn
 
 from console.core.running.host_process import HostProcess
 
@@ -249,10 +249,7 @@ class ForkedHost(HostProcess):
     """A `HostProcess` whose process came from the fork server."""
 
     def __init__(self, proc: ForkedProc) -> None:  # no super().__init__: nothing to start
-        # Duck-typed: the runner uses only pid, the pipes, poll, wait and returncode.
-        self.proc = cast("subprocess.Popen[bytes]", proc)
-        self.given_run = False
-        self._discarded = False
+        self._adopt(proc)  # duck-typed: the runner uses pid, the pipes, poll, wait, returncode
 
 
 class ForkServer:

@@ -49,6 +49,11 @@ class HostProcess:
             **current().popen_options(),  # its own process group, ended as a whole
         )
         current().started(self.proc)
+        self._adopt(self.proc)
+
+    def _adopt(self, proc: Any) -> None:
+        """Be the host of `proc`, not yet given a run."""
+        self.proc = cast("subprocess.Popen[bytes]", proc)
         self.given_run = False
         self._discarded = False
 
@@ -58,9 +63,7 @@ class HostProcess:
         fork server): `proc` needs pid, the pipes, poll, wait, send_signal
         and returncode, as the runner uses them."""
         host = cls.__new__(cls)  # no __init__: nothing to start
-        host.proc = cast("subprocess.Popen[bytes]", proc)
-        host.given_run = False
-        host._discarded = False
+        host._adopt(proc)
         return host
 
     def send(self, payload: dict[str, Any]) -> HostProcess:
