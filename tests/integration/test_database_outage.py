@@ -240,6 +240,8 @@ def test_postgres_restarted_under_two_workers_loses_and_doubles_nothing(
         try:
             for name in names:
                 wait_for_file(tmp_path / name)
+            # both at work before it goes (a loaded machine may start one late)
+            wait_for(lambda: all_said("scheduler started"), message=lambda: said)
             own_postgres.stop()
             go.touch()  # the runs log while it is away
             wait_for(lambda: all_said("database unavailable"), message=lambda: said)
@@ -282,8 +284,10 @@ def test_a_database_made_unreadable_under_a_worker_fails_the_run_in_one_line(
 ) -> None:
     """console.db chmod 000 under a running worker (the worker run as root
     without the capability that ignores file modes): the run that opens it
-    then fails with one line saying so, the worker goes on, and once the
-    file is readable again the next run writes."""
+    (`iter()` streams over the run's own connection; its other operations
+    go through the worker's, open already) then fails with one line saying
+    so, the worker goes on, and once the file is readable again the next run
+    writes."""
     from console.app import open_services
     from console.core.tables.api import open_table
     from console.demo.memory_keyring import MemoryKeyring
@@ -300,6 +304,7 @@ def test_a_database_made_unreadable_under_a_worker_fails_the_run_in_one_line(
         f"    open({str(ready)!r}, 'w').close()\n"
         f"    while not os.path.exists({str(go)!r}):\n"
         "        time.sleep(0.05)\n"
+        "    for _row in tables.get_table('Writes').iter(): pass\n"
         "    tables.get_table('Writes').insert({'n': 1})\n",
     )
     worker = subprocess.Popen(

@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     import requests
     from py_mini_racer import MiniRacer
 
-    from console.core.running.script_api import ScriptConsole, ScriptTables
-    from console.core.tables.api import Table
+    from console.core.running.linked_tables import AnyTable, AnyTables
+    from console.core.running.script_api import ScriptConsole
 
 SAFE = 2**53
 #: An integer beyond 2^53 has at least 16 digits.
@@ -126,7 +126,7 @@ class JsRun:
         self,
         payload: dict[str, Any],
         console: ScriptConsole,
-        tables: ScriptTables,
+        tables: AnyTables,
         session: requests.Session,
     ) -> None:
         self.name: str = payload["job"]
@@ -138,7 +138,7 @@ class JsRun:
         self.session = session
         self.precision = _Precision(console)
         self.unhandled: list[str] = []
-        self._tables: dict[str, Table] = {}
+        self._tables: dict[str, AnyTable] = {}
         self._dates: dict[str, datetime] = {}
         # JavaScript stops a little before the runner's own timeout, so that
         # what the script logged before an endless loop reaches the log.
@@ -355,7 +355,7 @@ class JsRun:
             i += 1
         return [r for r in results if r.get("id") is not None]
 
-    def _table(self, name: str) -> Table:
+    def _table(self, name: str) -> AnyTable:
         if name not in self._tables:
             self._tables[name] = self.tables.get_table(name)
         return self._tables[name]
@@ -435,7 +435,7 @@ class JsRun:
         except Exception as e:
             return self._failed(op, e)
 
-    def _read(self, table: Table, op: dict[str, Any]) -> dict[str, Any]:
+    def _read(self, table: AnyTable, op: dict[str, Any]) -> dict[str, Any]:
         spec = op["query"]
         query = table.query()
         for condition in spec.get("filters", []):
@@ -518,7 +518,7 @@ def _json_default(value: object) -> Any:
 def run_javascript(
     payload: dict[str, Any],
     console: ScriptConsole,
-    tables: ScriptTables,
+    tables: AnyTables,
     limit_memory: Callable[[], None],
 ) -> dict[str, Any]:
     """Run the payload's JavaScript job; its outcome, as the host sends it."""

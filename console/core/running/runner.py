@@ -44,13 +44,14 @@ from console.core.jobs.recordings import (
     replay_notes,
 )
 from console.core.jobs.runs import Run, RunLog
-from console.core.running import fork_server, runner_platform
+from console.core.running import fork_server, runner_platform, table_link
 from console.core.running.bounded_lines import BoundedLines
 from console.core.running.dry_run import DryRunDiff
 from console.core.running.fork_server import ForkServer
 from console.core.running.host_process import HostProcess
 from console.core.running.log_writer import LineCallback, LogWriter
 from console.core.running.run_outcome import format_seconds, outcome
+from console.core.running.table_link import TableLink
 from console.core.store import faults
 from console.core.store.spool import Spool
 from console.core.tables.catalogue import Known
@@ -113,6 +114,7 @@ class Runner:
         self._spare: HostProcess | None = None
         self._spare_lock = threading.Lock()
         self._forks: ForkServer | None = None
+        self._link: TableLink | None = None
         self._diffs: dict[int, DryRunDiff] = {}
         #: The job whose dry run holds SQLite's write lock now (the scheduler waits).
         self.holding: str | None = None
@@ -188,10 +190,24 @@ class Runner:
             self._keep_warm = False
             spare, self._spare = self._spare, None
             forks, self._forks = self._forks, None
+            link, self._link = self._link, None
         if spare is not None:
             spare.discard()
         if forks is not None:
             forks.close()
+        if link is not None:
+            link.close()
+
+    def _table_link(self) -> TableLink | None:
+        """The socket through which this runner does its runs' table
+        operations (`table_link`), made at the first run; None where there
+        are no Unix sockets (each run then connects itself)."""
+        if not table_link.available():
+            return None
+        with self._spare_lock:
+            if self._link is None:
+                self._link = TableLink(self.runs.store)
+            return self._link
 
     # -- running -------------------------------------------------------------
 
@@ -376,10 +392,18 @@ class Runner:
             else:
                 payload["redirects"] = self.redirects.pairs() if self.redirects else []
                 payload["tables"] = self._known_tables()
-            child = self._child().send(payload)
-            status, error, rows = self._supervise(
-                child, job, run, writer, cancel, collector, extra.get("on_debug"), diff
-            )
+            # A dry run holds its one transaction in the child, as before.
+            link = self._table_link() if diff is None else None
+            offered = link.offer(run.id, payload["tables"]) if link else None
+            payload["table_link"] = offered
+            try:
+                child = self._child().send(payload)
+                status, error, rows = self._supervise(
+                    child, job, run, writer, cancel, collector, extra.get("on_debug"), diff
+                )
+            finally:
+                if link is not None and offered is not None:
+                    link.finish(offered)  # an operation under way ends before the run does
         except Exception as e:
             error = f"could not run the job: {type(e).__name__}: {e}"
         elapsed = format_seconds(time.monotonic() - started)

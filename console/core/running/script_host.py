@@ -75,10 +75,13 @@ def describe(error: BaseException) -> str:
             line = lineno
     if isinstance(error, SyntaxError) and error.filename == SCRIPT_FILE:
         line = error.lineno
+    linked = sys.modules.get("console.core.running.linked_tables")
     if _is_database_error(error):  # the table API's: said as the console says it
         from console.core.store import faults
 
         text = f"the console's database: {faults.describe(error)}"
+    elif linked is not None and isinstance(error, linked.LinkedDatabaseError):
+        text = f"the console's database: {error}"  # said so by the supervisor
     else:
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         text = f"{type(error).__name__}: {first}" if first else type(error).__name__
@@ -109,6 +112,7 @@ def preload(what: str | None) -> None:
     import itself (psycopg's cost a run about 80 ms of CPU, docs/benchmarks.md)."""
     kind, _, driver = (what or "").partition(":")
     if kind in ("tables", "all"):
+        import console.core.running.linked_tables
         import console.core.running.script_api
         import console.core.store.database
         import console.core.tables.api  # noqa: F401
@@ -180,13 +184,17 @@ def main(*, preload_what: str | None = None) -> int:
     sys.stdout = _LogStream(console.log)
     sys.stderr = _LogStream(console.warn)
     run_id = payload.get("run_id")
-    tables = ScriptTables(
+    tables: Any = ScriptTables(
         payload["db_url"],
         channel,
         dry_run=dry_run,
         run_id=int(run_id) if run_id is not None else None,
         known=payload.get("tables"),
     )
+    if payload.get("table_link"):  # the supervisor does the run's table operations
+        from console.core.running.linked_tables import LinkedTables
+
+        tables = LinkedTables(payload["table_link"], tables, channel)
     outcome: dict[str, Any] = {"t": "done", "ok": True}
     if javascript:
         from console.core.running.js_host import run_javascript
