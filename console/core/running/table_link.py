@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from console.core.errors import ConsoleError
 from console.core.store import faults
+from console.core.store.cancel import Cancel
 from console.core.store.database import Store
 from console.core.tables.api import Query, Table, open_table
 from console.core.tables.catalogue import Known, TableStore
@@ -119,6 +120,9 @@ class _Session:
 
     def __init__(self, store: Store, run_id: int, known: Known | None) -> None:
         self.tables = TableStore(store, run_id=run_id)
+        #: Set as the run ends: an operation under way for a child that is
+        #: gone stops and rolls back, as its own connection's would have.
+        self.tables.cancel = Cancel()
         self.known = {name.lower(): (name, columns) for name, columns in (known or {}).items()}
         self.lock = threading.Lock()
         self.closed = False
@@ -165,12 +169,16 @@ class TableLink:
         return {"path": self.path, "token": token}
 
     def finish(self, offered: dict[str, Any]) -> None:
-        """The run has ended: no more operations; one under way ends first
-        (it is one transaction: whole, or not at all)."""
+        """The run has ended: no more operations. One under way (its child
+        killed, timed out or cancelled meanwhile) is interrupted and rolled
+        back, as it would have been on the child's own connection, and has
+        ended when this returns."""
         with self._lock:
             session = self._sessions.pop(offered["token"], None)
         if session is None:
             return
+        assert session.tables.cancel is not None
+        session.tables.cancel.set()
         with session.lock:
             session.closed = True
             if session.conn is not None:

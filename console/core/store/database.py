@@ -296,40 +296,47 @@ class Store:
         if self._held is not None:  # reads see the held transaction's own writes
             yield self._held
             return
-        with self.engine.connect() as conn, conn.begin():
-            if cancel is None:
-                yield conn
-                return
-            cancel.check()
-            dbapi: Any = conn.connection.dbapi_connection
-            conn.info[_CANCEL] = cancel
-            ended = threading.Event()
-            helpers: list[threading.Thread] = []
-            try:
-                if self.dialect == "sqlite":
-                    # interrupt() stops only a statement already running; the
-                    # progress handler also stops one that starts just after.
-                    # Rarely (about every 10 ms of work): each call takes the
-                    # GIL from the GUI thread.
-                    dbapi.set_progress_handler(lambda: 1 if cancel.is_set() else 0, 1_000_000)
-                    try:
-                        with cancel.interrupts(dbapi.interrupt):
-                            yield conn
-                    finally:
-                        dbapi.set_progress_handler(None, 0)
-                else:
-                    with cancel.interrupts(lambda: helpers.append(_cancel_until(dbapi, ended))):
-                        yield conn
-            finally:
-                ended.set()
-                for helper in helpers:  # no late cancel may reach the pool's next user
-                    helper.join()
-                conn.info.pop(_CANCEL, None)
+        with self.engine.connect() as conn, conn.begin(), self._interruptible(conn, cancel):
+            yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def _interruptible(self, conn: Connection, cancel: Cancel | None) -> Iterator[None]:
+        """While the block runs, setting `cancel` interrupts the statement
+        running on `conn` (and stops any that would start)."""
+        if cancel is None:
+            yield
+            return
+        cancel.check()
+        dbapi: Any = conn.connection.dbapi_connection
+        conn.info[_CANCEL] = cancel
+        ended = threading.Event()
+        helpers: list[threading.Thread] = []
+        try:
+            if self.dialect == "sqlite":
+                # interrupt() stops only a statement already running; the
+                # progress handler also stops one that starts just after.
+                # Rarely (about every 10 ms of work): each call takes the
+                # GIL from the GUI thread.
+                dbapi.set_progress_handler(lambda: 1 if cancel.is_set() else 0, 1_000_000)
+                try:
+                    with cancel.interrupts(dbapi.interrupt):
+                        yield
+                finally:
+                    dbapi.set_progress_handler(None, 0)
+            else:
+                with cancel.interrupts(lambda: helpers.append(_cancel_until(dbapi, ended))):
+                    yield
+        finally:
+            ended.set()
+            for helper in helpers:  # no late cancel may reach the pool's next user
+                helper.join()
+            conn.info.pop(_CANCEL, None)
+
+    @contextmanager
+    def write(self, cancel: Cancel | None = None) -> Iterator[Connection]:
         """A connection in a write transaction: committed on success, rolled
-        back on any exception. What it `announce`s is published after commit."""
+        back on any exception. What it `announce`s is published after commit.
+        Setting `cancel` interrupts it (rolled back, nothing written)."""
         self.check_file()
         if self._held is not None:  # a savepoint inside the held transaction
             savepoint = self._held.begin_nested()
@@ -351,7 +358,7 @@ class Store:
             conn = conn.execution_options(console_write=True)
             conn.info[_ANNOUNCED] = announced
             try:
-                with conn.begin():
+                with conn.begin(), self._interruptible(conn, cancel):
                     yield conn
             finally:
                 conn.info.pop(_ANNOUNCED, None)

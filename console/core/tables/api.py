@@ -374,7 +374,7 @@ class Query:
 
     def read(self) -> list[dict[str, Any]]:
         stmt = self._statement()
-        with self.table._tables.store.read() as conn:
+        with self.table._tables.store.read(self.table._tables.cancel) as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
     def count(self) -> int:
@@ -382,10 +382,10 @@ class Query:
         if self.limit is None and not self.offset:
             sa_table = self._sa_table()
             stmt = sa.select(sa.func.count()).select_from(sa_table)
-            with self.table._tables.store.read() as conn:
+            with self.table._tables.store.read(self.table._tables.cancel) as conn:
                 return int(conn.execute(stmt.where(*self._conditions(sa_table))).scalar_one())
         inner = self._statement().subquery()
-        with self.table._tables.store.read() as conn:
+        with self.table._tables.store.read(self.table._tables.cancel) as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
 
     def first(self) -> dict[str, Any] | None:
@@ -419,7 +419,7 @@ class Query:
                 stmt = stmt.offset(offset)
             if after is not None:
                 stmt = stmt.where(sa_table.c.id < after if descending else sa_table.c.id > after)
-            with self.table._tables.store.read() as conn:
+            with self.table._tables.store.read(self.table._tables.cancel) as conn:
                 rows = [dict(r._mapping) for r in conn.execute(stmt)]
             if not rows:
                 return

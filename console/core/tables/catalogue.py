@@ -15,6 +15,7 @@ from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.names import check_identifier, check_table_name
 from console.core.store import schema
+from console.core.store.cancel import Cancel
 from console.core.store.changes import Change
 from console.core.store.database import Store
 from console.core.tables.bulk_insert import split_rows
@@ -59,6 +60,9 @@ class TableStore:
         #: The run whose script writes through this store (`__runId` of the
         #: rows it writes); None for a person's edits.
         self.run_id = run_id
+        #: Set, it interrupts this store's row writes and queries under way
+        #: (a run's table operations done for it: `table_link`).
+        self.cancel: Cancel | None = None
         self._cache: dict[str, tuple[sa.Table, dict[str, ColumnInfo]]] = {}
         #: Stored names by lower-case name, of the tables `trust` was given.
         self._given: dict[str, str] = {}
@@ -89,7 +93,7 @@ class TableStore:
         schema cache at once; if it rolls back, so do they, and the cache is
         dropped (else the next write names a column that is not there)."""
         try:
-            with self.store.write() as conn:
+            with self.store.write(self.cancel) as conn:
                 self.note_high(conn, table)
                 yield conn
         except BaseException as e:

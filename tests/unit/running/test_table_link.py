@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import math
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from console.core.errors import ConsoleError, NotFoundError
 from console.core.running.linked_tables import LinkedDatabaseError, raise_reply
@@ -96,3 +99,40 @@ def test_only_a_runs_own_token_opens_the_link_and_only_while_it_runs(link: Table
     assert _ask(link.path, offered["token"], insert) == b""  # the run has ended
     with link.store.read() as conn:
         assert conn.exec_driver_sql('SELECT count(*) FROM "People"').scalar() == 1
+
+
+@pytest.mark.postgres
+def test_an_operation_under_way_as_its_run_ends_is_stopped_and_rolled_back(pg_url: str) -> None:
+    """The run's child was killed while the supervisor wrote for it (here
+    the write waits on a lock): the run's end stops it, nothing is written,
+    as the child's own connection, gone with it, would have left it."""
+    store = Store(pg_url)
+    TableStore(store).create("People")
+    link = TableLink(store)
+    offered = link.offer(3, None)
+    insert = {"op": "insert", "table": "People", "args": encode([{"name": "Ada"}])}
+    answers: list[bytes] = []
+    asking = threading.Thread(
+        target=lambda: answers.append(_ask(link.path, offered["token"], insert))
+    )
+    blocker = sa.create_engine(pg_url)
+    try:
+        with blocker.connect() as conn, conn.begin():
+            conn.exec_driver_sql('LOCK TABLE "People" IN ACCESS EXCLUSIVE MODE')
+            asking.start()
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            deadline = time.monotonic() + 10
+            while not conn.exec_driver_sql(waiting).scalar() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            ending = threading.Thread(target=link.finish, args=(offered,))
+            ending.start()
+            ending.join(10)
+            assert not ending.is_alive()  # the run's end did not wait for the lock
+            asking.join(10)
+        assert len(answers) == 1 and b'"result"' not in answers[0]  # stopped, not done
+        with store.read() as conn:
+            assert conn.exec_driver_sql('SELECT count(*) FROM "People"').scalar() == 0
+    finally:
+        blocker.dispose()
+        link.close()
+        store.dispose()
