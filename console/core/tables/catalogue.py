@@ -3,6 +3,7 @@ indexes, and the schema cache the script API and the browser read through."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -328,23 +329,8 @@ class TableStore:
 
     @staticmethod
     def _build(name: str, columns: Mapping[str, ColumnInfo]) -> sa.Table:
-        return sa.Table(
-            name,
-            sa.MetaData(),
-            sa.Column("id", schema.BigId, primary_key=True, autoincrement=True),
-            sa.Column("__createdAt", schema.UTCDateTime(), nullable=False),
-            sa.Column("__updatedAt", schema.UTCDateTime(), nullable=False),
-            sa.Column("__version", sa.Integer, nullable=False),
-            sa.Column("__runId", sa.BigInteger, nullable=True),
-            *(
-                sa.Column(c.name, SA_TYPES[c.kind]())
-                for c in columns.values()
-                if c.name not in SYSTEM_COLUMNS
-            ),
-            # No index on __runId: it cost a job's inserts 12-15 % and saved
-            # an undo nothing measurable (docs/benchmarks.md); finding a small
-            # run's rows in a big table scans it.
-        )
+        kinds = tuple((c.name, c.kind) for c in columns.values() if c.name not in SYSTEM_COLUMNS)
+        return _built(name, kinds)
 
     def read_schema(self, conn: Connection, name: str) -> tuple[sa.Table, dict[str, ColumnInfo]]:
         self._unconfirmed.discard(name)
@@ -491,3 +477,24 @@ class TableStore:
             for name in names
         }
         return sa_table, checked
+
+
+@functools.lru_cache(maxsize=512)
+def _built(name: str, kinds: tuple[tuple[str, str], ...]) -> sa.Table:
+    """The SQLAlchemy table of these columns, made once a process and never
+    changed: the engine's cache of compiled statements then serves every run
+    that writes to it (each run compiled its insert again: a third of a
+    one-row run's time in the worker)."""
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("id", schema.BigId, primary_key=True, autoincrement=True),
+        sa.Column("__createdAt", schema.UTCDateTime(), nullable=False),
+        sa.Column("__updatedAt", schema.UTCDateTime(), nullable=False),
+        sa.Column("__version", sa.Integer, nullable=False),
+        sa.Column("__runId", sa.BigInteger, nullable=True),
+        *(sa.Column(column, SA_TYPES[kind]()) for column, kind in kinds),
+        # No index on __runId: it cost a job's inserts 12-15 % and saved
+        # an undo nothing measurable (docs/benchmarks.md); finding a small
+        # run's rows in a big table scans it.
+    )
