@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.core import paths
 from console.core.clock import Clock, utcnow
@@ -20,7 +20,6 @@ from console.core.jobs.job_store import JobStore
 from console.core.jobs.recordings import RecordingStore
 from console.core.jobs.runs import RunLog
 from console.core.running.runner import Runner
-from console.core.scheduling.scheduler import ConsoleScheduler
 from console.core.scheduling.webhook import FailureWebhook
 from console.core.scheduling.workers import WorkerRegistry
 from console.core.store.changes import ChangeFeed
@@ -28,6 +27,9 @@ from console.core.store.database import Store, sqlite_file
 from console.core.store.faults import FAULTS
 from console.core.store.spool import Spool
 from console.core.tables.catalogue import TableStore
+
+if TYPE_CHECKING:
+    from console.core.scheduling.scheduler import ConsoleScheduler
 
 
 @dataclass
@@ -66,6 +68,9 @@ class Services:
     def scheduler(self, **options: Any) -> ConsoleScheduler:
         """A scheduler over these services (not started); its failures and
         recoveries go to the failure web hook."""
+        # loaded here: a command that schedules nothing (`job run`) does without it
+        from console.core.scheduling.scheduler import ConsoleScheduler
+
         scheduler = ConsoleScheduler(
             self.store,
             self.jobs,

@@ -6,8 +6,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 HOME_ENV = "MOBILE_CONSOLE_HOME"
 DB_ENV = "MOBILE_CONSOLE_DB"
 DB_FILENAME = "console.db"
@@ -22,6 +20,10 @@ class Location:
 
 
 def default_home() -> Path:
+    # imported here: a command given its home (--home, MOBILE_CONSOLE_HOME)
+    # does without it, 3-10 ms before `job run` can start its host
+    import platformdirs
+
     return Path(platformdirs.user_data_dir("mobile-console", appauthor=False))
 
 

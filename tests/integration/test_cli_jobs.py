@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -136,6 +137,20 @@ def processes_marked(marker: str) -> list[int]:
             except OSError:
                 pass  # gone, or not ours to read
     return found
+
+
+def test_a_job_run_collects_its_garbage_as_ever(
+    home: Path, tmp_path: Path, run_cli: RunCli, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`job run` loads its modules with the cyclic collector paused, and
+    forks its script host from itself: the job's script still has it on, and
+    so has a program that runs a command in its own process."""
+    script = tmp_path / "cycles.py"
+    script.write_text("import gc\ndef cycles():\n    print('collecting', gc.isenabled())\n")
+    create = ["job", "create", "cycles", "--every", "1", "--unit", "none", "--script", str(script)]
+    assert cli(home, *create, capsys=capsys)[0] == 0 and gc.isenabled()
+    ran = run_cli("job", "run", "cycles")
+    assert ran.returncode == 0 and "collecting True" in ran.stdout, ran.stdout + ran.stderr
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ transaction; the first Save of a job also keeps the script it had before
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,6 +94,8 @@ def diff_text(used: ScriptVersion, current: ScriptVersion) -> str:
     a unified diff; empty if it is the current one."""
     if used.version == current.version:
         return ""
+    import difflib  # here: every command that opens the console loads this module
+
     return "".join(
         difflib.unified_diff(
             used.script.splitlines(keepends=True),

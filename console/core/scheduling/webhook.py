@@ -12,37 +12,29 @@ are credentials): read from the keyring when needed, masked in every message.
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import queue
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from console import __version__
+import console
 from console.core.config.masking import Masker
 from console.core.config.settings import Settings
 from console.core.jobs.runs import RunLog
 from console.core.scheduling.alerts import Alert
+
+if TYPE_CHECKING:
+    import http.client
+    import urllib.request
 
 log = logging.getLogger(__name__)
 
 KEY = "failure_webhook"
 TIMEOUT_S = 5.0
 RETRY_AFTER_S = 2.0
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """urllib follows a 301/302/303 answer to a POST with a GET that drops the
-    body (and a redirect may lead to another host or to ftp://): the hook
-    would look told while the receiver got nothing. A 3xx is a failure."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
 
 
 class _Sockets:
@@ -73,7 +65,21 @@ class _Sockets:
 
 
 def _opener(sockets: _Sockets) -> urllib.request.OpenerDirector:
-    """urllib's opener (proxies and all) whose connections `sockets` holds."""
+    """urllib's opener (proxies and all) whose connections `sockets` holds.
+    urllib and http.client are loaded here, when a hook is sent: every
+    command that opens the console makes a `FailureWebhook`, and a `job
+    run` waits for them (about 5 ms)."""
+    import http.client
+    import urllib.request
+
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        """urllib follows a 301/302/303 answer to a POST with a GET that drops
+        the body (and a redirect may lead to another host or to ftp://): the
+        hook would look told while the receiver got nothing. A 3xx is a
+        failure."""
+
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
 
     def watched(base: type[http.client.HTTPConnection]) -> Any:
         class Connection(base):  # type: ignore[valid-type,misc]
@@ -93,7 +99,7 @@ def _opener(sockets: _Sockets) -> urllib.request.OpenerDirector:
                 watched(http.client.HTTPSConnection), req, context=getattr(self, "_context", None)
             )
 
-    return urllib.request.build_opener(_NoRedirects, Http, Https)
+    return urllib.request.build_opener(NoRedirects, Http, Https)
 
 
 class FailureWebhook:
@@ -200,13 +206,19 @@ class FailureWebhook:
     def _post(self, url: str, body: bytes, deadline: float) -> str:
         """POST once, by `deadline`; "" on a 2xx answer, else what went wrong.
         The answer's body is never read: its status is all the hook needs."""
+        import http.client
+        import urllib.error
+        import urllib.request
+
         request = urllib.request.Request(
             url,
             data=body,
             method="POST",
             headers={
                 "Content-Type": "application/json",
-                "User-Agent": f"mobile-console/{__version__}",
+                # read here too: the package's metadata cost every command
+                # that opens the console 2-4 ms when read at import
+                "User-Agent": f"mobile-console/{console.__version__}",
             },
         )
         left = deadline - time.monotonic()

@@ -5,12 +5,15 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from functools import partial
 from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Dialect
+
+from console.core.tables.values import one_object
 
 
 @contextmanager
@@ -68,6 +71,20 @@ def _literal(column: sa.Column[Any], dialect: Dialect, value: object) -> str | N
     return None if text is None or "%" in text else text
 
 
+#: The values a column of one object may be written as on SQLite (`_once`):
+#: text, whole numbers and times, whose literal SQLite stores as it stores
+#: the bound value. A float's literal is read back by SQLite's own parser,
+#: bytes have none: those are bound, converted once.
+_LITERAL_TYPES = (str, int, bool, datetime)
+
+
+def _once(dialect: Dialect, values: list[object]) -> bool:
+    """Whether a column's values can be written into the statement once,
+    as a literal, instead of bound in every row: on SQLite, for one object
+    of a type in `_LITERAL_TYPES` (a batch stamped with one `now`)."""
+    return dialect.name == "sqlite" and type(values[0]) in _LITERAL_TYPES and one_object(values)
+
+
 def _converted(column: sa.Column[Any], dialect: Dialect, values: list[object]) -> list[object]:
     """`values` as the column's dialect type binds them. A value that is the
     same object as another (a batch stamped with one `now`) converts once."""
@@ -104,6 +121,14 @@ def bulk_insert(
     dialect = conn.dialect
     written: dict[str, Any] = {}
     bound: dict[str, list[object]] = {}
+    once: dict[str, str] = {}
+    for key, values in columns.items():
+        text = _literal(table.c[key], dialect, values[0]) if _once(dialect, values) else None
+        if text is not None:
+            once[key] = text
+    if once and len(once) == len(columns):
+        once.popitem()  # one column stays bound: the driver repeats a row per parameter set
+    written.update((key, sa.literal_column(text)) for key, text in once.items())
     for key, value in constants.items():
         # Rows of constants alone (insert_many of empty dicts) bind them, so
         # that each row still has its parameters for the driver to repeat.
@@ -113,7 +138,8 @@ def bulk_insert(
         else:
             written[key] = sa.literal_column(text)
     for key, values in columns.items():
-        bound[key] = _converted(table.c[key], dialect, values)
+        if key not in once:
+            bound[key] = _converted(table.c[key], dialect, values)
     # inline: no RETURNING of each row's id, which nobody reads
     statement = table.insert().inline().values(written)
     compiled = statement.compile(dialect=_positional(dialect), column_keys=list(bound))

@@ -72,6 +72,28 @@ def test_nothing_to_insert_sends_nothing(db_url: str) -> None:
     engine.dispose()
 
 
+def test_a_column_of_one_object_stores_what_a_row_alone_stores(tmp_path: Path) -> None:
+    """On SQLite a column whose values are all one object (a batch stamped
+    with one `now`) is written into the statement once: each row stores the
+    very value, of the very type, that a row inserted alone stores; a batch
+    of one dict repeated stores every row."""
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    tables = TableStore(store, run_id=None)
+    tables.create("Same")
+    same = open_table(tables, "Same")
+    at = datetime(2026, 12, 4, 9, 30, 1, 5, tzinfo=UTC)
+    row = {"t": "it's ☃", "p": "100%", "n": -(2**63), "f": 0.1, "b": True, "at": at, "x": b"\0"}
+    same.insert(row)  # bound, as SQLAlchemy binds a row
+    same.insert_many([{**row, "i": i} for i in range(3)])  # all but i: one object each
+    same.insert_many([row] * 2)
+    columns = ", ".join(f'"{c}", typeof("{c}")' for c in row)
+    with store.engine.connect() as conn:
+        # the test's own column names, nothing user-given
+        stored = conn.exec_driver_sql(f'SELECT {columns} FROM "Same" ORDER BY id').all()  # noqa: S608
+    assert len(stored) == 6 and len(set(stored)) == 1
+    store.dispose()
+
+
 def test_rows_of_other_keys_or_kinds_store_what_each_row_says(tmp_path: Path) -> None:
     """The column-by-column path takes a batch whose rows all have the same
     keys; rows of one size with another key, rows missing a key, a Mapping
