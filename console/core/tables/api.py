@@ -94,28 +94,32 @@ class Table:
         if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
             raise ConsoleError(f"insert_many takes a list of rows, not {type(rows).__name__}")
         batch = list(rows)
-        if not batch:
+        count = len(batch)
+        if not count:
             return 0
         checked: dict[str, list[object]] = {}
         try:
-            with gc_paused(), self._tables.writing(self.name) as conn:
-                sa_table, checked = self._tables.prepare(conn, self.name, batch, inserting=True)
-                now = self._tables.clock()
-                system = {
-                    "__createdAt": now,
-                    "__updatedAt": now,
-                    "__version": 1,
-                    "__runId": self._run,
-                }
-                bulk_insert(conn, sa_table, len(batch), checked, system)
-                self._tables.store.announce(conn, Change("rows", self.name, rows=len(batch)))
+            with gc_paused():
+                with self._tables.writing(self.name) as conn:
+                    sa_table, checked = self._tables.prepare(conn, self.name, batch, inserting=True)
+                    now = self._tables.clock()
+                    system = {
+                        "__createdAt": now,
+                        "__updatedAt": now,
+                        "__version": 1,
+                        "__runId": self._run,
+                    }
+                    bulk_insert(conn, sa_table, count, checked, system)
+                    self._tables.store.announce(conn, Change("rows", self.name, rows=count))
+                # Freed now (no cycles among them), not walked by the collector once back.
+                batch, checked = [], {}
         except (UnicodeEncodeError, sa.exc.StatementError) as e:
             if isinstance(e, UnicodeEncodeError) or isinstance(e.orig, UnicodeEncodeError):
                 for name, values in checked.items():  # which column: only now, at a failure
                     check_text(name, [v for v in values if isinstance(v, str)])
             raise
-        self._on_write(len(batch))
-        return len(batch)
+        self._on_write(count)
+        return count
 
     def update(self, row: Mapping[str, object]) -> dict[str, Any]:
         """Change the row with `row["id"]`; when `__version` is given it must
