@@ -275,16 +275,22 @@ class Runner:
         if attempts is None:
             attempts = job.retries + 1 if trigger == "schedule" else 1
         lease_held = lease_held or run is not None
-        if not lease_held and not self.runs.acquire(job.id, self.owner):
-            raise ConsoleError(f"{job.name} is running already; wait for it to finish or cancel it")
+        if run is None:  # the lease, the run and the job's last run: one transaction
+            run = self.runs.begin(
+                job.id,
+                job.name,
+                trigger,
+                self.owner,
+                take_lease=not lease_held,
+                attempt=attempt,
+                attempts=attempts,
+            )
+            if run is None:
+                raise ConsoleError(
+                    f"{job.name} is running already; wait for it to finish or cancel it"
+                )
         ended: Run | None = None
         try:
-            if run is None:
-                run = self.runs.start(
-                    job.id, job.name, trigger, self.owner, attempt=attempt, attempts=attempts
-                )
-                self.jobs.mark_started(job.id, run.started_at)
-                self.runs.heartbeat(job.id, self.owner, run.id)
             try:
                 if on_started is not None:
                     on_started(run)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from console.app import open_services
+from console.core.store import schema
 from console.demo.memory_keyring import MemoryKeyring
 from tests.fakes.clock import FakeClock
 
@@ -72,3 +75,21 @@ def test_recent_by_job_gives_each_jobs_last_runs_oldest_first(home: Path) -> Non
     assert [r.id for r in recent[busy.id]] == started[1:]
     assert [r.id for r in recent[quiet.id]] == [once.id]
     services.close()
+
+
+def test_a_run_begun_by_hand_takes_the_lease_or_writes_nothing(home: Path) -> None:
+    services = open_services(home, keyring_backend=MemoryKeyring())
+    try:
+        job = services.jobs.create("once", interval=1, unit="hour")
+        runs = services.runs
+        run = runs.begin(job.id, job.name, "run once", "me", take_lease=True)
+        assert run is not None and run.status == "running"
+        assert services.jobs.get("once").last_run_at == run.started_at  # the job's last run
+        with runs.store.read() as conn:  # the lease is the run's
+            lease = conn.execute(sa.select(schema.leases).where(schema.leases.c.job_id == job.id))
+            assert [(r.owner, r.run_id) for r in lease] == [("me", run.id)]
+        # Held by a live run: a second one writes nothing, not even a run.
+        assert runs.begin(job.id, job.name, "run once", "you", take_lease=True) is None
+        assert [r.id for r in runs.runs(job.id)] == [run.id]
+    finally:
+        services.close()
