@@ -470,13 +470,11 @@ class JobStore:
             job = self.get_in(conn, name)
             return script_versions.one(conn, job.id, job.name, job.script, job.updated_at, n)
 
-    def mark_started(self, job_id: int, at: datetime) -> None:
-        """Record a run's start as the job's last run."""
-        with self.store.write() as conn:
-            conn.execute(
-                schema.jobs.update().where(schema.jobs.c.id == job_id).values(last_run_at=at)
-            )
-            self.store.announce(conn, Change("jobs"))
+    def mark_started_in(self, conn: sa.Connection, job_id: int, at: datetime) -> None:
+        """Record a run's start as the job's last run, in the caller's
+        transaction (the runner's, which records the run too)."""
+        conn.execute(schema.jobs.update().where(schema.jobs.c.id == job_id).values(last_run_at=at))
+        self.store.announce(conn, Change("jobs"))
 
     @staticmethod
     def lock_in(conn: sa.Connection, job_ids: Collection[int]) -> list[Job]:

@@ -266,36 +266,32 @@ class RunLog:
             self.store.announce(conn, Change("runs", job_name))
         return run
 
-    def begin(
+    def begin_in(
         self,
-        job_id: int,
-        job_name: str,
+        conn: sa.Connection,
+        job: Any,
         trigger: str,
         owner: str,
         *,
         take_lease: bool,
-        attempt: int = 1,
-        attempts: int = 1,
+        attempt: int,
+        attempts: int,
     ) -> Run | None:
-        """A run started by hand, in one transaction: the job's lease taken
-        (`take_lease`; None, nothing written, when someone holds a live one),
-        the run recorded as the job's last, and the lease pointing at it."""
+        """A run started by hand, in the caller's transaction: the job's lease
+        taken (`take_lease`; None when someone holds a live one), the run
+        recorded, and the lease pointing at it."""
         now = self.clock()
-        with self.store.write() as conn:
-            if take_lease and not self.acquire_in(conn, job_id, owner, now):
-                return None
-            run = self.start_in(
-                conn, job_id, job_name, trigger, owner, now, attempt=attempt, attempts=attempts
-            )
-            conn.execute(
-                schema.jobs.update().where(schema.jobs.c.id == job_id).values(last_run_at=now)
-            )
-            conn.execute(
-                schema.leases.update()
-                .where(schema.leases.c.job_id == job_id, schema.leases.c.owner == owner)
-                .values(expires_at=now + LEASE_TTL, heartbeat_at=now, run_id=run.id)
-            )
-            self.store.announce(conn, Change("runs", job_name), Change("jobs"))
+        if take_lease and not self.acquire_in(conn, job.id, owner, now):
+            return None
+        run = self.start_in(
+            conn, job.id, job.name, trigger, owner, now, attempt=attempt, attempts=attempts
+        )
+        conn.execute(
+            schema.leases.update()
+            .where(schema.leases.c.job_id == job.id, schema.leases.c.owner == owner)
+            .values(expires_at=now + LEASE_TTL, heartbeat_at=now, run_id=run.id)
+        )
+        self.store.announce(conn, Change("runs", job.name))
         return run
 
     @classmethod

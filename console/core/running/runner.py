@@ -276,15 +276,18 @@ class Runner:
             attempts = job.retries + 1 if trigger == "schedule" else 1
         lease_held = lease_held or run is not None
         if run is None:  # the lease, the run and the job's last run: one transaction
-            run = self.runs.begin(
-                job.id,
-                job.name,
-                trigger,
-                self.owner,
-                take_lease=not lease_held,
-                attempt=attempt,
-                attempts=attempts,
-            )
+            with self.runs.store.write() as conn:
+                run = self.runs.begin_in(
+                    conn,
+                    job,
+                    trigger,
+                    self.owner,
+                    take_lease=not lease_held,
+                    attempt=attempt,
+                    attempts=attempts,
+                )
+                if run is not None:
+                    self.jobs.mark_started_in(conn, job.id, run.started_at)
             if run is None:
                 raise ConsoleError(
                     f"{job.name} is running already; wait for it to finish or cancel it"

@@ -4,6 +4,7 @@ still going or anything newer than the setting allows."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -82,14 +83,20 @@ def test_a_run_begun_by_hand_takes_the_lease_or_writes_nothing(home: Path) -> No
     try:
         job = services.jobs.create("once", interval=1, unit="hour")
         runs = services.runs
-        run = runs.begin(job.id, job.name, "run once", "me", take_lease=True)
+
+        def begin(owner: str) -> Any:
+            with runs.store.write() as conn:
+                return runs.begin_in(
+                    conn, job, "run once", owner, take_lease=True, attempt=1, attempts=1
+                )
+
+        run = begin("me")
         assert run is not None and run.status == "running"
-        assert services.jobs.get("once").last_run_at == run.started_at  # the job's last run
         with runs.store.read() as conn:  # the lease is the run's
             lease = conn.execute(sa.select(schema.leases).where(schema.leases.c.job_id == job.id))
             assert [(r.owner, r.run_id) for r in lease] == [("me", run.id)]
-        # Held by a live run: a second one writes nothing, not even a run.
-        assert runs.begin(job.id, job.name, "run once", "you", take_lease=True) is None
+        # Held by a live run: a second one is not recorded.
+        assert begin("you") is None
         assert [r.id for r in runs.runs(job.id)] == [run.id]
     finally:
         services.close()
