@@ -51,6 +51,21 @@ def child(args: dict[str, Any]) -> None:
     def wait(condition: Any, limit: float = 900.0) -> bool:
         return wait_in_qt(app, condition, limit)
 
+    def threads() -> dict[str, tuple[str, int, int]]:
+        """Each thread of the window's process: its name, ns on a core, ns
+        waiting in the run queue for one (/proc's schedstat)."""
+        seen: dict[str, tuple[str, int, int]] = {}
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/comm") as f:
+                    name = f.read().strip()
+                with open(f"/proc/self/task/{tid}/schedstat") as f:
+                    run, wait = (int(v) for v in f.read().split()[:2])
+            except OSError:
+                continue
+            seen[tid] = (name, run, wait)
+        return seen
+
     def rss_mb() -> float:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -93,6 +108,7 @@ def child(args: dict[str, Any]) -> None:
     state["last"] = time.perf_counter()
     start = time.perf_counter()
     cpu = time.process_time()
+    before = threads()
     idle = QEventLoop()  # the window idles in its event loop, as it does for a user
     view.exported.connect(idle.quit)
     QTest.mouseClick(view.export_button, left)
@@ -100,6 +116,17 @@ def child(args: dict[str, Any]) -> None:
         idle.exec()
     out["seconds"] = time.perf_counter() - start
     out["cpu_s"] = time.process_time() - cpu  # the window's process: export and GUI
+    # where the wall time went, thread by thread: on a core, or waiting for one
+    # (the rest of a thread's wall time it slept: the GIL, a lock, the disk)
+    after = threads()
+    out["threads"] = {
+        f"{name} {tid}": {
+            "cpu_s": round((run - before.get(tid, (name, 0, 0))[1]) / 1e9, 3),
+            "run_queue_s": round((wait - before.get(tid, (name, 0, 0))[2]) / 1e9, 3),
+        }
+        for tid, (name, run, wait) in after.items()
+        if run - before.get(tid, (name, 0, 0))[1] > 50_000_000
+    }
     out["stall_at_s"] = state.get("stall_at")
     out["message"] = ended[0]
     out["memory_mb"] = state["peak"] - base
