@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -108,6 +109,7 @@ def child(args: dict[str, Any]) -> None:
     state["last"] = time.perf_counter()
     start = time.perf_counter()
     cpu = time.process_time()
+    helpers = resource.getrusage(resource.RUSAGE_CHILDREN)
     before = threads()
     idle = QEventLoop()  # the window idles in its event loop, as it does for a user
     view.exported.connect(idle.quit)
@@ -116,6 +118,10 @@ def child(args: dict[str, Any]) -> None:
         idle.exec()
     out["seconds"] = time.perf_counter() - start
     out["cpu_s"] = time.process_time() - cpu  # the window's process: export and GUI
+    ended_helpers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the export's helper
+    out["helper_cpu_s"] = (ended_helpers.ru_utime + ended_helpers.ru_stime) - (
+        helpers.ru_utime + helpers.ru_stime
+    )
     # where the wall time went, thread by thread: on a core, or waiting for one
     # (the rest of a thread's wall time it slept: the GIL, a lock, the disk)
     after = threads()
