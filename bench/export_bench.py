@@ -151,7 +151,18 @@ def child(args: dict[str, Any]) -> None:
         wait(lambda: bool(ended), 30)
         out["cancel_ms"] = (time.perf_counter() - start) * 1000
         out["cancel_message"] = ended[0] if ended else None
-        out["part_left"] = target.with_name(target.name + ".part").exists()
+        # no part file (ours or the helper's) and no helper process left
+        out["part_left"] = any(p.name.startswith(target.name) for p in target.parent.iterdir())
+        children = [
+            pid
+            for task in os.listdir("/proc/self/task")
+            for pid in Path(f"/proc/self/task/{task}/children").read_text().split()
+        ]
+        out["helpers_left"] = [
+            int(pid)
+            for pid in children
+            if b"export_part" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
     print(json.dumps(out), flush=True)
     os._exit(0)
 

@@ -264,7 +264,8 @@ def _start_helper(
     commit came between the two snapshots."""
     database, part, _cancel = split
     id_ = sa_table.c.id
-    with sqlite3.connect(database) as watch:  # a third connection: was anything committed?
+    # a third connection: was anything committed between the two snapshots?
+    with contextlib.closing(sqlite3.connect(database)) as watch:
         before = watch.execute("PRAGMA data_version").fetchone()
         low, high = conn.execute(sa.select(sa.func.min(id_), sa.func.max(id_))).one()
         if low is None or high - low < 2 * SPLIT_ROWS:
