@@ -97,20 +97,28 @@ class Helper:
 
     def started(self) -> bool:
         """Wait until its read transaction has begun (False: it ended)."""
-        return self._out.readline() == b"ready\n"
+        while b"\n" not in self._pending:  # its stdout read by os.read only: no read-ahead
+            os.set_blocking(self._out.fileno(), True)
+            chunk = os.read(self._out.fileno(), 1 << 16)
+            if not chunk:
+                return False
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        return line == b"ready"
 
     def rows(self, wait: bool) -> int | None:
         """The rows it reported since the last call; with `wait`, block for
         at least one report. None once it has ended (all read)."""
-        fd = self._out.fileno()
-        os.set_blocking(fd, wait)
-        try:
-            chunk = os.read(fd, 1 << 16)
-        except BlockingIOError:
-            return 0
-        if not chunk:
-            return None
-        self._pending += chunk
+        if b"\n" not in self._pending:
+            fd = self._out.fileno()
+            os.set_blocking(fd, wait)
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return 0
+            if not chunk:
+                return None
+            self._pending += chunk
         *done, self._pending = self._pending.split(b"\n")
         return sum(int(n) for n in done)
 
