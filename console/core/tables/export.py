@@ -262,7 +262,7 @@ def _start_helper(
     reading the snapshot of `conn` (which has read nothing yet), and where
     `conn`'s own half ends; None when the table is too small to split or a
     commit came between the two snapshots."""
-    database, part, _cancel = split
+    database, part, cancel = split
     id_ = sa_table.c.id
     # a third connection: was anything committed between the two snapshots?
     with contextlib.closing(sqlite3.connect(database)) as watch:
@@ -291,7 +291,9 @@ def _start_helper(
             helper = Helper(database, part, task)
         except OSError:
             return None
-        if helper.started() and watch.execute("PRAGMA data_version").fetchone() == before:
+        with cancel.interrupts(helper.kill) if cancel is not None else contextlib.nullcontext():
+            started = helper.started()
+        if started and watch.execute("PRAGMA data_version").fetchone() == before:
             return mid + 1 if descending else mid, helper
     helper.close()
     return None
