@@ -19,6 +19,7 @@ import base64
 import contextlib
 import csv
 import io
+import itertools
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -42,6 +43,11 @@ BATCH_BYTES = 2 << 20
 #: A view in id order over at least twice these ids is written by two
 #: processes, each half the ids (`export_part`); 0 never splits.
 SPLIT_ROWS = 100_000
+#: The pieces of the id range the two processes share (each takes the next
+#: when done: the one with more of the cores writes more of them).
+CHUNKS = 16
+#: What SQLite raises for a string longer than its longest.
+TOO_BIG = sa.exc.DataError
 
 
 def export_csv(
@@ -218,36 +224,36 @@ def _sqlite_batches(
         sa.func.count(),
     )
     lowest, highest = -(1 << 63), (1 << 63) - 1
-    start, end = (highest, lowest) if descending else (lowest, highest)
-    helper = _start_helper(conn, sa_table, stmt, descending, batch, split) if split else None
-    if helper is not None:
-        end, rest = helper
-    params = {"stop": end}
+    params: dict[str, int] = {}
 
     def run(after: int, size: int) -> Batch:
         params.update(last=after, size=size)
         lines, after_id, count = conn.execute(stmt, params).one()
         return lines, after_id, count
 
+    helper = _start_helper(conn, sa_table, stmt, descending, batch, split) if split else None
     if helper is None:
-        write_batches(run, start, batch, BATCH_BYTES, sa.exc.DataError, f, wrote)
+        params["stop"] = lowest if descending else highest
+        write_batches(run, highest if descending else lowest, batch, BATCH_BYTES, TOO_BIG, f, wrote)
         return
     cancel = split[2] if split else None
     try:
-        with cancel.interrupts(rest.kill) if cancel is not None else contextlib.nullcontext():
+        with cancel.interrupts(helper.kill) if cancel is not None else contextlib.nullcontext():
 
             def wrote_both(rows: int) -> None:
-                wrote(rows + (rest.rows(wait=False) or 0))
+                wrote(rows + helper.rows())
 
-            write_batches(run, start, batch, BATCH_BYTES, sa.exc.DataError, f, wrote_both)
-            while (more := rest.rows(wait=True)) is not None:
+            while (chunk := helper.next_chunk()) is not None:
+                after, params["stop"] = chunk
+                write_batches(run, after, batch, BATCH_BYTES, TOO_BIG, f, wrote_both)
+            while (more := helper.more_rows()) is not None:
                 wrote(more)
             if cancel is not None:
                 cancel.check()
-            rest.finish()
-            rest.append_to(f)
+            helper.finish()
+            helper.append_to(f)
     finally:
-        rest.close()
+        helper.close()
 
 
 def _start_helper(
@@ -257,11 +263,10 @@ def _start_helper(
     descending: bool,
     batch: int,
     split: tuple[str, Path, Cancel | None],
-) -> tuple[int, Helper] | None:
-    """The helper writing the second half of the ids in the view's order,
-    reading the snapshot of `conn` (which has read nothing yet), and where
-    `conn`'s own half ends; None when the table is too small to split or a
-    commit came between the two snapshots."""
+) -> Helper | None:
+    """The helper sharing the chunks of the id range with us, reading the
+    snapshot of `conn` (which has read nothing yet); None when the table is
+    too small to split or a commit came between the two snapshots."""
     database, part, cancel = split
     id_ = sa_table.c.id
     # a third connection: was anything committed between the two snapshots?
@@ -270,7 +275,6 @@ def _start_helper(
         low, high = conn.execute(sa.select(sa.func.min(id_), sa.func.max(id_))).one()
         if low is None or high - low < 2 * SPLIT_ROWS:
             return None
-        mid = (low + high) // 2  # ascending: ours ≤ mid; descending: ours > mid
         kind: Any = type(conn.dialect)
         dialect = kind(paramstyle="named")  # the helper passes its parameters by name
         compiled = stmt.compile(dialect=dialect)
@@ -281,8 +285,7 @@ def _start_helper(
             params[name] = process(value) if process is not None else value
         task = {
             "sql": str(compiled),
-            "params": dict(params, stop=-(1 << 63) if descending else (1 << 63) - 1),
-            "start": mid + 1 if descending else mid,
+            "params": params,
             "batch": batch,
             "batch_bytes": BATCH_BYTES,
             "busy_ms": BUSY_TIMEOUT_MS,
@@ -294,9 +297,23 @@ def _start_helper(
         with cancel.interrupts(helper.kill) if cancel is not None else contextlib.nullcontext():
             started = helper.started()
         if started and watch.execute("PRAGMA data_version").fetchone() == before:
-            return mid + 1 if descending else mid, helper
+            helper.share(_chunks(low, high, descending))
+            return helper
     helper.close()
     return None
+
+
+def _chunks(low: int, high: int, descending: bool) -> list[tuple[int, int]]:
+    """CHUNKS pieces of the ids in the view's order, each `(after, stop)`:
+    the ids past `after` up to `stop` (which is in it)."""
+    span = high - low + 1
+    if descending:
+        edges = [high + 1 - span * k // CHUNKS for k in range(CHUNKS + 1)]
+        edges[0], edges[-1] = (1 << 63) - 1, -(1 << 63)
+    else:
+        edges = [low - 1 + span * k // CHUNKS for k in range(CHUNKS + 1)]
+        edges[0], edges[-1] = -(1 << 63), (1 << 63) - 1
+    return list(itertools.pairwise(edges))
 
 
 # -- anywhere: the rows as values ----------------------------------------------

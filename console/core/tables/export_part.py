@@ -26,10 +26,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -77,7 +80,12 @@ def write_batches(
 
 
 class Helper:
-    """The helper process writing one half of an export to `part`."""
+    """The helper process writing some of an export's chunks to `part`.
+
+    The chunks of the id range, in the view's order, are shared: the
+    export's thread takes them from the front (`next_chunk`), the helper
+    from the back, so whichever gets more of the cores writes more of
+    them; the helper's are at the end of the file, appended in order."""
 
     def __init__(self, database: str, part: Path, task: dict[str, Any]) -> None:
         self.part = part
@@ -90,60 +98,130 @@ class Helper:
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         order = dict(task, database=database, part=str(part), parent=os.getpid())
-        self.proc.stdin.write(json.dumps(order).encode("utf-8") + b"\n")
-        self.proc.stdin.close()
-        self._out = self.proc.stdout
+        self._in = self.proc.stdin
+        self._in.write(json.dumps(order).encode("utf-8") + b"\n")
+        self._in.flush()
+        self._out = self.proc.stdout.fileno()  # read by os.read only: no read-ahead
         self._pending = b""
+        self._lock = threading.Lock()
+        self._chunks: deque[tuple[int, int, int]] = deque()
+        self._theirs: list[tuple[int, int]] = []  # (chunk, bytes), in the order written
+        self._reports: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._ended = False
+        self._reader: threading.Thread | None = None
 
     def started(self) -> bool:
         """Wait until its read transaction has begun (False: it ended)."""
-        while b"\n" not in self._pending:  # its stdout read by os.read only: no read-ahead
-            os.set_blocking(self._out.fileno(), True)
-            chunk = os.read(self._out.fileno(), 1 << 16)
+        while b"\n" not in self._pending:
+            chunk = os.read(self._out, 1 << 16)
             if not chunk:
                 return False
             self._pending += chunk
         line, self._pending = self._pending.split(b"\n", 1)
         return line == b"ready"
 
-    def rows(self, wait: bool) -> int | None:
-        """The rows it reported since the last call; with `wait`, block for
-        at least one report. None once it has ended (all read)."""
-        if b"\n" not in self._pending:
-            fd = self._out.fileno()
-            os.set_blocking(fd, wait)
-            try:
-                chunk = os.read(fd, 1 << 16)
-            except BlockingIOError:
-                return 0
-            if not chunk:
+    def share(self, chunks: list[tuple[int, int]]) -> None:
+        """Share these chunks (`(after, stop)` each, in the view's order)
+        with it: it takes the last one now, the next from the back when done."""
+        self._chunks.extend((i, after, stop) for i, (after, stop) in enumerate(chunks))
+        self._give()
+        self._reader = threading.Thread(target=self._read, name="export-helper", daemon=True)
+        self._reader.start()
+
+    def next_chunk(self) -> tuple[int, int] | None:
+        """The export's own next chunk, from the front; None when none is left."""
+        with self._lock:
+            if not self._chunks:
                 return None
-            self._pending += chunk
-        *done, self._pending = self._pending.split(b"\n")
-        return sum(int(n) for n in done)
+            _i, after, stop = self._chunks.popleft()
+        return after, stop
+
+    def _give(self) -> None:
+        with self._lock:
+            chunk = self._chunks.pop() if self._chunks else None
+        try:
+            if chunk is None:
+                self._in.close()  # no more: it ends
+                return
+            self._theirs.append((chunk[0], 0))
+            self._in.write(b"%d %d\n" % chunk[1:])
+            self._in.flush()
+        except OSError:  # it has ended (killed): nothing more to give
+            pass
+
+    def _read(self) -> None:
+        """Its reports, on a thread of ours: rows written, chunks done."""
+        pending = self._pending
+        while True:
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                if line.startswith(b"done "):
+                    self._theirs[-1] = (self._theirs[-1][0], int(line[5:]))
+                    self._give()
+                else:
+                    self._reports.put(int(line))
+            try:
+                chunk = os.read(self._out, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            pending += chunk
+        self._reports.put(None)
+
+    def rows(self) -> int:
+        """The rows it reported since the last call (without waiting)."""
+        rows = 0
+        while not self._ended:
+            try:
+                report = self._reports.get_nowait()
+            except queue.Empty:
+                break
+            if report is None:
+                self._ended = True
+            else:
+                rows += report
+        return rows
+
+    def more_rows(self) -> int | None:
+        """Wait for its next report; None once it has ended."""
+        if self._ended:
+            return None
+        report = self._reports.get()
+        self._ended = report is None
+        return report
 
     def finish(self) -> None:
-        """Its end, once its stdout is closed: raise what made it fail."""
+        """Its end, once all its reports are read: raise what made it fail."""
         status = self.proc.wait()
+        if self._reader is not None:
+            self._reader.join()
         if status != 0:
             assert self.proc.stderr is not None
             said = self.proc.stderr.read().decode("utf-8", "replace").strip().splitlines()
             raise RuntimeError(f"the export's helper failed: {said[-1] if said else status}")
 
     def append_to(self, f: BinaryIO) -> None:
-        """Its part at the end of `f` (inside the kernel where it can)."""
+        """Its chunks at the end of `f`, in the view's order (inside the
+        kernel where it can)."""
+        offsets, at = {}, 0
+        for chunk, size in self._theirs:
+            offsets[chunk] = (at, size)
+            at += size
         with self.part.open("rb") as src:
-            left = os.fstat(src.fileno()).st_size
-            try:
-                while left > 0:
-                    n = os.copy_file_range(src.fileno(), f.fileno(), left)
-                    if n == 0:
-                        break
-                    left -= n
-            except (AttributeError, OSError):  # no such call here: by reads and writes
-                src.seek(os.fstat(src.fileno()).st_size - left)
-                while chunk := src.read(1 << 20):
-                    f.write(chunk)
+            for chunk in sorted(offsets):
+                at, left = offsets[chunk]
+                try:
+                    while left > 0:
+                        n = os.copy_file_range(src.fileno(), f.fileno(), left, at)
+                        if n == 0:
+                            break
+                        left, at = left - n, at + n
+                except (AttributeError, OSError):  # no such call here: reads and writes
+                    src.seek(at)
+                    while left > 0 and (piece := src.read(min(left, 1 << 20))):
+                        f.write(piece)
+                        left -= len(piece)
 
     def kill(self) -> None:
         """End it at once (a cancel, a failure): safe from any thread."""
@@ -153,9 +231,12 @@ class Helper:
     def close(self) -> None:
         self.kill()
         self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr):
+        if self._reader is not None:
+            self._reader.join()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):
+                    stream.close()
         self.part.unlink(missing_ok=True)
 
 
@@ -174,7 +255,8 @@ def _die_with_parent(parent: int) -> None:
 
 
 def main() -> None:
-    order = json.loads(sys.stdin.buffer.readline())
+    commands = sys.stdin.buffer
+    order = json.loads(commands.readline())
     _die_with_parent(order["parent"])
     out = sys.stdout.buffer
     db = sqlite3.connect(order["database"], isolation_level=None, check_same_thread=False)
@@ -195,9 +277,14 @@ def main() -> None:
         out.flush()
 
     with open(order["part"], "wb", buffering=0) as f:
-        write_batches(
-            run, order["start"], order["batch"], order["batch_bytes"], sqlite3.DataError, f, wrote
-        )
+        while command := commands.readline():  # "after stop" per chunk; none: the end
+            after, params["stop"] = (int(v) for v in command.split())
+            start = f.tell()
+            write_batches(
+                run, after, order["batch"], order["batch_bytes"], sqlite3.DataError, f, wrote
+            )
+            out.write(b"done %d\n" % (f.tell() - start))
+            out.flush()
     db.execute("COMMIT")
 
 

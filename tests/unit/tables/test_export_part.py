@@ -25,9 +25,10 @@ import os, signal, sys, json
 from pathlib import Path
 from console.core.tables.export_part import Helper
 db, part, sql = json.loads(sys.argv[1])
-task = {"sql": sql, "params": {}, "start": 0, "batch": 10, "batch_bytes": 1000, "busy_ms": 100}
+task = {"sql": sql, "params": {}, "batch": 10, "batch_bytes": 1000, "busy_ms": 100}
 helper = Helper(db, Path(part), task)
 assert helper.started()
+helper.share([(0, 1)])
 print(helper.proc.pid, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
@@ -54,23 +55,30 @@ def test_a_killed_window_leaves_no_helper_behind(tmp_path: Path) -> None:
         os.close(handle)
 
 
-def test_a_helper_writes_its_batches_and_reports_its_rows(tmp_path: Path) -> None:
+def test_the_chunks_no_one_else_takes_are_written_by_the_helper_and_appended_in_order(
+    tmp_path: Path,
+) -> None:
     db = tmp_path / "console.db"
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)")
-        conn.executemany("INSERT INTO t (s) VALUES (?)", [(f"r{i}",) for i in range(25)])
+        conn.executemany("INSERT INTO t (s) VALUES (?)", [(f"r{i}",) for i in range(1, 26)])
     sql = (
         "SELECT CAST(group_concat(line, char(13, 10)) AS BLOB), max(id), count(*) FROM "
         "(SELECT s AS line, id FROM t WHERE id > :last AND id <= :stop ORDER BY id LIMIT :size)"
     )
-    task = {"sql": sql, "params": {"stop": 1 << 62}, "start": 5, "batch": 4}
-    helper = Helper(str(db), tmp_path / "part", dict(task, batch_bytes=1000, busy_ms=100))
+    task = {"sql": sql, "params": {}, "batch": 4, "batch_bytes": 1000, "busy_ms": 100}
+    helper = Helper(str(db), tmp_path / "part", task)
     assert helper.started()
+    helper.share([(0, 5), (5, 12), (12, 1 << 62)])  # it takes the last one first
+    assert helper.next_chunk() == (0, 5)  # ours, the first
     rows = 0
-    while (more := helper.rows(wait=True)) is not None:
+    while (more := helper.more_rows()) is not None:
         rows += more
     helper.finish()
     assert rows == 20
-    assert (tmp_path / "part").read_bytes() == b"".join(b"r%d\r\n" % i for i in range(5, 25))
+    out = tmp_path / "out"
+    with out.open("wb") as f:
+        helper.append_to(f)
+    assert out.read_bytes() == b"".join(b"r%d\r\n" % i for i in range(6, 26))
     helper.close()
     assert not (tmp_path / "part").exists()
