@@ -9,7 +9,9 @@ it was before; a 5 ms timer gives the GUI's longest stall. A second export is
 cancelled from its progress dialog after a second: the time until the
 window says so. The baseline is the sqlite3 shell's `.mode csv` export of the
 same table to a file (`SELECT *`, its own spelling of times and booleans);
-without the shell, Python's csv module over sqlite3 rows.
+without the shell, Python's csv module over sqlite3 rows. Beside the
+window's CPU: its export helper's (a big view in id order is written by two
+processes) and each thread's time on a core and waiting for one.
 """
 
 from __future__ import annotations
