@@ -95,6 +95,7 @@ def export_csv(
                         database is not None
                         and SPLIT_ROWS
                         and sys.platform.startswith("linux")
+                        and sys.executable
                         and not getattr(sys, "frozen", False)  # a bundle runs no script
                         and not browser.tables.store.holding  # its writes: ours alone
                     ):

@@ -106,6 +106,7 @@ class Helper:
         self._lock = threading.Lock()
         self._chunks: deque[tuple[int, int, int]] = deque()
         self._theirs: list[tuple[int, int]] = []  # (chunk, bytes), in the order written
+        self._done = 0  # how many of those it said it finished
         self._reports: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         self._ended = False
         self._reader: threading.Thread | None = None
@@ -157,6 +158,7 @@ class Helper:
                 line, pending = pending.split(b"\n", 1)
                 if line.startswith(b"done "):
                     self._theirs[-1] = (self._theirs[-1][0], int(line[5:]))
+                    self._done += 1
                     self._give()
                 else:
                     self._reports.put(int(line))
@@ -196,7 +198,7 @@ class Helper:
         status = self.proc.wait()
         if self._reader is not None:
             self._reader.join()
-        if status != 0:
+        if status != 0 or self._done != len(self._theirs):  # even if reaped by another
             assert self.proc.stderr is not None
             said = self.proc.stderr.read().decode("utf-8", "replace").strip().splitlines()
             raise RuntimeError(f"the export's helper failed: {said[-1] if said else status}")

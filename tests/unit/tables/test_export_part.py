@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from console.core.tables.export_part import Helper
 
 #: A helper that never finishes its first batch.
@@ -82,3 +84,17 @@ def test_the_chunks_no_one_else_takes_are_written_by_the_helper_and_appended_in_
     assert out.read_bytes() == b"".join(b"r%d\r\n" % i for i in range(6, 26))
     helper.close()
     assert not (tmp_path / "part").exists()
+
+
+def test_a_helper_that_fails_says_why(tmp_path: Path) -> None:
+    db = tmp_path / "console.db"
+    sqlite3.connect(db).close()
+    task = {"sql": "SELECT * FROM gone", "params": {}, "batch": 4, "batch_bytes": 1000}
+    helper = Helper(str(db), tmp_path / "part", dict(task, busy_ms=100))
+    assert helper.started()
+    helper.share([(0, 1)])
+    while helper.more_rows() is not None:
+        pass
+    with pytest.raises(RuntimeError, match="no such table: gone"):
+        helper.finish()
+    helper.close()
