@@ -4,6 +4,7 @@ order, whatever the database writes them with."""
 from __future__ import annotations
 
 import csv
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from sqlite3 import SQLITE_LIMIT_LENGTH
@@ -135,3 +136,30 @@ def test_a_big_view_in_id_order_is_written_by_two_processes_byte_for_byte_the_sa
         )
     assert helpers[-1].proc.returncode is not None
     assert list(out.iterdir()) == []
+
+
+def test_a_commit_while_the_helper_starts_leaves_the_export_in_its_first_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'console.db'}")
+    tables = TableStore(store)
+    tables.create("Things")
+    open_table(tables, "Things").insert_many([{"s": f"row {i}", "n": i} for i in range(400)])
+    browser = Browser(tables)
+    before = tmp_path / "before.csv"
+    export_csv(browser, View("Things"), before)
+    monkeypatch.setattr(export, "SPLIT_ROWS", 50)
+    writer = sqlite3.connect(tmp_path / "console.db")
+
+    def commit_after_the_first_read(_conn: Any, _cursor: Any, statement: str, *_a: Any) -> None:
+        if "min(" in statement and writer.in_transaction is False and not done:
+            done.append(True)  # another user deletes rows of the second half, at once
+            writer.execute('DELETE FROM "Things" WHERE n >= 300')
+            writer.commit()
+
+    done: list[bool] = []
+    event.listen(store.engine, "after_cursor_execute", commit_after_the_first_read)
+    during = tmp_path / "during.csv"
+    assert export_csv(browser, View("Things"), during) == 400
+    assert done and during.read_bytes() == before.read_bytes()
+    writer.close()
