@@ -9,13 +9,16 @@ it was before; a 5 ms timer gives the GUI's longest stall. A second export is
 cancelled from its progress dialog after a second: the time until the
 window says so. The baseline is the sqlite3 shell's `.mode csv` export of the
 same table to a file (`SELECT *`, its own spelling of times and booleans);
-without the shell, Python's csv module over sqlite3 rows.
+without the shell, Python's csv module over sqlite3 rows. Beside the
+window's CPU: its export helper's (a big view in id order is written by two
+processes) and each thread's time on a core and waiting for one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,6 +53,21 @@ def child(args: dict[str, Any]) -> None:
 
     def wait(condition: Any, limit: float = 900.0) -> bool:
         return wait_in_qt(app, condition, limit)
+
+    def threads() -> dict[str, tuple[str, int, int]]:
+        """Each thread of the window's process: its name, ns on a core, ns
+        waiting in the run queue for one (/proc's schedstat)."""
+        seen: dict[str, tuple[str, int, int]] = {}
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/comm") as f:
+                    name = f.read().strip()
+                with open(f"/proc/self/task/{tid}/schedstat") as f:
+                    run, wait = (int(v) for v in f.read().split()[:2])
+            except OSError:
+                continue
+            seen[tid] = (name, run, wait)
+        return seen
 
     def rss_mb() -> float:
         with open("/proc/self/statm") as f:
@@ -93,6 +111,8 @@ def child(args: dict[str, Any]) -> None:
     state["last"] = time.perf_counter()
     start = time.perf_counter()
     cpu = time.process_time()
+    helpers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = threads()
     idle = QEventLoop()  # the window idles in its event loop, as it does for a user
     view.exported.connect(idle.quit)
     QTest.mouseClick(view.export_button, left)
@@ -100,6 +120,21 @@ def child(args: dict[str, Any]) -> None:
         idle.exec()
     out["seconds"] = time.perf_counter() - start
     out["cpu_s"] = time.process_time() - cpu  # the window's process: export and GUI
+    ended_helpers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the export's helper
+    out["helper_cpu_s"] = (ended_helpers.ru_utime + ended_helpers.ru_stime) - (
+        helpers.ru_utime + helpers.ru_stime
+    )
+    # where the wall time went, thread by thread: on a core, or waiting for one
+    # (the rest of a thread's wall time it slept: the GIL, a lock, the disk)
+    after = threads()
+    out["threads"] = {
+        f"{name} {tid}": {
+            "cpu_s": round((run - before.get(tid, (name, 0, 0))[1]) / 1e9, 3),
+            "run_queue_s": round((wait - before.get(tid, (name, 0, 0))[2]) / 1e9, 3),
+        }
+        for tid, (name, run, wait) in after.items()
+        if run - before.get(tid, (name, 0, 0))[1] > 50_000_000
+    }
     out["stall_at_s"] = state.get("stall_at")
     out["message"] = ended[0]
     out["memory_mb"] = state["peak"] - base
@@ -118,7 +153,18 @@ def child(args: dict[str, Any]) -> None:
         wait(lambda: bool(ended), 30)
         out["cancel_ms"] = (time.perf_counter() - start) * 1000
         out["cancel_message"] = ended[0] if ended else None
-        out["part_left"] = target.with_name(target.name + ".part").exists()
+        # no part file (ours or the helper's) and no helper process left
+        out["part_left"] = any(p.name.startswith(target.name) for p in target.parent.iterdir())
+        children = [
+            pid
+            for task in os.listdir("/proc/self/task")
+            for pid in Path(f"/proc/self/task/{task}/children").read_text().split()
+        ]
+        out["helpers_left"] = [
+            int(pid)
+            for pid in children
+            if b"export_part" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
     print(json.dumps(out), flush=True)
     os._exit(0)
 

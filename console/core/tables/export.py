@@ -5,8 +5,10 @@ One read, in one transaction, in the view's order: not a page query per
 ISO times with their offset, True/False); in a view in the order of its ids
 (the usual one) it also joins a batch of lines into one piece of bytes
 (`group_concat`), so Python holds no object per row and only writes; in a
-view sorted by another column Python joins the lines. 10M rows cost a little
-more than the sqlite3 shell's `.mode csv` (docs/benchmarks.md). A table with
+view sorted by another column Python joins the lines; a big one in the order
+of its ids is written by two processes, each half the ids (`export_part`).
+10M rows cost a little more CPU than the sqlite3 shell's `.mode csv`
+(docs/benchmarks.md). A table with
 a binary column, and PostgreSQL, take the rows as values and format the
 cells that need it in Python. The file is written beside its name first, so
 a cancel or a failure leaves no half file; memory stays one batch of lines."""
@@ -14,8 +16,12 @@ a cancel or a failure leaves no half file; memory stays one batch of lines."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import io
+import itertools
+import sqlite3
+import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +30,9 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 
 from console.core.store.cancel import Cancel
+from console.core.store.database import BUSY_TIMEOUT_MS, sqlite_file
 from console.core.tables.browse import Browser, View
+from console.core.tables.export_part import Batch, Helper, write_batches
 
 #: Rows fetched and written at a time: about 1 MB of text.
 BATCH = 10_000
@@ -32,6 +40,14 @@ BATCH = 10_000
 #: wide rows takes fewer rows at a time (and SQLite's longest string, 1 GB,
 #: is never reached by a batch).
 BATCH_BYTES = 2 << 20
+#: A view in id order over at least twice these ids is written by two
+#: processes, each half the ids (`export_part`); 0 never splits.
+SPLIT_ROWS = 100_000
+#: The pieces of the id range the two processes share (each takes the next
+#: when done: the one with more of the cores writes more of them).
+CHUNKS = 16
+#: What SQLite raises for a string longer than its longest.
+TOO_BIG = sa.exc.DataError
 
 
 def export_csv(
@@ -53,6 +69,7 @@ def export_csv(
     names = [c.name for c in browser.tables.info(view.table).columns]
     kinds = {c.name: c.kind for c in columns}
     in_sql = browser.tables.store.dialect == "sqlite" and "binary" not in kinds.values()
+    database = sqlite_file(str(browser.tables.store.engine.url))
     written = 0
     try:
         with (
@@ -73,7 +90,19 @@ def export_csv(
             if in_sql:
                 line = _sqlite_line([(sa_table.c[n], kinds[n]) for n in names])
                 if view.sort == "id":
-                    _sqlite_batches(conn, sa_table, line, where, view.descending, batch, f, wrote)
+                    split = None
+                    if (
+                        database is not None
+                        and SPLIT_ROWS
+                        and sys.platform.startswith("linux")
+                        and sys.executable
+                        and not getattr(sys, "frozen", False)  # a bundle runs no script
+                        and not browser.tables.store.holding  # its writes: ours alone
+                    ):
+                        split = (database, path.with_name(path.name + ".part2"), cancel)
+                    _sqlite_batches(
+                        conn, sa_table, line, where, view.descending, batch, f, wrote, split
+                    )
                 else:
                     stmt = sa.select(line).select_from(sa_table).where(*where).order_by(*order)
                     cursor = conn.execute(stmt).cursor
@@ -165,6 +194,7 @@ def _sqlite_batches(
     batch: int,
     f: BinaryIO,
     wrote: Callable[[int], None],
+    split: tuple[str, Path, Cancel | None] | None,
 ) -> None:
     """The view in the order of its ids, `batch` lines at a time joined by
     SQLite itself (`group_concat`, as bytes): no Python object per row.
@@ -172,12 +202,18 @@ def _sqlite_batches(
     aggregate other than count/min/max the rows of a subquery in the
     subquery's order (it keeps that ORDER BY, and a LIMIT keeps it too);
     the unit test checks the order. The first batch is small; each next
-    one as many rows as weigh about BATCH_BYTES, up to `batch`."""
+    one as many rows as weigh about BATCH_BYTES, up to `batch`.
+
+    With `split` (the database file, the part file, the cancel) and enough
+    ids, the second half of the id range in the view's order is written by
+    a helper process at the same time (`export_part`)."""
     id_ = sa_table.c.id
-    after = id_ < sa.bindparam("last") if descending else id_ > sa.bindparam("last")
+    last = sa.bindparam("last", type_=sa.Integer)
+    stop = sa.bindparam("stop", type_=sa.Integer)
+    bounds = (id_ < last, id_ >= stop) if descending else (id_ > last, id_ <= stop)
     rows = (
         sa.select(line.label("line"), id_.label("id"))
-        .where(*where, after)
+        .where(*where, *bounds)
         .order_by(id_.desc() if descending else id_)
         .limit(sa.bindparam("size", type_=sa.Integer))
         .subquery()
@@ -188,25 +224,97 @@ def _sqlite_batches(
         last_id,
         sa.func.count(),
     )
-    last = (1 << 63) - 1 if descending else -(1 << 63)
-    size = min(batch, 1000)
-    while True:
+    lowest, highest = -(1 << 63), (1 << 63) - 1
+    params: dict[str, int] = {}
+
+    def run(after: int, size: int) -> Batch:
+        params.update(last=after, size=size)
+        lines, after_id, count = conn.execute(stmt, params).one()
+        return lines, after_id, count
+
+    helper = _start_helper(conn, sa_table, stmt, descending, batch, split) if split else None
+    if helper is None:
+        params["stop"] = lowest if descending else highest
+        write_batches(run, highest if descending else lowest, batch, BATCH_BYTES, TOO_BIG, f, wrote)
+        return
+    cancel = split[2] if split else None
+    try:
+        with cancel.interrupts(helper.kill) if cancel is not None else contextlib.nullcontext():
+
+            def wrote_both(rows: int) -> None:
+                wrote(rows + helper.rows())
+
+            while (chunk := helper.next_chunk()) is not None:
+                after, params["stop"] = chunk
+                write_batches(run, after, batch, BATCH_BYTES, TOO_BIG, f, wrote_both)
+            while (more := helper.more_rows()) is not None:
+                wrote(more)
+            if cancel is not None:
+                cancel.check()
+            helper.finish()
+            helper.append_to(f)
+    finally:
+        helper.close()
+
+
+def _start_helper(
+    conn: sa.Connection,
+    sa_table: sa.Table,
+    stmt: sa.Select[Any],
+    descending: bool,
+    batch: int,
+    split: tuple[str, Path, Cancel | None],
+) -> Helper | None:
+    """The helper sharing the chunks of the id range with us, reading the
+    snapshot of `conn` (which has read nothing yet); None when the table is
+    too small to split or a commit came between the two snapshots."""
+    database, part, cancel = split
+    id_ = sa_table.c.id
+    # a third connection: was anything committed between the two snapshots?
+    with contextlib.closing(sqlite3.connect(database)) as watch:
+        before = watch.execute("PRAGMA data_version").fetchone()
+        low, high = conn.execute(sa.select(sa.func.min(id_), sa.func.max(id_))).one()
+        if low is None or high - low < 2 * SPLIT_ROWS:
+            return None
+        kind: Any = type(conn.dialect)
+        dialect = kind(paramstyle="named")  # the helper passes its parameters by name
+        compiled = stmt.compile(dialect=dialect)
+        params = {}
+        for name, value in compiled.construct_params({"last": 0, "stop": 0, "size": 0}).items():
+            bind = compiled.binds[name]
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            params[name] = process(value) if process is not None else value
+        task = {
+            "sql": str(compiled),
+            "params": params,
+            "batch": batch,
+            "batch_bytes": BATCH_BYTES,
+            "busy_ms": BUSY_TIMEOUT_MS,
+        }
         try:
-            lines, after, count = conn.execute(stmt, {"last": last, "size": size}).one()
-        except sa.exc.DataError:  # longer than SQLite's longest string: fewer rows
-            if size == 1:
-                raise
-            size = max(1, size // 8)
-            continue
-        if not count:
-            return
-        f.write(lines)
-        f.write(b"\r\n")
-        wrote(count)
-        if count < size:
-            return
-        last = after
-        size = max(1, min(batch, size * BATCH_BYTES // max(1, len(lines))))
+            helper = Helper(database, part, task)
+        except OSError:
+            return None
+        with cancel.interrupts(helper.kill) if cancel is not None else contextlib.nullcontext():
+            started = helper.started()
+        if started and watch.execute("PRAGMA data_version").fetchone() == before:
+            helper.share(_chunks(low, high, descending))
+            return helper
+    helper.close()
+    return None
+
+
+def _chunks(low: int, high: int, descending: bool) -> list[tuple[int, int]]:
+    """CHUNKS pieces of the ids in the view's order, each `(after, stop)`:
+    the ids past `after` up to `stop` (which is in it)."""
+    span = high - low + 1
+    if descending:
+        edges = [high + 1 - span * k // CHUNKS for k in range(CHUNKS + 1)]
+        edges[0], edges[-1] = (1 << 63) - 1, -(1 << 63)
+    else:
+        edges = [low - 1 + span * k // CHUNKS for k in range(CHUNKS + 1)]
+        edges[0], edges[-1] = -(1 << 63), (1 << 63) - 1
+    return list(itertools.pairwise(edges))
 
 
 # -- anywhere: the rows as values ----------------------------------------------

@@ -4,6 +4,7 @@ order, whatever the database writes them with."""
 from __future__ import annotations
 
 import csv
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from sqlite3 import SQLITE_LIMIT_LENGTH
@@ -15,10 +16,12 @@ from sqlalchemy import event
 from console.core.formatting import csv_value
 from console.core.store.cancel import Cancel, Cancelled
 from console.core.store.database import Store
+from console.core.tables import export
 from console.core.tables.api import open_table
 from console.core.tables.browse import Browser, Filter, View
 from console.core.tables.catalogue import TableStore
 from console.core.tables.export import export_csv
+from console.core.tables.export_part import Helper
 
 ROWS: list[dict[str, Any]] = [
     {"s": "plain", "f": 0.1 + 0.2, "b": True, "t": datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=UTC)},
@@ -94,3 +97,69 @@ def test_rows_too_long_for_one_string_of_sqlites_are_written_in_smaller_batches(
     pieces = tmp_path / "pieces.csv"
     assert export_csv(browser, View("Things"), pieces) == 30
     assert pieces.read_bytes() == whole.read_bytes()
+
+
+def test_a_big_view_in_id_order_is_written_by_two_processes_byte_for_byte_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tables = TableStore(Store(f"sqlite:///{tmp_path / 'console.db'}"))
+    tables.create("Things")
+    rows = [dict(ROWS[i % len(ROWS)], n=i) for i in range(400)]
+    open_table(tables, "Things").insert_many(rows)
+    browser = Browser(tables)
+    helpers: list[Helper] = []
+    started = Helper.__init__
+
+    def seen(helper: Helper, *args: Any) -> None:
+        started(helper, *args)
+        helpers.append(helper)
+
+    monkeypatch.setattr(Helper, "__init__", seen)
+    views = [*VIEWS[:2], View("Things", filters=(Filter("s", "contains", "quoted"),))]
+    for view in views:
+        monkeypatch.setattr(export, "SPLIT_ROWS", 0)  # one process
+        one = tmp_path / "one.csv"
+        count = export_csv(browser, view, one, batch=30)
+        monkeypatch.setattr(export, "SPLIT_ROWS", 50)  # 400 ids: two halves
+        two, reported = tmp_path / "two.csv", []
+        assert export_csv(browser, view, two, batch=30, report=reported.append) == count
+        assert two.read_bytes() == one.read_bytes()
+        assert reported[-1] == count
+    assert len(helpers) == len(views)
+    # Cancelled while the helper writes: it ends with the export, no file left
+    out = tmp_path / "out"
+    out.mkdir()
+    cancel = Cancel()
+    with pytest.raises(Cancelled):
+        export_csv(
+            browser, View("Things"), out / "x.csv", cancel=cancel, report=lambda _n: cancel.set()
+        )
+    assert helpers[-1].proc.returncode is not None
+    assert list(out.iterdir()) == []
+
+
+def test_a_commit_while_the_helper_starts_leaves_the_export_in_its_first_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'console.db'}")
+    tables = TableStore(store)
+    tables.create("Things")
+    open_table(tables, "Things").insert_many([{"s": f"row {i}", "n": i} for i in range(400)])
+    browser = Browser(tables)
+    before = tmp_path / "before.csv"
+    export_csv(browser, View("Things"), before)
+    monkeypatch.setattr(export, "SPLIT_ROWS", 50)
+    writer = sqlite3.connect(tmp_path / "console.db")
+
+    def commit_after_the_first_read(_conn: Any, _cursor: Any, statement: str, *_a: Any) -> None:
+        if "min(" in statement and writer.in_transaction is False and not done:
+            done.append(True)  # another user deletes rows of the second half, at once
+            writer.execute('DELETE FROM "Things" WHERE n >= 300')
+            writer.commit()
+
+    done: list[bool] = []
+    event.listen(store.engine, "after_cursor_execute", commit_after_the_first_read)
+    during = tmp_path / "during.csv"
+    assert export_csv(browser, View("Things"), during) == 400
+    assert done and during.read_bytes() == before.read_bytes()
+    writer.close()
