@@ -17,21 +17,20 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
 import socket
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from console.core import errors
+from console.core.running import table_link
 from console.core.running.script_api import Emit, ScriptTables
 from console.core.running.table_link import REQUEST_BYTES, decode, encode
 from console.core.tables.api import Query, Table, _names, _whole
 from console.core.tables.conditions import parse_conditions
 from console.core.tables.values import ColumnInfo
-
-#: An `insert_many` of more rows is written over the run's own connection:
-#: one connection costs less than sending them all.
-LINK_ROWS = 2_000
 
 
 class LinkedDatabaseError(Exception):
@@ -71,6 +70,11 @@ class LinkedTables:
         self._emit = emit
         self._socket: socket.socket | None = None
         self._replies: Any = None
+        #: The process that opened the socket: a child the script forked
+        #: opens its own, as answers cannot be shared.
+        self._pid = 0
+        #: One request and its answer at a time: a script's threads share it.
+        self._lock = threading.Lock()
         self.dry_run = False
 
     def get_table(self, name: str, create: bool = False) -> LinkedTable:
@@ -84,13 +88,12 @@ class LinkedTables:
         data = json.dumps(request).encode() + b"\n"
         if len(data) > REQUEST_BYTES:
             raise _TooBig
-        if self._socket is None:
-            self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self._socket.connect(self._link["path"])
-            self._socket.sendall(json.dumps({"token": self._link["token"]}).encode() + b"\n")
-            self._replies = self._socket.makefile("rb")
-        self._socket.sendall(data)
-        line = self._replies.readline()
+        with self._lock:
+            if self._socket is None or self._pid != os.getpid():
+                self._connect()
+            assert self._socket is not None
+            self._socket.sendall(data)
+            line = self._replies.readline()
         if not line:
             raise errors.ConsoleError("the console running this job has stopped")
         reply = json.loads(line)
@@ -98,6 +101,13 @@ class LinkedTables:
         if reply.get("rows"):
             self._emit({"t": "rows", "n": int(reply["rows"])})
         return decode(reply["result"])
+
+    def _connect(self) -> None:
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._socket.connect(self._link["path"])
+        self._socket.sendall(json.dumps({"token": self._link["token"]}).encode() + b"\n")
+        self._replies = self._socket.makefile("rb")
+        self._pid = os.getpid()
 
     def direct(self, name: str) -> Table:
         """The table over the run's own connection (opened on first use)."""
@@ -152,7 +162,7 @@ class LinkedTable:
                 f"insert_many takes a list of rows, not {type(rows).__name__}"
             )
         batch = list(rows)
-        if len(batch) > LINK_ROWS:
+        if len(batch) > table_link.LINK_ROWS:
             return self._tables.direct(self.name).insert_many(batch)
         return int(self._call("insert_many", batch))
 

@@ -407,8 +407,10 @@ class Runner:
             payload["table_link"] = offered
             try:
                 child = self._child().send(payload)
+                # Stopped, it writes nothing more: an operation under way stops too.
+                stop = (lambda: link.stop(offered)) if link and offered else (lambda: None)
                 status, error, rows = self._supervise(
-                    child, job, run, writer, cancel, collector, extra.get("on_debug"), diff
+                    child, job, run, writer, cancel, collector, extra.get("on_debug"), diff, stop
                 )
             finally:
                 if link is not None and offered is not None:
@@ -472,7 +474,9 @@ class Runner:
         collector: Collector,
         on_debug: Callable[[dict[str, Any]], None] | None = None,
         diff: DryRunDiff | None = None,
+        on_stop: Callable[[], None] = lambda: None,
     ) -> tuple[str, str | None, int]:
+        """`on_stop`: called as the run is stopped (timed out, cancelled)."""
         proc = child.proc
         assert proc.stdout is not None and proc.stderr is not None
         selector = selectors.DefaultSelector()
@@ -540,9 +544,11 @@ class Runner:
                     stopped_for = f"interrupted: {interrupted}" if interrupted else "cancelled"
                     kill_at = now + self.grace_s
                     child.signal_group(signal.SIGTERM)
+                    on_stop()
                 if stopped_for is None and now >= deadline and paused_at is None:
                     stopped_for, kill_at = "timed out", now + self.grace_s
                     child.signal_group(signal.SIGTERM)
+                    on_stop()
                 if now >= kill_at:
                     child.signal_group(runner_platform.KILL)
                     kill_at = float("inf")

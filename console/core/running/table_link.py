@@ -18,14 +18,17 @@ from __future__ import annotations
 import base64
 import builtins
 import contextlib
+import errno
 import json
 import os
 import secrets
 import shutil
 import socket
+import struct
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
@@ -42,16 +45,39 @@ from console.core.tables.catalogue import Known, TableStore
 
 #: A request longer than this is not sent: the child does that operation
 #: over its own connection instead (`linked_tables`).
-REQUEST_BYTES = 8 * 1024 * 1024
-#: A read answered here returns at most this many rows; a longer one is read
-#: by the child itself, so a worker never holds a job's whole big read.
+REQUEST_BYTES = 4 * 1024 * 1024
+#: An `insert_many` of more rows is written over the run's own connection:
+#: one connection costs less than sending them all.
+LINK_ROWS = 2_000
+#: A read answered here returns at most this many rows, and values of at
+#: most this many bytes; a longer one is read by the child itself (within
+#: its memory limit), so a worker never holds a job's big read.
 READ_ROWS = 10_000
+READ_BYTES = 16 * 1024 * 1024
+#: Connections one run may hold (its threads share one; a process it forks
+#: opens another), and connections not yet past their hello, at most, each
+#: for at most `HELLO_S`: a job cannot use up the supervisor's descriptors.
+RUN_CONNECTIONS = 4
+WAITING_CONNECTIONS = 64
+HELLO_S = 2.0
 #: Table operations a run may ask for (`Table`'s methods).
 TABLE_OPS = frozenset(
     ("insert", "insert_many", "update", "upsert", "delete", "delete_many", "delete_duplicates")
 )
 #: What may end a query here (`Query`'s methods); `iter` streams in the child.
 QUERY_CALLS = frozenset(("read", "count", "first", "delete", "update", "move_to"))
+
+
+def _same_user(conn: socket.socket) -> bool:
+    """Whether the peer runs as this process's user (Linux: SO_PEERCRED;
+    elsewhere the socket's private folder keeps others out)."""
+    if not hasattr(socket, "SO_PEERCRED"):
+        return True
+    try:
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except OSError:
+        return False
+    return bool(struct.unpack("3i", creds)[1] == os.getuid())
 
 
 def available() -> bool:
@@ -72,8 +98,10 @@ def encode(value: Any) -> Any:
         return {"$b": base64.b64encode(bytes(value)).decode("ascii")}
     if isinstance(value, dict):
         return {"$m": [[encode(k), encode(v)] for k, v in value.items()]}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list):
         return [encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {"$t": [encode(v) for v in value]}
     if isinstance(value, set | frozenset):
         return {"$s": [encode(v) for v in value]}
     # Something no table stores: its type's name, so the check says as much.
@@ -95,6 +123,8 @@ def decode(value: Any) -> Any:
         return {decode(k): decode(v) for k, v in value["$m"]}
     if "$s" in value:
         return {decode(v) for v in value["$s"]}
+    if "$t" in value:
+        return tuple(decode(v) for v in value["$t"])
     shown = str(value.get("r", ""))
     stand_in = type(str(value.get("$x", "object")), (), {"__repr__": lambda _self: shown})
     return stand_in()
@@ -126,7 +156,7 @@ class _Session:
         self.known = {name.lower(): (name, columns) for name, columns in (known or {}).items()}
         self.lock = threading.Lock()
         self.closed = False
-        self.conn: socket.socket | None = None
+        self.conns: list[socket.socket] = []
 
     def table(self, name: str, on_write: Callable[[int], None]) -> Table:
         return Table(self.tables, name, on_write)
@@ -168,6 +198,14 @@ class TableLink:
             self._sessions[token] = _Session(self.store, run_id, known)
         return {"path": self.path, "token": token}
 
+    def stop(self, offered: dict[str, Any]) -> None:
+        """The run is being stopped (timed out, cancelled): the operation
+        under way is interrupted and rolled back, and none other is done."""
+        with self._lock:
+            session = self._sessions.get(offered["token"])
+        if session is not None and session.tables.cancel is not None:
+            session.tables.cancel.set()
+
     def finish(self, offered: dict[str, Any]) -> None:
         """The run has ended: no more operations. One under way (its child
         killed, timed out or cancelled meanwhile) is interrupted and rolled
@@ -181,9 +219,9 @@ class TableLink:
         session.tables.cancel.set()
         with session.lock:
             session.closed = True
-            if session.conn is not None:
+            for conn in session.conns:
                 with contextlib.suppress(OSError):
-                    session.conn.shutdown(socket.SHUT_RDWR)
+                    conn.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -192,25 +230,35 @@ class TableLink:
             shutil.rmtree(self._folder, ignore_errors=True)
 
     def _accept(self) -> None:
+        waiting = threading.BoundedSemaphore(WAITING_CONNECTIONS)
         while True:
             try:
                 conn, _ = self._server.accept()
-            except OSError:
-                return  # closed
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            except OSError as e:
+                if self._server.fileno() == -1:
+                    return  # closed
+                time.sleep(0.05 if e.errno in (errno.EMFILE, errno.ENFILE) else 0)
+                continue  # out of descriptors for a moment: the next one may fit
+            if not _same_user(conn) or not waiting.acquire(blocking=False):
+                conn.close()  # another user's, or one too many not yet past its hello
+                continue
+            threading.Thread(target=self._serve, args=(conn, waiting), daemon=True).start()
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _serve(self, conn: socket.socket, waiting: threading.BoundedSemaphore) -> None:
         with conn, conn.makefile("rb") as requests:
-            hello = requests.readline(256)
             try:
-                token = json.loads(hello)["token"]
-            except (ValueError, KeyError, TypeError):
+                conn.settimeout(HELLO_S)
+                token = json.loads(requests.readline(256))["token"]
+                conn.settimeout(None)
+            except (OSError, ValueError, KeyError, TypeError):
                 return
+            finally:
+                waiting.release()
             with self._lock:
                 session = self._sessions.get(str(token))
-            if session is None:
-                return
-            session.conn = conn
+                if session is None or len(session.conns) >= RUN_CONNECTIONS:
+                    return
+                session.conns.append(conn)
             while True:
                 try:
                     line = requests.readline(REQUEST_BYTES + 65536)
@@ -250,6 +298,8 @@ def _do(session: _Session, request: dict[str, Any], on_write: Callable[[int], No
     table = session.table(str(request["table"]), on_write)
     if op == "columns":
         return _columns(table, refresh=True)
+    if op == "insert_many" and isinstance(args[0], list) and len(args[0]) > LINK_ROWS:
+        raise ConsoleError(f"the table link takes at most {LINK_ROWS} rows at once")
     if op in TABLE_OPS:
         return getattr(table, op)(*args)
     if op == "where":  # a condition the child's columns did not know: checked afresh
@@ -264,12 +314,26 @@ def _do(session: _Session, request: dict[str, Any], on_write: Callable[[int], No
     if call == "update":
         return query.update(**args[0])
     if call == "read":
-        cap = READ_ROWS + 1 if query.limit is None else min(query.limit, READ_ROWS + 1)
-        rows = query.take(cap).read()
-        if len(rows) > READ_ROWS:
-            return {"more": True}  # read by the child itself
-        return {"rows": rows}
+        return _read(query)
     return getattr(query, call)()
+
+
+def _read(query: Query) -> dict[str, Any]:
+    """The query's rows, or `more` past `READ_ROWS` rows or `READ_BYTES`
+    of text and bytes: streamed from the database, never held whole."""
+    cap = READ_ROWS + 1 if query.limit is None else min(query.limit, READ_ROWS + 1)
+    tables = query.table._tables
+    rows: list[dict[str, Any]] = []
+    size = 0
+    with tables.store.read(tables.cancel) as conn:
+        streamed = conn.execution_options(stream_results=True, max_row_buffer=100)
+        for found in streamed.execute(query.take(cap)._statement()):
+            row = dict(found._mapping)
+            size += sum(len(v) for v in row.values() if isinstance(v, str | bytes))
+            if len(rows) >= READ_ROWS or size > READ_BYTES:
+                return {"more": True}  # read by the child itself
+            rows.append(row)
+    return {"rows": rows}
 
 
 def _columns(table: Table, *, refresh: bool) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
-from console.core.running import linked_tables, table_link
+from console.core.running import table_link
 from console.core.running.linked_tables import LinkedTables
 from console.core.running.script_api import ScriptTables
 from console.core.running.table_link import TableLink
@@ -129,7 +130,7 @@ def test_big_batches_and_long_reads_use_the_runs_own_connection(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past the link's bounds the run does it itself: the same rows, still its own."""
-    monkeypatch.setattr(linked_tables, "LINK_ROWS", 5)
+    monkeypatch.setattr(table_link, "LINK_ROWS", 5)
     monkeypatch.setattr(table_link, "READ_ROWS", 4)
     tables, sent = linked
     people = tables.get_table("People")
@@ -154,3 +155,39 @@ def test_move_to_needs_a_table_of_the_same_run(
     assert [r["name"] for r in archive.read()] == ["Alan"]
     with pytest.raises(ConsoleError, match="another table of the same database"):
         people.query().move_to(people)
+
+
+def test_a_scripts_threads_each_get_their_own_answers(
+    store: Store, linked: tuple[LinkedTables, list[dict[str, Any]]]
+) -> None:
+    tables, _ = linked
+    people = tables.get_table("People")
+    wrong: list[object] = []
+
+    def work(name: str) -> None:
+        for _ in range(15):
+            if people.insert({"name": name})["name"] != name:
+                wrong.append(name)
+            if not isinstance(people.where(name=name).count(), int):
+                wrong.append(name)
+
+    threads = [threading.Thread(target=work, args=(f"t{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert wrong == [] and not any(t.is_alive() for t in threads)
+    assert len(_stored(store)) == 60
+
+
+def test_a_read_of_big_values_is_done_by_the_run_itself(
+    store: Store,
+    linked: tuple[LinkedTables, list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The supervisor never holds more than `READ_BYTES` of a job's read."""
+    monkeypatch.setattr(table_link, "READ_BYTES", 100)
+    tables, _ = linked
+    people = tables.get_table("People")
+    people.insert_many([{"name": "x" * 60} for _ in range(3)])
+    assert [r["name"] for r in people.read()] == ["x" * 60] * 3

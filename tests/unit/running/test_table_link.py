@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from console.core.errors import ConsoleError, NotFoundError
+from console.core.running import table_link
 from console.core.running.linked_tables import LinkedDatabaseError, raise_reply
 from console.core.running.table_link import TableLink, decode, encode, error_reply
 from console.core.store.database import Store
@@ -35,7 +36,7 @@ def test_values_cross_as_they_were() -> None:
         7: True,
     }
     back = decode(json.loads(json.dumps(encode(values))))
-    assert back == {**values, "nested": [1, [2, "x"], {"k": None}]}
+    assert back == values and isinstance(back["nested"][1], tuple)
     assert back["naive"].tzinfo is None and back["aware"].utcoffset() == timedelta(hours=2)
     assert decode(encode(bytearray(b"ab"))) == b"ab" and decode(encode({1, 2})) == {1, 2}
 
@@ -134,5 +135,40 @@ def test_an_operation_under_way_as_its_run_ends_is_stopped_and_rolled_back(pg_ur
             assert conn.exec_driver_sql('SELECT count(*) FROM "People"').scalar() == 0
     finally:
         blocker.dispose()
+        link.close()
+        store.dispose()
+
+
+def test_connections_that_never_say_hello_do_not_shut_the_link(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job opening connections by the hundred: each waits at most
+    `HELLO_S`, and past `WAITING_CONNECTIONS` they are closed at once; a
+    run's own requests are answered meanwhile and after."""
+    monkeypatch.setattr(table_link, "HELLO_S", 0.3)
+    monkeypatch.setattr(table_link, "WAITING_CONNECTIONS", 4)
+    store = Store(db_url)
+    TableStore(store).create("People")
+    link = TableLink(store)
+    idle = []
+    try:
+        for _ in range(20):
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.connect(link.path)
+            idle.append(conn)
+        offered = link.offer(3, None)
+        insert = {"op": "insert", "table": "People", "args": encode([{"name": "Ada"}])}
+        deadline = time.monotonic() + 10
+        answer = _ask(link.path, offered["token"], insert)
+        while not answer and time.monotonic() < deadline:  # the waiting ones time out
+            time.sleep(0.1)
+            answer = _ask(link.path, offered["token"], insert)
+        assert json.loads(answer)["rows"] == 1
+        for conn in idle:  # each closed by the link: at once past the cap, else in time
+            conn.settimeout(5)
+            assert conn.recv(1) == b""
+    finally:
+        for conn in idle:
+            conn.close()
         link.close()
         store.dispose()
