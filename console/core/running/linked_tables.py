@@ -7,8 +7,8 @@ What needs no database is checked here, at the script's own line, as the
 table API checks it: a query's steps, and its conditions against the
 columns the supervisor gave when the table was opened. Two things are done
 over the run's own connection instead (`ScriptTables`, opened only then): a
-request too big to send (`table_link.REQUEST_BYTES`, a big `insert_many`),
-and `iter()` or a `read()` of more than `table_link.READ_ROWS` rows, which
+request too big to send (`link_values.REQUEST_BYTES`, a big `insert_many`),
+and `iter()` or a `read()` of more than `link_values.READ_ROWS` rows, which
 stream in the child so the supervisor never holds them. Each operation is
 its own transaction either way, so the two paths mix safely.
 """
@@ -18,19 +18,20 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import socket
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.core import errors
-from console.core.running import table_link
+from console.core.running import link_values
+from console.core.running.link_values import REQUEST_BYTES, decode, encode
 from console.core.running.script_api import Emit, ScriptTables
-from console.core.running.table_link import REQUEST_BYTES, decode, encode
-from console.core.tables.api import Query, Table, _names, _whole
-from console.core.tables.conditions import parse_conditions
-from console.core.tables.values import ColumnInfo
+
+if TYPE_CHECKING:  # the table layer (SQLAlchemy) loads at the first query's step
+    import socket
+
+    from console.core.tables.api import Query, Table
+    from console.core.tables.values import ColumnInfo
 
 
 class LinkedDatabaseError(Exception):
@@ -103,6 +104,8 @@ class LinkedTables:
         return decode(reply["result"])
 
     def _connect(self) -> None:
+        import socket  # at the first table operation: an empty job never loads it
+
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._socket.connect(self._link["path"])
         self._socket.sendall(json.dumps({"token": self._link["token"]}).encode() + b"\n")
@@ -111,9 +114,7 @@ class LinkedTables:
 
     def direct(self, name: str) -> Table:
         """The table over the run's own connection (opened on first use)."""
-        table = self._direct.get_table(name)
-        assert isinstance(table, Table)
-        return table
+        return self._direct.get_table(name)
 
     def close(self) -> None:
         if self._socket is not None:
@@ -126,6 +127,8 @@ class _TooBig(Exception):
 
 
 def _columns(found: list[dict[str, Any]]) -> dict[str, ColumnInfo]:
+    from console.core.tables.values import ColumnInfo
+
     return {c["name"]: ColumnInfo(**c) for c in found}
 
 
@@ -162,7 +165,7 @@ class LinkedTable:
                 f"insert_many takes a list of rows, not {type(rows).__name__}"
             )
         batch = list(rows)
-        if len(batch) > table_link.LINK_ROWS:
+        if len(batch) > link_values.LINK_ROWS:
             return self._tables.direct(self.name).insert_many(batch)
         return int(self._call("insert_many", batch))
 
@@ -221,19 +224,36 @@ def _given(value: object) -> object:
     return list(value) if isinstance(value, Iterator) else value
 
 
-@dataclass(frozen=True)
 class LinkedQuery:
     """`Query` of a linked run: its steps kept here (and checked as `Query`
-    checks them), sent whole with the call that ends it."""
+    checks them), sent whole with the call that ends it. Each step returns
+    a new query. (Not a dataclass: `dataclasses` alone would add 7 ms to
+    every run's start.)"""
 
-    table: LinkedTable
-    filters: tuple[dict[str, object], ...] = ()
-    ordering: tuple[tuple[str, bool], ...] = ()
-    limit: int | None = None
-    offset: int = 0
-    columns: tuple[str, ...] = field(default=())
+    __slots__ = ("columns", "filters", "limit", "offset", "ordering", "table")
+
+    def __init__(
+        self,
+        table: LinkedTable,
+        filters: tuple[dict[str, object], ...] = (),
+        ordering: tuple[tuple[str, bool], ...] = (),
+        limit: int | None = None,
+        offset: int = 0,
+        columns: tuple[str, ...] = (),
+    ) -> None:
+        self.table, self.filters, self.ordering = table, filters, ordering
+        self.limit, self.offset, self.columns = limit, offset, columns
+
+    def __repr__(self) -> str:
+        return f"<Query of {self.table.name}>"
+
+    def _with(self, **changes: Any) -> LinkedQuery:
+        given = {name: getattr(self, name) for name in self.__slots__}
+        return LinkedQuery(**{**given, **changes})
 
     def where(self, **conditions: object) -> LinkedQuery:
+        from console.core.tables.conditions import parse_conditions
+
         conditions = {k: _given(v) for k, v in conditions.items()}
         try:
             parse_conditions(conditions, self.table._columns)
@@ -241,24 +261,34 @@ class LinkedQuery:
             # another writer may have added the column since: asked afresh
             request = {"op": "where", "table": self.table.name, "args": encode([conditions])}
             self.table._columns = _columns(self.table._tables.call(request))
-        return replace(self, filters=(*self.filters, conditions))
+        return self._with(filters=(*self.filters, conditions))
 
     def order_by(self, column: str) -> LinkedQuery:
+        from console.core.tables.api import _names
+
         (column,) = _names("order_by()", (column,))
-        return replace(self, ordering=(*self.ordering, (column, False)))
+        return self._with(ordering=(*self.ordering, (column, False)))
 
     def order_by_descending(self, column: str) -> LinkedQuery:
+        from console.core.tables.api import _names
+
         (column,) = _names("order_by_descending()", (column,))
-        return replace(self, ordering=(*self.ordering, (column, True)))
+        return self._with(ordering=(*self.ordering, (column, True)))
 
     def take(self, n: int) -> LinkedQuery:
-        return replace(self, limit=_whole("take()", n))
+        from console.core.tables.api import _whole
+
+        return self._with(limit=_whole("take()", n))
 
     def skip(self, n: int) -> LinkedQuery:
-        return replace(self, offset=_whole("skip()", n))
+        from console.core.tables.api import _whole
+
+        return self._with(offset=_whole("skip()", n))
 
     def select(self, *columns: str) -> LinkedQuery:
-        return replace(self, columns=_names("select()", columns))
+        from console.core.tables.api import _names
+
+        return self._with(columns=_names("select()", columns))
 
     def _spec(self) -> dict[str, Any]:
         return {
@@ -282,11 +312,18 @@ class LinkedQuery:
 
     def _direct(self) -> Query:
         """This query over the run's own connection."""
+        import dataclasses
+
         query = self.table._tables.direct(self.table.name).query()
         for conditions in self.filters:
             query = query.where(**conditions)
-        query = replace(query, ordering=self.ordering, limit=self.limit, offset=self.offset)
-        return replace(query, columns=self.columns)
+        return dataclasses.replace(
+            query,
+            ordering=self.ordering,
+            limit=self.limit,
+            offset=self.offset,
+            columns=self.columns,
+        )
 
     def read(self) -> list[dict[str, Any]]:
         answer = self._call("read")
@@ -320,6 +357,7 @@ class LinkedQuery:
         return int(self._call("move_to", target=target.name))
 
 
-#: `tables` and a table as a script gets them, linked or not.
-AnyTables = ScriptTables | LinkedTables
-AnyTable = Table | LinkedTable
+if TYPE_CHECKING:
+    #: `tables` and a table as a script gets them, linked or not.
+    AnyTables = ScriptTables | LinkedTables
+    AnyTable = Table | LinkedTable

@@ -15,7 +15,6 @@ and are raised again in the child (`linked_tables.raise_reply`).
 
 from __future__ import annotations
 
-import base64
 import builtins
 import contextlib
 import errno
@@ -31,35 +30,28 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.core.errors import ConsoleError
+from console.core.running.link_values import (
+    HELLO_S,
+    LINK_ROWS,
+    READ_BYTES,
+    READ_ROWS,
+    REQUEST_BYTES,
+    RUN_CONNECTIONS,
+    WAITING_CONNECTIONS,
+    decode,
+    encode,
+)
 from console.core.store import faults
 from console.core.store.cancel import Cancel
 from console.core.store.database import Store
 from console.core.tables.api import Query, Table, open_table
 from console.core.tables.catalogue import Known, TableStore
 
-#: A request longer than this is not sent: the child does that operation
-#: over its own connection instead (`linked_tables`).
-REQUEST_BYTES = 4 * 1024 * 1024
-#: An `insert_many` of more rows is written over the run's own connection:
-#: one connection costs less than sending them all.
-LINK_ROWS = 2_000
-#: A read answered here returns at most this many rows, and values of at
-#: most this many bytes; a longer one is read by the child itself (within
-#: its memory limit), so a worker never holds a job's big read.
-READ_ROWS = 10_000
-READ_BYTES = 16 * 1024 * 1024
-#: Connections one run may hold (its threads share one; a process it forks
-#: opens another), and connections not yet past their hello, at most, each
-#: for at most `HELLO_S`: a job cannot use up the supervisor's descriptors.
-RUN_CONNECTIONS = 4
-WAITING_CONNECTIONS = 64
-HELLO_S = 2.0
 #: Table operations a run may ask for (`Table`'s methods).
 TABLE_OPS = frozenset(
     ("insert", "insert_many", "update", "upsert", "delete", "delete_many", "delete_duplicates")
@@ -83,51 +75,6 @@ def _same_user(conn: socket.socket) -> bool:
 def available() -> bool:
     """Whether this platform has Unix sockets (else each run connects itself)."""
     return hasattr(socket, "AF_UNIX")
-
-
-# -- values ------------------------------------------------------------------
-
-
-def encode(value: Any) -> Any:
-    """`value` as JSON can carry it, tagged where JSON has no such type."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, datetime):
-        return {"$dt": value.isoformat()}
-    if isinstance(value, bytes | bytearray | memoryview):
-        return {"$b": base64.b64encode(bytes(value)).decode("ascii")}
-    if isinstance(value, dict):
-        return {"$m": [[encode(k), encode(v)] for k, v in value.items()]}
-    if isinstance(value, list):
-        return [encode(v) for v in value]
-    if isinstance(value, tuple):
-        return {"$t": [encode(v) for v in value]}
-    if isinstance(value, set | frozenset):
-        return {"$s": [encode(v) for v in value]}
-    # Something no table stores: its type's name, so the check says as much.
-    return {"$x": type(value).__name__, "r": repr(value)[:200]}
-
-
-def decode(value: Any) -> Any:
-    """What `encode` was given (an unstorable value as a stand-in of the same
-    type name)."""
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "$dt" in value:
-        return datetime.fromisoformat(value["$dt"])
-    if "$b" in value:
-        return base64.b64decode(value["$b"])
-    if "$m" in value:
-        return {decode(k): decode(v) for k, v in value["$m"]}
-    if "$s" in value:
-        return {decode(v) for v in value["$s"]}
-    if "$t" in value:
-        return tuple(decode(v) for v in value["$t"])
-    shown = str(value.get("r", ""))
-    stand_in = type(str(value.get("$x", "object")), (), {"__repr__": lambda _self: shown})
-    return stand_in()
 
 
 def error_reply(error: BaseException) -> dict[str, Any]:

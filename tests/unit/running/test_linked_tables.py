@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
-from console.core.running import table_link
+from console.core.running import link_values, table_link
 from console.core.running.linked_tables import LinkedTables
 from console.core.running.script_api import ScriptTables
 from console.core.running.table_link import TableLink
@@ -130,7 +130,7 @@ def test_big_batches_and_long_reads_use_the_runs_own_connection(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past the link's bounds the run does it itself: the same rows, still its own."""
-    monkeypatch.setattr(table_link, "LINK_ROWS", 5)
+    monkeypatch.setattr(link_values, "LINK_ROWS", 5)
     monkeypatch.setattr(table_link, "READ_ROWS", 4)
     tables, sent = linked
     people = tables.get_table("People")
