@@ -16,6 +16,7 @@ its own transaction either way, so the two paths mix safely.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import threading
@@ -53,13 +54,11 @@ def raise_reply(reply: dict[str, Any]) -> None:
         raise LinkedDatabaseError(reply.get("msg", ""))
     builtin = getattr(builtins, str(reply.get("class")), None)
     args = decode(reply.get("args", []))
+    error: Exception = RuntimeError(*args)
     if isinstance(builtin, type) and issubclass(builtin, Exception):
-        try:
-            raise builtin(*args)
-        except TypeError as e:
-            if isinstance(e, builtin):
-                raise
-    raise RuntimeError(*args)
+        with contextlib.suppress(TypeError):  # one not made from its message alone
+            error = builtin(*args)
+    raise error
 
 
 class LinkedTables:

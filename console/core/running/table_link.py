@@ -96,10 +96,11 @@ class _Session:
     """One run's operations: its `TableStore`, and a lock held while one runs."""
 
     def __init__(self, store: Store, run_id: int, known: Known | None) -> None:
+        #: Set as the run is stopped or ends: an operation under way stops
+        #: and rolls back, as the child's own connection's would have.
+        self.cancel = Cancel()
         self.tables = TableStore(store, run_id=run_id)
-        #: Set as the run ends: an operation under way for a child that is
-        #: gone stops and rolls back, as its own connection's would have.
-        self.tables.cancel = Cancel()
+        self.tables.cancel = self.cancel
         self.known = {name.lower(): (name, columns) for name, columns in (known or {}).items()}
         self.lock = threading.Lock()
         self.closed = False
@@ -150,8 +151,8 @@ class TableLink:
         under way is interrupted and rolled back, and none other is done."""
         with self._lock:
             session = self._sessions.get(offered["token"])
-        if session is not None and session.tables.cancel is not None:
-            session.tables.cancel.set()
+        if session is not None:
+            session.cancel.set()
 
     def finish(self, offered: dict[str, Any]) -> None:
         """The run has ended: no more operations. One under way (its child
@@ -162,8 +163,7 @@ class TableLink:
             session = self._sessions.pop(offered["token"], None)
         if session is None:
             return
-        assert session.tables.cancel is not None
-        session.tables.cancel.set()
+        session.cancel.set()
         with session.lock:
             session.closed = True
             for conn in session.conns:
