@@ -1,6 +1,6 @@
 """What crosses a run's table link (`table_link`, `linked_tables`): values
-as JSON can carry them, tagged where JSON has no such type, and the link's
-bounds. Standard library only: a run's child loads it before any table
+as JSON can carry them, tagged where JSON has no such type, and what the
+child sends over it at most. Standard library only: a run's child loads it before any table
 layer (an empty job loads no SQLAlchemy)."""
 
 from __future__ import annotations
@@ -14,17 +14,6 @@ REQUEST_BYTES = 4 * 1024 * 1024
 #: An `insert_many` of more rows is written over the run's own connection:
 #: one connection costs less than sending them all.
 LINK_ROWS = 2_000
-#: A read answered here returns at most this many rows, and values of at
-#: most this many bytes; a longer one is read by the child itself (within
-#: its memory limit), so a worker never holds a job's big read.
-READ_ROWS = 10_000
-READ_BYTES = 16 * 1024 * 1024
-#: Connections one run may hold (its threads share one; a process it forks
-#: opens another), and connections not yet past their hello, at most, each
-#: for at most `HELLO_S`: a job cannot use up the supervisor's descriptors.
-RUN_CONNECTIONS = 4
-WAITING_CONNECTIONS = 64
-HELLO_S = 2.0
 
 
 def encode(value: Any) -> Any:

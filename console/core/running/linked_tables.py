@@ -8,7 +8,7 @@ table API checks it: a query's steps, and its conditions against the
 columns the supervisor gave when the table was opened. Two things are done
 over the run's own connection instead (`ScriptTables`, opened only then): a
 request too big to send (`link_values.REQUEST_BYTES`, a big `insert_many`),
-and `iter()` or a `read()` of more than `link_values.READ_ROWS` rows, which
+and `iter()` or a `read()` of more than `table_link.READ_ROWS` rows, which
 stream in the child so the supervisor never holds them. Each operation is
 its own transaction either way, so the two paths mix safely.
 """

@@ -35,23 +35,24 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.core.errors import ConsoleError
-from console.core.running.link_values import (
-    HELLO_S,
-    LINK_ROWS,
-    READ_BYTES,
-    READ_ROWS,
-    REQUEST_BYTES,
-    RUN_CONNECTIONS,
-    WAITING_CONNECTIONS,
-    decode,
-    encode,
-)
+from console.core.running.link_values import LINK_ROWS, REQUEST_BYTES, decode, encode
 from console.core.store import faults
 from console.core.store.cancel import Cancel
 from console.core.store.database import Store
 from console.core.tables.api import Query, Table, open_table
 from console.core.tables.catalogue import Known, TableStore
 
+#: A read answered here returns at most this many rows, and values of at
+#: most this many bytes; a longer one is read by the child itself (within
+#: its memory limit), so a worker never holds a job's big read.
+READ_ROWS = 10_000
+READ_BYTES = 16 * 1024 * 1024
+#: Connections one run may hold (its threads share one; a process it forks
+#: opens another), and connections not yet past their hello, at most, each
+#: for at most `HELLO_S`: a job cannot use up the supervisor's descriptors.
+RUN_CONNECTIONS = 4
+WAITING_CONNECTIONS = 64
+HELLO_S = 2.0
 #: Table operations a run may ask for (`Table`'s methods).
 TABLE_OPS = frozenset(
     ("insert", "insert_many", "update", "upsert", "delete", "delete_many", "delete_duplicates")
