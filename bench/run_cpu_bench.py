@@ -117,7 +117,7 @@ def _cpu_per_run(url: str | None) -> tuple[float, float, float]:
     for kind in scripts:
         tick([f"{kind}{RUNS}", f"{kind}{RUNS + 1}"])  # warm
         assert runner._forks is not None
-        server = runner._forks.proc.pid
+        server = runner._forks.server().proc.pid
         mine, theirs = me(), _server_cpu(server)
         tick([f"{kind}{i}" for i in range(RUNS)])
         mine, theirs = me() - mine, _server_cpu(server) - theirs

@@ -15,6 +15,7 @@ import pytest
 
 from console.app import Services, open_services
 from console.core.running import fork_server
+from console.core.tables.api import open_table
 from console.demo.memory_keyring import MemoryKeyring
 from tests.integration.test_runner import (
     log_of,
@@ -72,19 +73,19 @@ def pids_of_runs(services: Services, count: int) -> list[int]:
 
 
 def test_every_run_is_a_process_of_its_own_forked_from_the_server(services: Services) -> None:
-    forks = services.runner._forks
-    assert forks is not None
+    assert services.runner._forks is not None
+    forks = services.runner._forks.server()
     pids = pids_of_runs(services, 3)
     assert len(set(pids)) == 3 and forks.proc.pid not in pids and os.getpid() not in pids
 
 
 def test_a_killed_fork_server_is_replaced_and_runs_go_on(services: Services) -> None:
-    forks = services.runner._forks
-    assert forks is not None
+    assert services.runner._forks is not None
+    forks = services.runner._forks.server()
     forks.proc.kill()
     forks.proc.wait()
     assert pids_of_runs(services, 2)
-    assert services.runner._forks is not forks and services.runner._forks is not None
+    assert services.runner._forks.server() is not forks
 
 
 def test_a_runner_that_dies_takes_its_runs_with_it(home: Path) -> None:
@@ -123,19 +124,56 @@ def test_a_runner_that_dies_takes_its_runs_with_it(home: Path) -> None:
 
 DRIVER_LOADED = """import sys
 print("driver loaded before the run:", "psycopg" in sys.modules)
-tables.get_table("Probes", create=True).insert({"n": 1})
+tables.get_table("Probes", create=True).insert_many([{"n": 1}] * ROWS)
+print("driver loaded after:", "psycopg" in sys.modules)
 """
 
 
-def test_a_run_on_postgresql_finds_its_driver_loaded_by_the_server(home: Path, pg_url: str) -> None:
-    """A run need not import psycopg itself (80 ms of CPU a run): the server
-    loaded the database's driver once, before forking."""
+def test_a_run_on_postgresql_loads_its_driver_only_to_connect_itself(
+    home: Path, pg_url: str
+) -> None:
+    """A run that writes through its supervisor loads no psycopg (80 ms of
+    CPU a run); a job whose runs connect themselves finds it loaded by the
+    server, once the first of them has."""
     opened = open_services(home, pg_url, keyring_backend=MemoryKeyring())
     try:
         opened.runner.use_fork_server()
-        make_job(opened, "probe", DRIVER_LOADED)
-        run = opened.runner.run("probe")
-        assert run.status == "succeeded", run.error
-        assert "driver loaded before the run: True" in log_of(opened, run.id)
+        make_job(opened, "probe", DRIVER_LOADED.replace("ROWS", "1"))
+        make_job(opened, "bulk", DRIVER_LOADED.replace("ROWS", "2001"))
+        runs = [opened.runner.run(name) for name in ("probe", "bulk", "bulk")]
+        assert [run.status for run in runs] == ["succeeded"] * 3, [r.error for r in runs]
+        logs = [log_of(opened, run.id)[1:3] for run in runs]
+        assert logs == [
+            ["driver loaded before the run: False", "driver loaded after: False"],
+            ["driver loaded before the run: False", "driver loaded after: True"],
+            ["driver loaded before the run: True", "driver loaded after: True"],
+        ]
     finally:
         opened.close()
+
+
+def test_runs_load_the_table_layer_only_for_a_job_that_uses_its_own_connection(
+    services: Services,
+) -> None:
+    """A run's table operations go through its supervisor, so its host has
+    no SQLAlchemy to load; a job whose runs insert past the link's bounds
+    forks its next runs from a server that has loaded it ahead."""
+    services.tables.create("Small")
+    services.tables.create("Big")
+    make_job(
+        services,
+        "small",
+        "import sys\ntables.get_table('Small').insert({'n': 1})\n"
+        "print('sqlalchemy' in sys.modules)",
+    )
+    make_job(
+        services,
+        "big",
+        "import sys\nprint('sqlalchemy' in sys.modules)\n"
+        "tables.get_table('Big').insert_many([{'n': i} for i in range(2001)])",
+    )
+    runs = [services.runner.run(name) for name in ("small", "big", "big", "small")]
+    assert [r.status for r in runs] == ["succeeded"] * 4
+    assert [log_of(services, r.id)[1] for r in runs] == ["False", "False", "True", "False"]
+    assert open_table(services.tables, "Big").count() == 4002
+    assert open_table(services.tables, "Small").count() == 2

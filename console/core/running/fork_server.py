@@ -54,9 +54,9 @@ def available() -> bool:
     return chosen_name() == "linux" and hasattr(socket, "SOCK_SEQPACKET")
 
 
-def server_command(fd: int, driver: str = "") -> list[str]:
-    """`driver`: the database's SQLAlchemy driver name, preloaded too."""
-    flags = [f"--fd={fd}", f"--preload=tables:{driver}"]
+def server_command(fd: int, preload: str = "tables") -> list[str]:
+    """`preload`: what the server loads for its hosts (`script_host.preload`)."""
+    flags = [f"--fd={fd}", f"--preload={preload}"]
     if getattr(sys, "frozen", False):
         return [sys.executable, "__fork-server__", *flags]
     return [sys.executable, "-m", "console.core.running.fork_server", *flags]
@@ -67,13 +67,17 @@ def server_command(fd: int, driver: str = "") -> list[str]:
 
 def serve(fd: int, preload_what: str = "tables", db_url: str = "") -> NoReturn:
     """The server's main loop; never returns. `db_url`: the database its
-    runs write to, connected to once here (`prepare_engine`)."""
-    from console.core.running.script_host import preload
+    runs write to, connected to once here (`prepare_engine`) when the hosts
+    load the table layer; a "linked" server's runs write through their
+    supervisor and load it only to use a connection of their own."""
+    from console.core.running.script_host import preload, preload_kind
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when it ends
-    # The table layer and requests, but not V8 (preload "all"): V8 starts
-    # threads, which a fork does not carry over, and reserves address space
-    # that RLIMIT_AS would count against every forked run.
+    # Requests, and the table layer or what a linked run needs instead
+    # (every fork costs the more, the more is loaded: about 6 ms of CPU a
+    # run with SQLAlchemy and psycopg, 3 without), but not V8 (preload
+    # "all"): V8 starts threads, which a fork does not carry over, and
+    # reserves address space that RLIMIT_AS would count against every run.
     preload(preload_what)
     import resource  # noqa: F401  (the host's memory limit)
 
@@ -90,7 +94,7 @@ def serve(fd: int, preload_what: str = "tables", db_url: str = "") -> NoReturn:
     # each host then needs no guardian process of its own (a second fork, 3
     # to 5 ms of CPU a run).
     reaps = process_tree.become_subreaper()
-    if db_url:
+    if db_url and preload_kind(preload_what) == "tables":
         _prepare_engine(db_url)
     # What is loaded now is never collected: a child's collector then leaves
     # those pages alone, so they stay shared with the server instead of being
@@ -255,12 +259,13 @@ class ForkedHost(HostProcess):
 class ForkServer:
     """The runner's handle on its fork server."""
 
-    def __init__(self, driver: str = "", db_url: str = "") -> None:
-        """`db_url`: the database the runs write to, which the server
-        connects to once ahead of them."""
+    def __init__(self, preload: str = "tables", db_url: str = "") -> None:
+        """`preload`: what the server loads for its hosts
+        (`script_host.preload`); `db_url`: the database the runs write to,
+        which a server preloading "tables" connects to once ahead of them."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.proc = subprocess.Popen(
-            server_command(theirs.fileno(), driver),
+            server_command(theirs.fileno(), preload),
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.PIPE,
             start_new_session=True,  # a Ctrl+C in the terminal is the runner's to handle
@@ -388,6 +393,45 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+class ForkServers:
+    """A runner's fork servers: a light one (`light`: with a table link,
+    only what a linked run needs) for every run, and, started when first
+    needed, one with the table layer (`heavy`) for the jobs whose runs used
+    a connection of their own (a big `insert_many`, `iter()` in an order
+    other than by id): from the light server each such run would load
+    SQLAlchemy itself, 0.2 to 0.3 s of CPU every time. A server that has
+    died is replaced at the next spawn."""
+
+    def __init__(self, light: str, heavy: str, db_url: str) -> None:
+        self._light, self._heavy, self._db_url = light, heavy, db_url
+        self._servers: dict[str, ForkServer] = {}
+        self._lock = threading.Lock()
+        #: The jobs whose runs are forked from the heavy server.
+        self.direct: set[int] = set()
+
+    def server(self, job_id: int | None = None) -> ForkServer:
+        """The server for a run of `job_id`, started if it is not running."""
+        preload = self._heavy if job_id in self.direct else self._light
+        with self._lock:
+            server = self._servers.get(preload)
+            if server is None or not server.alive:
+                if server is not None:
+                    server.close()
+                server = self._servers[preload] = ForkServer(preload, self._db_url)
+            return server
+
+    def spawn(self, job_id: int | None = None) -> ForkedHost:
+        """A fresh script host for a run of `job_id`; OSError if its server
+        cannot fork one."""
+        return self.server(job_id).spawn()
+
+    def close(self) -> None:
+        with self._lock:
+            servers, self._servers = list(self._servers.values()), {}
+        for server in servers:
+            server.close()
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ class LinkedTables:
         self._pid = 0
         #: One request and its answer at a time: a script's threads share it.
         self._lock = threading.Lock()
+        self._went_direct = False
         self.dry_run = False
 
     def get_table(self, name: str, create: bool = False) -> LinkedTable:
@@ -112,7 +113,12 @@ class LinkedTables:
         self._pid = os.getpid()
 
     def direct(self, name: str) -> Table:
-        """The table over the run's own connection (opened on first use)."""
+        """The table over the run's own connection (opened on first use; the
+        supervisor then forks the job's next runs with the table layer
+        loaded ahead, `fork_server.ForkServers`)."""
+        if not self._went_direct:
+            self._went_direct = True
+            self._emit({"t": "direct"})
         return self._direct.get_table(name)
 
     def close(self) -> None:
@@ -263,31 +269,31 @@ class LinkedQuery:
         return self._with(filters=(*self.filters, conditions))
 
     def order_by(self, column: str) -> LinkedQuery:
-        from console.core.tables.api import _names
+        from console.core.tables.values import column_names
 
-        (column,) = _names("order_by()", (column,))
+        (column,) = column_names("order_by()", (column,))
         return self._with(ordering=(*self.ordering, (column, False)))
 
     def order_by_descending(self, column: str) -> LinkedQuery:
-        from console.core.tables.api import _names
+        from console.core.tables.values import column_names
 
-        (column,) = _names("order_by_descending()", (column,))
+        (column,) = column_names("order_by_descending()", (column,))
         return self._with(ordering=(*self.ordering, (column, True)))
 
     def take(self, n: int) -> LinkedQuery:
-        from console.core.tables.api import _whole
+        from console.core.tables.values import whole_number
 
-        return self._with(limit=_whole("take()", n))
+        return self._with(limit=whole_number("take()", n))
 
     def skip(self, n: int) -> LinkedQuery:
-        from console.core.tables.api import _whole
+        from console.core.tables.values import whole_number
 
-        return self._with(offset=_whole("skip()", n))
+        return self._with(offset=whole_number("skip()", n))
 
     def select(self, *columns: str) -> LinkedQuery:
-        from console.core.tables.api import _names
+        from console.core.tables.values import column_names
 
-        return self._with(columns=_names("select()", columns))
+        return self._with(columns=column_names("select()", columns))
 
     def _spec(self) -> dict[str, Any]:
         return {
@@ -336,7 +342,39 @@ class LinkedQuery:
         return None if row is None else dict(row)
 
     def iter(self, batch: int = 1000) -> Iterator[dict[str, Any]]:
-        return self._direct().iter(batch)
+        """As `Query.iter`: by id, each batch a read of its own over the link
+        (after the last id seen); in any other order, one open read over the
+        run's own connection."""
+        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+            raise errors.ConsoleError(f"iter() needs a batch of at least 1 row, not {batch!r}")
+        if any(name != "id" for name, _ in self.ordering):
+            yield from self._direct().iter(batch)
+            return
+        descending = bool(self.ordering) and self.ordering[0][1]
+        remaining = self.limit
+        hide_id = bool(self.columns) and "id" not in self.columns
+        columns = (*self.columns, "id") if hide_id else self.columns
+        query = self._with(ordering=(("id", descending),), limit=None, offset=0, columns=columns)
+        after: Any = None
+        offset = self.offset  # the first batch only
+        while remaining is None or remaining > 0:
+            size = batch if remaining is None else min(batch, remaining)
+            step = query._with(limit=size, offset=offset)
+            if after is not None:
+                past = {"id__lt" if descending else "id__gt": after}
+                step = step._with(filters=(*step.filters, past))
+            rows = step.read()
+            if not rows:
+                return
+            after, offset = rows[-1]["id"], 0
+            if remaining is not None:
+                remaining -= len(rows)
+            for row in rows:
+                if hide_id:
+                    del row["id"]
+                yield row
+            if len(rows) < size:
+                return
 
     def delete(self) -> int:
         return int(self._call("delete"))

@@ -47,7 +47,7 @@ from console.core.jobs.runs import Run, RunLog
 from console.core.running import fork_server, runner_platform, table_link
 from console.core.running.bounded_lines import BoundedLines
 from console.core.running.dry_run import DryRunDiff
-from console.core.running.fork_server import ForkServer
+from console.core.running.fork_server import ForkServers
 from console.core.running.host_process import HostProcess
 from console.core.running.log_writer import LineCallback, LogWriter
 from console.core.running.run_outcome import format_seconds, outcome
@@ -113,7 +113,7 @@ class Runner:
         self._keep_warm = False
         self._spare: HostProcess | None = None
         self._spare_lock = threading.Lock()
-        self._forks: ForkServer | None = None
+        self._forks: ForkServers | None = None
         self._link: TableLink | None = None
         self._diffs: dict[int, DryRunDiff] = {}
         #: The job whose dry run holds SQLite's write lock now (the scheduler waits).
@@ -152,20 +152,22 @@ class Runner:
             return
         with self._spare_lock:
             if self._forks is None:
-                self._forks = ForkServer(self._driver, self.db_url)
+                # With a table link a run needs no SQLAlchemy (whose pages
+                # would make every fork cost twice the CPU), unless it uses a
+                # connection of its own: its job's runs then fork from a
+                # server that has loaded the table layer.
+                heavy = f"tables:{self._driver}"
+                light = "linked" if table_link.available() else heavy
+                self._forks = ForkServers(light, heavy, self.db_url)
+                self._forks.server()  # started now, ready for the first run
 
-    def _child(self) -> HostProcess:
-        """A forked host, or the spare if one is alive (and a new spare
-        behind it), else a new host."""
+    def _child(self, job_id: int | None = None) -> HostProcess:
+        """A forked host for a run of `job_id`, or the spare if one is alive
+        (and a new spare behind it), else a new host."""
         forks = self._forks
         if forks is not None:
-            if not forks.alive:  # it died (killed, out of memory): start another
-                with self._spare_lock:
-                    if self._forks is forks:
-                        forks.close()
-                        self._forks = forks = ForkServer(self._driver, self.db_url)
             try:
-                return forks.spawn()
+                return forks.spawn(job_id)  # a server that died is replaced
             except OSError:
                 pass  # a fresh interpreter instead, this once
         with self._spare_lock:
@@ -406,7 +408,7 @@ class Runner:
             offered = link.offer(run.id, payload["tables"]) if link else None
             payload["table_link"] = offered
             try:
-                child = self._child().send(payload)
+                child = self._child(job.id).send(payload)
                 # Stopped, it writes nothing more: an operation under way stops too.
                 stop = (lambda: link.stop(offered)) if link and offered else (lambda: None)
                 status, error, rows = self._supervise(
@@ -532,6 +534,8 @@ class Runner:
                     paused_at = None
             elif message.get("t") == "done":
                 done = message
+            elif message.get("t") == "direct" and self._forks is not None:
+                self._forks.direct.add(job.id)  # its next runs load the table layer ahead
             elif diff is not None:
                 diff.take(message)
 

@@ -106,11 +106,18 @@ def _script_traceback(error: BaseException) -> list[str]:
 
 def preload(what: str | None) -> None:
     """What job scripts use, loaded before the payload comes: "tables" (the
-    table layer, SQLAlchemy) or "all" (requests and OAuth too). Either may
-    end in `:DRIVER`, a SQLAlchemy driver name such as `postgresql+psycopg`:
-    that database's dialect and driver too, which a run would otherwise
-    import itself (psycopg's cost a run about 80 ms of CPU, docs/benchmarks.md)."""
+    table layer, SQLAlchemy), "all" (requests and OAuth too) or "linked"
+    (what a run needs whose table operations go through its supervisor:
+    no SQLAlchemy, which a run loads only if it uses its own connection).
+    "tables" and "all" may end in `:DRIVER`, a SQLAlchemy driver name such
+    as `postgresql+psycopg`: that database's dialect and driver too, which a
+    run would otherwise import itself (psycopg's cost a run about 80 ms of
+    CPU, docs/benchmarks.md)."""
     kind, _, driver = (what or "").partition(":")
+    if kind == "linked":  # a run whose table operations its supervisor does (`linked_tables`)
+        import console.core.running.linked_tables
+        import console.core.running.script_api
+        import console.core.tables.conditions
     if kind in ("tables", "all"):
         import console.core.running.linked_tables
         import console.core.running.script_api

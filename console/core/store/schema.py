@@ -6,6 +6,7 @@ checks that the two agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -69,6 +71,17 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: The type of a user table's column of each kind (`tables/values.KINDS`).
+USER_TYPES: dict[str, Callable[[], Any]] = {
+    "string": Text,
+    "integer": BigInteger,
+    "float": lambda: Double(),
+    "boolean": Boolean,
+    "datetime": UTCDateTime,
+    "binary": LargeBinary,
+}
 
 
 user_tables = Table(

@@ -27,6 +27,8 @@ from console.core.tables.values import (
     ColumnInfo,
     check_text,
     check_value,
+    column_names,
+    whole_number,
 )
 
 
@@ -39,19 +41,6 @@ def _row_id(table: str, row_id: object) -> int:
     ):
         return row_id
     raise NotFoundError(f"no row with id {row_id!r} in {table}")
-
-
-def _whole(what: str, n: object) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= INT64_MAX:
-        raise ConsoleError(f"{what} needs a whole number from 0 to {INT64_MAX}, not {n!r}")
-    return n
-
-
-def _names(what: str, columns: tuple[object, ...]) -> tuple[str, ...]:
-    for name in columns:
-        if not isinstance(name, str):
-            raise ConsoleError(f"{what} takes column names, not {name!r}")
-    return columns  # type: ignore[return-value]  # all str, as checked
 
 
 class Table:
@@ -318,21 +307,21 @@ class Query:
         return replace(self, filters=self.filters + parsed)
 
     def order_by(self, column: str) -> Query:
-        (column,) = _names("order_by()", (column,))
+        (column,) = column_names("order_by()", (column,))
         return replace(self, ordering=(*self.ordering, (column, False)))
 
     def order_by_descending(self, column: str) -> Query:
-        (column,) = _names("order_by_descending()", (column,))
+        (column,) = column_names("order_by_descending()", (column,))
         return replace(self, ordering=(*self.ordering, (column, True)))
 
     def take(self, n: int) -> Query:
-        return replace(self, limit=_whole("take()", n))
+        return replace(self, limit=whole_number("take()", n))
 
     def skip(self, n: int) -> Query:
-        return replace(self, offset=_whole("skip()", n))
+        return replace(self, offset=whole_number("skip()", n))
 
     def select(self, *columns: str) -> Query:
-        return replace(self, columns=_names("select()", columns))
+        return replace(self, columns=column_names("select()", columns))
 
     # -- SQL ---------------------------------------------------------------
 

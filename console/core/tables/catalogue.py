@@ -23,7 +23,6 @@ from console.core.tables.bulk_insert import split_rows
 from console.core.tables.ddl import AddColumn
 from console.core.tables.values import (
     KINDS,
-    SA_TYPES,
     SYSTEM_COLUMNS,
     ColumnInfo,
     TableInfo,
@@ -400,7 +399,7 @@ class TableStore:
             if name.lower() in lowered:
                 existing = lowered[name.lower()]
                 raise ConsoleError(f"{table} already has a column {existing!r}")
-            column = sa.Column(name, SA_TYPES[kind]())
+            column = sa.Column(name, schema.USER_TYPES[kind]())
             conn.execute(AddColumn(sa.Table(table, sa.MetaData(), column), column))
             conn.execute(
                 schema.user_columns.insert().values(
@@ -493,7 +492,7 @@ def _built(name: str, kinds: tuple[tuple[str, str], ...]) -> sa.Table:
         sa.Column("__updatedAt", schema.UTCDateTime(), nullable=False),
         sa.Column("__version", sa.Integer, nullable=False),
         sa.Column("__runId", sa.BigInteger, nullable=True),
-        *(sa.Column(column, SA_TYPES[kind]()) for column, kind in kinds),
+        *(sa.Column(column, schema.USER_TYPES[kind]()) for column, kind in kinds),
         # No index on __runId: it cost a job's inserts 12-15 % and saved
         # an undo nothing measurable (docs/benchmarks.md); finding a small
         # run's rows in a big table scans it.

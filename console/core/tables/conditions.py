@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from console.core.errors import ConsoleError
 from console.core.tables.values import ColumnInfo, check_value
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 OPERATORS = ("lt", "le", "gt", "ge", "ne", "in", "contains", "startswith", "isnull")
 _COMPARE = {
@@ -82,6 +83,8 @@ def parse_conditions(
 def condition_sql(table: sa.Table, condition: Condition, dialect: str) -> sa.ColumnElement[bool]:
     """The SQL for one condition. `contains` and `startswith` are
     case-sensitive on every database (SQLite's LIKE would not be)."""
+    import sqlalchemy as sa  # here: a linked run checks its conditions without it
+
     column: Any = table.c[condition.column]
     op, value = condition.op, condition.value
     if op == "eq":

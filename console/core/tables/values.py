@@ -5,31 +5,18 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import repeat
 from operator import attrgetter, is_
 from typing import Any
 
-import sqlalchemy as sa
-
 from console.core.clock import parse_iso
 from console.core.errors import ConsoleError
-from console.core.store import schema
 
 SYSTEM_COLUMNS = ("id", "__createdAt", "__updatedAt", "__version", "__runId")
 KINDS = ("string", "integer", "float", "boolean", "datetime", "binary")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
-SA_TYPES: dict[str, Callable[[], Any]] = {
-    "string": sa.Text,
-    "integer": sa.BigInteger,
-    "float": lambda: sa.Double(),
-    "boolean": sa.Boolean,
-    "datetime": schema.UTCDateTime,
-    "binary": sa.LargeBinary,
-}
 
 
 @dataclass(frozen=True)
@@ -47,6 +34,21 @@ class TableInfo:
     name: str
     columns: tuple[ColumnInfo, ...]
     created_at: datetime
+
+
+def whole_number(what: str, n: object) -> int:
+    """`n` as a query's count (`take`, `skip`), or a ConsoleError."""
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= INT64_MAX:
+        raise ConsoleError(f"{what} needs a whole number from 0 to {INT64_MAX}, not {n!r}")
+    return n
+
+
+def column_names(what: str, columns: tuple[object, ...]) -> tuple[str, ...]:
+    """`columns` as a query's column names, or a ConsoleError."""
+    for name in columns:
+        if not isinstance(name, str):
+            raise ConsoleError(f"{what} takes column names, not {name!r}")
+    return columns  # type: ignore[return-value]  # all str, as checked
 
 
 def kind_of(value: object) -> str:

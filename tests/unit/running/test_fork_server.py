@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from console.core.running import fork_server
-from console.core.running.fork_server import ForkedHost, ForkedProc, ForkServer
+from console.core.running.fork_server import ForkedHost, ForkedProc, ForkServer, ForkServers
 
 # Pids beyond any the kernel hands out, so that ending an "orphan" touches nothing.
 FAKE_PID = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1000
@@ -47,7 +47,7 @@ def stand_in(monkeypatch: pytest.MonkeyPatch, mode: str) -> ForkServer:
     monkeypatch.setattr(
         fork_server,
         "server_command",
-        lambda fd, driver="": [sys.executable, "-c", STAND_IN, mode, f"--fd={fd}"],
+        lambda fd, preload="": [sys.executable, "-c", STAND_IN, mode, f"--fd={fd}", preload],
     )
     return ForkServer()
 
@@ -61,7 +61,7 @@ def closing() -> Iterator[list[ForkServer]]:
 
 
 def test_server_command_runs_the_module_or_the_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert fork_server.server_command(7, "postgresql+psycopg") == [
+    assert fork_server.server_command(7, "tables:postgresql+psycopg") == [
         sys.executable,
         "-m",
         "console.core.running.fork_server",
@@ -69,11 +69,11 @@ def test_server_command_runs_the_module_or_the_bundle(monkeypatch: pytest.Monkey
         "--preload=tables:postgresql+psycopg",
     ]
     monkeypatch.setattr(sys, "frozen", True, raising=False)
-    assert fork_server.server_command(7) == [
+    assert fork_server.server_command(7, "linked") == [
         sys.executable,
         "__fork-server__",
         "--fd=7",
-        "--preload=tables:",
+        "--preload=linked",
     ]
 
 
@@ -173,3 +173,26 @@ def test_a_closed_server_spawns_nothing(
     assert not server.alive
     with pytest.raises(OSError, match="the fork server has stopped"):
         server.spawn()
+
+
+def test_a_job_that_used_its_own_connection_forks_from_the_table_layers_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every run forks from the light server until its job is known to use
+    a connection of its own; a server that died is replaced at the next spawn."""
+    stand_in(monkeypatch, "exits").close()
+    servers = ForkServers("linked", "tables:sqlite", "")
+    try:
+        light = servers.server()
+        assert light.proc.args[-1] == "linked"  # type: ignore[index]
+        assert servers.server(5) is light and servers.spawn(5).proc.pid > FAKE_PID
+        servers.direct.add(5)
+        heavy = servers.server(5)
+        assert heavy is not light and heavy.proc.args[-1] == "tables:sqlite"  # type: ignore[index]
+        assert servers.server(6) is light and servers.server(5) is heavy
+        light.proc.kill()
+        light.proc.wait()
+        assert servers.server(6) is not light and servers.server(6).alive
+    finally:
+        servers.close()
+    assert not heavy.alive

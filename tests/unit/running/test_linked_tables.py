@@ -191,3 +191,50 @@ def test_a_read_of_big_values_is_done_by_the_run_itself(
     people = tables.get_table("People")
     people.insert_many([{"name": "x" * 60} for _ in range(3)])
     assert [r["name"] for r in people.read()] == ["x" * 60] * 3
+
+
+def test_iter_by_id_reads_over_the_link_as_the_table_api_does(store: Store) -> None:
+    """Each batch of `iter()` by id is a read over the link: the same rows,
+    in the same order, as the table API's own `iter()`, with the run's own
+    connection never opened (the database it names is not there)."""
+    TableStore(store).add_column("People", "n", "integer")
+    ScriptTables(store.url, lambda _m: None).get_table("People").insert_many(
+        [{"name": f"p{i}", "n": i % 4} for i in range(23)]
+    )
+    sent: list[dict[str, Any]] = []
+    link, offered, tables = _linked(store, sent, direct_url="sqlite:////nonexistent/console.db")
+    own = ScriptTables(store.url, lambda _m: None).get_table("People")
+    try:
+        people = tables.get_table("People")
+        for make in (
+            lambda t: t.query(),
+            lambda t: t.where(n__gt=1),
+            lambda t: t.order_by_descending("id").skip(2).take(9),
+            lambda t: t.select("name").take(7),
+            lambda t: t.order_by("id").select("name", "n").skip(20),
+        ):
+            for batch in (1, 4, 1000):
+                assert list(make(people).iter(batch)) == list(make(own).iter(batch))
+        with pytest.raises(ConsoleError, match="iter\\(\\) needs a batch of at least 1 row"):
+            next(people.iter(0))
+        assert not any(m.get("t") == "direct" for m in sent)
+    finally:
+        tables.close()
+        link.finish(offered)
+        link.close()
+
+
+def test_a_run_that_uses_its_own_connection_says_so_once(
+    store: Store,
+    linked: tuple[LinkedTables, list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its supervisor then forks the job's next runs with the table layer loaded."""
+    monkeypatch.setattr(link_values, "LINK_ROWS", 2)
+    tables, sent = linked
+    people = tables.get_table("People")
+    people.insert({"name": "Ada"})
+    assert not any(m.get("t") == "direct" for m in sent)
+    people.insert_many([{"name": "a"}, {"name": "b"}, {"name": "c"}])
+    people.insert_many([{"name": "d"}, {"name": "e"}, {"name": "f"}])
+    assert [m for m in sent if m.get("t") == "direct"] == [{"t": "direct"}]
