@@ -11,7 +11,7 @@ counted: PostgreSQL's own backend for a run's connection (said beside).
 Baselines, measured in the same run: a process with the fork server's
 imports forking a child that exits at once (the least a forked run can
 cost), and that child opening the driver's own connection and inserting one
-row (psycopg or sqlite3, no SQLAlchemy)."""
+row (psycopg or sqlite3, loaded ahead; no SQLAlchemy)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ import json
 import os
 import resource
 import sys
+
+from sqlalchemy.engine import make_url
 
 from bench.common import Figure, fresh_home, python
 from bench.workers_bench import _fresh_postgres
@@ -31,22 +33,20 @@ EMPTY_GOAL_MS, ONE_ROW_GOAL_MS = 10.0, 25.0
 BASELINE = """
 import gc, json, os, resource, sys
 from console.core.running.script_host import preload
-from sqlalchemy.engine import make_url
-url = {url!r}
-preload("tables:" + make_url(url).drivername)
+sqlite_path, pg_dsn = {sqlite_path!r}, {pg_dsn!r}
+preload("linked")  # the fork server's, with a table link
+import sqlite3, psycopg  # the driver the baseline's insert uses
 import requests, requests_oauthlib
 import console.core.running.http_recording, console.core.running.http_redirects
 gc.collect(); gc.freeze()
 
 def insert():
-    if url.startswith("sqlite"):
-        import sqlite3
-        conn = sqlite3.connect(make_url(url).database)
+    if sqlite_path:
+        conn = sqlite3.connect(sqlite_path)
         conn.execute('INSERT INTO "Firsts" (job, "__createdAt", "__updatedAt", "__version") '
                      "VALUES (?, datetime('now'), datetime('now'), 1)", ("x",))
     else:
-        import psycopg
-        conn = psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+        conn = psycopg.connect(pg_dsn)
         conn.execute('INSERT INTO "Firsts" (job, "__createdAt", "__updatedAt", "__version") '
                      "VALUES (%s, now(), now(), 1)", ("x",))
     conn.commit()
@@ -143,7 +143,11 @@ def run_cpu() -> list[Figure]:
             bare.tables.create("Firsts")
             bare.tables.add_column("Firsts", "job", "string")
             bare.close()
-        bare_fork, bare_insert = json.loads(python(BASELINE.format(url=db_url, runs=RUNS)))
+        parsed = make_url(db_url)
+        sqlite_path = parsed.database if parsed.get_backend_name() == "sqlite" else ""
+        pg_dsn = "" if sqlite_path else parsed.set(drivername="postgresql").render_as_string(False)
+        baseline = BASELINE.format(sqlite_path=sqlite_path, pg_dsn=pg_dsn, runs=RUNS)
+        bare_fork, bare_insert = json.loads(python(baseline))
         print(
             f"{label}: empty run {empty:.1f} ms, one-row run {one:.1f} ms (its supervisor "
             f"{supervisor:.1f} ms); bare fork {bare_fork:.1f} ms, fork + driver insert "

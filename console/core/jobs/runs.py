@@ -25,6 +25,20 @@ from console.core.store.database import Store
 LEVELS = ("information", "warning", "error")
 LEASE_TTL = timedelta(seconds=30)
 
+# A run's end (`RunLog.end`), built once: a third of its CPU was building them.
+_L, _R, _p = schema.leases, schema.runs, sa.bindparam
+_LET_GO = (
+    _L.update()
+    .where(_L.c.job_id == _p("lease_job"), _L.c.owner == _p("lease_owner"))
+    .values(owner=None, expires_at=None, run_id=None)
+)
+_ENDED = (
+    _R.update()
+    .where(_R.c.id == _p("run"))
+    .values(status=_p("end_status"), error=_p("end_error"), rows_written=_p("end_rows"))
+    .values(ended_at=_p("end_at", type_=schema.UTCDateTime()))
+)
+
 
 @dataclass(frozen=True)
 class Run:
@@ -253,15 +267,9 @@ class RunLog:
         attempts: int = 1,
     ) -> Run:
         with self.store.write() as conn:
+            now = self.clock()
             run = self.start_in(
-                conn,
-                job_id,
-                job_name,
-                trigger,
-                owner,
-                self.clock(),
-                attempt=attempt,
-                attempts=attempts,
+                conn, job_id, job_name, trigger, owner, now, attempt=attempt, attempts=attempts
             )
             self.store.announce(conn, Change("runs", job_name))
         return run
@@ -438,16 +446,9 @@ class RunLog:
         with self.store.write() as conn:
             # The lease before the run, as a claim locks them: no deadlock
             # with a claim that takes this run for abandoned.
-            conn.execute(
-                schema.leases.update()
-                .where(schema.leases.c.job_id == run.job_id, schema.leases.c.owner == owner)
-                .values(owner=None, expires_at=None, run_id=None)
-            )
-            conn.execute(
-                schema.runs.update()
-                .where(schema.runs.c.id == run.id)
-                .values(status=status, error=error, rows_written=rows_written, ended_at=now)
-            )
+            conn.execute(_LET_GO, {"lease_job": run.job_id, "lease_owner": owner})
+            ended = {"end_status": status, "end_error": error, "end_rows": rows_written}
+            conn.execute(_ENDED, {"run": run.id, "end_at": now, **ended})
             if lines:  # its NOTIFY with the run's, in one statement
                 self._append_in(conn, run.id, run.job_name, lines, also=Change("runs"))
             else:

@@ -12,6 +12,7 @@ which moves whenever another connection commits.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -149,7 +150,16 @@ class Listener(threading.Thread):
         self.join(timeout=5)
 
 
-def notify_statement(changes: Sequence[Change], origin: str) -> sa.Executable:
+def notify_statement(
+    changes: Sequence[Change], origin: str
+) -> tuple[sa.Executable, dict[str, str]]:
     """PostgreSQL: the NOTIFYs that tell other processes (sent on commit),
-    one a change, in their order, in one statement (one round trip)."""
-    return sa.select(*(sa.func.pg_notify(CHANNEL, c.encode(origin)) for c in changes))
+    one a change, in their order, in one statement (one round trip): the
+    statement (built once for each number of changes) and its parameters."""
+    return _notices(len(changes)), {f"notice{i}": c.encode(origin) for i, c in enumerate(changes)}
+
+
+@functools.cache
+def _notices(count: int) -> sa.Executable:
+    notices = (sa.bindparam(f"notice{i}", type_=sa.Text()) for i in range(count))
+    return sa.select(*(sa.func.pg_notify(CHANNEL, notice) for notice in notices))

@@ -401,7 +401,7 @@ class Store:
             )
             return
         if self.dialect == "postgresql" and changes:
-            conn.execute(notify_statement(changes, self.changes.origin))
+            conn.execute(*notify_statement(changes, self.changes.origin))
         pending = conn.info.get(_ANNOUNCED)
         if pending is None:
             self.changes.publish(*changes)

@@ -52,7 +52,7 @@ def warm_up(conn: sa.Connection) -> None:
     now = datetime.now(UTC)
     values = {"__createdAt": now, "__updatedAt": now, "__version": 1, "__runId": 1}
     table.insert().values(values).returning(*table.c).compile(dialect=conn.dialect)
-    notice = notify_statement([Change("rows", "warm_up", rows=1)], "warm_up")
+    notice, _ = notify_statement([Change("rows", "warm_up", rows=1)], "warm_up")
     assert isinstance(notice, sa.ClauseElement)
     notice.compile(dialect=conn.dialect)
     conn.execute(sa.select(schema.user_tables.c.name).limit(1)).all()
