@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import select
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -11,6 +14,7 @@ import pytest
 from console.app import Services
 from console.core.errors import ConsoleError
 from console.core.running.log_writer import LogLine
+from console.core.store.database import sqlite_file
 from console.core.tables.api import open_table
 
 
@@ -63,6 +67,37 @@ def test_a_timeout_ends_the_run(services: Services) -> None:
     assert run.status == "timed out"
     assert run.error == "timed out after 1 s"
     assert time.monotonic() - started < 10
+
+
+def test_the_timeout_ends_a_run_while_its_log_waits_for_the_database(
+    services: Services,
+) -> None:
+    """Its supervisor's log flush waits for SQLite's write lock, held here
+    as a run's own long write holds it: the timeout still ends the run then,
+    not once the lock is let go (30 s later)."""
+    make_job(services, "stuck", "import os, time\nprint(os.getpid())\ntime.sleep(600)", timeout_s=1)
+    database = sqlite_file(services.store.url)
+    assert database is not None
+    locker = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    ended_while_locked: list[bool] = []
+
+    def hold_until_it_ends(pid: int) -> None:
+        handle = os.pidfd_open(pid)  # readable once the process has ended
+        try:
+            ended_while_locked.append(bool(select.select([handle], [], [], 20)[0]))
+        finally:
+            os.close(handle)
+            locker.rollback()
+
+    def on_line(line: LogLine) -> None:
+        if line.message.isdigit() and not ended_while_locked:
+            locker.execute("BEGIN IMMEDIATE")  # the next flush of the log waits for it
+            threading.Thread(target=hold_until_it_ends, args=(int(line.message),)).start()
+
+    run = services.runner.run("stuck", on_line=on_line)
+    locker.close()
+    assert ended_while_locked == [True]
+    assert (run.status, run.error) == ("timed out", "timed out after 1 s")
 
 
 def test_a_script_ignoring_sigterm_is_killed(services: Services) -> None:

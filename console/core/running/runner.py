@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import selectors
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -44,15 +43,17 @@ from console.core.jobs.recordings import (
     replay_notes,
 )
 from console.core.jobs.runs import Run, RunLog
-from console.core.running import fork_server, runner_platform, table_link
+from console.core.running import fork_server, table_link
 from console.core.running.bounded_lines import BoundedLines
 from console.core.running.dry_run import DryRunDiff
 from console.core.running.fork_server import ForkServers
 from console.core.running.host_process import HostProcess
 from console.core.running.log_writer import LineCallback, LogWriter
 from console.core.running.run_outcome import format_seconds, outcome
+from console.core.running.run_stopper import RunStopper
 from console.core.running.table_link import TableLink
 from console.core.store import faults
+from console.core.store.cancel import Cancel
 from console.core.store.spool import Spool
 from console.core.tables.catalogue import Known
 from console.core.tables.known import read_known
@@ -300,9 +301,7 @@ class Runner:
                 if on_started is not None:
                     on_started(run)
                 extra = {"replay": recording, "debug": debug, "on_debug": on_debug}
-                ended = self._run(
-                    job, run, on_line, cancel or threading.Event(), note, inputs, extra
-                )
+                ended = self._run(job, run, on_line, cancel or Cancel(), note, inputs, extra)
                 return ended
             except RunSpooledError:
                 raise  # its end is in the spool already
@@ -489,9 +488,8 @@ class Runner:
         readers = {"protocol": BoundedLines(PROTOCOL_LINE), "raw": BoundedLines(RAW_LINE)}
         done: dict[str, Any] | None = None
         rows = 0
-        stopped_for: str | None = None
-        kill_at = float("inf")
-        deadline = time.monotonic() + job.timeout_s
+        # Stopped on time even while this loop waits on the database.
+        stopper = RunStopper(child.signal_group, job.timeout_s, self.grace_s, cancel, on_stop)
         next_heartbeat = time.monotonic() + HEARTBEAT_S
         exited_at: float | None = None
         # A dry run on SQLite holds the write lock until it ends: writing its
@@ -501,11 +499,10 @@ class Runner:
         if hold_writes:
             self.holding = job.name
 
-        paused_at: float | None = None
         logged: list[tuple[str, str]] = []  # the log lines of one read, masked as a batch
 
         def handle(kind: str, raw_line: bytes) -> None:
-            nonlocal done, rows, paused_at, deadline
+            nonlocal done, rows
             text = raw_line.decode("utf-8", "replace").rstrip("\r")
             if kind == "raw":
                 if text.strip():
@@ -527,11 +524,7 @@ class Runner:
             elif message.get("t") == "debug" and on_debug is not None:
                 on_debug(message)
             elif message.get("t") == "paused":  # the timeout holds while it is paused
-                if message.get("paused") and paused_at is None:
-                    paused_at = time.monotonic()
-                elif not message.get("paused") and paused_at is not None:
-                    deadline += time.monotonic() - paused_at
-                    paused_at = None
+                stopper.pause(bool(message.get("paused")))
             elif message.get("t") == "done":
                 done = message
             elif message.get("t") == "direct" and self._forks is not None:
@@ -543,19 +536,6 @@ class Runner:
         try:
             while selector_map:
                 now = time.monotonic()
-                if stopped_for is None and cancel.is_set():
-                    interrupted = getattr(cancel, "interrupted", None)
-                    stopped_for = f"interrupted: {interrupted}" if interrupted else "cancelled"
-                    kill_at = now + self.grace_s
-                    child.signal_group(signal.SIGTERM)
-                    on_stop()
-                if stopped_for is None and now >= deadline and paused_at is None:
-                    stopped_for, kill_at = "timed out", now + self.grace_s
-                    child.signal_group(signal.SIGTERM)
-                    on_stop()
-                if now >= kill_at:
-                    child.signal_group(runner_platform.KILL)
-                    kill_at = float("inf")
                 if now >= next_heartbeat and not hold_writes:
                     next_heartbeat = now + HEARTBEAT_S
                     try:
@@ -583,7 +563,8 @@ class Runner:
                 self.holding = None
             ended = not selector_map or exited_at is not None  # the pipes closed, or it exited
             selector.close()
+            stopper.end()
             child.end(self.grace_s, ending=ended)  # nothing of the run outlives it
             proc.stdout.close()
             proc.stderr.close()
-        return (*outcome(job, proc.returncode, done, stopped_for), rows)
+        return (*outcome(job, proc.returncode, done, stopper.stopped_for), rows)
