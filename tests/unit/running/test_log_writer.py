@@ -5,13 +5,16 @@ is away."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from sqlalchemy.exc import OperationalError
 
 from console.app import Services
 from console.core.clock import utcnow
 from console.core.config.masking import MASK, Masker
+from console.core.running import log_writer
 from console.core.running.log_writer import MAX_LINE, LogLine, LogWriter
 from console.core.store.spool import Spool
 
@@ -82,3 +85,30 @@ def test_while_the_database_is_away_the_lines_go_to_the_spool(
     assert spool.replay(services.runs.store) >= 1
     stored = [e.message for e in services.runs.entries(run_id=run.id, limit=None)]
     assert stored == [f"kept for later: {MASK}"]
+
+
+def test_a_short_runs_lines_wait_for_its_end_then_flow(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's first lines are stored after `FIRST_FLUSH_S` (a short run's
+    with its end, one transaction), then every `FLUSH_S`."""
+    now = [1000.0]
+    monkeypatch.setattr(log_writer, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    writer, run, seen = _writer(services)
+
+    def stored() -> list[str]:
+        return [e.message for e in services.runs.entries(run_id=run.id, limit=None)]
+
+    writer.add("information", "early")
+    now[0] += log_writer.FIRST_FLUSH_S - 0.01
+    writer.flush_if_due()
+    assert stored() == [] and [line.message for line in seen] == ["early"]
+    now[0] += 0.02
+    writer.flush_if_due()
+    assert stored() == ["early"]
+    writer.add("information", "later")
+    writer.flush_if_due()
+    assert stored() == ["early"]
+    now[0] += log_writer.FLUSH_S
+    writer.flush_if_due()
+    assert stored() == ["early", "later"]
