@@ -345,36 +345,25 @@ class LinkedQuery:
         """As `Query.iter`: by id, each batch a read of its own over the link
         (after the last id seen); in any other order, one open read over the
         run's own connection."""
-        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-            raise errors.ConsoleError(f"iter() needs a batch of at least 1 row, not {batch!r}")
+        from console.core.tables.id_batches import by_id, check_batch
+
+        check_batch(batch)
         if any(name != "id" for name, _ in self.ordering):
             yield from self._direct().iter(batch)
             return
         descending = bool(self.ordering) and self.ordering[0][1]
-        remaining = self.limit
         hide_id = bool(self.columns) and "id" not in self.columns
         columns = (*self.columns, "id") if hide_id else self.columns
         query = self._with(ordering=(("id", descending),), limit=None, offset=0, columns=columns)
-        after: Any = None
-        offset = self.offset  # the first batch only
-        while remaining is None or remaining > 0:
-            size = batch if remaining is None else min(batch, remaining)
+
+        def read(size: int, offset: int, after: Any) -> list[dict[str, Any]]:
             step = query._with(limit=size, offset=offset)
             if after is not None:
                 past = {"id__lt" if descending else "id__gt": after}
                 step = step._with(filters=(*step.filters, past))
-            rows = step.read()
-            if not rows:
-                return
-            after, offset = rows[-1]["id"], 0
-            if remaining is not None:
-                remaining -= len(rows)
-            for row in rows:
-                if hide_id:
-                    del row["id"]
-                yield row
-            if len(rows) < size:
-                return
+            return step.read()
+
+        yield from by_id(read, batch, self.limit, self.offset, hide_id)
 
     def delete(self) -> int:
         return int(self._call("delete"))

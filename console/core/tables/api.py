@@ -19,6 +19,7 @@ from console.core.tables.bulk_insert import bulk_insert, gc_paused
 from console.core.tables.catalogue import TableStore
 from console.core.tables.conditions import Condition, condition_sql, parse_conditions
 from console.core.tables.held_cursor import stream_held
+from console.core.tables.id_batches import by_id, check_batch
 from console.core.tables.lineage import gathered_ids, keep_before
 from console.core.tables.values import (
     INT64_MAX,
@@ -392,39 +393,26 @@ class Query:
         order on id alone), each batch starts after the last id seen (never
         OFFSET) in a short read of its own, so the job may write between
         batches; any other order streams from one open read."""
-        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-            raise ConsoleError(f"iter() needs a batch of at least 1 row, not {batch!r}")
+        check_batch(batch)
         if any(name != "id" for name, _ in self.ordering):
             yield from self._stream(batch)
             return
         descending = bool(self.ordering) and self.ordering[0][1]
-        remaining = self.limit
         hide_id = bool(self.columns) and "id" not in self.columns
         columns = (*self.columns, "id") if hide_id else self.columns
         query = replace(self, ordering=(("id", descending),), limit=None, offset=0, columns=columns)
-        after: Any = None
-        offset = self.offset  # the first batch only
         sa_table = self._sa_table()
-        while remaining is None or remaining > 0:
-            size = batch if remaining is None else min(batch, remaining)
+
+        def read(size: int, offset: int, after: Any) -> list[dict[str, Any]]:
             stmt = query._statement(sa_table).limit(size)
             if offset:
                 stmt = stmt.offset(offset)
             if after is not None:
                 stmt = stmt.where(sa_table.c.id < after if descending else sa_table.c.id > after)
             with self.table._tables.store.read(self.table._tables.cancel) as conn:
-                rows = [dict(r._mapping) for r in conn.execute(stmt)]
-            if not rows:
-                return
-            after, offset = rows[-1]["id"], 0
-            if remaining is not None:
-                remaining -= len(rows)
-            for row in rows:
-                if hide_id:
-                    del row["id"]
-                yield row
-            if len(rows) < size:
-                return
+                return [dict(r._mapping) for r in conn.execute(stmt)]
+
+        yield from by_id(read, batch, self.limit, self.offset, hide_id)
 
     def _stream(self, batch: int) -> Iterator[dict[str, Any]]:
         stmt = self._statement()
