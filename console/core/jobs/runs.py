@@ -220,19 +220,18 @@ class RunLog:
             return owners.gone(owner)
         return worker.stopped_at is not None or owners.process_gone(worker.host, worker.pid)
 
-    def heartbeat(self, job_id: int, owner: str, run_id: int | None = None) -> bool:
-        now = self.clock()
-        values: dict[str, Any] = {"expires_at": now + LEASE_TTL, "heartbeat_at": now}
-        if run_id is not None:
-            values["run_id"] = run_id
+    def heartbeat(self, job_id: int, owner: str) -> bool:
         with self.store.write() as conn:
-            return bool(
-                conn.execute(
-                    schema.leases.update()
-                    .where(schema.leases.c.job_id == job_id, schema.leases.c.owner == owner)
-                    .values(**values)
-                ).rowcount
-            )
+            return self._beat_in(conn, job_id, owner, self.clock())
+
+    @staticmethod
+    def _beat_in(conn: sa.Connection, job_id: int, owner: str, now: datetime, **also: Any) -> bool:
+        """Keep `owner`'s lease of the job live; `also`: more of the lease to
+        set (the run it points at). False if `owner` does not hold it."""
+        lease = schema.leases
+        live = {"expires_at": now + LEASE_TTL, "heartbeat_at": now, **also}
+        stmt = lease.update().where(lease.c.job_id == job_id, lease.c.owner == owner).values(live)
+        return bool(conn.execute(stmt).rowcount)
 
     @staticmethod
     def live_holder_in(conn: sa.Connection, job_id: int, now: datetime) -> str | None:
@@ -294,11 +293,7 @@ class RunLog:
         run = self.start_in(
             conn, job.id, job.name, trigger, owner, now, attempt=attempt, attempts=attempts
         )
-        conn.execute(
-            schema.leases.update()
-            .where(schema.leases.c.job_id == job.id, schema.leases.c.owner == owner)
-            .values(expires_at=now + LEASE_TTL, heartbeat_at=now, run_id=run.id)
-        )
+        self._beat_in(conn, job.id, owner, now, run_id=run.id)
         self.store.announce(conn, Change("runs", job.name))
         return run
 

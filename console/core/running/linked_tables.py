@@ -8,9 +8,10 @@ table API checks it: a query's steps, and its conditions against the
 columns the supervisor gave when the table was opened. Two things are done
 over the run's own connection instead (`ScriptTables`, opened only then): a
 request too big to send (`link_values.REQUEST_BYTES`, a big `insert_many`),
-and `iter()` or a `read()` of more than `table_link.READ_ROWS` rows, which
-stream in the child so the supervisor never holds them. Each operation is
-its own transaction either way, so the two paths mix safely.
+and `iter()` in an order other than by id or a `read()` of more than
+`table_link.READ_ROWS` rows, which stream in the child so the supervisor
+never holds them. Each operation is its own transaction either way, so the
+two paths mix safely. Only that connection loads SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from console.core.running import link_values
 from console.core.running.link_values import REQUEST_BYTES, decode, encode
 from console.core.running.script_api import Emit, ScriptTables
 
-if TYPE_CHECKING:  # the table layer (SQLAlchemy) loads at the first query's step
+if TYPE_CHECKING:  # SQLAlchemy loads only with the run's own connection
     import socket
 
     from console.core.tables.api import Query, Table

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,23 +33,28 @@ def store(db_url: str) -> Iterator[Store]:
     store.dispose()
 
 
+@contextmanager
 def _linked(
     store: Store, sent: list[dict[str, Any]], direct_url: str | None = None
-) -> tuple[TableLink, dict[str, Any], LinkedTables]:
+) -> Iterator[LinkedTables]:
+    """A run's linked `tables`, and its link, ended as a run ends."""
     link = TableLink(store)
     offered = link.offer(RUN_ID, read_known(store))
     direct = ScriptTables(direct_url or store.url, sent.append, run_id=RUN_ID)
-    return link, offered, LinkedTables(offered, direct, sent.append)
+    tables = LinkedTables(offered, direct, sent.append)
+    try:
+        yield tables
+    finally:
+        tables.close()
+        link.finish(offered)
+        link.close()
 
 
 @pytest.fixture
 def linked(store: Store) -> Iterator[tuple[LinkedTables, list[dict[str, Any]]]]:
     sent: list[dict[str, Any]] = []
-    link, offered, tables = _linked(store, sent)
-    yield tables, sent
-    tables.close()
-    link.finish(offered)
-    link.close()
+    with _linked(store, sent) as tables:
+        yield tables, sent
 
 
 def _stored(store: Store) -> list[dict[str, Any]]:
@@ -63,8 +69,7 @@ def test_a_linked_run_writes_as_itself_without_a_connection_of_its_own(store: St
     every operation is the supervisor's, each row stamped with the run."""
     sent: list[dict[str, Any]] = []
     nowhere = "sqlite:////nonexistent-folder/console.db"
-    link, offered, tables = _linked(store, sent, direct_url=nowhere)
-    try:
+    with _linked(store, sent, direct_url=nowhere) as tables:
         people = tables.get_table("people")  # any letter case, as get_table takes it
         ada = people.insert({"name": "Ada", "born": datetime(1815, 12, 10, tzinfo=UTC)})
         assert ada["name"] == "Ada" and ada["__runId"] == RUN_ID and ada["__version"] == 1
@@ -87,10 +92,6 @@ def test_a_linked_run_writes_as_itself_without_a_connection_of_its_own(store: St
         assert [(r["name"], r["__runId"]) for r in _stored(store)] == [("Grace", RUN_ID)]
         # 3 inserted, 3 updated (one by the upsert), 2 deleted
         assert sum(m["n"] for m in sent if m.get("t") == "rows") == 8
-    finally:
-        tables.close()
-        link.finish(offered)
-        link.close()
 
 
 def test_errors_are_the_table_apis_own(linked: tuple[LinkedTables, list[dict[str, Any]]]) -> None:
@@ -202,9 +203,9 @@ def test_iter_by_id_reads_over_the_link_as_the_table_api_does(store: Store) -> N
         [{"name": f"p{i}", "n": i % 4} for i in range(23)]
     )
     sent: list[dict[str, Any]] = []
-    link, offered, tables = _linked(store, sent, direct_url="sqlite:////nonexistent/console.db")
     own = ScriptTables(store.url, lambda _m: None).get_table("People")
-    try:
+    nowhere = "sqlite:////nonexistent/console.db"
+    with _linked(store, sent, direct_url=nowhere) as tables:
         people = tables.get_table("People")
         for make in (
             lambda t: t.query(),
@@ -218,10 +219,6 @@ def test_iter_by_id_reads_over_the_link_as_the_table_api_does(store: Store) -> N
         with pytest.raises(ConsoleError, match="iter\\(\\) needs a batch of at least 1 row"):
             next(people.iter(0))
         assert not any(m.get("t") == "direct" for m in sent)
-    finally:
-        tables.close()
-        link.finish(offered)
-        link.close()
 
 
 def test_a_run_that_uses_its_own_connection_says_so_once(
