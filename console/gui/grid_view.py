@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QMenu, QTableView, QWidget
 
@@ -21,6 +21,10 @@ from console.gui.table_model import GridModel
 QT_MAX_PX = 2**31 - 1
 #: The least row height the grid squeezes to for that (about 134M rows).
 MIN_ROW_PX = 16
+#: A jump to rows not yet read holds the grid's paint this long at most: rows
+#: read by then are painted once, with no "loading…" frame before them (a
+#: jump's paints were half its GUI thread's time; docs/benchmarks.md).
+HOLD_MS = 50
 
 
 class GridView(QTableView):
@@ -41,6 +45,11 @@ class GridView(QTableView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_context_menu)
         self.row_px = 24  # the row height, unless the rows would not fit Qt's int
+        self._hold = QTimer(self)
+        self._hold.setSingleShot(True)
+        self._hold.setInterval(HOLD_MS)
+        self._hold.timeout.connect(self._release)
+        model.dataChanged.connect(self._landed)
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
             signal.connect(self._fit_rows)
 
@@ -97,10 +106,34 @@ class GridView(QTableView):
             self._end_pending = False
             self.go_to_last_row()
 
-    def _tell_visible(self, *_args: Any) -> None:
+    def _rows_in_view(self) -> tuple[int, int]:
         top = max(0, self.rowAt(0))
         bottom = self.rowAt(self.viewport().height() - 1)
-        self._grid.set_visible(top, bottom if bottom >= 0 else self._grid.rowCount() - 1)
+        return top, bottom if bottom >= 0 else self._grid.rowCount() - 1
+
+    def _tell_visible(self, *_args: Any) -> None:
+        if not self._grid.set_visible(*self._rows_in_view()):
+            for part in self._held():
+                part.setUpdatesEnabled(False)  # until the rows come, or HOLD_MS
+            self._hold.start()
+
+    def _held(self) -> tuple[QWidget, ...]:
+        """What a jump holds: the cells and the row numbers beside them."""
+        return self.viewport(), self.verticalHeader().viewport()
+
+    @property
+    def holding(self) -> bool:
+        """Whether a jump is holding the paint for its rows (`HOLD_MS`)."""
+        return self._hold.isActive()
+
+    def _landed(self, *_args: Any) -> None:
+        if self._hold.isActive() and all(map(self._grid.is_loaded, self._rows_in_view())):
+            self._release()
+
+    def _release(self) -> None:
+        self._hold.stop()
+        for part in self._held():
+            part.setUpdatesEnabled(True)  # and paints them
 
 
 def export_csv(browser: Browser, view: View, path: Path, progress: Progress) -> int:

@@ -217,9 +217,16 @@ class GridModel(QAbstractTableModel):
             lane=self._lane,
         )
 
-    def set_visible(self, first_row: int, last_row: int) -> None:
-        """The rows the user sees now: reads for pages far from them are dropped."""
+    def set_visible(self, first_row: int, last_row: int) -> bool:
+        """The rows the user sees now: reads for pages far from them are
+        dropped, and the pages they are on are asked for at once, before a
+        paint would ask. True if those rows are all loaded already."""
         self._visible = (first_row // PAGE - MARGIN_PAGES, last_row // PAGE + MARGIN_PAGES)
+        first_row, last_row = max(0, first_row), min(last_row, self._count - 1)
+        for page in range(first_row // PAGE, last_row // PAGE + 1):
+            if not self.is_loaded(max(first_row, page * PAGE)):
+                self._want(page)
+        return last_row < first_row or (self.is_loaded(first_row) and self.is_loaded(last_row))
 
     def go_to_end(self) -> bool:
         """Ctrl+End: True if `rowCount() - 1` is the last row now. Else (a

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
 
 from console.app import open_services
 from console.core.tables.api import open_table
 from console.core.tables.browse import Filter, View
+from console.gui.grid_view import GridView
 from console.gui.main_window import MainWindow
 from console.gui.operations import Operations
 from console.gui.pages.data import DataPage
@@ -254,6 +256,84 @@ def test_a_jump_in_an_unindexed_sort_shows_its_rows_while_rows_arrive(
     qtbot.waitUntil(lambda: not model.loading and found == [3], timeout=5000)
     assert [visible(model, r, "n") for r in (700, 730)] == ["701", "731"]
     other.close()
+
+
+def test_the_rows_in_view_are_asked_for_before_any_paint(
+    qtbot: Any, grid_model: Callable[[], GridModel]
+) -> None:
+    model = grid_model()
+    model.set_view(View("Things"))
+    qtbot.waitUntil(lambda: model.is_loaded(0), timeout=5000)
+    assert not model.set_visible(700, 730)  # not read yet: asked for now, by no cell
+    qtbot.waitUntil(lambda: model.is_loaded(700) and model.is_loaded(730), timeout=5000)
+    assert model.set_visible(700, 730)
+    assert visible(model, 730, "n") == "731"
+
+
+class Paints(QObject):
+    """Each paint of a grid: whether every row in view was loaded then."""
+
+    def __init__(self, grid: GridView) -> None:
+        super().__init__(grid)
+        self.grid, self.loaded = grid, list[bool]()
+        grid.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            top, bottom = (self.grid.rowAt(0), self.grid.rowAt(self.grid.viewport().height() - 1))
+            model = self.grid.model()
+            assert isinstance(model, GridModel)
+            self.loaded.append(model.is_loaded(top) and model.is_loaded(bottom))
+        return False
+
+
+def jump_to_the_end(window: MainWindow, qtbot: Any) -> tuple[GridView, Paints]:
+    tables = window.services.tables
+    tables.create("Things")
+    open_table(tables, "Things").insert_many([{"n": i} for i in range(3000)])
+    page = show_table(window, qtbot, "Things")
+    grid, model = page.table_view.grid, page.table_view.model
+    qtbot.waitUntil(lambda: model.rowCount() == 3000 and model.is_loaded(0), timeout=5000)
+    qtbot.wait(50)  # the first rows painted
+    paints = Paints(grid)
+    bar = grid.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    return grid, paints
+
+
+def test_a_jump_paints_its_rows_once_they_come_with_no_loading_frame(
+    window: MainWindow, qtbot: Any
+) -> None:
+    grid, paints = jump_to_the_end(window, qtbot)
+    assert grid.holding  # the last rows are not read yet: the grid waits for them
+    qtbot.waitUntil(lambda: not grid.holding, timeout=5000)
+    qtbot.waitUntil(lambda: bool(paints.loaded), timeout=5000)
+    assert all(paints.loaded)  # never "loading…" in place of the rows
+    assert grid.model().data(grid.model().index(2999, 1)) == "2999"
+
+
+def test_a_jump_whose_rows_are_slow_shows_them_loading_after_the_hold(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    let_go = threading.Event()
+    page = window.pages["Data"]
+    assert isinstance(page, DataPage)
+    jumps = page.table_view.model._jumps
+    choose = jumps.choose
+
+    def slow(*args: Any) -> Any:  # the database takes its time over this page
+        read = choose(*args)
+        return lambda progress: let_go.wait(10) and read(progress)
+
+    monkeypatch.setattr(jumps, "choose", slow)
+    grid, paints = jump_to_the_end(window, qtbot)
+    qtbot.waitUntil(lambda: paints.loaded == [False], timeout=5000)  # after the hold
+    assert not grid.holding
+    assert grid.model().data(grid.model().index(2999, 0)) == LOADING
+    let_go.set()
+    qtbot.waitUntil(lambda: paints.loaded[-1:] == [True], timeout=5000)
 
 
 def test_another_sort_of_the_same_rows_keeps_the_exact_count_until_rows_change(
