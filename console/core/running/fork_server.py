@@ -84,9 +84,10 @@ def serve(fd: int, preload_what: str = "tables", db_url: str = "") -> NoReturn:
     import requests  # noqa: F401
     import requests_oauthlib  # noqa: F401
 
-    import console.core.running.http_recording
     import console.core.running.http_redirects  # noqa: F401
-    from console.core.running import process_tree, runner_platform
+    from console.core.running import http_recording, process_tree, runner_platform
+
+    http_recording.adapters()  # each run's recording adapter is one of these
 
     runner_platform.current()  # the host's platform module, loaded once here
     process_tree.preload()

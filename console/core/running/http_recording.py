@@ -25,6 +25,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -315,8 +316,10 @@ class Replay:
         return found[min(index, len(found) - 1)]
 
 
-def _adapters() -> tuple[type[Any], type[Any]]:
-    """The two adapter classes, defined once `requests` is imported."""
+@cache
+def adapters() -> tuple[type[Any], type[Any]]:
+    """The two adapter classes, defined once `requests` is imported, and
+    once a process: a fork server defines them before it forks its runs."""
     requests = _requests_module()
     from requests.adapters import BaseAdapter, HTTPAdapter
     from requests.structures import CaseInsensitiveDict
@@ -428,16 +431,22 @@ def _mount(
     recorder: _Recorder, replay: tuple[int, Sequence[Exchange]] | None, masker: Masker
 ) -> None:
     requests = _requests_module()
-    recording_class, replay_class = _adapters()
-    adapter = replay_class() if replay is not None else recording_class()
-    if replay is not None:
-        adapter.replay = Replay(replay[0], replay[1], masker)
-    adapter.recorder = recorder
+    made: list[Any] = []  # one adapter for every session, made with the first
+
+    def adapter() -> Any:
+        if not made:
+            recording_class, replay_class = adapters()
+            made.append(replay_class() if replay is not None else recording_class())
+            if replay is not None:
+                made[0].replay = Replay(replay[0], replay[1], masker)
+            made[0].recorder = recorder
+        return made[0]
+
     original = requests.Session.__init__
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        self.mount("http://", adapter)
-        self.mount("https://", adapter)
+        self.mount("http://", adapter())
+        self.mount("https://", adapter())
 
     requests.Session.__init__ = init

@@ -126,6 +126,32 @@ def test_a_run_that_imports_no_requests_loads_none_and_one_that_does_records(
     assert out.splitlines() == ["loaded before: False", "mounted: RecordingAdapter"]
 
 
+def test_a_run_with_requests_loaded_makes_its_adapter_with_its_first_session(
+    tmp_path: Path,
+) -> None:
+    """As a forked host is: `requests` and the adapter classes loaded by
+    its server; the run's adapter comes with its first session, and every
+    session of the run shares it."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import requests\n"
+        "from console.core.running import http_recording\n"
+        "made = []\n"
+        "recording, _ = http_recording.adapters()\n"
+        "real = recording.__init__\n"
+        "recording.__init__ = lambda self: (made.append(self), real(self))[1]\n"
+        "assert http_recording.adapters()[0] is recording  # defined once a process\n"
+        "http_recording.install(lambda _e: None, [], body_limit=100, run_limit=1000)\n"
+        "print('before a session:', len(made))\n"
+        "a, b = requests.Session(), requests.Session()\n"
+        "print('after two:', len(made), a.get_adapter('https://x/') is b.get_adapter('http://y/'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(probe)], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines() == ["before a session: 0", "after two: 1 True"]
+
+
 def test_an_exchange_too_long_for_one_line_of_the_pipe_keeps_only_sizes() -> None:
     escaped = "\x01" * 200_000  # six characters each once escaped in JSON
     exchange = {"method": "GET", "url": "http://x/", "response_body": {"text": escaped}}
