@@ -109,8 +109,8 @@ def test_a_run_that_imports_no_requests_loads_none_and_one_that_does_records(
     tmp_path: Path,
 ) -> None:
     """In a fresh interpreter, as a cold script host is."""
-    probe = tmp_path / "probe.py"
-    probe.write_text(
+    out = probe(
+        tmp_path,
         "import sys\n"
         "from console.core.running.http_recording import install\n"
         "seen = []\n"
@@ -118,12 +118,9 @@ def test_a_run_that_imports_no_requests_loads_none_and_one_that_does_records(
         "print('loaded before:', 'requests' in sys.modules)\n"
         "import requests\n"
         "s = requests.Session()\n"
-        "print('mounted:', type(s.get_adapter('http://x/')).__name__)\n"
+        "print('mounted:', type(s.get_adapter('http://x/')).__name__)\n",
     )
-    out = subprocess.run(
-        [sys.executable, str(probe)], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.splitlines() == ["loaded before: False", "mounted: RecordingAdapter"]
+    assert out == ["loaded before: False", "mounted: RecordingAdapter"]
 
 
 def test_a_run_with_requests_loaded_makes_its_adapter_with_its_first_session(
@@ -132,8 +129,8 @@ def test_a_run_with_requests_loaded_makes_its_adapter_with_its_first_session(
     """As a forked host is: `requests` and the adapter classes loaded by
     its server; the run's adapter comes with its first session, and every
     session of the run shares it."""
-    probe = tmp_path / "probe.py"
-    probe.write_text(
+    out = probe(
+        tmp_path,
         "import requests\n"
         "from console.core.running import http_recording\n"
         "made = []\n"
@@ -144,12 +141,17 @@ def test_a_run_with_requests_loaded_makes_its_adapter_with_its_first_session(
         "http_recording.install(lambda _e: None, [], body_limit=100, run_limit=1000)\n"
         "print('before a session:', len(made))\n"
         "a, b = requests.Session(), requests.Session()\n"
-        "print('after two:', len(made), a.get_adapter('https://x/') is b.get_adapter('http://y/'))\n"
+        "print('after two:', len(made), a.get_adapter('https://x/') is b.get_adapter('http://y/'))\n",
     )
-    out = subprocess.run(
-        [sys.executable, str(probe)], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.splitlines() == ["before a session: 0", "after two: 1 True"]
+    assert out == ["before a session: 0", "after two: 1 True"]
+
+
+def probe(tmp_path: Path, code: str) -> list[str]:
+    """The lines `code` prints, run in a fresh interpreter."""
+    script = tmp_path / "probe.py"
+    script.write_text(code)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()
 
 
 def test_an_exchange_too_long_for_one_line_of_the_pipe_keeps_only_sizes() -> None:
