@@ -112,10 +112,10 @@ class GridView(QTableView):
         return top, bottom if bottom >= 0 else self._grid.rowCount() - 1
 
     def _tell_visible(self, *_args: Any) -> None:
-        if not self._grid.set_visible(*self._rows_in_view()):
+        if not self._grid.set_visible(*self._rows_in_view()) and not self._hold.isActive():
             for part in self._held():
                 part.setUpdatesEnabled(False)  # until the rows come, or HOLD_MS
-            self._hold.start()
+            self._hold.start()  # from the first jump: a drag is never held longer
 
     def _held(self) -> tuple[QWidget, ...]:
         """What a jump holds: the cells and the row numbers beside them."""

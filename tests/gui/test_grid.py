@@ -329,8 +329,12 @@ def test_a_jump_whose_rows_are_slow_shows_them_loading_after_the_hold(
 
     monkeypatch.setattr(jumps, "choose", slow)
     grid, paints = jump_to_the_end(window, qtbot)
-    qtbot.waitUntil(lambda: paints.loaded == [False], timeout=5000)  # after the hold
-    assert not grid.holding
+    bar = grid.verticalScrollBar()
+    for k in range(1, 9):  # the thumb dragged on, over rows that do not come either
+        qtbot.wait(20)
+        bar.setValue(bar.maximum() - k * 100)
+    assert paints.loaded[:1] == [False]  # shown loading during the drag, not after it
+    qtbot.waitUntil(lambda: not grid.holding, timeout=5000)
     assert grid.model().data(grid.model().index(2999, 0)) == LOADING
     let_go.set()
     qtbot.waitUntil(lambda: paints.loaded[-1:] == [True], timeout=5000)
