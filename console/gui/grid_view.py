@@ -112,7 +112,10 @@ class GridView(QTableView):
         return top, bottom if bottom >= 0 else self._grid.rowCount() - 1
 
     def _tell_visible(self, *_args: Any) -> None:
-        if not self._grid.set_visible(*self._rows_in_view()) and not self._hold.isActive():
+        if self._grid.set_visible(*self._rows_in_view()):
+            if self._hold.isActive():
+                self._release()  # back to rows already read (Ctrl+Home)
+        elif not self._hold.isActive():
             for part in self._held():
                 part.setUpdatesEnabled(False)  # until the rows come, or HOLD_MS
             self._hold.start()  # from the first jump: a drag is never held longer
@@ -127,7 +130,7 @@ class GridView(QTableView):
         return self._hold.isActive()
 
     def _landed(self, *_args: Any) -> None:
-        if self._hold.isActive() and all(map(self._grid.is_loaded, self._rows_in_view())):
+        if self._hold.isActive() and self._grid.set_visible(*self._rows_in_view()):
             self._release()
 
     def _release(self) -> None:

@@ -219,14 +219,14 @@ class GridModel(QAbstractTableModel):
 
     def set_visible(self, first_row: int, last_row: int) -> bool:
         """The rows the user sees now: reads for pages far from them are
-        dropped, and the pages they are on are asked for at once, before a
-        paint would ask. True if those rows are all loaded already."""
+        dropped, the pages they are on asked for at once (before a paint
+        would ask). False while a read of one of those pages is on its way."""
         self._visible = (first_row // PAGE - MARGIN_PAGES, last_row // PAGE + MARGIN_PAGES)
-        first_row, last_row = max(0, first_row), min(last_row, self._count - 1)
-        for page in range(first_row // PAGE, last_row // PAGE + 1):
-            if not self.is_loaded(max(first_row, page * PAGE)):
+        pages = range(max(0, first_row) // PAGE, min(last_row, self._count - 1) // PAGE + 1)
+        for page in pages:
+            if page not in self._pages:
                 self._want(page)
-        return last_row < first_row or (self.is_loaded(first_row) and self.is_loaded(last_row))
+        return not any(p in self._asked and p not in self._pages for p in pages)
 
     def go_to_end(self) -> bool:
         """Ctrl+End: True if `rowCount() - 1` is the last row now. Else (a
@@ -287,13 +287,6 @@ class GridModel(QAbstractTableModel):
 
     def is_loaded(self, row: int) -> bool:
         return self.row(row) is not None
-
-    def texts(self, column: int, rows: int) -> list[str]:
-        """The text of `column` in the first `rows` loaded rows (for sizing)."""
-        if not 0 <= column < len(self._columns):
-            return []
-        name = self._columns[column].name
-        return [cells.cell_text(row.get(name)) for row in self._pages.get(0, [])[:rows]]
 
     # -- Qt's model --------------------------------------------------------
 

@@ -4,6 +4,7 @@ user does with it."""
 from __future__ import annotations
 
 import csv
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -287,7 +288,9 @@ class Paints(QObject):
         return False
 
 
-def jump_to_the_end(window: MainWindow, qtbot: Any) -> tuple[GridView, Paints]:
+def jump_to_the_end(
+    window: MainWindow, qtbot: Any, hold_ms: int | None = None
+) -> tuple[GridView, Paints]:
     tables = window.services.tables
     tables.create("Things")
     open_table(tables, "Things").insert_many([{"n": i} for i in range(3000)])
@@ -296,6 +299,8 @@ def jump_to_the_end(window: MainWindow, qtbot: Any) -> tuple[GridView, Paints]:
     qtbot.waitUntil(lambda: model.rowCount() == 3000 and model.is_loaded(0), timeout=5000)
     qtbot.wait(50)  # the first rows painted
     paints = Paints(grid)
+    if hold_ms is not None:
+        grid._hold.setInterval(hold_ms)  # the logic, not this machine's speed, decides
     bar = grid.verticalScrollBar()
     bar.setValue(bar.maximum())
     return grid, paints
@@ -304,7 +309,7 @@ def jump_to_the_end(window: MainWindow, qtbot: Any) -> tuple[GridView, Paints]:
 def test_a_jump_paints_its_rows_once_they_come_with_no_loading_frame(
     window: MainWindow, qtbot: Any
 ) -> None:
-    grid, paints = jump_to_the_end(window, qtbot)
+    grid, paints = jump_to_the_end(window, qtbot, hold_ms=20_000)
     assert grid.holding  # the last rows are not read yet: the grid waits for them
     qtbot.waitUntil(lambda: not grid.holding, timeout=5000)
     qtbot.waitUntil(lambda: bool(paints.loaded), timeout=5000)
@@ -315,8 +320,6 @@ def test_a_jump_paints_its_rows_once_they_come_with_no_loading_frame(
 def test_a_jump_whose_rows_are_slow_shows_them_loading_after_the_hold(
     window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
-
     let_go = threading.Event()
     page = window.pages["Data"]
     assert isinstance(page, DataPage)
@@ -338,6 +341,35 @@ def test_a_jump_whose_rows_are_slow_shows_them_loading_after_the_hold(
     assert grid.model().data(grid.model().index(2999, 0)) == LOADING
     let_go.set()
     qtbot.waitUntil(lambda: paints.loaded[-1:] == [True], timeout=5000)
+
+
+def test_back_to_rows_already_read_ends_the_hold_at_once(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = window.pages["Data"]
+    assert isinstance(page, DataPage)
+    jumps = page.table_view.model._jumps
+    let_go = threading.Event()
+    monkeypatch.setattr(jumps, "choose", lambda *_args: lambda _progress: let_go.wait(10) and [])
+    grid, paints = jump_to_the_end(window, qtbot, hold_ms=20_000)
+    assert grid.holding
+    grid.verticalScrollBar().setValue(0)  # Ctrl+Home, while the last rows are still read
+    assert not grid.holding
+    qtbot.waitUntil(lambda: bool(paints.loaded), timeout=5000)
+    assert paints.loaded[0]  # the first rows, painted at once
+    let_go.set()
+
+
+def test_rows_no_read_will_bring_are_not_waited_for(
+    qtbot: Any, grid_model: Callable[[], GridModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = grid_model()
+    model.set_view(View("Things"))
+    qtbot.waitUntil(lambda: model.is_loaded(0), timeout=5000)
+    monkeypatch.setattr(model._jumps, "choose", lambda *_args: lambda _progress: [])
+    assert not model.set_visible(700, 730)  # asked, on its way
+    qtbot.waitUntil(lambda: model.set_visible(700, 730), timeout=5000)  # read, and empty
+    assert not model.is_loaded(700)
 
 
 def test_another_sort_of_the_same_rows_keeps_the_exact_count_until_rows_change(

@@ -38,6 +38,7 @@ from console.core.store.changes import Change
 from console.core.tables.browse import OPERATORS, Browser, Filter, View
 from console.core.tables.values import KINDS, ColumnInfo, TableInfo
 from console.gui.dialogs import CreateTableDialog
+from console.gui.grid_cells import cell_text
 from console.gui.grid_view import GridView, export_csv
 from console.gui.operations import Handle, Op
 from console.gui.pages import Context, Page
@@ -304,8 +305,9 @@ class TableView(QWidget):
             # QStyledItemDelegate's text margin either side, and the grid line
             margin = 2 * (grid.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
             margin += 1 if grid.showGrid() else 0
-            for i in range(self.model.columnCount()):
-                texts = self.model.texts(i, SIZING_ROWS)
+            rows = [r for r in map(self.model.row, range(SIZING_ROWS)) if r is not None]
+            for i, column in enumerate(self.model.columns):
+                texts = [cell_text(row.get(column.name)) for row in rows]
                 content = math.ceil(max((metrics.horizontalAdvance(t) for t in texts), default=0))
                 width = max(content + margin, header.sectionSizeHint(i))
                 grid.setColumnWidth(i, min(width, 320))
