@@ -4,6 +4,7 @@ the run that wrote it; and the export of a view to CSV."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ MIN_ROW_PX = 16
 #: read by then are painted once, with no "loading…" frame before them (a
 #: jump's paints were half its GUI thread's time; docs/benchmarks.md).
 HOLD_MS = 50
+#: After a hold that ran out (reads slower than it), the jumps of this long
+#: are not held: a drag over slow rows moves with the mouse, as "loading…".
+SLOW_S = 0.5
 
 
 class GridView(QTableView):
@@ -48,7 +52,8 @@ class GridView(QTableView):
         self._hold = QTimer(self)
         self._hold.setSingleShot(True)
         self._hold.setInterval(HOLD_MS)
-        self._hold.timeout.connect(self._release)
+        self._hold.timeout.connect(self._ran_out)
+        self._slow_until = 0.0  # no hold before then (`SLOW_S`)
         model.dataChanged.connect(self._landed)
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
             signal.connect(self._fit_rows)
@@ -115,7 +120,7 @@ class GridView(QTableView):
         if self._grid.set_visible(*self._rows_in_view()):
             if self._hold.isActive():
                 self._release()  # back to rows already read (Ctrl+Home)
-        elif not self._hold.isActive():
+        elif not self._hold.isActive() and time.monotonic() >= self._slow_until:
             for part in self._held():
                 part.setUpdatesEnabled(False)  # until the rows come, or HOLD_MS
             self._hold.start()  # from the first jump: a drag is never held longer
@@ -132,6 +137,10 @@ class GridView(QTableView):
     def _landed(self, *_args: Any) -> None:
         if self._hold.isActive() and self._grid.set_visible(*self._rows_in_view()):
             self._release()
+
+    def _ran_out(self) -> None:
+        self._slow_until = time.monotonic() + SLOW_S
+        self._release()
 
     def _release(self) -> None:
         self._hold.stop()
