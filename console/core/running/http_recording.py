@@ -431,16 +431,16 @@ def _mount(
     recorder: _Recorder, replay: tuple[int, Sequence[Exchange]] | None, masker: Masker
 ) -> None:
     requests = _requests_module()
-    made: list[Any] = []  # one adapter for every session, made with the first
 
+    @cache
     def adapter() -> Any:
-        if not made:
-            recording_class, replay_class = adapters()
-            made.append(replay_class() if replay is not None else recording_class())
-            if replay is not None:
-                made[0].replay = Replay(replay[0], replay[1], masker)
-            made[0].recorder = recorder
-        return made[0]
+        """One adapter for every session of the run, made with the first."""
+        recording_class, replay_class = adapters()
+        made = replay_class() if replay is not None else recording_class()
+        if replay is not None:
+            made.replay = Replay(replay[0], replay[1], masker)
+        made.recorder = recorder
+        return made
 
     original = requests.Session.__init__
 

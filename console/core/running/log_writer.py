@@ -59,7 +59,7 @@ class LogWriter:
         self.spooled: str | None = None
         self._max_lines, self._max_bytes, self._clock = max_lines, max_bytes, clock
         self._pending: list[tuple[datetime, str, str]] = []
-        self._last_flush = time.monotonic() + FIRST_FLUSH_S - FLUSH_S
+        self._next_flush = time.monotonic() + FIRST_FLUSH_S
         self.kept_lines = self.kept_bytes = self.dropped_lines = self.dropped_bytes = 0
 
     def add(self, level: str, message: str, *, always: bool = False) -> None:
@@ -117,14 +117,14 @@ class LogWriter:
         self._pending[:0] = lines
 
     def flush_if_due(self) -> None:
-        if self._pending and time.monotonic() - self._last_flush >= FLUSH_S:
+        if self._pending and time.monotonic() >= self._next_flush:
             self.flush()
 
     def flush(self) -> str | None:
         """Store the pending lines, or spool them; returns why they were
         spooled (None: stored)."""
         pending, self._pending = self._pending, []
-        self._last_flush = time.monotonic()
+        self._next_flush = time.monotonic() + FLUSH_S
         try:
             if self.spooled is not None and self._spool is not None:
                 self._spool.replay(self._runs.store)  # the database may be back
