@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from console.core.clock import Clock, utcnow
 from console.core.jobs import owners
 from console.core.jobs import versions as script_versions
+from console.core.jobs.retry_policy import RETRIED
 from console.core.store import schema
 from console.core.store.changes import Change
 from console.core.store.database import Store
@@ -31,6 +32,16 @@ _LET_GO = (
     _L.update()
     .where(_L.c.job_id == _p("lease_job"), _L.c.owner == _p("lease_owner"))
     .values(owner=None, expires_at=None, run_id=None)
+)
+# The status of job `job`'s last run that ended before run `below` (a run
+# cancelled, or still going, does not count), passing over `skip` of them.
+_OUTCOME_BEFORE = (
+    sa.select(_R.c.status)
+    .where(_R.c.job_id == _p("job"), _R.c.id < _p("below"))
+    .where(_R.c.status.not_in(("running", "cancelled")))
+    .order_by(_R.c.id.desc())
+    .limit(1)
+    .offset(_p("skip"))
 )
 _ENDED = (
     _R.update()
@@ -60,6 +71,10 @@ class Run:
     #: The job's script version it started with (None: a run from before
     #: versions were recorded on runs).
     script_version: int | None = None
+    #: Whether the job's last run before this run's chain of attempts failed
+    #: or timed out (a recovery's question), as the run's end read it; None:
+    #: not read (`RunLog.outcome_before` then).
+    follows_failure: bool | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -187,23 +202,8 @@ class RunLog:
         if conn.dialect.supports_sane_multi_rowcount and taken != len(starts):
             raise RuntimeError(f"{len(starts) - taken} of the jobs' leases are missing")
         return [
-            Run(
-                run_id,
-                job.id,
-                job.name,
-                "schedule",
-                "running",
-                owner,
-                now,
-                None,
-                None,
-                0,
-                1,
-                attempts,
-                due,
-                versions[job.id],
-            )
-            for (job, due, attempts), run_id in zip(starts, ids, strict=True)
+            _run({**row, "id": run_id, "ended_at": None, "error": None})
+            for row, run_id in zip(rows, ids, strict=True)
         ]
 
     @staticmethod
@@ -444,11 +444,22 @@ class RunLog:
             conn.execute(_LET_GO, {"lease_job": run.job_id, "lease_owner": owner})
             ended = {"end_status": status, "end_error": error, "end_rows": rows_written}
             conn.execute(_ENDED, {"run": run.id, "end_at": now, **ended})
+            # What an alert asks of a run, read here, not in a transaction of its own.
+            before = conn.execute(
+                _OUTCOME_BEFORE, {"job": run.job_id, "below": run.id, "skip": run.attempt - 1}
+            ).scalar()
             if lines:  # its NOTIFY with the run's, in one statement
                 self._append_in(conn, run.id, run.job_name, lines, also=Change("runs"))
             else:
                 self.store.announce(conn, Change("runs"))
-        return replace(run, status=status, error=error, rows_written=rows_written, ended_at=now)
+        return replace(
+            run,
+            status=status,
+            error=error,
+            rows_written=rows_written,
+            ended_at=now,
+            follows_failure=before in RETRIED,
+        )
 
     def get(self, run_id: int) -> Run:
         with self.store.read() as conn:
@@ -480,19 +491,9 @@ class RunLog:
         """The status of the job's last run that ended before `run` (a run
         cancelled, or still going, does not count), passing over the `skip`
         latest; None if there is none."""
-        runs = schema.runs
         with self.store.read() as conn:
-            return conn.execute(
-                sa.select(runs.c.status)
-                .where(
-                    runs.c.job_id == run.job_id,
-                    runs.c.id < run.id,
-                    runs.c.status.not_in(("running", "cancelled")),
-                )
-                .order_by(runs.c.id.desc())
-                .offset(skip)
-                .limit(1)
-            ).scalar()
+            found = {"job": run.job_id, "below": run.id, "skip": skip}
+            return conn.execute(_OUTCOME_BEFORE, found).scalar()
 
     def runs_since(self, since: datetime) -> list[Run]:
         stmt = (
@@ -590,4 +591,5 @@ class RunLog:
 
 
 def _run(row: Any) -> Run:
-    return Run(**{f: row[f] for f in Run.__dataclass_fields__})
+    """A run from its row (what only a run's end knows is left unread)."""
+    return Run(**{f: row[f] for f in Run.__dataclass_fields__ if f in row})

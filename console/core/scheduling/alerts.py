@@ -51,6 +51,7 @@ def alert_for(runs: RunLog, run: Run) -> Alert | None:
         return None
     # The outcome before this run's chain of attempts: its own earlier
     # attempts failed unreported, so they are skipped.
-    if runs.outcome_before(run, skip=run.attempt - 1) in RETRIED:
-        return Alert(RECOVERED, run)
-    return None
+    after_failure = run.follows_failure  # as the run's end read it
+    if after_failure is None:
+        after_failure = runs.outcome_before(run, skip=run.attempt - 1) in RETRIED
+    return Alert(RECOVERED, run) if after_failure else None
