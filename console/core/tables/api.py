@@ -44,6 +44,17 @@ def _row_id(table: str, row_id: object) -> int:
     raise NotFoundError(f"no row with id {row_id!r} in {table}")
 
 
+def _inserting(table: sa.Table) -> sa.Insert:
+    """`table`'s INSERT … RETURNING every column, built once per shape of the
+    table (the catalogue builds a new `sa.Table` when its columns change);
+    the row's values are its parameters, instead of building it for every
+    row (a one-row run's insert, done by its worker: docs/benchmarks.md)."""
+    statement: sa.Insert | None = table.info.get("insert")
+    if statement is None:
+        statement = table.info["insert"] = table.insert().returning(*table.c)
+    return statement
+
+
 class Table:
     """One user table: write rows, or start a query (see `Query`)."""
 
@@ -74,7 +85,7 @@ class Table:
             values.update(
                 {"__createdAt": now, "__updatedAt": now, "__version": 1, "__runId": self._run}
             )
-            stored = conn.execute(sa_table.insert().values(values).returning(*sa_table.c)).one()
+            stored = conn.execute(_inserting(sa_table), values).one()
             self._tables.store.announce(conn, Change("rows", self.name, rows=1))
         self._on_write(1)
         return dict(stored._mapping)
@@ -177,7 +188,7 @@ class Table:
                 values.update(
                     {"__createdAt": now, "__updatedAt": now, "__version": 1, "__runId": self._run}
                 )
-                stored = conn.execute(sa_table.insert().values(values).returning(*sa_table.c)).one()
+                stored = conn.execute(_inserting(sa_table), values).one()
             else:
                 changes = {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS}
                 sa_table, values = self._tables.prepare_row(

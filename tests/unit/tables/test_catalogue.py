@@ -67,6 +67,24 @@ def test_insert_returns_the_stored_row_with_system_columns(tables: TableStore) -
     assert open_table(tables, "Updates").read() == [row]
 
 
+def test_each_insert_returns_the_columns_the_table_has_then(tables: TableStore) -> None:
+    """An insert's statement is kept for the table's shape: a row that adds
+    a column gets it back, and a row without some columns stores them empty."""
+    tables.create("Updates")
+    table = open_table(tables, "Updates")
+    first = table.insert({"text": "a"})
+    second = table.insert({"text": "b", "author": "me"})
+    third = table.insert({"author": "you"})
+    assert "author" not in first
+    assert (second["text"], second["author"]) == ("b", "me")
+    assert (third["text"], third["author"]) == (None, "you")
+    assert [(r["text"], r["author"]) for r in table.read()] == [
+        ("a", None),
+        ("b", "me"),
+        (None, "you"),
+    ]
+
+
 def test_new_properties_add_typed_columns(tables: TableStore) -> None:
     tables.create("Things")
     when = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
