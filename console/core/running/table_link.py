@@ -285,7 +285,7 @@ def _read(query: Query) -> dict[str, Any]:
 
 def _columns(table: Table, *, refresh: bool) -> list[dict[str, Any]]:
     found = table._tables.load(table.name, refresh=refresh)[1]
-    return [vars(c).copy() for c in found.values()]  # flat: `asdict`'s deep copy is 5x slower
+    return [vars(c).copy() for c in found.values()]  # flat: no need of `asdict`'s deep copy
 
 
 def _query(table: Table, spec: dict[str, Any]) -> Query:
