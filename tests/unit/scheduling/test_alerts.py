@@ -14,8 +14,8 @@ from console.demo.memory_keyring import MemoryKeyring
 
 
 @pytest.fixture
-def console(home: Path) -> Iterator[Services]:
-    services = open_services(home, keyring_backend=MemoryKeyring())
+def console(home: Path, db_url: str) -> Iterator[Services]:
+    services = open_services(home, db_url, keyring_backend=MemoryKeyring())
     services.jobs.create("job")
     yield services
     services.close()
