@@ -281,11 +281,18 @@ class Paints(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
-            top, bottom = (self.grid.rowAt(0), self.grid.rowAt(self.grid.viewport().height() - 1))
+            top, bottom = self.grid._rows_in_view()
             model = self.grid.model()
             assert isinstance(model, GridModel)
             self.loaded.append(model.is_loaded(top) and model.is_loaded(bottom))
         return False
+
+
+def data_jumps(window: MainWindow) -> Any:
+    """The Data page grid's reads of the pages a jump lands on."""
+    page = window.pages["Data"]
+    assert isinstance(page, DataPage)
+    return page.table_view.model._jumps
 
 
 def jump_to_the_end(
@@ -321,9 +328,7 @@ def test_a_jump_whose_rows_are_slow_shows_them_loading_after_the_hold(
     window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     let_go = threading.Event()
-    page = window.pages["Data"]
-    assert isinstance(page, DataPage)
-    jumps = page.table_view.model._jumps
+    jumps = data_jumps(window)
     choose = jumps.choose
 
     def slow(*args: Any) -> Any:  # the database takes its time over this page
@@ -348,11 +353,10 @@ def test_a_jump_whose_rows_are_slow_shows_them_loading_after_the_hold(
 def test_back_to_rows_already_read_ends_the_hold_at_once(
     window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    page = window.pages["Data"]
-    assert isinstance(page, DataPage)
-    jumps = page.table_view.model._jumps
     let_go = threading.Event()
-    monkeypatch.setattr(jumps, "choose", lambda *_args: lambda _progress: let_go.wait(10) and [])
+    monkeypatch.setattr(
+        data_jumps(window), "choose", lambda *_args: lambda _progress: let_go.wait(10) and []
+    )
     grid, paints = jump_to_the_end(window, qtbot, hold_ms=20_000)
     assert grid.holding
     grid.verticalScrollBar().setValue(0)  # Ctrl+Home, while the last rows are still read
