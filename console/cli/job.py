@@ -128,7 +128,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
         )
         print(f"created job {job.name} ({job.schedule_text}, disabled)")
     elif args.action == "list":
-        _note_interrupted(services)
+        note_interrupted(services)
         listing = jobs.all()
         if args.json:
             print_json([_job_json(j) for j in listing])
@@ -147,7 +147,7 @@ def cmd_job(services: Services, args: argparse.Namespace) -> int:
                 ],
             )
     elif args.action == "show":
-        _note_interrupted(services)
+        note_interrupted(services)
         job = jobs.get(args.name)
         recent = services.runs.runs(job.id, limit=10)
         if args.json:
@@ -311,7 +311,7 @@ def _print_line_to_stderr(line: LogLine) -> None:
     print(f"{line.at.astimezone():%H:%M:%S} {line.level:<11} {line.message}", file=sys.stderr)
 
 
-def _note_interrupted(services: Services) -> None:
+def note_interrupted(services: Services) -> None:
     """Mark runs whose console or worker went away (see RunLog); a database
     that cannot be written now (read-only, locked) only delays that."""
     from console.core.store.faults import FAULTS

@@ -78,9 +78,11 @@ def declare_run(commands: Commands) -> None:
 
 
 def cmd_run(services: Services, args: argparse.Namespace) -> int:
-    from console.cli.job import run_json
+    from console.cli.job import note_interrupted, run_json
     from console.core.jobs.undo import undo_run, undoable
 
+    if args.action in ("list", "show"):
+        note_interrupted(services)  # not "running" for a console that is gone
     if args.action == "list":
         job_id = services.jobs.get(args.job).id if args.job else None
         listing = services.runs.runs(job_id, limit=100)

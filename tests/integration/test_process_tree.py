@@ -140,8 +140,17 @@ def test_nothing_of_a_run_outlives_its_supervisor(
         if kind == "cli" and sig != signal.SIGKILL:
             assert code == 128 + sig.value, sig.name  # as shells expect of a stopped command
 
-    # No run stays "running": the next console to look says what became of it,
-    # and the job runs again at once (no lease to wait out).
+    # No run stays "running": the next console to look says what became of it
+    # (a look at the runs themselves too), and the job runs again at once (no
+    # lease to wait out).
+    listed = subprocess.run(
+        [*command(kind, homes[signal.SIGKILL])[:5], "run", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["interrupted"], listed.stdout
     for sig, home in homes.items():
         shown = subprocess.run(
             [*command(kind, home)[:5], "job", "show", "escape", "--json"],

@@ -355,3 +355,58 @@ def test_a_live_worker_named_like_a_dead_process_keeps_its_run(
     finally:
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=15)
+
+
+def test_a_stopped_worker_whose_run_was_taken_for_abandoned_ends_it_when_it_goes_on(
+    console: Services, db_url: str, home: Path, tmp_path: Path
+) -> None:
+    """A worker paused (SIGSTOP: Ctrl+Z, a suspended machine) past its lease:
+    another console takes its run for abandoned, and may run the job again.
+    When the worker goes on, its next heartbeat finds the run taken: it ends
+    the script at once (the job must not run twice at a time), and leaves
+    the record as the other console wrote it, with a line that says so."""
+    pid_file = tmp_path / "script.pid"
+    make_due(
+        console,
+        "long",
+        f"import os, time\ndef long():\n    open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(600)\n",
+        900,
+    )
+    worker = subprocess.Popen(
+        [*CONSOLE, "--home", str(home), "--db", db_url, "worker", "--name", "paused"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: pid_file.exists() and pid_file.read_text().isdigit())
+        script = int(pid_file.read_text())
+        worker.send_signal(signal.SIGSTOP)
+        # A minute later, by another console's clock: the lease has lapsed.
+        later = open_services(
+            home,
+            db_url,
+            clock=lambda: console.jobs.clock() + timedelta(minutes=1),
+            keyring_backend=MemoryKeyring(),
+        )
+        try:
+            assert later.runs.interrupt_abandoned() == 1
+        finally:
+            later.close()
+        (taken,) = runs_of(console)
+        worker.send_signal(signal.SIGCONT)
+        run_id = console.runs.runs()[0].id
+
+        def told() -> list[str]:
+            return [e.message for e in console.runs.entries(run_id=run_id, limit=None)]
+
+        wait_for(lambda: any("ended already" in m for m in told()), 30, told)
+        wait_for(lambda: not os.path.exists(f"/proc/{script}"), 10)
+        assert runs_of(console) == [taken]  # the record stands as the other console wrote it
+        assert taken[1] == "interrupted" and "paused, which ran it" in (taken[2] or "")
+        assert any("another console took the run for abandoned" in m for m in told())
+    finally:
+        worker.send_signal(signal.SIGCONT)
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=15)
+    assert worker.returncode == 0

@@ -19,36 +19,20 @@ from console.core.clock import Clock, utcnow
 from console.core.jobs import owners
 from console.core.jobs import versions as script_versions
 from console.core.jobs.retry_policy import RETRIED
+from console.core.jobs.run_statements import (
+    ENDED,
+    ENDED_LATE,
+    LET_GO,
+    OUTCOME_BEFORE,
+    STILL_RUNNING,
+    STORED_END,
+)
 from console.core.store import schema
 from console.core.store.changes import Change
 from console.core.store.database import Store
 
 LEVELS = ("information", "warning", "error")
 LEASE_TTL = timedelta(seconds=30)
-
-# A run's end (`RunLog.end`), built once: a third of its CPU was building them.
-_L, _R, _p = schema.leases, schema.runs, sa.bindparam
-_LET_GO = (
-    _L.update()
-    .where(_L.c.job_id == _p("lease_job"), _L.c.owner == _p("lease_owner"))
-    .values(owner=None, expires_at=None, run_id=None)
-)
-# The status of job `job`'s last run that ended before run `below` (a run
-# cancelled, or still going, does not count), passing over `skip` of them.
-_OUTCOME_BEFORE = (
-    sa.select(_R.c.status)
-    .where(_R.c.job_id == _p("job"), _R.c.id < _p("below"))
-    .where(_R.c.status.not_in(("running", "cancelled")))
-    .order_by(_R.c.id.desc())
-    .limit(1)
-    .offset(_p("skip"))
-)
-_ENDED = (
-    _R.update()
-    .where(_R.c.id == _p("run"))
-    .values(status=_p("end_status"), error=_p("end_error"), rows_written=_p("end_rows"))
-    .values(ended_at=_p("end_at", type_=schema.UTCDateTime()))
-)
 
 
 @dataclass(frozen=True)
@@ -220,9 +204,15 @@ class RunLog:
             return owners.gone(owner)
         return worker.stopped_at is not None or owners.process_gone(worker.host, worker.pid)
 
-    def heartbeat(self, job_id: int, owner: str) -> bool:
+    def heartbeat(self, job_id: int, owner: str, run_id: int | None = None, rows: int = 0) -> bool:
+        """Keep `owner`'s lease live, noting the `rows` run `run_id` wrote so far.
+        False when the run is no longer `owner`'s (lease gone, or run abandoned)."""
         with self.store.write() as conn:
-            return self._beat_in(conn, job_id, owner, self.clock())
+            if not self._beat_in(conn, job_id, owner, self.clock()):
+                return False
+            return run_id is None or bool(
+                conn.execute(STILL_RUNNING, {"run": run_id, "rows": rows}).rowcount
+            )
 
     @staticmethod
     def _beat_in(conn: sa.Connection, job_id: int, owner: str, now: datetime, **also: Any) -> bool:
@@ -439,27 +429,39 @@ class RunLog:
         and the job's lease released. Returns the run as ended."""
         now = self.clock()
         with self.store.write() as conn:
-            # The lease before the run, as a claim locks them: no deadlock
-            # with a claim that takes this run for abandoned.
-            conn.execute(_LET_GO, {"lease_job": run.job_id, "lease_owner": owner})
-            ended = {"end_status": status, "end_error": error, "end_rows": rows_written}
-            conn.execute(_ENDED, {"run": run.id, "end_at": now, **ended})
+            # The lease before the run, as a claim that takes it for abandoned locks them.
+            conn.execute(LET_GO, {"lease_job": run.job_id, "lease_owner": owner})
+            ended = {"run": run.id, "end_at": now, "end_status": status, "end_error": error}
+            ended |= {"end_rows": rows_written}
+            if not conn.execute(ENDED, ended).rowcount:  # another console ended it first
+                line, (status, error, rows_written, now) = self._end_late_in(conn, ended)
+                lines = [*lines, line]
             # What an alert asks of a run, read here, not in a transaction of its own.
             before = conn.execute(
-                _OUTCOME_BEFORE, {"job": run.job_id, "below": run.id, "skip": run.attempt - 1}
+                OUTCOME_BEFORE, {"job": run.job_id, "below": run.id, "skip": run.attempt - 1}
             ).scalar()
             if lines:  # its NOTIFY with the run's, in one statement
                 self._append_in(conn, run.id, run.job_name, lines, also=Change("runs"))
             else:
                 self.store.announce(conn, Change("runs"))
-        return replace(
-            run,
-            status=status,
-            error=error,
-            rows_written=rows_written,
-            ended_at=now,
-            follows_failure=before in RETRIED,
-        )
+        done: dict[str, Any] = {"status": status, "error": error, "rows_written": rows_written}
+        return replace(run, **done, ended_at=now, follows_failure=before in RETRIED)
+
+    @staticmethod
+    def _end_late_in(conn: sa.Connection, ended: dict[str, Any]) -> tuple[Any, Any]:
+        """A run another console took for abandoned (this one stopped, or cut
+        off): its own end replaces that `interrupted`. The line for its log
+        that says so, and the run's record as it then stands."""
+        before = conn.execute(STORED_END, ended).one()
+        why = (before.error or "").removeprefix(f"{before.status}: ")
+        told = f"{before.status} at {before.ended_at:%H:%M:%S} UTC ({why})"
+        if before.status == "interrupted" and ended["end_status"] != "interrupted":
+            conn.execute(ENDED_LATE, ended)
+            told = f"Another console had recorded this run as {told}; it went on, and ended here"
+        else:
+            told = f"The run was ended already, {told}; that record stands"
+        line = (ended["end_at"], "warning", told)
+        return line, tuple(conn.execute(STORED_END, ended).one())
 
     def get(self, run_id: int) -> Run:
         with self.store.read() as conn:
@@ -493,7 +495,7 @@ class RunLog:
         latest; None if there is none."""
         with self.store.read() as conn:
             found = {"job": run.job_id, "below": run.id, "skip": skip}
-            return conn.execute(_OUTCOME_BEFORE, found).scalar()
+            return conn.execute(OUTCOME_BEFORE, found).scalar()
 
     def runs_since(self, since: datetime) -> list[Run]:
         stmt = (

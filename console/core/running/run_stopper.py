@@ -59,6 +59,13 @@ class RunStopper:
                 self._paused_at = None
             self._wake.notify()
 
+    def interrupt(self, reason: str) -> None:
+        """Stop the run now, as `interrupted: reason`."""
+        with self._wake:
+            if self.stopped_for is None and not self._ended:
+                self.stopped_for = f"interrupted: {reason}"
+            self._wake.notify()
+
     def end(self) -> None:
         """The run has ended: nothing more to stop."""
         with self._wake:

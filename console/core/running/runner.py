@@ -64,6 +64,9 @@ RAW_LINE = 64 * 1024
 PROTOCOL_LINE = 1024 * 1024
 #: The trigger History shows for a dry run.
 DRY_RUN_TRIGGER = "dry run"
+#: Why a run stops when its console finds, at a heartbeat, that another has
+#: taken it for abandoned (this one was stopped, or cut off, for too long).
+TAKEN = "another console took the run for abandoned while this one was not heard from"
 
 
 class RunSpooledError(DatabaseUnavailableError):
@@ -539,7 +542,8 @@ class Runner:
                 if now >= next_heartbeat and not hold_writes:
                     next_heartbeat = now + HEARTBEAT_S
                     try:
-                        self.runs.heartbeat(job.id, self.owner)
+                        if not self.runs.heartbeat(job.id, self.owner, run.id, rows):
+                            stopper.interrupt(TAKEN)  # another may run the job now: not twice
                     except SQLAlchemyError:
                         pass  # the run goes on; its log goes to the spool meanwhile
                 if exited_at is None and proc.poll() is not None:
