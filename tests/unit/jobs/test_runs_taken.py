@@ -36,7 +36,7 @@ def started(console: Services) -> Run:
 
 
 def taken(console: Services, clock: FakeClock) -> None:
-    """"me" is not heard from past its lease; another console looks."""
+    """The owner, "me", is not heard from past its lease; another console looks."""
     clock.advance(seconds=45)
     assert console.runs.interrupt_abandoned() == 1
 
