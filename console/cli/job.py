@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -407,10 +408,18 @@ def _run_once(services: Services, name: str, args: argparse.Namespace) -> int:
     dry_run = args.dry_run or (replay is not None and not args.commit)
     on_line = _print_line_to_stderr if args.json else _print_line
     cancel = Cancel()
-    with _stopped_by_signals(cancel, "job run") as came:
-        run = services.runner.run(
-            name, on_line=on_line, cancel=cancel, replay=replay, dry_run=dry_run
-        )
+    from console.core.running import process_tree
+
+    # What the run leaves behind if its host's guardian is killed comes here.
+    keeps_orphans = process_tree.become_subreaper()
+    try:
+        with _stopped_by_signals(cancel, "job run") as came:
+            run = services.runner.run(
+                name, on_line=on_line, cancel=cancel, replay=replay, dry_run=dry_run
+            )
+    finally:
+        if keeps_orphans:  # nothing of the run outlives it
+            process_tree.end_tree(os.getpid())
     if dry_run:
         diff = services.runner.diff(run.id)
         if args.json:

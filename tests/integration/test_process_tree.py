@@ -183,3 +183,67 @@ def test_nothing_of_a_run_outlives_its_supervisor(
         timeout=60,
     )
     assert rerun.returncode == 0, rerun.stderr
+
+
+def parent_killing_script(name: str, pids: Path) -> str:
+    """A job that leaves a daemon (double fork, new session) and a child in a
+    new session, writes their ids, then kills its own parent: the process
+    that keeps the run's tree (`job run`'s guardian, a worker's fork server)."""
+    return (
+        f"def {name}():\n"
+        "    import os, subprocess, time\n"
+        "    r, w = os.pipe()\n"
+        "    first = os.fork()\n"
+        "    if first == 0:\n"
+        "        os.setsid()\n"
+        "        daemon = os.fork()\n"
+        "        if daemon == 0:\n"
+        "            os.execvp('sleep', ['sleep', '300'])\n"
+        "        os.write(w, str(daemon).encode())\n"
+        "        os._exit(0)\n"
+        "    os.waitpid(first, 0)\n"
+        "    daemon = int(os.read(r, 32))\n"
+        "    child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+        f"    with open({str(pids)!r} + '.tmp', 'w') as f:\n"
+        "        f.write(f'{daemon} {child.pid}')\n"
+        f"    os.replace({str(pids)!r} + '.tmp', {str(pids)!r})\n"
+        "    os.kill(os.getppid(), 9)\n"
+        "    time.sleep(120)\n"
+    )
+
+
+@pytest.mark.parametrize("kind", ["cli", "worker"])
+def test_a_script_that_kills_the_keeper_of_its_tree_leaves_nothing_behind(
+    kind: str, tmp_path: Path, supervisors: list[subprocess.Popen[bytes]]
+) -> None:
+    """The run fails, and what it started ends with it all the same: the
+    supervisor (`job run`, the worker) takes what the killed guardian or
+    fork server held."""
+    home = tmp_path / "home"
+    home.mkdir()
+    pids = prepare(home, "escape", due=kind == "worker")
+    services = open_services(home, keyring_backend=MemoryKeyring())
+    try:
+        services.jobs.set_script("escape", parent_killing_script("escape", pids))
+    finally:
+        services.close()
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    supervisor = subprocess.Popen(
+        command(kind, home), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    supervisors.append(supervisor)
+    wait_for(pids.exists, "the job to start its daemon and child", 60)
+    left = [int(p) for p in pids.read_text().split()]
+    if kind == "cli":
+        assert supervisor.wait(timeout=60) == 1  # the run failed
+    for pid in left:
+        wait_for(lambda pid=pid: not alive(pid), f"{pid} to end with its run", 15)
+    shown = subprocess.run(
+        [*command(kind, home)[:5], "run", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    (run,) = json.loads(shown.stdout)
+    assert run["status"] == "failed" and "SIGKILL" in run["error"], run

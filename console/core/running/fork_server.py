@@ -39,6 +39,7 @@ import threading
 import time
 from typing import IO, NoReturn
 
+from console.core.running import process_tree
 from console.core.running.host_process import HostProcess
 
 SPAWN_TIMEOUT_S = 10.0
@@ -373,12 +374,14 @@ class ForkServer:
                         self._early[pid] = code
                 if proc is not None:
                     proc._exited(code)
-        # The server died: its children were ended with it, or are ended now.
+        # The server died: its children were ended with it, or are ended now,
+        # each with all below it (a killed host would hand that to PID 1).
         self._closed = True
         with self._lock:
             orphans, self._running = list(self._running.values()), {}
             self._server_gone = True
         for proc in orphans:
+            process_tree.end_branch(proc.pid)
             with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc._exited(-signal.SIGKILL)

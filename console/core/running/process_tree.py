@@ -194,10 +194,40 @@ def _reap_all() -> bool:
 
 
 def become_subreaper() -> bool:
-    """Make this process (a fork server) the child subreaper of every run it
-    forks: what a run leaves behind when its host ends comes to it, to be
-    ended (`end_orphans`). False where that cannot be done."""
+    """Make this process (a fork server, `job run`) the child subreaper of
+    every run it starts: what a run leaves behind when its host (or the
+    host's guardian) ends comes to it, to be ended (`end_orphans`,
+    `end_tree`), not to PID 1. False where that cannot be done."""
     return supported() and _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def end_branch(root: int) -> None:
+    """SIGKILL `root`, a run's host that this process did not fork (its fork
+    server is gone), and everything below it: what is below first, while
+    `root`, a subreaper, still holds what they leave behind."""
+    for _ in range(100):  # a fork bomb converges: a killed process forks no more
+        below = [pid for pid in descendants(root) if _running(pid)]
+        for pid in below:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if not below:
+            break
+    try:
+        os.kill(root, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (which its parent, `root`, has yet to reap)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] != b"Z"
 
 
 def end_orphans(hosts: set[int]) -> None:
