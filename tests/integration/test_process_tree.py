@@ -14,10 +14,12 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from console.app import open_services
+from console.app import Services, open_services
+from console.core.running.runner_platform import RUNNER_ENV
 from console.core.store import schema
 from console.demo.memory_keyring import MemoryKeyring
 
@@ -185,6 +187,19 @@ def test_nothing_of_a_run_outlives_its_supervisor(
     assert rerun.returncode == 0, rerun.stderr
 
 
+def listed_runs(kind: str, home: Path, env: dict[str, str]) -> list[dict[str, Any]]:
+    """`run list --json`, as a user looks."""
+    shown = subprocess.run(
+        [*command(kind, home)[:5], "run", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    runs: list[dict[str, Any]] = json.loads(shown.stdout)
+    return runs
+
+
 def parent_killing_script(name: str, pids: Path) -> str:
     """A job that leaves a daemon (double fork, new session) and a child in a
     new session, writes their ids, then kills its own parent: the process
@@ -208,17 +223,26 @@ def parent_killing_script(name: str, pids: Path) -> str:
         "        f.write(f'{daemon} {child.pid}')\n"
         f"    os.replace({str(pids)!r} + '.tmp', {str(pids)!r})\n"
         "    os.kill(os.getppid(), 9)\n"
-        "    time.sleep(120)\n"
+        "    time.sleep(2)\n"
     )
 
 
+#: The guardian and the fork server are the Linux runner's: under the
+#: portable one a script's parent is its supervisor (the tests above).
+LINUX_RUNNER = pytest.mark.skipif(
+    os.environ.get(RUNNER_ENV) == "portable", reason="no guardian, no fork server"
+)
+
+
+@LINUX_RUNNER
 @pytest.mark.parametrize("kind", ["cli", "worker"])
 def test_a_script_that_kills_the_keeper_of_its_tree_leaves_nothing_behind(
     kind: str, tmp_path: Path, supervisors: list[subprocess.Popen[bytes]]
 ) -> None:
-    """The run fails, and what it started ends with it all the same: the
-    supervisor (`job run`, the worker) takes what the killed guardian or
-    fork server held."""
+    """What the run started ends with it all the same: `job run` takes what
+    the killed guardian held (the run fails: its host dies with its
+    guardian); a worker's run goes on without its fork server, and ends
+    what it started at its end."""
     home = tmp_path / "home"
     home.mkdir()
     pids = prepare(home, "escape", due=kind == "worker")
@@ -238,12 +262,91 @@ def test_a_script_that_kills_the_keeper_of_its_tree_leaves_nothing_behind(
         assert supervisor.wait(timeout=60) == 1  # the run failed
     for pid in left:
         wait_for(lambda pid=pid: not alive(pid), f"{pid} to end with its run", 15)
-    shown = subprocess.run(
-        [*command(kind, home)[:5], "run", "list", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    (run,) = json.loads(shown.stdout)
-    assert run["status"] == "failed" and "SIGKILL" in run["error"], run
+    if kind == "cli":
+        runs = listed_runs(kind, home, env)
+        assert [(r["status"], "SIGKILL" in r["error"]) for r in runs] == [("failed", True)], runs
+    else:  # its host outlived the server: the run ends as its script did
+        wait_for(
+            lambda: [r["status"] for r in listed_runs(kind, home, env)] == ["succeeded"],
+            "the run to be recorded as succeeded",
+            30,
+        )
+
+
+def due(services: Services, *names: str) -> None:
+    """Enabled, and due now."""
+    for name in names:
+        services.jobs.enable(name)
+    with services.store.write() as conn:
+        conn.execute(
+            schema.jobs.update()
+            .where(schema.jobs.c.name.in_(names))
+            .values(next_run_at=services.jobs.clock() - timedelta(seconds=1))
+        )
+
+
+@LINUX_RUNNER
+def test_the_other_runs_of_a_worker_go_on_when_a_script_kills_its_fork_server(
+    tmp_path: Path, supervisors: list[subprocess.Popen[bytes]]
+) -> None:
+    """One run kills the fork server both were forked from: the other run
+    goes on to its end and is recorded as it ended; then, the worker
+    killed, the run that was left goes with it, all below it too."""
+    home = tmp_path / "home"
+    home.mkdir()
+    ready, pids = tmp_path / "ready", tmp_path / "pids"
+    services = open_services(home, keyring_backend=MemoryKeyring())
+    scripts = {
+        "steady": "def steady():\n    import os, time\n"
+        f"    open({str(ready)!r}, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(3)\n    print('steady to the end')\n",
+        "killer": "def killer():\n    import os, time\n"
+        f"    while not os.path.exists({str(ready)!r}):\n"
+        "        time.sleep(0.05)\n    os.kill(os.getppid(), 9)\n",
+        "lasting": escaping_script("lasting", pids),
+    }
+    try:
+        for name, script in scripts.items():
+            services.jobs.create(
+                name,
+                interval=1,
+                unit="day",
+                script=script,
+                start_at=services.jobs.clock() - timedelta(hours=1),
+                timeout_s=100,
+            )
+        due(services, "steady", "killer")
+        worker = subprocess.Popen(
+            [*command("worker", home), "--max-runs", "8"],
+            env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        supervisors.append(worker)
+
+        def status(name: str) -> str | None:
+            runs = services.runs.runs(services.jobs.get(name).id)
+            return runs[0].status if runs else None
+
+        wait_for(lambda: status("steady") not in (None, "running"), "the steady run to end", 60)
+        steady = services.runs.runs(services.jobs.get("steady").id)[0]
+        assert steady.status == "succeeded", steady
+        told = [e.message for e in services.runs.entries(run_id=steady.id, limit=None)]
+        assert "steady to the end" in told
+        wait_for(lambda: status("killer") == "succeeded", "the killer's run to end", 30)
+
+        # A run forked from the server that replaced it, then the fork server
+        # killed again (as the killer did), then the worker: nothing is left.
+        due(services, "lasting")
+        wait_for(pids.exists, "the lasting run to start its child", 60)
+        tree = [int(p) for p in pids.read_text().split()]
+        host = tree[0]
+        server = int(Path(f"/proc/{host}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        os.kill(server, signal.SIGKILL)
+        time.sleep(1)
+        assert all(alive(pid) for pid in tree)  # its run goes on without its server
+        worker.kill()
+        for pid in tree:
+            wait_for(lambda pid=pid: not alive(pid), f"{pid} to end with its worker", 15)
+    finally:
+        services.close()

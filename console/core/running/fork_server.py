@@ -30,6 +30,7 @@ import contextlib
 import gc
 import os
 import queue
+import select
 import selectors
 import signal
 import socket
@@ -74,6 +75,7 @@ def serve(fd: int, preload_what: str = "tables", db_url: str = "") -> NoReturn:
     from console.core.running.script_host import preload, preload_kind
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when it ends
+    supervisor = os.getppid()  # each host's run goes on with it if this server dies
     # Requests, and the table layer or what a linked run needs instead
     # (every fork costs the more, the more is loaded: about 6 ms of CPU a
     # run with SQLAlchemy and psycopg, 3 without), but not V8 (preload
@@ -159,7 +161,7 @@ def serve(fd: int, preload_what: str = "tables", db_url: str = "") -> NoReturn:
                 for own in (sock.fileno(), wake_r, wake_w):
                     os.close(own)
                 process_tree.parent_reaps = reaps
-                _become_host(fds)
+                _become_host(fds, supervisor)
             for passed in fds:
                 os.close(passed)
             children.add(pid)
@@ -189,7 +191,7 @@ def _prepare_engine(db_url: str) -> None:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _become_host(fds: list[int]) -> NoReturn:
+def _become_host(fds: list[int], supervisor: int) -> NoReturn:
     """In the forked child: a script host of its own, as if just started."""
     try:
         os.setsid()  # its own process group, ended as a whole
@@ -199,11 +201,13 @@ def _become_host(fds: list[int]) -> NoReturn:
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
-        from console.core.running.process_tree import PARENT_ENV
+        from console.core.running.process_tree import PARENT_ENV, SUPERVISOR_ENV
         from console.core.running.script_host import run_and_exit
 
-        # Its guardian watches the fork server, its parent, which ends with the runner.
+        # It watches the fork server, its parent, which ends with the runner;
+        # should the server die alone, the runner's process itself.
         os.environ[PARENT_ENV] = str(os.getppid())
+        os.environ[SUPERVISOR_ENV] = str(supervisor)
 
         run_and_exit()
     except BaseException:
@@ -230,11 +234,31 @@ class ForkedProc:
     def __init__(self, pid: int, stdin: IO[bytes], stdout: IO[bytes], stderr: IO[bytes]) -> None:
         self.pid, self.stdin, self.stdout, self.stderr = pid, stdin, stdout, stderr
         self.returncode: int | None = None
+        #: Its end was seen without its exit status (its fork server died).
+        self.status_lost = False
         self._ended = threading.Event()
 
     def _exited(self, code: int) -> None:
         self.returncode = code
         self._ended.set()
+
+    def outlive_server(self) -> bool:
+        """The fork server died: wait for the host's end here (its exit
+        status is lost with the server: `status_lost`). False where that
+        cannot be done (no pidfd, or the host has gone already)."""
+        try:
+            watched = os.pidfd_open(self.pid)
+        except (OSError, AttributeError):
+            return False
+
+        def watch() -> None:
+            select.select([watched], [], [])
+            os.close(watched)
+            self.status_lost = True
+            self._exited(-signal.SIGKILL)
+
+        threading.Thread(target=watch, name="host watch", daemon=True).start()
+        return True
 
     def poll(self) -> int | None:
         return self.returncode
@@ -374,13 +398,17 @@ class ForkServer:
                         self._early[pid] = code
                 if proc is not None:
                     proc._exited(code)
-        # The server died: its children were ended with it, or are ended now,
-        # each with all below it (a killed host would hand that to PID 1).
+        # The server died (a script killed it, say): each run goes on, and
+        # this process watches its host's end (`outlive_server`); where it
+        # cannot, the host is ended now with all below it (killed alone, it
+        # would hand that to PID 1).
         self._closed = True
         with self._lock:
             orphans, self._running = list(self._running.values()), {}
             self._server_gone = True
         for proc in orphans:
+            if proc.outlive_server():
+                continue
             process_tree.end_branch(proc.pid)
             with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGKILL)

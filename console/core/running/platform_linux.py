@@ -39,7 +39,8 @@ class LinuxPlatform:
 
     def contain(self, report: Report) -> None:
         if process_tree.parent_reaps:  # its fork server ends what the run leaves
-            process_tree.own_tree(self._expected_parent())
+            supervisor = process_tree.expected_parent(process_tree.SUPERVISOR_ENV)
+            process_tree.own_tree(self._expected_parent(), supervisor)
             return
         # A guardian ends the run's whole process tree with the run.
         process_tree.split_guardian(self._expected_parent())
@@ -61,7 +62,9 @@ class LinuxPlatform:
         resource.setrlimit(resource.RLIMIT_DATA, (in_use + limit, in_use + limit))
 
     def finish(self) -> None:
-        pass  # the guardian ends the tree when the worker exits
+        if process_tree.server_gone:  # nobody else ends what the run leaves
+            process_tree.end_tree(os.getpid())
+        # else the guardian, or the fork server, ends the tree when this exits
 
     def started(self, proc: subprocess.Popen[bytes]) -> None:
         pass

@@ -20,8 +20,11 @@ A host forked by a fork server needs no guardian: the server is the child
 subreaper of its hosts (`become_subreaper`) and each host one of its own
 (`own_tree`), so what a run leaves behind stays below its host while it
 runs and comes to the server when the host ends, which ends it
-(`end_orphans`); when the server goes, each host ends its own tree. One
-fork a run instead of two: 3 to 5 ms of CPU (docs/benchmarks.md).
+(`end_orphans`). One fork a run instead of two: 3 to 5 ms of CPU
+(docs/benchmarks.md). When the server goes (a script killed it, say)
+while its supervisor lives, each host's run goes on, the host watching the
+supervisor instead and ending its own tree at its end (`outlive_server`);
+when the supervisor goes too, each host ends its own tree.
 
 Standard library only: the host imports it before anything else. On systems
 without `prctl` (not Linux) the host runs as before, with the process group
@@ -36,6 +39,8 @@ import sys
 from typing import Any, NoReturn
 
 PARENT_ENV = "MOBILE_CONSOLE_HOST_PARENT"
+#: A forked host's supervisor (the worker, the window), its fork server's parent.
+SUPERVISOR_ENV = "MOBILE_CONSOLE_HOST_SUPERVISOR"
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 #: The guardian's death signal: catchable, so that it can check whose death
@@ -49,6 +54,9 @@ _libc: Any = None
 #: Set in a host forked by a fork server that is a child subreaper itself
 #: (`become_subreaper`): the host needs no guardian (`own_tree`).
 parent_reaps = False
+#: Set in such a host once its fork server has gone and its run goes on
+#: (`outlive_server`): nobody ends what it leaves, so it ends that itself.
+server_gone = False
 
 
 def preload() -> None:
@@ -79,9 +87,10 @@ def supported() -> bool:
     return sys.platform.startswith("linux") and os.path.isdir("/proc/self")
 
 
-def expected_parent() -> int | None:
-    """The console that started this host (passed in its environment)."""
-    raw = os.environ.pop(PARENT_ENV, "")
+def expected_parent(name: str = PARENT_ENV) -> int | None:
+    """The console that started this host (passed in its environment);
+    with `SUPERVISOR_ENV`, the supervisor of a forked host's server."""
+    raw = os.environ.pop(name, "")
     return int(raw) if raw.isdigit() else None
 
 
@@ -270,23 +279,50 @@ def _parent_of(pid: int) -> int | None:
     return int(fields[1]) if len(fields) > 1 else None
 
 
-def own_tree(parent: int | None) -> None:
+def own_tree(parent: int | None, supervisor: int | None = None) -> None:
     """For a host forked by a fork server that reaps (`parent_reaps`), in
     place of a guardian: be a child subreaper, so that what the script
     starts stays below this process while it runs (and goes to the server,
-    which ends it, once this process has ended); and when the server itself
-    goes, end that tree and exit."""
+    which ends it, once this process has ended). When the server goes, the
+    run goes on while `supervisor` lives (`outlive_server`); without it,
+    end that tree and exit."""
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     if parent is None:
         return
 
     def on_signal(_signum: int, _frame: object) -> None:
-        if os.getppid() != parent:  # the server is gone: so is the run
-            end_tree(os.getpid())
+        if os.getppid() == parent or server_gone:
+            return
+        if supervisor is None or not outlive_server(supervisor):
+            end_tree(os.getpid())  # the server is gone, and so is the run
             os._exit(1)
 
     signal.signal(PARENT_GONE_SIGNAL, on_signal)
     die_with_parent(parent)
+
+
+def outlive_server(supervisor: int) -> bool:
+    """In a host whose fork server is gone: go on with the run while the
+    `supervisor` lives (a thread waits for its end, then ends this tree and
+    this process), and end what the run leaves behind at its end
+    (`server_gone`). False when the supervisor is gone too, or cannot be
+    watched (no pidfd)."""
+    global server_gone
+    try:
+        watched = os.pidfd_open(supervisor)
+    except (OSError, AttributeError):
+        return False
+    import select
+    import threading
+
+    def watch() -> None:
+        select.select([watched], [], [])
+        end_tree(os.getpid())
+        os._exit(1)
+
+    server_gone = True
+    threading.Thread(target=watch, name="supervisor watch", daemon=True).start()
+    return True
 
 
 def _exit_like(status: int) -> NoReturn:

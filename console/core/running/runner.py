@@ -571,4 +571,7 @@ class Runner:
             child.end(self.grace_s, ending=ended)  # nothing of the run outlives it
             proc.stdout.close()
             proc.stderr.close()
-        return (*outcome(job, proc.returncode, done, stopper.stopped_for), rows)
+        status, error = outcome(job, proc.returncode, done, stopper.stopped_for)
+        if done is None and stopper.stopped_for is None and getattr(proc, "status_lost", False):
+            error = "ended without a word after its fork server, which held its status, died"
+        return status, error, rows
