@@ -12,6 +12,7 @@ from console.core.errors import ConsoleError
 
 if TYPE_CHECKING:
     from console.app import Services
+    from console.core.config.app_settings import SettingView
     from console.core.config.settings import SettingSpec
 
 
@@ -76,7 +77,7 @@ def cmd_setting(services: Services, args: argparse.Namespace) -> int:
         else:
             print_table(
                 ["NAME", "VALUE", "SECRET", "JOBS"],
-                [(v.name, v.shown, v.is_secret, ",".join(v.jobs) or "all") for v in views],
+                [(v.name, v.shown, v.is_secret, _seen_by(v)) for v in views],
             )
     elif args.action == "delete":
         settings.delete(args.key)
@@ -200,3 +201,7 @@ COMMANDS = {
     "tier": Command(declare_tier, cmd_tier),
     "config": Command(declare_config, cmd_config),
 }
+
+
+def _seen_by(view: SettingView) -> str:
+    return ",".join(view.jobs) or ("none (its jobs were deleted)" if view.scoped else "all")

@@ -55,3 +55,28 @@ def test_a_value_piped_from_a_windows_file_loses_its_crlf(run_cli: RunCli) -> No
     assert run_cli("setting", "set", "QUERY", stdin="#mobileservices\r\n").returncode == 0
     listed = json.loads(run_cli("setting", "list", "--json").stdout)
     assert [row["value"] for row in listed if row["name"] == "QUERY"] == ["#mobileservices"]
+
+
+def test_a_deleted_jobs_scope_does_not_pass_to_a_new_job_of_its_name(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "a1.py"
+    script.write_text(
+        "def a1():\n    console.log('sees', config.app_settings.get('SCOPED', 'nothing'))\n"
+    )
+    create = ("job", "create", "a1", "--every", "1", "--unit", "none", "--script", str(script))
+    assert cli(capsys, home, *create)[0] == 0
+    assert cli(capsys, home, "job", "create", "b2", "--every", "1", "--unit", "none")[0] == 0
+    assert cli(capsys, home, "setting", "set", "SCOPED", "for-a1", "--jobs", "a1")[0] == 0
+    assert cli(capsys, home, "setting", "set", "SHARED", "ab", "--jobs", "a1,b2")[0] == 0
+    assert cli(capsys, home, "job", "run", "a1")[1].count("sees for-a1") == 1
+
+    assert cli(capsys, home, "job", "delete", "a1")[0] == 0
+    assert cli(capsys, home, *create)[0] == 0  # another job, by the same name
+    code, out, _ = cli(capsys, home, "job", "run", "a1")
+    assert code == 0 and "sees nothing" in out and "for-a1" not in out
+
+    listed = json.loads(cli(capsys, home, "setting", "list", "--json")[1])
+    assert {row["name"]: row["jobs"] for row in listed} == {"SCOPED": [], "SHARED": ["b2"]}
+    code, out, _ = cli(capsys, home, "setting", "list")
+    assert "none (its jobs were deleted)" in out

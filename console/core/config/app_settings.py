@@ -59,8 +59,10 @@ class SettingView:
     value: str | None
     is_secret: bool
     kind: str
-    #: The jobs that see it (lower case); empty: every job.
+    #: The jobs that see it (lower case); empty: every job, or none when `scoped`
+    #: (the jobs it was given to were deleted).
     jobs: tuple[str, ...] = ()
+    scoped: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "jobs", tuple(j for j in self.jobs if j))
@@ -130,9 +132,30 @@ class AppSettings:
                 .order_by(schema.app_settings.c.name)
             ).all()
         return [
-            SettingView(r.name, r.value, r.is_secret, r.kind, tuple((r.jobs or "").split(",")))
+            SettingView(
+                r.name,
+                r.value,
+                r.is_secret,
+                r.kind,
+                tuple((r.jobs or "").split(",")),
+                r.jobs is not None,
+            )
             for r in rows
         ]
+
+    @staticmethod
+    def forget_job_in(conn: sa.Connection, job_name: str) -> None:
+        """Inside a job's deleting transaction: the job leaves every scope it
+        was in, so that a new job of its name sees none of what it saw. A
+        scope left empty is seen by no job."""
+        table, key = schema.app_settings, job_name.lower()
+        for name, scope in conn.execute(
+            sa.select(table.c.name, table.c.jobs).where(table.c.jobs.is_not(None))
+        ).all():
+            names = scope.split(",")
+            if key in names:
+                kept = ",".join(n for n in names if n != key)
+                conn.execute(table.update().where(table.c.name == name).values(jobs=kept))
 
     def set_identity(self, consumer_key: str, consumer_secret: str) -> None:
         """Store Twitter's consumer key and secret, both in the keyring."""

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from console.core.clock import Clock, utcnow
+from console.core.config.app_settings import AppSettings
 from console.core.config.settings import JOB_MEMORY, JOB_TIMEOUT, TIER_LIMITS, Settings
 from console.core.errors import ConflictError, ConsoleError, NotFoundError
 from console.core.jobs import timing
@@ -361,6 +362,7 @@ class JobStore:
                     "to end, then delete the job"
                 )
             RunLog.forget_job_in(conn, job.name)
+            AppSettings.forget_job_in(conn, job.name)
             conn.execute(schema.jobs.delete().where(schema.jobs.c.id == job.id))
             self.store.announce(conn, Change("jobs", job.name), Change("runs", job.name))
 
