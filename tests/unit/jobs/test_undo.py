@@ -197,3 +197,15 @@ def test_an_undo_stopped_midway_leaves_each_row_undone_or_as_it_was(
     assert failed.status == "failed"
     _undo(services, failed)  # and what it did undo can be put back
     assert _values(services) == {i: i for i in range(1, 7)}
+
+
+def test_undo_puts_back_floats_exactly(services: Services) -> None:
+    exact = [0.1 + 0.2, 123456789.12345678, 2.0**60, 1e-300]
+    ids = [open_table(services.tables, "Stock").insert({"f": f})["id"] for f in exact]
+    run, stock = _as_run(services)
+    stock.update({"id": ids[0], "f": 1.5})
+    stock.delete(ids[1])
+    stock.where(id__in=ids[2:]).delete()
+    assert _undo(services, run)["restored"] == 4
+    kept = {r["id"]: r["f"] for r in open_table(services.tables, "Stock").read()}
+    assert [kept[i] for i in ids] == exact  # not rounded to 15 digits on the way
