@@ -6,12 +6,13 @@ import re
 
 from console.core.errors import ConsoleError
 
-MAX_NAME = 64
+#: PostgreSQL's limit, kept on SQLite too: a table moves between them.
+MAX_NAME = 63
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def check_identifier(name: object, what: str) -> str:
-    """`name` if it is a letter then letters, digits or `_`, at most 64 long,
+    """`name` if it is a letter then letters, digits or `_`, at most 63 long,
     not starting with `__`; else a ConsoleError saying what is wrong."""
     if not isinstance(name, str) or not name:
         raise ConsoleError(f"a {what} name is required")
@@ -51,6 +52,18 @@ def check_table_name(name: str) -> str:
                 f"table name {name!r} is reserved: PostgreSQL names indexes, keys and "
                 f"sequences ending {suffix!r}"
             )
+    return name
+
+
+#: Column names PostgreSQL keeps for every table's system columns.
+_SYSTEM_COLUMNS = ("ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "oid")
+
+
+def check_column_name(name: str) -> str:
+    """A column name that no database takes for itself (checked after
+    `check_identifier`): the same on SQLite, so a table moves between them."""
+    if name.lower() in _SYSTEM_COLUMNS:
+        raise ConsoleError(f"column name {name!r} is reserved: PostgreSQL keeps it for every table")
     return name
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console.core.errors import ConsoleError
-from console.core.names import MAX_NAME, check_identifier, check_setting_name
+from console.core.names import MAX_NAME, check_column_name, check_identifier, check_setting_name
 
 
 @pytest.mark.parametrize("name", ["a", "Updates", "get_Updates2", "x" * MAX_NAME])
@@ -47,3 +47,16 @@ def test_setting_names(name: str) -> None:
 def test_bad_setting_names(name: object) -> None:
     with pytest.raises(ConsoleError, match="setting name"):
         check_setting_name(name)
+
+
+def test_names_are_at_most_63_characters_as_postgresql_takes_them() -> None:
+    assert check_identifier("t" * 63, "table") == "t" * 63
+    with pytest.raises(ConsoleError, match="is 64 characters; at most 63"):
+        check_identifier("t" * 64, "table")
+
+
+@pytest.mark.parametrize("name", ["ctid", "xmin", "OID", "tableoid"])
+def test_postgresql_system_column_names_are_refused_everywhere(name: str) -> None:
+    with pytest.raises(ConsoleError, match="reserved: PostgreSQL keeps it"):
+        check_column_name(name)
+    assert check_column_name("ctidx") == "ctidx"

@@ -33,6 +33,16 @@ from console.core.tables.values import (
 )
 
 
+def _version_given(row: Mapping[str, object]) -> int | None:
+    """The `__version` a write expects the row to have still, if given."""
+    expected = row.get("__version")
+    if expected is None:
+        return None
+    if not isinstance(expected, int) or isinstance(expected, bool) or not 0 < expected < 2**63:
+        raise ConsoleError(f"__version must be the row's version number, not {expected!r}")
+    return expected
+
+
 def _row_id(table: str, row_id: object) -> int:
     """A row id as the database can compare it; any other value names no row."""
     if (
@@ -128,9 +138,7 @@ class Table:
         if "id" not in row:
             raise ConsoleError("update needs the row's id")
         row_id = _row_id(self.name, row["id"])
-        expected = row.get("__version")
-        if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
-            raise ConsoleError(f"__version must be the row's version number, not {expected!r}")
+        expected = _version_given(row)
         changes = {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS}
         with self._tables.writing(self.name) as conn:
             sa_table, values = self._tables.prepare_row(conn, self.name, changes, inserting=False)
@@ -168,6 +176,7 @@ class Table:
         Returns the row as stored."""
         if not isinstance(key, str) or key not in row or row[key] is None:
             raise ConsoleError(f"upsert: the row needs a value for its key column {key!r}")
+        expected = _version_given(row)  # checked as update checks it, when the row is there
         with self._tables.writing(self.name) as conn:
             found = None
             self._tables.lock(conn, self.name)  # two upserts of one key do not both insert
@@ -182,6 +191,11 @@ class Table:
                     .limit(1)
                 ).scalar()
             now = self._tables.clock()
+            if found is None and expected is not None:  # the row it read is gone
+                raise ConflictError(
+                    f"no row of {self.name} has {key} {row[key]!r} now (your version "
+                    f"{expected}); reload it and try again"
+                )
             if found is None:
                 new = {k: v for k, v in row.items() if k != "id"}
                 sa_table, values = self._tables.prepare_row(conn, self.name, new, inserting=True)
@@ -201,13 +215,22 @@ class Table:
                         "__runId": self._run,
                     }
                 )
-                keep_before(conn, self._run, sa_table, sa_table.c.id == found)
-                stored = conn.execute(
-                    sa_table.update()
-                    .where(sa_table.c.id == found)
-                    .values(values)
-                    .returning(*sa_table.c)
-                ).one()
+                current = sa_table.c.id == found
+                if expected is not None:
+                    current = current & (sa_table.c["__version"] == expected)
+                keep_before(conn, self._run, sa_table, current)
+                updated = conn.execute(
+                    sa_table.update().where(current).values(values).returning(*sa_table.c)
+                ).one_or_none()
+                if updated is None:
+                    now_at = conn.execute(
+                        sa.select(sa_table.c["__version"]).where(sa_table.c.id == found)
+                    ).scalar()
+                    raise ConflictError(
+                        f"row {found} of {self.name} was changed by someone else "
+                        f"(your version {expected}, now {now_at}); reload it and try again"
+                    )
+                stored = updated
             added = 1 if found is None else 0
             self._tables.store.announce(conn, Change("rows", self.name, rows=added))
         self._on_write(1)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from console.core.clock import Clock, utcnow
 from console.core.errors import ConsoleError, NotFoundError
-from console.core.names import check_identifier, check_table_name
+from console.core.names import check_column_name, check_identifier, check_table_name
 from console.core.store import schema
 from console.core.store.cancel import Cancel
 from console.core.store.changes import Change
@@ -225,7 +225,7 @@ class TableStore:
     # -- columns ---------------------------------------------------------
 
     def add_column(self, table: str, column: str, kind: str) -> ColumnInfo:
-        check_identifier(column, "column")
+        check_column_name(check_identifier(column, "column"))
         if kind not in KINDS:
             raise ConsoleError(f"column type {kind!r} is not one of {', '.join(KINDS)}")
         real = self.resolve(table)
@@ -394,7 +394,7 @@ class TableStore:
         lowered = {c.lower(): c for c in columns}
         position = len(columns)
         for name, kind in new.items():
-            check_identifier(name, "column")
+            check_column_name(check_identifier(name, "column"))
             self._check_length(name, "column")
             if name.lower() in lowered:
                 existing = lowered[name.lower()]

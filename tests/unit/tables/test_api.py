@@ -135,6 +135,24 @@ def test_upsert_inserts_then_updates_by_key(people: Table) -> None:
         people.upsert({"name": "nobody"}, key="email")
 
 
+def test_upsert_checks_a_given_version_as_update_does(people: Table) -> None:
+    from console.core.errors import ConflictError
+
+    ada = people.where(name="Ada").first()
+    assert ada is not None and ada["__version"] == 1
+    people.update({"id": ada["id"], "age": 37})  # someone else's change: version 2
+    with pytest.raises(ConflictError, match="your version 1, now 2"):
+        people.upsert({"name": "Ada", "age": 99, "__version": 1}, key="name")
+    kept = people.upsert({"name": "Ada", "age": 38, "__version": 2}, key="name")
+    assert (kept["age"], kept["__version"]) == (38, 3)
+    with pytest.raises(ConflictError, match="no row of People has name 'Nobody' now"):
+        people.upsert({"name": "Nobody", "age": 1, "__version": 4}, key="name")
+    for bad in (2**64, 0, True, "2"):
+        with pytest.raises(ConsoleError, match="__version must be the row's version number"):
+            people.update({"id": ada["id"], "age": 1, "__version": bad})
+    assert people.count() == 5 and people.where(name="Ada").first()["age"] == 38  # type: ignore[index]
+
+
 def test_first(people: Table) -> None:
     first = people.order_by_descending("age").first()
     assert first is not None and first["name"] == "Grace"
