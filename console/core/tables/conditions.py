@@ -122,6 +122,8 @@ def condition_sql(table: sa.Table, condition: Condition, dialect: str) -> sa.Col
         if dialect == "postgresql":
             return sa.func.strpos(column, value) > 0
         return column.contains(value, autoescape=True)  # type: ignore[no-any-return]
+    if isinstance(value, bool):  # false < true, as both databases order them
+        value = sa.literal(value, sa.Boolean())
     return _COMPARE[op](column, value)  # type: ignore[no-any-return]
 
 

@@ -58,6 +58,16 @@ def test_where_operators(people: Table) -> None:
     assert names(people.where(__createdAt__le=datetime.now(UTC) + timedelta(1)).read())[0] == "Ada"
 
 
+def test_booleans_compare_false_before_true(tables: TableStore) -> None:
+    tables.create("Flags")
+    flags = open_table(tables, "Flags")
+    flags.insert_many([{"n": 1, "b": False}, {"n": 2, "b": True}, {"n": 3, "b": None}])
+    assert [r["n"] for r in flags.where(b__gt=False).read()] == [2]
+    assert [r["n"] for r in flags.where(b__le=True).order_by("n").read()] == [1, 2]
+    assert [r["n"] for r in flags.where(b__lt=True).read()] == [1]
+    assert flags.where(b__ge=True).count() == 1
+
+
 def test_text_operators_are_case_sensitive_and_take_wildcards_literally(people: Table) -> None:
     assert names(people.where(name__startswith="A").read()) == ["Ada", "Alan"]
     assert names(people.where(name__startswith="a").read()) == []
