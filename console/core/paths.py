@@ -30,7 +30,13 @@ def default_home() -> Path:
 def resolve(home: str | os.PathLike[str] | None = None, db_url: str | None = None) -> Location:
     """Home from the argument, else MOBILE_CONSOLE_HOME, else the platform's
     user data directory; database from the argument, else MOBILE_CONSOLE_DB,
-    else a SQLite file in the home."""
+    else a SQLite file in the home. An empty argument (an unset shell
+    variable, say) is refused, not taken for the default."""
+    from console.core.errors import ConsoleError
+
+    for given, flag in ((home, "--home"), (db_url, "--db")):
+        if given is not None and not str(given).strip():
+            raise ConsoleError(f"{flag} is empty; give it a value, or leave it out for the default")
     chosen = Path(home or os.environ.get(HOME_ENV) or default_home()).expanduser().absolute()
     url = db_url or os.environ.get(DB_ENV) or f"sqlite:///{chosen / DB_FILENAME}"
     return Location(home=chosen, db_url=url)

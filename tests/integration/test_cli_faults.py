@@ -357,3 +357,25 @@ def test_concurrent_creates_of_one_table_on_postgresql(pg_url: str) -> None:
     for store in stores:
         store.dispose()
     assert sorted(outcomes) == ["a table named 'Race' already exists"] * 7 + ["created"]
+
+
+@pytest.mark.parametrize("flag", ["--home", "--db"])
+def test_an_empty_home_or_database_is_refused_not_taken_for_the_default(
+    flag: str, tmp_path: Path
+) -> None:
+    """`--home "$DIR"` with DIR unset must not write into the user's real data."""
+    fake_user = tmp_path / "user"
+    done = subprocess.run(
+        [sys.executable, "-m", "console", flag, "", "table", "create", "Zz"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(fake_user), "XDG_DATA_HOME": str(fake_user / "data")},
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr
+        == f"mobile-console: {flag} is empty; give it a value, or leave it out for the default\n"
+    )
+    assert not fake_user.exists()
