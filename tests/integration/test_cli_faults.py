@@ -379,3 +379,30 @@ def test_an_empty_home_or_database_is_refused_not_taken_for_the_default(
         == f"mobile-console: {flag} is empty; give it a value, or leave it out for the default\n"
     )
     assert not fake_user.exists()
+
+
+@pytest.mark.parametrize(
+    "content", [b"x", b"hello, world\n", b"SQLite format 2\x00" + b"\x00" * 100]
+)
+def test_a_file_that_is_not_a_database_is_left_as_it_is(content: bytes, tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_bytes(content)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "--home",
+            str(tmp_path / "home"),
+            "--db",
+            f"sqlite:///{other}",
+            "table",
+            "list",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "is not a database SQLite made" in done.stderr
+    assert other.read_bytes() == content
