@@ -5,6 +5,7 @@ spool while the database is away), and passed on live to whoever watches.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ FLUSH_S = 0.2
 FIRST_FLUSH_S = 1.0
 FLUSH_LINES = 500
 MAX_LINE = 8_000
+#: How a run's own cut of a long line ends it (`script_api.ScriptConsole`).
+_CUT = re.compile(r"… \(([\d,]+) more characters\)$")
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,11 @@ class LogWriter:
     def _keep(self, level: str, message: str, always: bool) -> None:
         # Masked first, then cut: a secret across the cut is masked whole.
         if len(message) > MAX_LINE:
-            message = message[:MAX_LINE] + f"… ({len(message) - MAX_LINE:,} more characters)"
+            more = len(message) - MAX_LINE
+            cut = _CUT.search(message, MAX_LINE)  # cut in the run already: what it cut counts
+            if cut:
+                more = cut.start() - MAX_LINE + int(cut.group(1).replace(",", ""))
+            message = message[:MAX_LINE] + f"… ({more:,} more characters)"
         size = len(message.encode("utf-8", "replace"))
         if not always and self.kept_bytes + size > self._max_bytes:
             self.dropped_lines += 1

@@ -47,6 +47,7 @@ class _LogStream(io.TextIOBase):
     def __init__(self, write_line: Callable[[str], None]) -> None:
         self._write_line = write_line
         self._buffer = ""
+        self._sent_early = False  # the line under way went out before its newline
 
     def writable(self) -> bool:
         return True
@@ -55,10 +56,14 @@ class _LogStream(io.TextIOBase):
         self._buffer += text
         if "\n" in text:
             *lines, self._buffer = self._buffer.split("\n")
+            if self._sent_early and not lines[0]:
+                lines = lines[1:]  # the newline that ends a line sent already
+            self._sent_early = False
             for line in lines:
                 self._write_line(line)
         if len(self._buffer) > MAX_PENDING:  # no newline in sight: a line of its own
             self.flush()
+            self._sent_early = True
         return len(text)
 
     def flush(self) -> None:

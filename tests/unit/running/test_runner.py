@@ -52,3 +52,19 @@ def test_a_job_over_its_memory_limit_fails_that_run_only(services: Services) -> 
     assert run.status == "failed" and "out of memory" in (run.error or "")
     services.jobs.create("after", script="def after():\n    print('fine')\n")
     assert services.runner.run("after").status == "succeeded"
+
+
+def test_a_very_long_line_is_one_entry_that_counts_what_was_cut(services: Services) -> None:
+    services.jobs.create(
+        "long",
+        script="def long():\n    print('A' * 100_000)\n    print('after')\n"
+        "    console.log('B' * 65_000)\n",
+    )
+    run = services.runner.run("long")
+    messages = [e.message for e in services.runs.entries(run_id=run.id, limit=None)]
+    body = messages[1:-1]  # between "Run started" and "Run succeeded"
+    assert body == [
+        "A" * 8_000 + "… (92,000 more characters)",
+        "after",
+        "B" * 8_000 + "… (57,000 more characters)",
+    ]
