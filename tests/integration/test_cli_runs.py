@@ -59,8 +59,7 @@ def test_undo_a_run_from_the_command_line(cli: RunCli, tmp_path: Path) -> None:
 
     assert undone.returncode == 0, undone.stderr
     result = json.loads(undone.stdout)
-    assert (result["run"], result["deleted"], result["restored"]) == (change["id"], 1, 2)
-    assert result["conflicts"] == []
+    assert result == {"run": change["id"], "deleted": 1, "restored": 2, "conflicts": []}
     strip = ("__updatedAt", "__version", "__runId")
     assert [{k: v for k, v in r.items() if k not in strip} for r in _rows(cli)] == [
         {k: v for k, v in r.items() if k not in strip} for r in before

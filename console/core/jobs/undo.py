@@ -44,9 +44,9 @@ class UndoResult:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
+        """As the command line's contract has it (the undo's own run is in `run`)."""
         return {
             "run": self.undone,
-            "undo_run": self.run.id,
             "deleted": self.deleted,
             "restored": self.restored,
             "conflicts": list(self.conflicts),

@@ -44,7 +44,11 @@ def _values(services: Services) -> dict[int, object]:
 
 
 def _undo(services: Services, run: Run, force: bool = False) -> dict[str, object]:
-    return undo_run(services.runs, services.tables, run.id, "test", force=force).as_json()
+    """The undo's JSON, as the command line prints it, and the undo's own run."""
+    result = undo_run(services.runs, services.tables, run.id, "test", force=force)
+    shown = result.as_json()
+    assert set(shown) == {"run", "deleted", "restored", "conflicts"}  # the contract's keys
+    return {**shown, "undo_run": result.run.id}
 
 
 def test_undo_of_inserts_deletes_them(services: Services) -> None:
