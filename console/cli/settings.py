@@ -58,7 +58,7 @@ def cmd_setting(services: Services, args: argparse.Namespace) -> int:
                     "a secret's value is read from stdin, never the command line "
                     "(other users can see it there)"
                 )
-            (value,) = _read_secret_lines(1, [f"value of {args.key}"])
+            (value,) = _read_secret_lines(1, [f"value of {args.key}"], whole=True)
         else:
             value = args.value if args.value is not None else sys.stdin.read().rstrip("\r\n")
         jobs = None if args.jobs is None else args.jobs.split(",")
@@ -85,16 +85,31 @@ def cmd_setting(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_secret_lines(count: int, prompts: list[str]) -> list[str]:
-    """Values from stdin (a prompt without echo when it is a terminal)."""
+def _read_secret_lines(count: int, prompts: list[str], *, whole: bool = False) -> list[str]:
+    """Values from stdin, one a line (a prompt without echo when it is a
+    terminal). `whole`: one value, all of stdin but the blanks around it (a
+    PEM key's lines). A line more than asked for is refused, never dropped."""
     if sys.stdin.isatty():
         import getpass
 
         return [getpass.getpass(f"{p}: ") for p in prompts]
-    lines = sys.stdin.read().splitlines()
-    if len(lines) < count or any(not line.strip() for line in lines[:count]):
-        raise ConsoleError(f"expected {count} non-empty line(s) on stdin: {', '.join(prompts)}")
-    return [line.strip() for line in lines[:count]]
+    try:
+        given = sys.stdin.read()
+        given.encode("utf-8")  # stdin's decoding may let bytes through as surrogates
+    except UnicodeError:
+        raise ConsoleError("stdin is not UTF-8 text; nothing was stored") from None
+    if whole:
+        value = given.strip()
+        if not value:
+            raise ConsoleError(f"expected a value on stdin: {prompts[0]}")
+        return [value]
+    lines = given.rstrip("\r\n").splitlines()
+    if len(lines) != count or any(not line.strip() for line in lines):
+        raise ConsoleError(
+            f"expected {count} non-empty line(s) on stdin ({', '.join(prompts)}); "
+            f"got {len(lines)}; nothing was stored"
+        )
+    return [line.strip() for line in lines]
 
 
 def declare_tier(commands: Commands) -> None:

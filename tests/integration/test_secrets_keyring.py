@@ -3,7 +3,10 @@ D-Bus session that make test starts)."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,6 +73,31 @@ def test_a_secret_on_the_command_line_is_refused(home: Path, run_cli: RunCli) ->
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert cli("setting", "list", "--json").stdout.strip() == "[]"
+
+
+def test_a_secret_of_many_lines_is_kept_whole_and_a_line_too_many_is_refused(
+    home: Path, run_cli: RunCli
+) -> None:
+    cli = run_cli
+    pem = "-----BEGIN KEY-----\nMIIB0123\nABCD4567\n-----END KEY-----"
+    assert cli("setting", "set", "SIGNING_KEY", "--secret", stdin=pem + "\n").returncode == 0
+    services = open_services(home)
+    assert services.app_settings.resolve().app_settings["SIGNING_KEY"] == pem
+    services.close()
+    three = cli("identity", "twitter", stdin="k-123456\ns-123456\nextra\n")
+    assert three.returncode == 2 and len(three.stderr.strip().splitlines()) == 1
+    assert "expected 2 non-empty line(s)" in three.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "console", "--home", str(home), "setting", "set", "BIN", "--secret"],
+        input=b"abcdefg\xff\n",
+        capture_output=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr == b"mobile-console: stdin is not UTF-8 text; nothing was stored\n"
+    assert [s["name"] for s in json.loads(cli("setting", "list", "--json").stdout)] == [
+        "SIGNING_KEY"
+    ]
 
 
 def test_no_keyring_is_refused_plainly_and_writes_nothing(home: Path, run_cli: RunCli) -> None:
