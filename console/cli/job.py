@@ -93,7 +93,9 @@ def declare_job(commands: Commands) -> None:
     )
     p.add_argument("--commit", action="store_true", help="a replay keeps what it writes")
     p.add_argument(
-        "--json", action="store_true", help="the dry run's diff (or the finished run) as JSON"
+        "--json",
+        action="store_true",
+        help="with --dry-run or --replay: the diff (or, with --commit, the finished run) as JSON",
     )
     p = job.add_parser("debug", help="run under a DAP debugger (Python jobs), on loopback")
     p.add_argument("name")

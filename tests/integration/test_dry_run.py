@@ -210,3 +210,47 @@ def test_json_without_dry_run_is_refused(cli: RunCli, tmp_path: Path) -> None:
     )
     done = cli("job", "run", "add", "--json")
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_diff_writes_values_as_table_rows_does(cli: RunCli, tmp_path: Path) -> None:
+    """Times with their offset, binary as base64, floats exact: the same
+    text a user sees in `table rows --json`, for every kind of diff row."""
+    assert cli("table", "create", "Kinds").returncode == 0
+    seed = tmp_path / "seed.py"
+    seed.write_text(
+        "from datetime import datetime, UTC\n"
+        "def seed():\n"
+        "    t = tables.get_table('Kinds')\n"
+        "    for n in range(3):\n"
+        "        t.insert({'n': n, 'at': datetime(2020, 2, 29, 23, 59, 59, 999999, tzinfo=UTC),"
+        " 'raw': bytes([0, 255, n]), 'f': 0.1 + 0.2 + n})\n"
+    )
+    change = tmp_path / "change.py"
+    change.write_text(
+        "from datetime import datetime, UTC\n"
+        "def change():\n"
+        "    t = tables.get_table('Kinds')\n"
+        "    t.update({'id': 1, 'n': 10})\n"
+        "    t.delete(2)\n"
+        "    t.insert({'n': 3, 'at': datetime(2021, 1, 1, tzinfo=UTC), 'raw': b'\\x01',"
+        " 'f': 2.0 ** 60})\n"
+    )
+    for name, script in (("seed", seed), ("change", change)):
+        made = cli("job", "create", name, "--every", "1", "--unit", "hour", "--script", str(script))
+        assert made.returncode == 0, made.stderr
+    assert cli("job", "run", "seed").returncode == 0
+    stored = {r["id"]: r for r in json.loads(cli("table", "rows", "Kinds", "--json").stdout)}
+    done = cli("job", "run", "change", "--dry-run", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)["tables"]["Kinds"]["rows"]
+    user = ("n", "at", "raw", "f")
+    (deleted,) = rows["deleted"]
+    assert {k: deleted[k] for k in user} == {k: stored[2][k] for k in user}
+    (updated,) = rows["updated"]
+    assert {k: updated["before"][k] for k in user} == {k: stored[1][k] for k in user}
+    (inserted,) = rows["inserted"]
+    assert {k: inserted[k] for k in user} == {
+        "n": 3, "at": "2021-01-01T00:00:00+00:00", "raw": "AQ==", "f": 2.0**60
+    }  # fmt: skip
+    assert isinstance(inserted["f"], float)
+    assert cli("run", "list", "--json").returncode == 0

@@ -329,7 +329,7 @@ class TableStore:
     @staticmethod
     def _build(name: str, columns: Mapping[str, ColumnInfo]) -> sa.Table:
         kinds = tuple((c.name, c.kind) for c in columns.values() if c.name not in SYSTEM_COLUMNS)
-        return _built(name, kinds)
+        return built_table(name, kinds)
 
     def read_schema(self, conn: Connection, name: str) -> tuple[sa.Table, dict[str, ColumnInfo]]:
         self._unconfirmed.discard(name)
@@ -479,7 +479,7 @@ class TableStore:
 
 
 @functools.lru_cache(maxsize=512)
-def _built(name: str, kinds: tuple[tuple[str, str], ...]) -> sa.Table:
+def built_table(name: str, kinds: tuple[tuple[str, str], ...]) -> sa.Table:
     """The SQLAlchemy table of these columns, made once a process and never
     changed: the engine's cache of compiled statements then serves every run
     that writes to it (each run compiled its insert again: a third of a

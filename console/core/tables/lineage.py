@@ -16,6 +16,7 @@ text), not one Python object a row.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -348,12 +349,16 @@ def image_time(text: str) -> datetime:
 
 def plain_image(before: str, sa_table: sa.Table) -> dict[str, Any]:
     """A before-image (JSON text) of a row of `sa_table` as `plain` writes a
-    row: its times in ISO 8601 with their offset."""
+    row: its times in ISO 8601 with their offset, binary as base64."""
     row: dict[str, Any] = json.loads(before)
     for column in sa_table.c:
         value = row.get(column.name)
         if isinstance(column.type, schema.UTCDateTime) and isinstance(value, str):
             row[column.name] = image_time(value).isoformat()
+        elif isinstance(column.type, sa.LargeBinary) and isinstance(value, str):
+            row[column.name] = base64.b64encode(bytes.fromhex(value)).decode("ascii")
+        elif isinstance(column.type, sa.Float) and isinstance(value, int):
+            row[column.name] = float(value)  # PostgreSQL's JSON writes 2.0**60 without its point
     return row
 
 

@@ -16,6 +16,7 @@ stays bounded whatever the size of the table: exact counts, plus at most
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import decimal
 import itertools
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Connection
 
 from console.core.store import schema
 from console.core.tables import lineage
+from console.core.tables.catalogue import built_table
 from console.core.tables.values import SYSTEM_COLUMNS
 
 #: Sample rows kept per kind (inserted, updated, deleted) per table.
@@ -37,13 +39,14 @@ _BATCH = 2000
 
 
 def plain(value: object) -> object:
-    """A value as JSON can carry it."""
+    """A value as JSON can carry it, as `table rows --json` writes it: times
+    in ISO 8601 with their offset, binary as standard base64."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, bytes):
-        return value.hex()
+        return base64.b64encode(value).decode("ascii")
     return value
 
 
@@ -52,9 +55,21 @@ def _row(mapping: Any) -> dict[str, object]:
 
 
 def _reflect(conn: Connection, name: str) -> sa.Table | None:
-    if not sa.inspect(conn).has_table(name):
+    """The user table `name` as the console types its columns (times read
+    back with their offset on SQLite too), from its catalogue as `conn`
+    sees it; None where there is no such table."""
+    if conn.execute(sa.select(schema.user_tables.c.name).where(_named(name))).first() is None:
         return None
-    return sa.Table(name, sa.MetaData(), autoload_with=conn)
+    kinds = conn.execute(
+        sa.select(schema.user_columns.c.name, schema.user_columns.c.kind)
+        .where(schema.user_columns.c.table_name == name)
+        .order_by(schema.user_columns.c.position)
+    ).all()
+    return built_table(name, tuple((n, k) for n, k in kinds))
+
+
+def _named(name: str) -> sa.ColumnElement[bool]:
+    return schema.user_tables.c.name == name
 
 
 def _rows(
