@@ -33,6 +33,16 @@ from console.core.tables.values import (
 )
 
 
+def _as_stored(row: Any, sa_table: sa.Table) -> dict[str, Any]:
+    """A row a write returned, as a read gives it: SQLite's RETURNING hands
+    back a whole float (1.0) as an int, which a read does not."""
+    stored = dict(row._mapping)
+    for column in sa_table.c:
+        if type(stored.get(column.name)) is int and isinstance(column.type, sa.Float):
+            stored[column.name] = float(stored[column.name])
+    return stored
+
+
 def _version_given(row: Mapping[str, object]) -> int | None:
     """The `__version` a write expects the row to have still, if given."""
     expected = row.get("__version")
@@ -98,7 +108,7 @@ class Table:
             stored = conn.execute(_inserting(sa_table), values).one()
             self._tables.store.announce(conn, Change("rows", self.name, rows=1))
         self._on_write(1)
-        return dict(stored._mapping)
+        return _as_stored(stored, sa_table)
 
     def insert_many(self, rows: Iterable[Mapping[str, object]]) -> int:
         """Store many rows in one transaction: all of them, or none."""
@@ -168,7 +178,7 @@ class Table:
                 )
             self._tables.store.announce(conn, Change("rows", self.name))
         self._on_write(1)
-        return dict(stored._mapping)
+        return _as_stored(stored, sa_table)
 
     def upsert(self, row: Mapping[str, object], key: str = "id") -> dict[str, Any]:
         """Update the row whose `key` column equals `row[key]` (the one with
@@ -234,7 +244,7 @@ class Table:
             added = 1 if found is None else 0
             self._tables.store.announce(conn, Change("rows", self.name, rows=added))
         self._on_write(1)
-        return dict(stored._mapping)
+        return _as_stored(stored, sa_table)
 
     def delete(self, row_id: object) -> None:
         """Delete the row with this id (NotFoundError when there is none)."""

@@ -58,6 +58,16 @@ def test_where_operators(people: Table) -> None:
     assert names(people.where(__createdAt__le=datetime.now(UTC) + timedelta(1)).read())[0] == "Ada"
 
 
+def test_a_whole_float_comes_back_a_float_from_every_write(tables: TableStore) -> None:
+    tables.create("Floats")
+    floats = open_table(tables, "Floats")
+    inserted = floats.insert({"k": "a", "f": 1.0})
+    updated = floats.update({"id": inserted["id"], "f": 2.0})
+    upserted = floats.upsert({"k": "a", "f": 3}, key="k")  # an int, stored in a float column
+    assert [repr(r["f"]) for r in (inserted, updated, upserted)] == ["1.0", "2.0", "3.0"]
+    assert [repr(r["f"]) for r in floats.read()] == ["3.0"]
+
+
 def test_booleans_compare_false_before_true(tables: TableStore) -> None:
     tables.create("Flags")
     flags = open_table(tables, "Flags")
