@@ -253,6 +253,9 @@ def _read_source(path: str) -> str:
             raise ConsoleError(
                 f"{path} is larger than a script may be ({MAX_SCRIPT_BYTES:,} bytes)"
             )
+        if not data.strip():  # an empty pipe, or an empty file: a mistake, not a script
+            where = "stdin" if path == "-" else path
+            raise ConsoleError(f"{where} holds no script; nothing was changed")
         return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)

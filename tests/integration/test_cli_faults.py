@@ -20,6 +20,7 @@ from console.cli import main
 from console.core.errors import ConsoleError
 from console.core.store.database import Store
 from console.core.tables.catalogue import TableStore
+from tests.conftest import RunCli
 
 
 def one_line(err: str) -> str:
@@ -406,3 +407,12 @@ def test_a_file_that_is_not_a_database_is_left_as_it_is(content: bytes, tmp_path
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "is not a database SQLite made" in done.stderr
     assert other.read_bytes() == content
+
+
+def test_an_empty_script_is_refused_and_the_old_one_kept(run_cli: RunCli) -> None:
+    assert run_cli("job", "create", "keep", "--every", "1", "--unit", "hour").returncode == 0
+    before = run_cli("job", "script", "keep").stdout
+    emptied = run_cli("job", "script", "keep", "--set", "-", stdin="")
+    assert emptied.returncode == 2
+    assert emptied.stderr == "mobile-console: stdin holds no script; nothing was changed\n"
+    assert run_cli("job", "script", "keep").stdout == before and before.strip()
