@@ -80,6 +80,17 @@ def check_value(column: str, kind: str, value: object) -> object:
         raise ConsoleError(f"{column}: {e}") from None
     if given == "string":
         check_text(column, [value])  # type: ignore[list-item]
+    if given == "integer" and kind == "float":
+        try:
+            exact = float(value)  # type: ignore[arg-type]
+        except OverflowError:
+            exact = math.inf
+        if exact != value:  # never rounded unsaid: 2**53 + 1 is no float
+            raise ConsoleError(
+                f"{column} holds float values; {value} has no exact float: "
+                f"write float({value}) to store it rounded"
+            )
+        return exact
     if given == "integer" and not INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
         raise ConsoleError(f"{column}: {value} does not fit in a 64-bit integer")
     if given == "float" and not math.isfinite(value):  # type: ignore[arg-type]
@@ -100,8 +111,6 @@ def check_value(column: str, kind: str, value: object) -> object:
         if isinstance(value, bytearray | memoryview):
             return bytes(value)
         return value
-    if given == "integer" and kind == "float":
-        return float(value)  # type: ignore[arg-type]
     shown = f"{len(value)} bytes" if given == "binary" else repr(value)  # type: ignore[arg-type]
     raise ConsoleError(f"{column} holds {kind} values; got {given} {shown}")
 

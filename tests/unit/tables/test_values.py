@@ -47,3 +47,11 @@ def test_nan_is_refused_typed_or_stored_as_sqlite_would_make_it_null() -> None:
     with pytest.raises(ConsoleError, match="score: nan"):
         check_column("score", "float", [1.0, None, float("nan")])
     assert check_column("score", "float", [1.0, None, 2.5]) == [1.0, None, 2.5]
+
+
+def test_an_int_goes_into_a_float_column_only_when_it_is_a_float_exactly() -> None:
+    assert repr(check_value("f", "float", 3)) == "3.0"
+    assert check_value("f", "float", 2**64) == 2.0**64  # exact, though no 64-bit integer
+    for inexact in (2**53 + 1, 10**400):
+        with pytest.raises(ConsoleError, match="has no exact float"):
+            check_value("f", "float", inexact)
