@@ -107,7 +107,7 @@ def cmd_run(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.action == "http":
         return _http(services, args.run_id, args.json)
-    undoable(services.runs, args.run_id)  # bad input before anything is written
+    undoable(services.runs, args.run_id, force=args.force)  # bad input before anything is written
     result = undo_run(
         services.runs, services.tables, args.run_id, services.runner.owner, force=args.force
     )

@@ -53,8 +53,9 @@ class UndoResult:
         }
 
 
-def undoable(runs: RunLog, run_id: int) -> Run:
-    """The run `run_id`, if it can be undone; else ConsoleError saying why."""
+def undoable(runs: RunLog, run_id: int, *, force: bool = False) -> Run:
+    """The run `run_id`, if it can be undone; else ConsoleError saying why
+    (`force`: again, after an undo that left some of its rows alone)."""
     try:
         run = runs.get(run_id)
     except NoResultFound:
@@ -66,14 +67,37 @@ def undoable(runs: RunLog, run_id: int) -> Run:
         raise ConsoleError(f"run {run_id} is still running; wait for it to end, then undo it")
     if run.trigger == DRY_RUN_TRIGGER:
         raise ConsoleError(f"run {run_id} was a dry run: it wrote nothing to undo")
+    undone_by = None if force else _standing_undo(runs, run)
+    if undone_by is not None:
+        raise ConsoleError(
+            f"run {run_id} was undone already, by run {undone_by}: undo run {undone_by} to "
+            "put its changes back, or --force to undo again what that undo left alone"
+        )
     return run
+
+
+def _said(run_id: int) -> str:
+    """How an undo's log names the run it undid (`_standing_undo` reads it)."""
+    return f"Undo of run {run_id}:"
+
+
+def _standing_undo(runs: RunLog, run: Run) -> int | None:
+    """The latest undo of `run` that succeeded and was not undone itself."""
+    said = _said(run.id)
+    for entry in runs.entries(job_name=run.job_name, text=said, newest_first=True, limit=20):
+        if entry.run_id is None or not entry.message.startswith(said):
+            continue
+        undo = runs.get(entry.run_id)
+        if undo.trigger == UNDO_TRIGGER and undo.status == "succeeded":
+            return None if _standing_undo(runs, undo) is not None else undo.id
+    return None
 
 
 def undo_run(
     runs: RunLog, tables: TableStore, run_id: int, owner: str, *, force: bool = False
 ) -> UndoResult:
     """Undo the run `run_id` (see the module); `tables` must write as no run."""
-    target = undoable(runs, run_id)
+    target = undoable(runs, run_id, force=force)
     undo = runs.start(target.job_id, target.job_name, UNDO_TRIGGER, owner)
     result = UndoResult(undo, target.id)
     writer = TableStore(tables.store, tables.clock, run_id=undo.id)
@@ -84,6 +108,9 @@ def undo_run(
         runs.finish(undo.id, "failed", f"the undo failed: {type(e).__name__}: {e}", 0)
         raise
     done = result.deleted + result.restored
+    left = f", {len(result.conflicts)} changed since and left alone" if result.conflicts else ""
+    said = f"{_said(target.id)} {result.deleted} deleted, {result.restored} restored{left}"
+    runs.log(target.job_name, "information", said, run_id=undo.id)
     runs.finish(undo.id, "succeeded", None, done)
     result.run = runs.get(undo.id)
     return result

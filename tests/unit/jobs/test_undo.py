@@ -213,3 +213,21 @@ def test_undo_puts_back_floats_exactly(services: Services) -> None:
     assert _undo(services, run)["restored"] == 4
     kept = {r["id"]: r["f"] for r in open_table(services.tables, "Stock").read()}
     assert [kept[i] for i in ids] == exact  # not rounded to 15 digits on the way
+
+
+def test_a_run_undone_already_is_refused_until_its_undo_is_undone(services: Services) -> None:
+    open_table(services.tables, "Stock").insert_many([{"n": 1}, {"n": 2}])
+    run, stock = _as_run(services)
+    stock.update({"id": 1, "n": 10})
+    first = _undo(services, run)
+    undo = services.runs.get(int(first["undo_run"]))  # type: ignore[call-overload]
+    told = [e.message for e in services.runs.entries(run_id=undo.id)]
+    assert told == [f"Undo of run {run.id}: 0 deleted, 1 restored"]
+    with pytest.raises(ConsoleError, match=f"undone already, by run {undo.id}"):
+        _undo(services, run)
+    _undo(services, undo)  # its changes put back: the run may be undone again
+    assert _values(services) == {1: 10, 2: 2}
+    again = _undo(services, run)  # the row now holds the later undo's write: a conflict
+    assert again["conflicts"] == [{"table": "Stock", "id": 1}]
+    assert _undo(services, run, force=True)["restored"] == 1
+    assert _values(services) == {1: 1, 2: 2}
