@@ -92,3 +92,22 @@ def create_private_file(path: str) -> None:
     except FileExistsError:
         return
     os.close(fd)
+
+
+def refuse_foreign_file(path: str | None) -> None:
+    """A file that is there and not a SQLite database (another program's, or
+    a stray byte) is refused before SQLite may write over it; an empty file
+    is a new database."""
+    if path is None:
+        return
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return  # absent (made anew), or SQLite says why it cannot open it
+    if head and head != b"SQLite format 3\x00":
+        from console.core.errors import ConsoleError
+
+        raise ConsoleError(
+            f"{path} is not a database SQLite made (another program's file?); it was left as it is"
+        )

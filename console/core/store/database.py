@@ -28,7 +28,7 @@ from sqlalchemy.exc import (
 )
 
 from console.core.errors import ConsoleError, DatabaseGoneError, DatabaseVersionError
-from console.core.paths import create_private_file
+from console.core.paths import create_private_file, refuse_foreign_file
 from console.core.store.cancel import Cancel
 from console.core.store.changes import Change, ChangeFeed, notify_statement
 
@@ -199,23 +199,6 @@ def sqlite_file(url: str) -> str | None:
     return None if database.startswith("file:") else os.path.abspath(database)
 
 
-def _refuse_foreign_file(path: str | None) -> None:
-    """A file that is there and not a SQLite database (another program's, or
-    a stray byte) is refused before SQLite may write over it; an empty file
-    is a new database."""
-    if path is None:
-        return
-    try:
-        with open(path, "rb") as f:
-            head = f.read(16)
-    except OSError:
-        return  # absent (made anew), or SQLite says why it cannot open it
-    if head and head != b"SQLite format 3\x00":
-        raise ConsoleError(
-            f"{path} is not a database SQLite made (another program's file?); it was left as it is"
-        )
-
-
 class Store:
     """One database: its engine, transactions for reading and writing, and
     its schema kept at the newest revision."""
@@ -231,7 +214,7 @@ class Store:
         self.url = url
         self.engine = make_engine(url, **engine_options)
         self._file = sqlite_file(url)
-        _refuse_foreign_file(self._file)
+        refuse_foreign_file(self._file)
         self._identity: tuple[int, int] | None = None
         if self._file is not None:
             event.listen(self.engine, "do_connect", self._before_connect)

@@ -1,4 +1,5 @@
-"""A run another console took for abandoned while its own was stopped (a
+"""The statements of a run's heartbeat and end (`run_statements`), as `RunLog`
+uses them: a run another console took for abandoned while its own was stopped (a
 paused process, a cut-off network): its heartbeat says so, and its own end,
 when it comes, tells what happened instead of contradicting the record."""
 
