@@ -152,33 +152,45 @@ class Table:
         changes = {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS}
         with self._tables.writing(self.name) as conn:
             sa_table, values = self._tables.prepare_row(conn, self.name, changes, inserting=False)
-            values.update(
-                {
-                    "__updatedAt": self._tables.clock(),
-                    "__version": sa_table.c["__version"] + 1,
-                    "__runId": self._run,
-                }
-            )
-            condition = sa_table.c.id == row_id
-            if expected is not None:
-                condition = condition & (sa_table.c["__version"] == expected)
-            keep_before(conn, self._run, sa_table, condition)
-            stored = conn.execute(
-                sa_table.update().where(condition).values(values).returning(*sa_table.c)
-            ).one_or_none()
-            if stored is None:
-                current = conn.execute(
-                    sa.select(sa_table.c["__version"]).where(sa_table.c.id == row_id)
-                ).scalar()
-                if current is None:
-                    raise NotFoundError(f"no row with id {row_id!r} in {self.name}")
-                raise ConflictError(
-                    f"row {row_id} of {self.name} was changed by someone else "
-                    f"(your version {expected}, now {current}); reload it and try again"
-                )
+            stored = self._update_row(conn, sa_table, row_id, values, expected)
             self._tables.store.announce(conn, Change("rows", self.name))
         self._on_write(1)
         return _as_stored(stored, sa_table)
+
+    def _update_row(
+        self,
+        conn: sa.Connection,
+        sa_table: sa.Table,
+        row_id: int,
+        values: dict[str, Any],
+        expected: int | None,
+    ) -> Any:
+        """Row `row_id` changed to `values` (its image kept for undo), if it
+        still has version `expected` when given; else ConflictError, or
+        NotFoundError when it is gone. Returns the row as stored."""
+        values |= {
+            "__updatedAt": self._tables.clock(),
+            "__version": sa_table.c["__version"] + 1,
+            "__runId": self._run,
+        }
+        condition = sa_table.c.id == row_id
+        if expected is not None:
+            condition = condition & (sa_table.c["__version"] == expected)
+        keep_before(conn, self._run, sa_table, condition)
+        stored = conn.execute(
+            sa_table.update().where(condition).values(values).returning(*sa_table.c)
+        ).one_or_none()
+        if stored is None:
+            current = conn.execute(
+                sa.select(sa_table.c["__version"]).where(sa_table.c.id == row_id)
+            ).scalar()
+            if current is None:
+                raise NotFoundError(f"no row with id {row_id!r} in {self.name}")
+            raise ConflictError(
+                f"row {row_id} of {self.name} was changed by someone else "
+                f"(your version {expected}, now {current}); reload it and try again"
+            )
+        return stored
 
     def upsert(self, row: Mapping[str, object], key: str = "id") -> dict[str, Any]:
         """Update the row whose `key` column equals `row[key]` (the one with
@@ -218,29 +230,7 @@ class Table:
                 sa_table, values = self._tables.prepare_row(
                     conn, self.name, changes, inserting=False
                 )
-                values.update(
-                    {
-                        "__updatedAt": now,
-                        "__version": sa_table.c["__version"] + 1,
-                        "__runId": self._run,
-                    }
-                )
-                current = sa_table.c.id == found
-                if expected is not None:
-                    current = current & (sa_table.c["__version"] == expected)
-                keep_before(conn, self._run, sa_table, current)
-                updated = conn.execute(
-                    sa_table.update().where(current).values(values).returning(*sa_table.c)
-                ).one_or_none()
-                if updated is None:
-                    now_at = conn.execute(
-                        sa.select(sa_table.c["__version"]).where(sa_table.c.id == found)
-                    ).scalar()
-                    raise ConflictError(
-                        f"row {found} of {self.name} was changed by someone else "
-                        f"(your version {expected}, now {now_at}); reload it and try again"
-                    )
-                stored = updated
+                stored = self._update_row(conn, sa_table, found, values, expected)
             added = 1 if found is None else 0
             self._tables.store.announce(conn, Change("rows", self.name, rows=added))
         self._on_write(1)
