@@ -97,7 +97,8 @@ def create_private_file(path: str) -> None:
 def refuse_foreign_file(path: str | None) -> None:
     """A file that is there and not a SQLite database (another program's, or
     a stray byte) is refused before SQLite may write over it; an empty file
-    is a new database."""
+    is a new database. Never while this process has a connection to it:
+    closing the file here would drop that connection's locks."""
     if path is None:
         return
     try:

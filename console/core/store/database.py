@@ -199,6 +199,10 @@ def sqlite_file(url: str) -> str | None:
     return None if database.startswith("file:") else os.path.abspath(database)
 
 
+#: The SQLite files whose header this process has read (`refuse_foreign_file`).
+_HEADER_READ: set[str] = set()
+
+
 class Store:
     """One database: its engine, transactions for reading and writing, and
     its schema kept at the newest revision."""
@@ -214,7 +218,10 @@ class Store:
         self.url = url
         self.engine = make_engine(url, **engine_options)
         self._file = sqlite_file(url)
-        refuse_foreign_file(self._file)
+        if self._file is not None and self._file not in _HEADER_READ:
+            # Before this process connects: a close later drops its SQLite (POSIX) locks.
+            refuse_foreign_file(self._file)
+            _HEADER_READ.add(self._file)
         self._identity: tuple[int, int] | None = None
         if self._file is not None:
             event.listen(self.engine, "do_connect", self._before_connect)

@@ -117,3 +117,39 @@ def test_a_pooled_connection_the_server_ended_is_replaced_unseen(pg_url: str) ->
     with store.write() as conn:
         conn.execute(sa.text("SELECT 1"))
     store.dispose()
+
+
+def test_a_second_store_on_a_file_keeps_the_first_ones_lock(home: Path) -> None:
+    """A worker opens several stores on one file. Opening one must not close
+    a descriptor of the file: POSIX drops every lock the process holds on it
+    then, and another process that closes its own connection takes itself
+    for the last one and removes the write-ahead log under the first store
+    (a corrupt database: a worker's run and `run list` beside it did it)."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{home / 'console.db'}"
+    first = Store(url)
+    try:
+        with first.write() as conn:  # a connection kept open by the pool, its writes in the log
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = version_num"))
+        assert (home / "console.db-wal").exists()
+        Store(url).dispose()
+        looked = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+                " c.execute('SELECT count(*) FROM sqlite_master').fetchall(); c.close()",
+                str(home / "console.db"),
+            ],  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert looked.returncode == 0, looked.stderr
+        assert (home / "console.db-wal").exists()  # not taken for the last connection
+        with first.read() as conn:
+            assert conn.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
+    finally:
+        first.dispose()
