@@ -142,7 +142,7 @@ def test_a_second_store_on_a_file_keeps_the_first_ones_lock(home: Path) -> None:
                 "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
                 " c.execute('SELECT count(*) FROM sqlite_master').fetchall(); c.close()",
                 str(home / "console.db"),
-            ],  # fmt: skip
+            ],
             capture_output=True,
             text=True,
             timeout=60,
