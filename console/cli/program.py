@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from console.cli.parser import EXIT_BAD_INPUT, Parser, UsageError, build_parser
 from console.core.errors import ConsoleError
+from console.core.running.runner_platform import refusal
 
 if TYPE_CHECKING:
     from console.core.running.host_process import HostProcess
@@ -60,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         assist_main()
         return 0
+    refused = refusal()
+    if refused is not None:  # before the window or a command starts a run with it
+        print(f"mobile-console: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     early = _early_words(argv)
     window = _window_request(early)
     if window is not None:

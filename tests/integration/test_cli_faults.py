@@ -5,6 +5,7 @@ traceback, and nothing changed."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -416,3 +417,19 @@ def test_an_empty_script_is_refused_and_the_old_one_kept(run_cli: RunCli) -> Non
     assert emptied.returncode == 2
     assert emptied.stderr == "mobile-console: stdin holds no script; nothing was changed\n"
     assert run_cli("job", "script", "keep").stdout == before and before.strip()
+
+
+@pytest.mark.parametrize("words", [("job", "run", "quick"), ("job", "list")])
+def test_a_misspelt_runner_word_is_one_line_and_runs_nothing(
+    console_home: Path, words: tuple[str, ...]
+) -> None:
+    assert (
+        cli(console_home, "job", "create", "quick", "--every", "1", "--unit", "hour").returncode
+        == 0
+    )
+    done = cli(console_home, *words, MOBILE_CONSOLE_RUNNER="protable")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert one_line(done.stderr).startswith("mobile-console: MOBILE_CONSOLE_RUNNER='protable'")
+    runs = cli(console_home, "run", "list", "--json")
+    assert json.loads(runs.stdout) == []  # no run was started with it

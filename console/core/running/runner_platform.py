@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -77,16 +77,36 @@ class HostPlatform(Protocol):
         """End the run's whole tree: politely, then after `grace_s` for good."""
 
 
-def chosen_name(environ: dict[str, str] | None = None, platform: str | None = None) -> str:
+def _native(platform: str | None) -> str:
+    return (
+        "linux"
+        if (sys.platform if platform is None else platform).startswith("linux")
+        else "portable"
+    )
+
+
+def chosen_name(environ: Mapping[str, str] | None = None, platform: str | None = None) -> str:
     """Which implementation: the environment's word if it names one that can
-    run here, else the platform's own."""
+    run here, else the platform's own (`refusal` says why a word is not used)."""
     env = os.environ if environ is None else environ
-    platform = sys.platform if platform is None else platform
-    native = "linux" if platform.startswith("linux") else "portable"
+    native = _native(platform)
     wanted = env.get(RUNNER_ENV, "").strip().lower()
     if wanted == "portable" or (wanted == "linux" and native == "linux"):
         return wanted
     return native
+
+
+def refusal(environ: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+    """The one line that refuses the environment's runner word when it names
+    no runner that can run here (a typo would otherwise pass unseen), else None."""
+    env = os.environ if environ is None else environ
+    given = env.get(RUNNER_ENV, "")
+    wanted = given.strip().lower()
+    if wanted in ("", "portable") or (wanted == "linux" and _native(platform) == "linux"):
+        return None
+    if wanted == "linux":
+        return f"{RUNNER_ENV}=linux: the Linux runner runs on Linux only; set portable or unset it"
+    return f"{RUNNER_ENV}={given!r} names no runner: set linux or portable, or unset it"
 
 
 @cache

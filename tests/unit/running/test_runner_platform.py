@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from console.core.running import runner_platform
-from console.core.running.runner_platform import RUNNER_ENV, chosen_name, current
+from console.core.running.runner_platform import RUNNER_ENV, chosen_name, current, refusal
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,26 @@ def test_linux_keeps_its_own_implementation(
     monkeypatch.delenv(RUNNER_ENV, raising=False)
     chosen = runner_platform.current()
     assert (chosen.name, chosen.can_fork_server) == ("linux", True)
+
+
+@pytest.mark.parametrize(
+    ("platform", "word", "refused"),
+    [
+        ("linux", None, False),
+        ("linux", "", False),
+        ("linux", "portable", False),
+        ("linux", " Linux ", False),
+        ("linux", "protable", True),
+        ("linux", "fork", True),
+        ("darwin", "portable", False),
+        ("darwin", "linux", True),
+    ],
+)
+def test_a_runner_word_that_names_no_runner_here_is_refused(
+    platform: str, word: str | None, refused: bool
+) -> None:
+    env = {} if word is None else {RUNNER_ENV: word}
+    line = refusal(env, platform)
+    assert (line is not None) == refused
+    if line is not None:
+        assert RUNNER_ENV in line and "\n" not in line
