@@ -137,7 +137,14 @@ def _undo_table(
     else:
         with store.read() as conn:
             found = conn.execute(sa.select(sa_table.c.id).where(later).order_by(sa_table.c.id))
-            result.conflicts.extend({"table": name, "id": int(i)} for i in found.scalars())
+            changed = [int(i) for i in found.scalars()]
+            back = lineage.as_left_by(conn, target, sa_table, changed, _undos())
+        undone = set(back)
+        result.conflicts.extend({"table": name, "id": i} for i in changed if i not in undone)
+        for chunk in lineage.in_chunks(back):  # changed, and undone since: no one else's change
+            # Still written by an undo (a write since would name its own run).
+            still = sa.and_(sa_table.c.id.in_(chunk), sa_table.c["__runId"].in_(_undos()))
+            _delete(tables, sa_table, columns, still, result, note=True)
     if lineage.restores_in_sql(store.dialect, columns):
         _restore_in_sql(tables, sa_table, columns, target, force, result)
         return
@@ -154,9 +161,7 @@ def _undo_table(
             break
         with store.write() as conn:
             for row_id, before in befores:
-                _restore(
-                    conn, tables, sa_table, columns, name, row_id, before, target, force, result
-                )
+                _restore(conn, tables, sa_table, columns, row_id, before, target, force, result)
             store.announce(conn, Change("rows", name))
         last = befores[-1][0]
 
@@ -194,10 +199,23 @@ def _restore_in_sql(
             if updated or put_back:
                 store.announce(conn, Change("rows", sa_table.name))
             result.restored += updated + put_back
-            result.conflicts.extend({"table": sa_table.name, "id": i} for i in left)
+            back = lineage.as_left_by(conn, target, sa_table, left, _undos())
+            for chunk in lineage.in_chunks(back):  # changed, and undone since
+                result.restored += lineage.restore_present(
+                    conn, target, tables.run_id, sa_table, columns, now, (last, high), True, chunk
+                )[0]
+            undone = set(back)
+            conflicts = [i for i in left if i not in undone]
+            result.conflicts.extend({"table": sa_table.name, "id": i} for i in conflicts)
         if high is None:
             return
         last = high
+
+
+def _undos() -> sa.Select[tuple[int]]:
+    """The ids of undo runs: a row one of them wrote last, back as the run
+    being undone left it, is no conflict (`lineage.as_left_by`)."""
+    return sa.select(schema.runs.c.id).where(schema.runs.c.trigger == UNDO_TRIGGER)
 
 
 def _delete(
@@ -238,13 +256,14 @@ def _restore(
     tables: TableStore,
     sa_table: sa.Table,
     columns: Any,
-    name: str,
     row_id: int,
     before: dict[str, Any],
     target: int,
     force: bool,
     result: UndoResult,
 ) -> None:
+    """Put row `row_id` back as `before` (its image kept by run `target`),
+    unless a later change still stands (a conflict) and not `force`."""
     current = conn.execute(
         sa.select(sa_table.c["__runId"], sa_table.c["__version"]).where(sa_table.c.id == row_id)
     ).first()
@@ -257,8 +276,9 @@ def _restore(
         conn.execute(sa_table.insert().values(id=row_id, **values))
         result.restored += 1
         return
-    if current[0] != target and not force:
-        result.conflicts.append({"table": name, "id": row_id})
+    changed = current[0] != target and not force
+    if changed and not lineage.as_left_by(conn, target, sa_table, [row_id], _undos()):
+        result.conflicts.append({"table": sa_table.name, "id": row_id})
         return
     lineage.keep_before(conn, tables.run_id, sa_table, sa_table.c.id == row_id)
     values["__version"] = int(current[1]) + 1

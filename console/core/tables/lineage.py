@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -193,6 +193,56 @@ def images(
         yield table_name, int(row_id), json.loads(before)
 
 
+#: A row's columns that any write changes: left out when rows are compared.
+_STAMPS = ("__updatedAt", "__version", "__runId")
+#: Row ids one statement binds (SQLite binds at most 32,766 values).
+IDS_AT_ONCE = 10_000
+
+
+def in_chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    """`ids`, `IDS_AT_ONCE` at a time."""
+    for start in range(0, len(ids), IDS_AT_ONCE):
+        yield list(ids[start : start + IDS_AT_ONCE])
+
+
+def as_left_by(
+    conn: Connection,
+    target: int,
+    sa_table: sa.Table,
+    ids: Sequence[int],
+    writers: sa.Select[tuple[int]],
+) -> list[int]:
+    """Of the rows `ids`, which run `target` wrote and later writes changed,
+    those a run of `writers` wrote last (an undo) and that hold again what
+    `target` left in them: their values are those of the newest image a
+    later run kept of the row as `target` wrote it. Undoing `target` then
+    undoes no one else's change."""
+    img, found = schema.run_row_images, list[int]()
+    for chunk in in_chunks(ids):
+        now = conn.execute(
+            sa.select(sa_table.c.id, _image_sql(conn.dialect.name, sa_table)).where(
+                sa_table.c.id.in_(chunk), sa_table.c["__runId"].in_(writers)
+            )
+        ).all()
+        current = {int(row_id): json.loads(text) for row_id, text in now}
+        left: dict[int, dict[str, Any]] = {}
+        kept = sa.select(img.c.row_id, img.c.before).where(
+            img.c.table_name == sa_table.name, img.c.run_id > target, img.c.row_id.in_(current)
+        )
+        for row_id, text in conn.execute(kept) if current else ():
+            image = json.loads(text)
+            newest = left.get(int(row_id), {}).get("__version", -1)
+            if image.get("__runId") == target and int(image.get("__version") or 0) > newest:
+                left[int(row_id)] = image
+        found.extend(
+            row_id
+            for row_id, row in current.items()
+            if row_id in left
+            and all(left[row_id].get(k) == v for k, v in row.items() if k not in _STAMPS)
+        )
+    return sorted(found)
+
+
 def restores_in_sql(dialect: str, columns: Mapping[str, ColumnInfo]) -> bool:
     """Whether `restore_absent` can put back rows of a table of `columns`
     (SQLite before 3.41 cannot turn hex back into bytes in SQL)."""
@@ -251,13 +301,15 @@ def restore_present(
     now: datetime,
     window: tuple[int | None, int | None],
     force: bool,
+    only: Sequence[int] | None = None,
 ) -> tuple[int, list[int]]:
     """Inside a write transaction: put back, in SQL, the rows of `sa_table`
     whose images run `target` kept (row ids in `window`, (after, up_to])
     and that the table still holds, as written by run `writer` at `now`,
     keeping `writer`'s own images of them first. A row a later write
     changed (its `__runId` no longer names `target`) is left alone unless
-    `force`. Returns how many were put back, and the ids left alone."""
+    `force`; `only`: of these row ids alone. Returns how many were put back,
+    and the ids left alone."""
     img = schema.run_row_images
     imaged = [
         img.c.run_id == target,
@@ -269,6 +321,8 @@ def restore_present(
         imaged.append(img.c.row_id > after)
     if up_to is not None:
         imaged.append(img.c.row_id <= up_to)
+    if only is not None:
+        imaged.append(img.c.row_id.in_(only))
     owner = sa_table.c["__runId"]
     changed_since = sa.or_(owner.is_(None), owner != target)
     left: list[int] = []

@@ -227,7 +227,63 @@ def test_a_run_undone_already_is_refused_until_its_undo_is_undone(services: Serv
         _undo(services, run)
     _undo(services, undo)  # its changes put back: the run may be undone again
     assert _values(services) == {1: 10, 2: 2}
-    again = _undo(services, run)  # the row now holds the later undo's write: a conflict
-    assert again["conflicts"] == [{"table": "Stock", "id": 1}]
-    assert _undo(services, run, force=True)["restored"] == 1
+    again = _undo(services, run)  # the row is back as the run left it: no conflict
+    assert (again["restored"], again["conflicts"]) == (1, [])
     assert _values(services) == {1: 1, 2: 2}
+
+
+@pytest.mark.parametrize("binary", [False, True])  # SQLite puts bytes back in Python
+def test_runs_undone_newest_first_need_no_force(services: Services, binary: bool) -> None:
+    when = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    extra: dict[str, object] = {"raw": b"\x00\xff"} if binary else {}
+    open_table(services.tables, "Stock").insert_many([{"n": 1}, {"n": 2}])
+    before = _values(services)
+    first, stock = _as_run(services)
+    stock.insert_many([{"n": 3, "at": when, "x": 0.1, "ok": True, **extra}, {"n": 4}])
+    stock.update({"id": 1, "n": 10})
+    stock.update({"id": 2, "n": 20})
+    second, later = _as_run(services)
+    later.update({"id": 3, "n": 30, "x": 2.5})  # rows the first run wrote, changed again
+    later.delete(4)
+    later.update({"id": 1, "n": 100})
+    later.delete(2)
+
+    assert _undo(services, second)["conflicts"] == []
+    assert _values(services) == {1: 10, 2: 20, 3: 3, 4: 4}
+    undone = _undo(services, first)  # each row is back as the first run left it
+
+    assert (undone["deleted"], undone["restored"], undone["conflicts"]) == (2, 2, [])
+    assert _values(services) == before
+
+
+def test_a_change_an_undo_did_not_take_back_is_still_a_conflict(services: Services) -> None:
+    run, stock = _as_run(services)
+    stock.insert_many([{"n": 1}, {"n": 2}])
+    stock_by_hand = open_table(services.tables, "Stock")
+    stock_by_hand.update({"id": 1, "n": 10})  # a person's edit, which no undo takes back
+    later_run, later = _as_run(services)
+    later.update({"id": 1, "n": 11})
+    later.update({"id": 2, "n": 22})
+    _undo(services, later_run)  # row 1 goes back to the person's 10, row 2 to the run's 2
+    stock_by_hand.update({"id": 2, "n": 2})  # the same value, but a person's: their row now
+
+    result = _undo(services, run)
+
+    assert result["conflicts"] == [{"table": "Stock", "id": 1}, {"table": "Stock", "id": 2}]
+    assert _values(services) == {1: 10, 2: 2}
+
+
+def test_many_rows_undone_newest_first_need_no_force(services: Services) -> None:
+    many = 33_000  # more row ids than SQLite binds in one statement
+    open_table(services.tables, "Stock").insert_many([{"n": -i} for i in range(many)])
+    first, stock = _as_run(services)
+    stock.insert_many([{"n": i} for i in range(many)])
+    stock.where(n__le=0).update(n=0)
+    second, later = _as_run(services)
+    later.where(n__ge=0).update(n=1)
+
+    assert _undo(services, second)["conflicts"] == []
+    undone = _undo(services, first)
+
+    assert (undone["deleted"], undone["restored"], undone["conflicts"]) == (many, many, [])
+    assert sorted(_values(services).values()) == sorted(-i for i in range(many))
