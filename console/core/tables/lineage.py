@@ -227,7 +227,9 @@ def as_left_by(
         current = {int(row_id): json.loads(text) for row_id, text in now}
         left: dict[int, dict[str, Any]] = {}
         kept = sa.select(img.c.row_id, img.c.before).where(
-            img.c.table_name == sa_table.name, img.c.run_id > target, img.c.row_id.in_(current)
+            img.c.table_name == sa_table.name,
+            img.c.run_id > target,
+            img.c.row_id.in_(list(current)),
         )
         for row_id, text in conn.execute(kept) if current else ():
             image = json.loads(text)
