@@ -120,3 +120,34 @@ def test_a_scheduled_run_due_during_a_dry_run_waits_and_the_window_says_so(
     )
     assert "the dry run ended; scheduled runs go on" in messages
     assert sorted(r["n"] for r in open_table(services.tables, "Stock").read()) == [1, 2, 9]
+
+
+def test_an_undo_that_leaves_rows_alone_names_a_few_and_counts_the_rest(
+    window: MainWindow, qtbot: Any
+) -> None:
+    services = window.services
+    services.tables.create("Stock")
+    services.jobs.create("work")
+    services.jobs.set_script(
+        "work",
+        "def work():\n    tables.get_table('Stock').insert_many([{'n': i} for i in range(8)])\n",
+    )
+    assert services.runner.run("work").status == "succeeded"
+    stock = open_table(services.tables, "Stock")
+    stock.where(n__lt=7).update(n=-1)  # a person's edit of 7 of its 8 rows
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(services.jobs.get("work"))
+    history = page.job_view.history
+    qtbot.waitUntil(lambda: history.runs.rowCount() == 1, timeout=10000)
+    history.runs_view.setCurrentIndex(history.runs.index(0, 0))
+
+    history.undo_button.click()
+
+    qtbot.waitUntil(lambda: "Undid run" in history.undo_message.text(), timeout=10000)
+    said = history.undo_message.text()
+    assert "1 deleted, 0 restored; 7 changed since, left alone: Stock 1, Stock 2" in said
+    assert "Stock 5 and 2 more" in said and "Stock 6" not in said
+    assert "run undo 1 --force" in said
+    assert len(stock.read()) == 7

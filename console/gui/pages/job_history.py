@@ -217,13 +217,29 @@ class HistoryTab(QSplitter):
         )
 
     def _on_undone(self, result: UndoResult) -> None:
-        conflicts = ", ".join(f"{c['table']} {c['id']}" for c in result.conflicts)
-        self.undo_message.setText(
-            f"Undid run {result.undone}: {result.deleted} deleted, {result.restored} restored"
-            + (f"; changed since, left alone: {conflicts}" if conflicts else "")
-        )
+        self.undo_message.setText(undone_text(result))
         if self._job is not None:
             self.show_runs_of(self._job)
+
+
+#: Rows left alone an undo's message names; the rest it counts.
+NAMED_CONFLICTS = 5
+
+
+def undone_text(result: UndoResult) -> str:
+    """What an undo did, in one line: its counts, and the rows changed since
+    that it left alone (the first few by name, and how to undo them anyway)."""
+    said = f"Undid run {result.undone}: {result.deleted} deleted, {result.restored} restored"
+    conflicts = result.conflicts
+    if not conflicts:
+        return said
+    named = ", ".join(f"{c['table']} {c['id']}" for c in conflicts[:NAMED_CONFLICTS])
+    more = len(conflicts) - NAMED_CONFLICTS
+    return (
+        f"{said}; {len(conflicts)} changed since, left alone: {named}"
+        + (f" and {more} more" if more > 0 else "")
+        + f" (`mobile-console run undo {result.undone} --force` undoes them too)"
+    )
 
 
 def _row_text(row: dict[str, Any]) -> str:
