@@ -238,7 +238,7 @@ def undone_text(result: UndoResult) -> str:
     return (
         f"{said}; {len(conflicts)} changed since, left alone: {named}"
         + (f" and {more} more" if more > 0 else "")
-        + f" (`mobile-console run undo {result.undone} --force` undoes them too)"
+        + f"; “mobile-console run undo {result.undone} --force” undoes them too"
     )
 
 
