@@ -8,6 +8,7 @@ from typing import Any
 from console.core.tables.api import open_table
 from console.gui.dry_run_pane import row_colour
 from console.gui.main_window import MainWindow
+from console.gui.pages.job_history import HistoryTab
 from console.gui.pages.scheduler import SchedulerPage
 
 
@@ -54,21 +55,27 @@ def test_dry_run_shows_the_rows_and_writes_nothing(window: MainWindow, qtbot: An
     assert chain.index(page.job_view.tabs) < chain.index(grid) < min(commands)
 
 
+def undo_from_history(window: MainWindow, qtbot: Any) -> HistoryTab:
+    """Undo run 1 of "work" with History's Undo run button; its History pane
+    once it says what it did."""
+    window.show_page("Scheduler")
+    page = window.pages["Scheduler"]
+    assert isinstance(page, SchedulerPage)
+    page.open_job(window.services.jobs.get("work"))
+    history = page.job_view.history
+    qtbot.waitUntil(lambda: history.runs.rowCount() == 1, timeout=10000)
+    history.runs_view.setCurrentIndex(history.runs.index(0, 0))
+    history.undo_button.click()
+    qtbot.waitUntil(lambda: "Undid run" in history.undo_message.text(), timeout=10000)
+    return history
+
+
 def test_undo_run_from_history(window: MainWindow, qtbot: Any) -> None:
     services = window.services
     stock_and_a_job(services, "    t.update({'id': 1, 'n': 10})\n")
     assert services.runner.run("work").status == "succeeded"
-    window.show_page("Scheduler")
-    page = window.pages["Scheduler"]
-    assert isinstance(page, SchedulerPage)
-    page.open_job(services.jobs.get("work"))
-    history = page.job_view.history
-    qtbot.waitUntil(lambda: history.runs.rowCount() == 1, timeout=10000)
-    history.runs_view.setCurrentIndex(history.runs.index(0, 0))
+    history = undo_from_history(window, qtbot)
 
-    history.undo_button.click()
-
-    qtbot.waitUntil(lambda: "Undid run" in history.undo_message.text(), timeout=10000)
     assert "1 deleted, 1 restored" in history.undo_message.text()
     assert [r["n"] for r in open_table(services.tables, "Stock").read()] == [1, 2]
     qtbot.waitUntil(lambda: history.runs.rowCount() == 2, timeout=10000)
@@ -135,17 +142,8 @@ def test_an_undo_that_leaves_rows_alone_names_a_few_and_counts_the_rest(
     assert services.runner.run("work").status == "succeeded"
     stock = open_table(services.tables, "Stock")
     stock.where(n__lt=7).update(n=-1)  # a person's edit of 7 of its 8 rows
-    window.show_page("Scheduler")
-    page = window.pages["Scheduler"]
-    assert isinstance(page, SchedulerPage)
-    page.open_job(services.jobs.get("work"))
-    history = page.job_view.history
-    qtbot.waitUntil(lambda: history.runs.rowCount() == 1, timeout=10000)
-    history.runs_view.setCurrentIndex(history.runs.index(0, 0))
+    history = undo_from_history(window, qtbot)
 
-    history.undo_button.click()
-
-    qtbot.waitUntil(lambda: "Undid run" in history.undo_message.text(), timeout=10000)
     said = history.undo_message.text()
     assert "1 deleted, 0 restored; 7 changed since, left alone: Stock 1, Stock 2" in said
     assert "Stock 5 and 2 more" in said and "Stock 6" not in said
